@@ -1,0 +1,348 @@
+"""The ``canvass`` command line: a thin shell over the library.
+
+Every command calls the library and turns a :class:`~canvass.errors.CanvassError` into one
+line on standard error and exit status 1; nothing the user can cause prints a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError
+
+from canvass import keys
+from canvass.demo import demo_definition
+from canvass.domain.model import KeyRole, definition_schema
+from canvass.errors import CanvassError, StoreError
+from canvass.log import merkle
+from canvass.store.election import ElectionDirectory, default_actor, registered_keys
+
+
+class _Typer(typer.Typer):
+    """Typer whose commands turn Canvass errors into one line and exit status 1."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+        register = super().command(*args, **kwargs)
+
+        def decorate(f: Callable[..., Any]) -> Any:
+            @functools.wraps(f)
+            def run(*a: Any, **kw: Any) -> Any:
+                try:
+                    return f(*a, **kw)
+                except CanvassError as e:
+                    typer.echo(f"error: {e}", err=True)
+                    raise typer.Exit(1) from None
+                except OperationalError as e:
+                    typer.echo(f"error: the database could not do it: {e.orig}", err=True)
+                    raise typer.Exit(1) from None
+                except OSError as e:
+                    typer.echo(f"error: {e.filename or ''}: {e.strerror}", err=True)
+                    raise typer.Exit(1) from None
+
+            return register(run)
+
+        return decorate
+
+
+app = _Typer(
+    help="Canvass: run the canvass on a public, append-only, signed election log.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+log_app = _Typer(help="Show, prove, sign and verify the election log.", no_args_is_help=True)
+keys_app = _Typer(help="Make and register Ed25519 keys.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
+app.add_typer(keys_app, name="keys")
+
+out = Console(highlight=False, soft_wrap=True)
+
+DirArg = Annotated[Path, typer.Argument(help="The election directory.")]
+ActorOpt = Annotated[
+    str | None, typer.Option("--actor", help="Who is acting (default: $CANVASS_ACTOR or $USER).")
+]
+
+
+def _b64(h: bytes) -> str:
+    return base64.b64encode(h).decode()
+
+
+def _open(path: Path) -> ElectionDirectory:
+    return ElectionDirectory.open(path)
+
+
+@app.command()
+def init(
+    directory: DirArg,
+    origin: Annotated[
+        str | None, typer.Option(help="The log's origin line, e.g. results.sos.example.gov/2026")
+    ] = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Create an election directory, its log operator key and its log."""
+    store = ElectionDirectory.init(directory, origin, actor or default_actor())
+    out.print(f"Created election directory {directory}")
+    out.print(f"Log operator key: {store.operator_key().encode()}")
+    out.print(store.checkpoint(), end="")
+
+
+@app.command()
+def define(
+    directory: DirArg,
+    file: Annotated[Path, typer.Argument(help="Definition (YAML or JSON).")],
+    actor: ActorOpt = None,
+) -> None:
+    """Record the election definition (see docs/election-definition.md)."""
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise StoreError(f"{file}: cannot read ({e.strerror})") from None
+    store = _open(directory)
+    index = store.define(data, file.name, actor or default_actor())
+    if index is None:
+        out.print(f"{file.name}: unchanged; this definition is already in force")
+        return
+    out.print(f"{file.name}: recorded as log entry {index}")
+    out.print(store.checkpoint(), end="")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the election definition format."""
+    sys.stdout.write(json.dumps(definition_schema(), indent=2) + "\n")
+
+
+@app.command()
+def rebuild(directory: DirArg) -> None:
+    """Regenerate every table from the log and the artifacts."""
+    size = _open(directory).rebuild()
+    out.print(f"Rebuilt the tables from {size} log entries")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Where to create it.")] = Path("demo-election"),
+    replace: Annotated[bool, typer.Option(help="Delete DIRECTORY first if it exists.")] = False,
+    counties: Annotated[int, typer.Option(help="Counties in the demo state.")] = 104,
+    precincts: Annotated[int, typer.Option(help="Precincts in the demo state.")] = 2500,
+    seed: Annotated[int, typer.Option(help="Seed; the same seed makes the same election.")] = 2026,
+) -> None:
+    """Build the demo election (the State of Lakeland) and print its signed checkpoint."""
+    if directory.exists():
+        if not replace:
+            raise StoreError(f"{directory}: already exists; pass --replace to rebuild the demo")
+        if not (directory / "canvass.db").exists():
+            raise StoreError(
+                f"{directory}: exists and is not an election directory; not deleting it"
+            )
+        shutil.rmtree(directory)
+    try:
+        definition = demo_definition(counties, precincts, seed)
+    except ValueError as e:
+        raise StoreError(str(e)) from None
+    store = ElectionDirectory.init(directory, "canvass.invalid/lakeland-2026-general", "clerk")
+    data = json.dumps(definition, indent=1).encode()
+    store.define(data, "lakeland-2026-general.json", "clerk")
+    witness_file = directory / "demo-keys" / "lakeland-gazette.key"
+    witness_file.parent.mkdir(mode=0o700)
+    witness = keys.new_signer("lakeland-gazette")
+    keys.write_key(witness, witness_file)
+    store.register_key(witness.verifier(), KeyRole.WITNESS, "clerk")
+    cosigned = store.cosign(witness, int(time.time()))
+    precinct_count = sum(1 for j in definition["jurisdictions"] if j["kind"] == "precinct")
+    county_count = sum(1 for j in definition["jurisdictions"] if j["kind"] == "county")
+    out.print(f"Demo election {definition['election']['name']} in {directory}:")
+    out.print(
+        f"  {county_count} counties, {precinct_count} precincts, "
+        f"{len(definition['contests'])} contests, {store.size()} log entries"
+    )
+    out.print("Signed checkpoint, cosigned by the witness lakeland-gazette:")
+    out.print(cosigned, end="")
+
+
+# --- log ----------------------------------------------------------------------------
+
+
+@log_app.command("show")
+def log_show(
+    directory: DirArg,
+    start: Annotated[int, typer.Option("--from", help="First entry to show.")] = 0,
+    limit: Annotated[int, typer.Option(help="Most entries to show.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One canonical entry per line.")] = False,
+) -> None:
+    """List log entries."""
+    store = _open(directory)
+    if as_json:
+        for raw in store.entry_bytes(start, start + limit):
+            sys.stdout.write(raw.decode() + "\n")
+        return
+    table = Table("#", "time", "type", "actor", "artifacts", "details")
+    for index, entry in store.entries(start, start + limit):
+        details = ", ".join(
+            f"{k}={v}" for k, v in entry.data.items() if not isinstance(v, (dict, list))
+        )
+        arts = "\n".join(f"{a.name} {a.sha256[:12]}…" for a in entry.artifacts)
+        table.add_row(str(index), entry.time, entry.type, entry.actor, arts, details)
+    out.print(table)
+
+
+@log_app.command("checkpoint")
+def log_checkpoint(directory: DirArg) -> None:
+    """Print the signed checkpoint of the log as it stands (signing one if the log grew)."""
+    store = _open(directory)
+    store.checkpoint()
+    out.print(store.cosigned_checkpoint(), end="")
+
+
+@log_app.command("prove")
+def log_prove(
+    directory: DirArg,
+    entry: Annotated[int | None, typer.Option(help="Prove this entry is in the log.")] = None,
+    since: Annotated[
+        int | None, typer.Option(help="Prove the log extends its state at this size.")
+    ] = None,
+    size: Annotated[
+        int | None, typer.Option(help="Tree size to prove against (default: all).")
+    ] = None,
+) -> None:
+    """Print an inclusion or consistency proof as JSON (hashes in base64)."""
+    store = _open(directory)
+    size = store.size() if size is None else size
+    doc: dict[str, Any]
+    if (entry is None) == (since is None):
+        raise StoreError("give exactly one of --entry N (inclusion) or --since SIZE (consistency)")
+    if entry is not None:
+        proof = store.inclusion_proof(entry, size)
+        root = store.root(size)
+        leaf = store.leaf_hash(entry)
+        merkle.verify_inclusion(entry, size, leaf, proof, root)
+        doc = {
+            "leafIdx": entry,
+            "treeSize": size,
+            "leafHash": _b64(leaf),
+            "root": _b64(root),
+            "proof": [_b64(p) for p in proof],
+        }
+    else:
+        assert since is not None
+        proof = store.consistency_proof(since, size)
+        root1, root2 = store.root(since), store.root(size)
+        merkle.verify_consistency(since, size, proof, root1, root2)
+        doc = {
+            "size1": since,
+            "size2": size,
+            "root1": _b64(root1),
+            "root2": _b64(root2),
+            "proof": [_b64(p) for p in proof],
+        }
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+@log_app.command("verify")
+def log_verify(
+    directory: DirArg,
+    trusted: Annotated[
+        list[Path] | None,
+        typer.Option("--trusted", help="A checkpoint you saw earlier; the log must extend it."),
+    ] = None,
+) -> None:
+    """Check entries, tree, checkpoints, cosignatures, artifacts and every table row."""
+    store = _open(directory)
+    notes = [p.read_text() for p in trusted or []]
+    problems = store.verify(notes)
+    if problems:
+        for p in problems:
+            typer.echo(f"FAIL {p}", err=True)
+        raise typer.Exit(1)
+    out.print(
+        f"OK: {store.size()} entries, {len(store.checkpoints())} checkpoints, "
+        "tree, artifacts and tables agree with the log"
+    )
+
+
+@log_app.command("cosign")
+def log_cosign(
+    directory: DirArg,
+    key: Annotated[Path, typer.Option(help="The witness's private key file.")],
+    since: Annotated[
+        Path | None, typer.Option(help="The checkpoint this witness cosigned before.")
+    ] = None,
+    passphrase: Annotated[str | None, typer.Option(envvar=keys.PASSPHRASE_ENV, hidden=True)] = None,
+) -> None:
+    """Cosign the latest checkpoint as a registered witness."""
+    store = _open(directory)
+    witness = keys.read_key(key, passphrase)
+    note = store.cosign(witness, int(time.time()), since.read_text() if since else None)
+    out.print(note, end="")
+
+
+# --- keys ---------------------------------------------------------------------------
+
+
+@keys_app.command("new")
+def keys_new(
+    name: Annotated[str, typer.Option(help="Key name: no spaces or '+', e.g. jane.doe@wayne")],
+    out_file: Annotated[Path, typer.Option("--out", help="Private key file to write (0600).")],
+    encrypt: Annotated[
+        bool,
+        typer.Option(
+            "--passphrase",
+            help=f"Encrypt with a passphrase (asked for, or ${keys.PASSPHRASE_ENV}).",
+        ),
+    ] = False,
+) -> None:
+    """Make an Ed25519 key for a person; writes FILE and FILE.pub."""
+    phrase = None
+    if encrypt:
+        phrase = os.environ.get(keys.PASSPHRASE_ENV) or typer.prompt(
+            "Passphrase", hide_input=True, confirmation_prompt=True
+        )
+    signer = keys.new_signer(name)
+    pub = keys.write_key(signer, out_file, phrase)
+    out.print(f"Wrote {out_file} (private, mode 0600) and {pub}")
+    out.print(signer.verifier().encode())
+
+
+@keys_app.command("register")
+def keys_register(
+    directory: DirArg,
+    public_key: Annotated[Path, typer.Argument(help="The .pub file.")],
+    role: Annotated[KeyRole, typer.Option(help="What the key's owner does.")],
+    actor: ActorOpt = None,
+) -> None:
+    """Register a public key in the election, with its role."""
+    store = _open(directory)
+    key = keys.read_public_key(public_key)
+    index = store.register_key(key, role, actor or default_actor())
+    out.print(f"Registered {key.name} as {role.value} in log entry {index}")
+    out.print(store.checkpoint(), end="")
+
+
+@keys_app.command("list")
+def keys_list(directory: DirArg) -> None:
+    """List the registered keys."""
+    table = Table("name", "role", "key", "entry")
+    for row in registered_keys(_open(directory)):
+        table.add_row(row["name"], row["role"], row["vkey"], str(row["entry"]))
+    out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""The election model: what an election definition file holds.
+
+Values are frozen ``msgspec`` Structs, so the same classes decode a definition file,
+check its types, and publish the JSON Schema of the format
+(``schema/election-definition.schema.json``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+Id = Annotated[
+    str,
+    Meta(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        max_length=100,
+        description="Letters, digits, '.', '_' and '-', starting with a letter or digit.",
+    ),
+]
+
+
+class JurisdictionKind(StrEnum):
+    STATE = "state"
+    COUNTY = "county"
+    MUNICIPALITY = "municipality"
+    DISTRICT = "district"
+    PRECINCT = "precinct"
+
+
+class ContestType(StrEnum):
+    CANDIDATE = "candidate"
+    """Plurality or vote-for-N among candidates."""
+    RANKED_CHOICE = "ranked_choice"
+    """Voters rank candidates; tabulated by instant runoff or single transferable vote."""
+    MEASURE = "measure"
+    """A ballot question: yes/no or a list of options."""
+    RETENTION = "retention"
+    """Shall the named official be retained: yes/no."""
+
+
+class VoteType(StrEnum):
+    """How a ballot was cast (NIST SP 1500-100 VoteVariation / CountItemType names)."""
+
+    ELECTION_DAY = "election_day"
+    EARLY = "early"
+    """Advance or early in-person voting."""
+    ABSENTEE = "absentee"
+    """Absentee by mail."""
+    PROVISIONAL = "provisional"
+    UOCAVA = "uocava"
+    """Uniformed and overseas citizens."""
+
+
+class KeyRole(StrEnum):
+    OPERATOR = "operator"
+    CLERK = "clerk"
+    BOARD_MEMBER = "board-member"
+    STATE_OFFICIAL = "state-official"
+    AUDIT_BOARD = "audit-board"
+    WITNESS = "witness"
+
+
+class _Value(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class ElectionInfo(_Value, frozen=True):
+    id: Id
+    name: str
+    date: dt.date
+    state: str
+    """The state, by postal code or name."""
+    vote_types: list[VoteType] = msgspec.field(default_factory=lambda: list(VoteType))
+
+
+class PrecinctPortion(_Value, frozen=True):
+    """A split of a precinct: the part of it inside one combination of districts."""
+
+    id: Id
+    name: str = ""
+
+
+class Jurisdiction(_Value, frozen=True):
+    id: Id
+    name: str
+    kind: JurisdictionKind
+    parent: Id | None = None
+    """The enclosing jurisdiction; only the state has none."""
+    portions: list[PrecinctPortion] = msgspec.field(default_factory=list)
+    """Precinct splits; precincts only."""
+
+
+class CountingGroup(_Value, frozen=True):
+    """A group of ballots counted together (e.g. Dominion's "Mail", "Election Day")."""
+
+    id: Id
+    name: str
+    vote_type: VoteType
+    county: Id | None = None
+
+
+class Tabulator(_Value, frozen=True):
+    id: Id
+    county: Id
+    name: str = ""
+    counting_group: Id | None = None
+
+
+class Party(_Value, frozen=True):
+    id: Id
+    name: str
+    abbreviation: str = ""
+
+
+class Candidate(_Value, frozen=True):
+    id: Id
+    name: str
+    """As printed on the ballot."""
+    party: Id | None = None
+    write_in: bool = False
+    """A declared (registered) write-in candidate."""
+
+
+class MeasureChoice(_Value, frozen=True):
+    id: Id
+    name: str
+
+
+class Contest(_Value, frozen=True):
+    id: Id
+    name: str
+    type: ContestType
+    jurisdiction: Id
+    """The district the contest is voted in."""
+    candidates: list[Id] = msgspec.field(default_factory=list)
+    """Candidate ids, in ballot order (candidate and ranked-choice contests)."""
+    votes_allowed: Annotated[int, Meta(ge=1)] = 1
+    """Vote for N (candidate contests)."""
+    write_ins: Annotated[int, Meta(ge=0)] = 0
+    """Number of write-in lines on the ballot for undeclared write-ins."""
+    ranks: Annotated[int, Meta(ge=1)] | None = None
+    """Rankings a voter may mark (ranked-choice contests)."""
+    seats: Annotated[int, Meta(ge=1)] = 1
+    """Seats to fill."""
+    text: str = ""
+    """The question as printed (measures and retention)."""
+    candidate: Id | None = None
+    """The official whose retention is asked (retention contests)."""
+    choices: list[MeasureChoice] = msgspec.field(default_factory=list)
+    """Options of a measure; yes and no when left out."""
+
+
+class BallotStyle(_Value, frozen=True):
+    id: Id
+    precincts: list[Id]
+    """Precincts or precinct portions that vote this style."""
+    contests: list[Id]
+    """Contests on the style, in ballot order."""
+    name: str = ""
+
+
+class ElectionDefinition(_Value, frozen=True):
+    """An election definition file."""
+
+    election: ElectionInfo
+    jurisdictions: list[Jurisdiction]
+    contests: list[Contest]
+    parties: list[Party] = msgspec.field(default_factory=list)
+    candidates: list[Candidate] = msgspec.field(default_factory=list)
+    ballot_styles: list[BallotStyle] = msgspec.field(default_factory=list)
+    counting_groups: list[CountingGroup] = msgspec.field(default_factory=list)
+    tabulators: list[Tabulator] = msgspec.field(default_factory=list)
+
+
+class Choice(_Value, frozen=True):
+    """A line a voter can mark in a contest, as tabulation sees it."""
+
+    id: Id
+    contest: Id
+    name: str
+    candidate: Id | None = None
+    write_in: bool = False
+    """An undeclared write-in line."""
+
+
+YES_NO = (MeasureChoice(id="yes", name="Yes"), MeasureChoice(id="no", name="No"))
+
+
+def contest_choices(contest: Contest, candidates: dict[str, Candidate]) -> list[Choice]:
+    """Every markable choice of a contest: candidates, measure options, write-in lines."""
+    out: list[Choice] = []
+    if contest.type in (ContestType.MEASURE, ContestType.RETENTION):
+        for option in contest.choices or YES_NO:
+            out.append(Choice(id=option.id, contest=contest.id, name=option.name))
+        return out
+    for cid in contest.candidates:
+        out.append(Choice(id=cid, contest=contest.id, name=candidates[cid].name, candidate=cid))
+    for n in range(1, contest.write_ins + 1):
+        suffix = "" if contest.write_ins == 1 else f"-{n}"
+        out.append(
+            Choice(id=f"write-in{suffix}", contest=contest.id, name="Write-in", write_in=True)
+        )
+    return out
+
+
+class Batch(_Value, frozen=True):
+    """A batch of ballot cards as a ballot manifest lists it (filled in at import)."""
+
+    id: Id
+    county: Id
+    tabulator: Id | None = None
+    counting_group: Id | None = None
+    cards: Annotated[int, Meta(ge=0)] = 0
+
+
+def definition_schema() -> dict[str, object]:
+    """The JSON Schema of the election definition format."""
+    schema = msgspec.json.schema(ElectionDefinition)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Canvass election definition"
+    return schema

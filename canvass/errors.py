@@ -1,0 +1,58 @@
+"""Every error Canvass raises on purpose.
+
+::
+
+    CanvassError                    anything the user can act on; the CLI prints its text
+    ├── DefinitionError             an election definition file is malformed
+    ├── KeyFileError                a key file cannot be read, decrypted or parsed
+    ├── StoreError                  the election directory cannot do what was asked
+    │   └── ArtifactError           an artifact is missing or its bytes do not match its name
+    └── VerificationError           something does not check out
+        ├── ProofError              a Merkle proof is malformed or does not verify
+        ├── SignatureError          a note, checkpoint or cosignature signature is wrong
+        └── LogIntegrityError       the log or its projections disagree (carries a list)
+
+Messages name the file, the place in it, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+
+class CanvassError(Exception):
+    """Base of every error meant for the person running Canvass."""
+
+
+class DefinitionError(CanvassError):
+    """An election definition file is malformed."""
+
+
+class KeyFileError(CanvassError):
+    """A key file cannot be read, decrypted or parsed."""
+
+
+class StoreError(CanvassError):
+    """The election directory cannot do what was asked."""
+
+
+class ArtifactError(StoreError):
+    """An artifact is missing or its bytes do not match its SHA-256 name."""
+
+
+class VerificationError(CanvassError):
+    """Something does not check out."""
+
+
+class ProofError(VerificationError):
+    """A Merkle proof is malformed or does not verify."""
+
+
+class SignatureError(VerificationError):
+    """A signed note, checkpoint or cosignature does not verify."""
+
+
+class LogIntegrityError(VerificationError):
+    """The log, its checkpoints, its artifacts or its projections disagree."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))

@@ -1,0 +1,116 @@
+"""Check a whole election log: its entries against the checkpoints signed over them, and
+the checkpoints against each other and against any an observer saw before.
+
+What it catches, and how it names it:
+
+- **truncated**: a signed checkpoint covers more entries than the log now holds;
+- **rewritten / reordered**: the entries no longer hash to a signed root;
+- **forked**: two signed checkpoints of the same size with different roots, or a later
+  checkpoint that is not an extension of an earlier one;
+- **rolled back**: a checkpoint an observer saw earlier is larger than the log, or the
+  log's latest checkpoint is older than one the observer saw.
+
+The check is pure: bytes in, a list of problems out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from canvass.errors import LogIntegrityError, VerificationError
+from canvass.log.entry import Entry, parse_entry
+from canvass.log.merkle import MerkleTree, verify_consistency
+from canvass.log.note import Checkpoint, VerifierKey, open_checkpoint
+
+
+@dataclass
+class LogReport:
+    tree: MerkleTree
+    entries: list[Entry]
+    checkpoints: list[Checkpoint]
+    problems: list[str] = field(default_factory=list)
+
+
+def verify_log(
+    entries: Sequence[bytes],
+    checkpoints: Sequence[str],
+    operator: VerifierKey,
+    trusted: Sequence[str] = (),
+) -> LogReport:
+    """Recompute the tree over ``entries`` and check every checkpoint against it.
+
+    ``checkpoints`` are those the log publishes; ``trusted`` are checkpoints the observer
+    obtained earlier, on their own (e.g. from a newspaper or a witness)."""
+    tree = MerkleTree()
+    parsed: list[Entry] = []
+    problems: list[str] = []
+    for i, raw in enumerate(entries):
+        tree.append(raw)
+        try:
+            parsed.append(parse_entry(raw, f"entry {i}"))
+        except VerificationError as e:
+            problems.append(str(e))
+    report = LogReport(tree, parsed, [], problems)
+    if parsed and parsed[0].type != "log.opened":
+        problems.append(f"entry 0 is a {parsed[0].type!r}; a log opens with 'log.opened'")
+    elif parsed and parsed[0].data.get("operator") != operator.encode():
+        problems.append("entry 0 names a different log operator key than the one checked against")
+
+    by_size: dict[int, Checkpoint] = {}
+    for source, notes in (("checkpoint", checkpoints), ("trusted checkpoint", trusted)):
+        for note in notes:
+            try:
+                cp = open_checkpoint(note, operator, source)
+            except VerificationError as e:
+                problems.append(str(e))
+                continue
+            where = f"{source} of size {cp.size}"
+            if cp.size in by_size and by_size[cp.size].root != cp.root:
+                problems.append(
+                    f"{where}: forked: another checkpoint of that size has a different root"
+                )
+                continue
+            by_size[cp.size] = cp
+            if cp.size > tree.size:
+                kind = "rolled back" if source.startswith("trusted") else "truncated"
+                problems.append(f"{where}: {kind}: the log holds only {tree.size} entries")
+            elif cp.size == 0 or tree.root(cp.size) != cp.root:
+                problems.append(
+                    f"{where}: the entries no longer hash to its root: "
+                    "the log was rewritten, reordered or forked after it was signed"
+                )
+            else:
+                report.checkpoints.append(cp)
+    signed = sorted(report.checkpoints, key=lambda c: c.size)
+    for older, newer in pairwise(signed):
+        try:
+            verify_consistency(
+                older.size,
+                newer.size,
+                tree.consistency_proof(older.size, newer.size),
+                older.root,
+                newer.root,
+            )
+        except VerificationError as e:
+            problems.append(f"checkpoints {older.size} -> {newer.size}: {e}")
+    if trusted and checkpoints and by_size:
+        latest_published = max((c.size for c in report.checkpoints), default=0)
+        for note in trusted:
+            try:
+                seen = open_checkpoint(note, operator, "trusted checkpoint")
+            except VerificationError:
+                continue
+            if seen.size > latest_published and seen.size <= tree.size:
+                problems.append(
+                    f"trusted checkpoint of size {seen.size}: the log's latest checkpoint "
+                    f"({latest_published}) is older: it was rolled back"
+                )
+    return report
+
+
+def require_valid(report: LogReport) -> LogReport:
+    if report.problems:
+        raise LogIntegrityError(report.problems)
+    return report
