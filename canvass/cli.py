@@ -189,14 +189,13 @@ def log_show(
         for raw in store.entry_bytes(start, start + limit):
             sys.stdout.write(raw.decode() + "\n")
         return
-    table = Table("#", "time", "type", "actor", "artifacts", "details")
     for index, entry in store.entries(start, start + limit):
-        details = ", ".join(
-            f"{k}={v}" for k, v in entry.data.items() if not isinstance(v, (dict, list))
+        facts = " ".join(
+            f"{k}={v}" for k, v in entry.data.items() if isinstance(v, (str, int)) and k != "vkey"
         )
-        arts = "\n".join(f"{a.name} {a.sha256[:12]}…" for a in entry.artifacts)
-        table.add_row(str(index), entry.time, entry.type, entry.actor, arts, details)
-    out.print(table)
+        files = " ".join(f"{a.name}@sha256:{a.sha256[:16]}" for a in entry.artifacts)
+        line = f"{index:>6}  {entry.time}  {entry.type:<18} by {entry.actor}  {facts} {files}"
+        typer.echo(line.rstrip())
 
 
 @log_app.command("checkpoint")

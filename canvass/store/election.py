@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, tuple_
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text
 
 from canvass import keys
 from canvass.domain.definition import load_definition
@@ -61,7 +61,7 @@ class LogWriter:
     def __init__(self, conn: Connection, artifacts: ArtifactStore) -> None:
         self.conn = conn
         self.artifacts = artifacts
-        self.size = conn.scalar(select(func.count()).select_from(s.log_entry)) or 0
+        self.size = _log_size(conn)
         self._nodes: dict[merkle.Node, bytes] = {}
         frontier = merkle.range_nodes(0, self.size)
         if frontier:
@@ -106,17 +106,30 @@ class LogWriter:
         return note
 
 
+def _log_size(conn: Connection) -> int:
+    last = conn.scalar(select(func.max(s.log_entry.c.idx)))
+    return 0 if last is None else int(last) + 1
+
+
 def _read_nodes(conn: Connection, nodes: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:
+    """Fetch complete tree nodes by primary key: one statement whose plan is a primary-key
+    lookup per wanted node (SQLite and PostgreSQL alike)."""
     found: dict[merkle.Node, bytes] = {}
     wanted = list(nodes)
     for start in range(0, len(wanted), 400):
         chunk = wanted[start : start + 400]
-        rows = conn.execute(
-            select(s.log_node.c.level, s.log_node.c.idx, s.log_node.c.hash).where(
-                tuple_(s.log_node.c.level, s.log_node.c.idx).in_(chunk)
-            )
+        rows = ", ".join(f"(:l{k}, :i{k})" for k in range(len(chunk)))
+        params = {f"l{k}": lv for k, (lv, _) in enumerate(chunk)}
+        params.update({f"i{k}": i for k, (_, i) in enumerate(chunk)})
+        result = conn.execute(
+            text(
+                f"WITH want(level, idx) AS (VALUES {rows}) "
+                "SELECT n.level, n.idx, n.hash FROM want "
+                "JOIN log_node AS n ON n.level = want.level AND n.idx = want.idx"
+            ),
+            params,
         )
-        found.update({(lv, i): h for lv, i, h in rows})
+        found.update({(lv, i): bytes(h) for lv, i, h in result})
     return found
 
 
@@ -240,7 +253,7 @@ class ElectionDirectory:
 
     def size(self) -> int:
         with self.engine.connect() as conn:
-            return conn.scalar(select(func.count()).select_from(s.log_entry)) or 0
+            return _log_size(conn)
 
     def entry_bytes(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         query = select(s.log_entry.c.body).where(s.log_entry.c.idx >= start)

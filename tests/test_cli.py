@@ -1,0 +1,210 @@
+"""The command line, used the way a clerk or an observer uses it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from canvass.cli import app
+from canvass.log import merkle
+from canvass.log.note import open_checkpoint
+from canvass.store.election import ElectionDirectory
+from tests.conftest import EXAMPLES
+
+runner = CliRunner()
+EXAMPLE = EXAMPLES / "election.yaml"
+
+
+def run(*args: str | Path, code: int = 0, env: dict[str, str] | None = None) -> str:
+    result = runner.invoke(app, [str(a) for a in args], env=env)
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result.stdout if code == 0 else result.stderr
+
+
+@pytest.fixture
+def county(tmp_path: Path) -> Path:
+    path = tmp_path / "antrim"
+    run("init", path, "--origin", "canvass.test/antrim", "--actor", "clerk")
+    return path
+
+
+def test_init_prints_the_operator_key_and_checkpoint(tmp_path: Path) -> None:
+    text = run("init", tmp_path / "e", "--origin", "canvass.test/e")
+    assert "Log operator key: canvass.test/e+" in text
+    assert "\ncanvass.test/e\n1\n" in text
+
+
+def test_define_then_unchanged(county: Path) -> None:
+    assert "election.yaml: recorded as log entry 1" in run("define", county, EXAMPLE)
+    assert run("define", county, EXAMPLE).strip() == (
+        "election.yaml: unchanged; this definition is already in force"
+    )
+
+
+def test_define_bad_file_is_one_line_and_changes_nothing(county: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("type: measure", "type: question"))
+    err = run("define", county, bad, code=1)
+    assert err == (
+        "error: bad.yaml: contests[3].type: expected one of candidate, ranked_choice, measure, "
+        "retention; found 'question'\n"
+    )
+    assert ElectionDirectory.open(county).size() == 1
+
+
+def test_errors_never_print_a_traceback(tmp_path: Path) -> None:
+    assert run("log", "verify", tmp_path, code=1) == (
+        f"error: {tmp_path}: not an election directory (no canvass.db); "
+        "create one with 'canvass init'\n"
+    )
+    assert run("define", tmp_path, tmp_path / "missing.yaml", code=1).startswith(
+        f"error: {tmp_path / 'missing.yaml'}: cannot read"
+    )
+
+
+def test_log_show(county: Path) -> None:
+    run("define", county, EXAMPLE, "--actor", "jane")
+    lines = run("log", "show", county).splitlines()
+    assert len(lines) == 2
+    assert " log.opened " in lines[0]
+    assert " election.defined " in lines[1] and "by jane" in lines[1]
+    canonical = run("log", "show", county, "--json").splitlines()
+    assert json.loads(canonical[1])["type"] == "election.defined"
+
+
+def test_checkpoint_and_proofs_verify_independently(county: Path) -> None:
+    run("define", county, EXAMPLE)
+    note = run("log", "checkpoint", county)
+    store = ElectionDirectory.open(county)
+    cp = open_checkpoint(note, store.operator_key())
+    assert cp.size == 2
+    inclusion = json.loads(run("log", "prove", county, "--entry", "1"))
+    merkle.verify_inclusion(
+        inclusion["leafIdx"],
+        inclusion["treeSize"],
+        base64.b64decode(inclusion["leafHash"]),
+        [base64.b64decode(p) for p in inclusion["proof"]],
+        cp.root,
+    )
+    consistency = json.loads(run("log", "prove", county, "--since", "1"))
+    merkle.verify_consistency(
+        1,
+        2,
+        [base64.b64decode(p) for p in consistency["proof"]],
+        base64.b64decode(consistency["root1"]),
+        cp.root,
+    )
+    assert run("log", "prove", county, code=1) == (
+        "error: give exactly one of --entry N (inclusion) or --since SIZE (consistency)\n"
+    )
+    assert run("log", "prove", county, "--entry", "9", code=1) == (
+        "error: entry 9 is not in a log of 2 entries\n"
+    )
+
+
+def test_log_verify_names_a_row_changed_behind_the_log(county: Path) -> None:
+    run("define", county, EXAMPLE)
+    assert run("log", "verify", county).startswith("OK: 2 entries")
+    conn = sqlite3.connect(county / "canvass.db", isolation_level=None)
+    conn.execute("UPDATE candidate SET name = 'Kamala Harrys' WHERE id = 'harris'")
+    assert run("log", "verify", county, code=1) == (
+        "FAIL table candidate, row id='harris': column name is 'Kamala Harrys', "
+        "but the log says 'Kamala D. Harris'\n"
+    )
+    assert run("rebuild", county).strip() == "Rebuilt the tables from 2 log entries"
+    assert run("log", "verify", county).startswith("OK")
+
+
+def test_log_verify_against_a_checkpoint_seen_before(county: Path, tmp_path: Path) -> None:
+    seen = tmp_path / "seen.txt"
+    run("define", county, EXAMPLE)
+    seen.write_text(run("log", "checkpoint", county))
+    assert run("log", "verify", county, "--trusted", seen).startswith("OK")
+    conn = sqlite3.connect(county / "canvass.db", isolation_level=None)
+    conn.execute("DELETE FROM checkpoint WHERE size = 2")
+    conn.execute("DELETE FROM log_entry WHERE idx = 1")
+    err = run("log", "verify", county, "--trusted", seen, code=1)
+    assert "FAIL trusted checkpoint of size 2: rolled back: the log holds only 1 entries" in err
+
+
+def test_keys_new_register_list(county: Path, tmp_path: Path) -> None:
+    key = tmp_path / "jane.key"
+    text = run("keys", "new", "--name", "jane.doe@antrim", "--out", key)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    pub = Path(f"{key}.pub").read_text().strip()
+    assert pub in text
+    out = run("keys", "register", county, f"{key}.pub", "--role", "board-member")
+    assert "Registered jane.doe@antrim as board-member in log entry 1" in out
+    listing = run("keys", "list", county)
+    assert "jane.doe@antrim" in listing and "board-member" in listing
+    assert run("keys", "register", county, f"{key}.pub", "--role", "clerk", code=1) == (
+        "error: a key named 'jane.doe@antrim' is already registered (role board-member); "
+        "key names are unique in an election\n"
+    )
+    assert run("keys", "new", "--name", "jane doe", "--out", tmp_path / "x.key", code=1) == (
+        "error: key name 'jane doe' is not usable: a key name is non-empty, "
+        "with no spaces and no '+'\n"
+    )
+    assert run("keys", "new", "--name", "jane", "--out", key, code=1) == (
+        f"error: {key}: already exists; a key file is never overwritten\n"
+    )
+
+
+def test_witness_cosigns_from_the_command_line(county: Path, tmp_path: Path) -> None:
+    key = tmp_path / "gazette.key"
+    run(
+        "keys",
+        "new",
+        "--name",
+        "gazette",
+        "--out",
+        key,
+        "--passphrase",
+        env={"CANVASS_PASSPHRASE": "correct horse"},
+    )
+    run("keys", "register", county, f"{key}.pub", "--role", "witness")
+    assert run("log", "cosign", county, "--key", key, code=1) == (
+        f"error: {key}: the key is encrypted; give its passphrase "
+        "(--passphrase, or the CANVASS_PASSPHRASE environment variable)\n"
+    )
+    first = tmp_path / "first.txt"
+    first.write_text(
+        run("log", "cosign", county, "--key", key, env={"CANVASS_PASSPHRASE": "correct horse"})
+    )
+    run("define", county, EXAMPLE)
+    note = run(
+        "log",
+        "cosign",
+        county,
+        "--key",
+        key,
+        "--since",
+        first,
+        env={"CANVASS_PASSPHRASE": "correct horse"},
+    )
+    assert "\u2014 gazette " in note
+    assert "\u2014 gazette " in run("log", "checkpoint", county)
+    assert run("log", "verify", county).startswith("OK")
+
+
+def test_small_demo(tmp_path: Path) -> None:
+    path = tmp_path / "demo"
+    text = run("demo", path, "--counties", "5", "--precincts", "20")
+    assert "5 counties, 20 precincts, 5 contests, 3 log entries" in text
+    assert "\u2014 lakeland-gazette " in text
+    assert run("demo", path, code=1) == (
+        f"error: {path}: already exists; pass --replace to rebuild the demo\n"
+    )
+    run("demo", path, "--replace", "--counties", "5", "--precincts", "20")
+    assert run("log", "verify", path).startswith("OK: 3 entries")
+
+
+def test_schema_command_prints_the_published_schema() -> None:
+    published = (EXAMPLES.parent / "schema" / "election-definition.schema.json").read_text()
+    assert json.loads(run("schema")) == json.loads(published)
