@@ -6,7 +6,6 @@ line on standard error and exit status 1; nothing the user can cause prints a tr
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import os
@@ -26,7 +25,6 @@ from canvass import keys
 from canvass.demo import demo_definition
 from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import CanvassError, StoreError
-from canvass.log import merkle
 from canvass.store.election import ElectionDirectory, default_actor, registered_keys
 
 
@@ -74,10 +72,6 @@ DirArg = Annotated[Path, typer.Argument(help="The election directory.")]
 ActorOpt = Annotated[
     str | None, typer.Option("--actor", help="Who is acting (default: $CANVASS_ACTOR or $USER).")
 ]
-
-
-def _b64(h: bytes) -> str:
-    return base64.b64encode(h).decode()
 
 
 def _open(path: Path) -> ElectionDirectory:
@@ -220,33 +214,13 @@ def log_prove(
     """Print an inclusion or consistency proof as JSON (hashes in base64)."""
     store = _open(directory)
     size = store.size() if size is None else size
-    doc: dict[str, Any]
     if (entry is None) == (since is None):
         raise StoreError("give exactly one of --entry N (inclusion) or --since SIZE (consistency)")
     if entry is not None:
-        proof = store.inclusion_proof(entry, size)
-        root = store.root(size)
-        leaf = store.leaf_hash(entry)
-        merkle.verify_inclusion(entry, size, leaf, proof, root)
-        doc = {
-            "leafIdx": entry,
-            "treeSize": size,
-            "leafHash": _b64(leaf),
-            "root": _b64(root),
-            "proof": [_b64(p) for p in proof],
-        }
+        doc = store.inclusion_proof_document(entry, size)
     else:
         assert since is not None
-        proof = store.consistency_proof(since, size)
-        root1, root2 = store.root(since), store.root(size)
-        merkle.verify_consistency(since, size, proof, root1, root2)
-        doc = {
-            "size1": since,
-            "size2": size,
-            "root1": _b64(root1),
-            "root2": _b64(root2),
-            "proof": [_b64(p) for p in proof],
-        }
+        doc = store.consistency_proof_document(since, size)
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 

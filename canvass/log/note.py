@@ -115,9 +115,7 @@ class Signer:
 
     def sign_line(self, text: str) -> str:
         """A signed-note signature line over ``text``."""
-        sig = self.private_key.sign(text.encode())
-        blob = base64.b64encode(self.verifier().id + sig).decode()
-        return f"{SIG_PREFIX}{self.name} {blob}\n"
+        return Signature(self.name, self.verifier().id, self.private_key.sign(text.encode())).line()
 
 
 @dataclass(frozen=True)

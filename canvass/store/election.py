@@ -14,6 +14,7 @@ both or neither.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -303,6 +304,39 @@ class ElectionDirectory:
         self._check_size(size2)
         return self._hash_ranges(merkle.consistency_proof_ranges(size1, size2))
 
+    def inclusion_proof_document(self, index: int, size: int) -> dict[str, Any]:
+        """An inclusion proof, checked before it leaves, in the JSON form of the
+        transparency-dev golden probes (hashes in base64)."""
+        proof, root, leaf = (
+            self.inclusion_proof(index, size),
+            self.root(size),
+            self.leaf_hash(index),
+        )
+        merkle.verify_inclusion(index, size, leaf, proof, root)
+        return {
+            "leafIdx": index,
+            "treeSize": size,
+            "leafHash": _b64(leaf),
+            "root": _b64(root),
+            "proof": [_b64(p) for p in proof],
+        }
+
+    def consistency_proof_document(self, size1: int, size2: int) -> dict[str, Any]:
+        """A consistency proof, checked before it leaves, in the same JSON form."""
+        proof, root1, root2 = (
+            self.consistency_proof(size1, size2),
+            self.root(size1),
+            self.root(size2),
+        )
+        merkle.verify_consistency(size1, size2, proof, root1, root2)
+        return {
+            "size1": size1,
+            "size2": size2,
+            "root1": _b64(root1),
+            "root2": _b64(root2),
+            "proof": [_b64(p) for p in proof],
+        }
+
     def _check_size(self, size: int) -> None:
         if size > (current := self.size()):
             raise StoreError(f"the log has {current} entries, not {size}")
@@ -504,6 +538,10 @@ def registered_keys(store: ElectionDirectory) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
         rows = conn.execute(select(s.registered_key).order_by(s.registered_key.c.entry))
         return [dict(r) for r in rows.mappings()]
+
+
+def _b64(h: bytes) -> str:
+    return base64.b64encode(h).decode()
 
 
 def _slug(name: str) -> str:
