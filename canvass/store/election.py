@@ -18,13 +18,13 @@ import base64
 import os
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from canvass import keys
 from canvass.domain.definition import load_definition
@@ -112,23 +112,26 @@ def _log_size(conn: Connection) -> int:
     return 0 if last is None else int(last) + 1
 
 
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
 def _read_nodes(conn: Connection, nodes: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:
-    """Fetch complete tree nodes by primary key: one statement whose plan is a primary-key
-    lookup per wanted node (SQLite and PostgreSQL alike)."""
+    """Fetch complete tree nodes by primary key.
+
+    One statement whose plan is a primary-key lookup per wanted node, sent straight to the
+    driver: on a 10-million-entry log SQLAlchemy's statement compilation would otherwise
+    cost more than the lookups themselves (docs/benchmarks.md)."""
+    mark = _PLACEHOLDER[conn.dialect.paramstyle]
     found: dict[merkle.Node, bytes] = {}
     wanted = list(nodes)
     for start in range(0, len(wanted), 400):
         chunk = wanted[start : start + 400]
-        rows = ", ".join(f"(:l{k}, :i{k})" for k in range(len(chunk)))
-        params = {f"l{k}": lv for k, (lv, _) in enumerate(chunk)}
-        params.update({f"i{k}": i for k, (_, i) in enumerate(chunk)})
-        result = conn.execute(
-            text(
-                f"WITH want(level, idx) AS (VALUES {rows}) "
-                "SELECT n.level, n.idx, n.hash FROM want "
-                "JOIN log_node AS n ON n.level = want.level AND n.idx = want.idx"
-            ),
-            params,
+        pairs = ", ".join(f"({mark}, {mark})" for _ in chunk)
+        result = conn.exec_driver_sql(
+            f"WITH want(level, idx) AS (VALUES {pairs}) "
+            "SELECT n.level, n.idx, n.hash FROM want "
+            "JOIN log_node AS n ON n.level = want.level AND n.idx = want.idx",
+            tuple(x for node in chunk for x in node),
         )
         found.update({(lv, i): bytes(h) for lv, i, h in result})
     return found
@@ -279,13 +282,21 @@ class ElectionDirectory:
             self._signer = keys.read_key(self.path / OPERATOR_KEY)
         return self._signer
 
-    def _hash_ranges(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+    def _hash_ranges(
+        self, size: int | None, ranges: Callable[[int], Sequence[tuple[int, int]]]
+    ) -> list[bytes]:
+        """Hash the leaf ranges ``ranges(size)`` of the tree of ``size`` entries (all when
+        None), reading the log's size and nodes in one connection."""
         with self.engine.connect() as conn:
-            return merkle.hash_ranges(ranges, lambda nodes: _read_nodes(conn, nodes))
+            current = _log_size(conn)
+            if size is None:
+                size = current
+            elif size > current:
+                raise StoreError(f"the log has {current} entries, not {size}")
+            return merkle.hash_ranges(ranges(size), lambda nodes: _read_nodes(conn, nodes))
 
     def root(self, size: int | None = None) -> bytes:
-        size = self.size() if size is None else size
-        return self._hash_ranges([(0, size)])[0] if size else merkle.EMPTY_ROOT
+        return self._hash_ranges(size, lambda n: [(0, n)])[0]
 
     def leaf_hash(self, index: int) -> bytes:
         with self.engine.connect() as conn:
@@ -295,14 +306,10 @@ class ElectionDirectory:
         return bytes(h)
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
-        size = self.size() if size is None else size
-        self._check_size(size)
-        return self._hash_ranges(merkle.inclusion_proof_ranges(index, size))
+        return self._hash_ranges(size, lambda n: merkle.inclusion_proof_ranges(index, n))
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
-        size2 = self.size() if size2 is None else size2
-        self._check_size(size2)
-        return self._hash_ranges(merkle.consistency_proof_ranges(size1, size2))
+        return self._hash_ranges(size2, lambda n: merkle.consistency_proof_ranges(size1, n))
 
     def inclusion_proof_document(self, index: int, size: int) -> dict[str, Any]:
         """An inclusion proof, checked before it leaves, in the JSON form of the
@@ -336,10 +343,6 @@ class ElectionDirectory:
             "root2": _b64(root2),
             "proof": [_b64(p) for p in proof],
         }
-
-    def _check_size(self, size: int) -> None:
-        if size > (current := self.size()):
-            raise StoreError(f"the log has {current} entries, not {size}")
 
     # --- Checkpoints and witnesses ----------------------------------------------------
 
