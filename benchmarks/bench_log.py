@@ -7,7 +7,8 @@ Measures, on a real election directory (SQLite, WAL, synchronous=FULL):
 2. the cost of one entry per transaction (one fsync'd commit each);
 3. inclusion and consistency proofs at the final size, from the store's node table.
 
-    python benchmarks/bench_log.py --entries 10000000 --out docs/benchmarks-log.json
+    python benchmarks/bench_log.py --entries 10000000 --dir /tmp/b --out log-10m.json
+    python benchmarks/bench_log.py --proofs-only /tmp/b/election   # proofs again, warm cache
 """
 
 from __future__ import annotations
@@ -42,6 +43,37 @@ def entry(n: int) -> object:
     )
 
 
+def time_proofs(store: ElectionDirectory, count: int) -> dict[str, object]:
+    """Inclusion and consistency proofs at random positions, checked as they are timed."""
+    rng = random.Random(1)
+    size = store.size()
+    root = store.root()
+    timings = []
+    for _ in range(count):
+        index = rng.randrange(size)
+        t = time.perf_counter()
+        proof = store.inclusion_proof(index, size)
+        timings.append(time.perf_counter() - t)
+        if len(timings) <= 50:
+            merkle.verify_inclusion(index, size, store.leaf_hash(index), proof, root)
+    figures: dict[str, object] = {"inclusion_proof_ms": summary(timings)}
+    timings = []
+    for _ in range(min(count, 500)):
+        old = rng.randrange(1, size)
+        t = time.perf_counter()
+        store.consistency_proof(old, size)
+        timings.append(time.perf_counter() - t)
+    figures["consistency_proof_ms"] = summary(timings)
+    return figures
+
+
+def summary(timings: list[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(timings) * 1e3, 3),
+        "p99": round(sorted(timings)[int(len(timings) * 0.99)] * 1e3, 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
@@ -49,7 +81,18 @@ def main() -> None:
     parser.add_argument("--proofs", type=int, default=2_000)
     parser.add_argument("--dir", type=Path, default=None, help="where to build the log")
     parser.add_argument("--out", type=Path, default=None, help="write figures as JSON here")
+    parser.add_argument(
+        "--proofs-only",
+        type=Path,
+        default=None,
+        help="only time proofs, in this existing election directory",
+    )
     args = parser.parse_args()
+    if args.proofs_only:
+        store = ElectionDirectory.open(args.proofs_only)
+        figures = {"entries": store.size(), **time_proofs(store, args.proofs)}
+        print(json.dumps(figures, indent=2))
+        return
 
     work = args.dir or Path(tempfile.mkdtemp(prefix="canvass-bench-"))
     store = ElectionDirectory.init(work / "election", "bench.example/log", "bench")
@@ -97,31 +140,7 @@ def main() -> None:
     results["append_samples"] = samples
 
     # 3. Proofs at the final size.
-    rng = random.Random(1)
-    size = store.size()
-    root = store.root()
-    timings = []
-    for _ in range(args.proofs):
-        index = rng.randrange(size)
-        t = time.perf_counter()
-        proof = store.inclusion_proof(index, size)
-        timings.append(time.perf_counter() - t)
-        if len(timings) <= 50:
-            merkle.verify_inclusion(index, size, store.leaf_hash(index), proof, root)
-    results["inclusion_proof_ms"] = {
-        "median": round(statistics.median(timings) * 1e3, 3),
-        "p99": round(sorted(timings)[int(len(timings) * 0.99)] * 1e3, 3),
-    }
-    timings = []
-    for _ in range(min(args.proofs, 500)):
-        old = rng.randrange(1, size)
-        t = time.perf_counter()
-        proof = store.consistency_proof(old, size)
-        timings.append(time.perf_counter() - t)
-    results["consistency_proof_ms"] = {
-        "median": round(statistics.median(timings) * 1e3, 3),
-        "p99": round(sorted(timings)[int(len(timings) * 0.99)] * 1e3, 3),
-    }
+    results.update(time_proofs(store, args.proofs))
     results["database_mib"] = round((work / "election" / "canvass.db").stat().st_size / 2**20)
     print(json.dumps(results, indent=2))
     if args.out:

@@ -66,16 +66,12 @@ keys_app = _Typer(help="Make and register Ed25519 keys.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 app.add_typer(keys_app, name="keys")
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 DirArg = Annotated[Path, typer.Argument(help="The election directory.")]
 ActorOpt = Annotated[
     str | None, typer.Option("--actor", help="Who is acting (default: $CANVASS_ACTOR or $USER).")
 ]
-
-
-def _open(path: Path) -> ElectionDirectory:
-    return ElectionDirectory.open(path)
 
 
 @app.command()
@@ -104,7 +100,7 @@ def define(
         data = file.read_bytes()
     except OSError as e:
         raise StoreError(f"{file}: cannot read ({e.strerror})") from None
-    store = _open(directory)
+    store = ElectionDirectory.open(directory)
     index = store.define(data, file.name, actor or default_actor())
     if index is None:
         out.print(f"{file.name}: unchanged; this definition is already in force")
@@ -122,7 +118,7 @@ def schema() -> None:
 @app.command()
 def rebuild(directory: DirArg) -> None:
     """Regenerate every table from the log and the artifacts."""
-    size = _open(directory).rebuild()
+    size = ElectionDirectory.open(directory).rebuild()
     out.print(f"Rebuilt the tables from {size} log entries")
 
 
@@ -178,7 +174,7 @@ def log_show(
     as_json: Annotated[bool, typer.Option("--json", help="One canonical entry per line.")] = False,
 ) -> None:
     """List log entries."""
-    store = _open(directory)
+    store = ElectionDirectory.open(directory)
     if as_json:
         for raw in store.entry_bytes(start, start + limit):
             sys.stdout.write(raw.decode() + "\n")
@@ -195,7 +191,7 @@ def log_show(
 @log_app.command("checkpoint")
 def log_checkpoint(directory: DirArg) -> None:
     """Print the signed checkpoint of the log as it stands (signing one if the log grew)."""
-    store = _open(directory)
+    store = ElectionDirectory.open(directory)
     store.checkpoint()
     out.print(store.cosigned_checkpoint(), end="")
 
@@ -212,7 +208,7 @@ def log_prove(
     ] = None,
 ) -> None:
     """Print an inclusion or consistency proof as JSON (hashes in base64)."""
-    store = _open(directory)
+    store = ElectionDirectory.open(directory)
     size = store.size() if size is None else size
     if (entry is None) == (since is None):
         raise StoreError("give exactly one of --entry N (inclusion) or --since SIZE (consistency)")
@@ -233,7 +229,7 @@ def log_verify(
     ] = None,
 ) -> None:
     """Check entries, tree, checkpoints, cosignatures, artifacts and every table row."""
-    store = _open(directory)
+    store = ElectionDirectory.open(directory)
     notes = [p.read_text() for p in trusted or []]
     problems = store.verify(notes)
     if problems:
@@ -256,7 +252,7 @@ def log_cosign(
     passphrase: Annotated[str | None, typer.Option(envvar=keys.PASSPHRASE_ENV, hidden=True)] = None,
 ) -> None:
     """Cosign the latest checkpoint as a registered witness."""
-    store = _open(directory)
+    store = ElectionDirectory.open(directory)
     witness = keys.read_key(key, passphrase)
     note = store.cosign(witness, int(time.time()), since.read_text() if since else None)
     out.print(note, end="")
@@ -297,7 +293,7 @@ def keys_register(
     actor: ActorOpt = None,
 ) -> None:
     """Register a public key in the election, with its role."""
-    store = _open(directory)
+    store = ElectionDirectory.open(directory)
     key = keys.read_public_key(public_key)
     index = store.register_key(key, role, actor or default_actor())
     out.print(f"Registered {key.name} as {role.value} in log entry {index}")
@@ -308,7 +304,7 @@ def keys_register(
 def keys_list(directory: DirArg) -> None:
     """List the registered keys."""
     table = Table("name", "role", "key", "entry")
-    for row in registered_keys(_open(directory)):
+    for row in registered_keys(ElectionDirectory.open(directory)):
         table.add_row(row["name"], row["role"], row["vkey"], str(row["entry"]))
     out.print(table)
 
