@@ -4,6 +4,7 @@
 
     CanvassError                    anything the user can act on; the CLI prints its text
     ├── DefinitionError             an election definition file is malformed
+    ├── IngestError                 a CVR, manifest or results file cannot be read as claimed
     ├── KeyFileError                a key file cannot be read, decrypted or parsed
     ├── StoreError                  the election directory cannot do what was asked
     │   └── ArtifactError           an artifact is missing or its bytes do not match its name
@@ -24,6 +25,10 @@ class CanvassError(Exception):
 
 class DefinitionError(CanvassError):
     """An election definition file is malformed."""
+
+
+class IngestError(CanvassError):
+    """A cast vote record, manifest or results file cannot be read as its format says."""
 
 
 class KeyFileError(CanvassError):

@@ -1,0 +1,221 @@
+"""The normalized ballot table: one row per ballot card, whatever system scanned it.
+
+Every reader in ``canvass.ingest`` produces this table, so tabulation, reconciliation and
+audits never see a vendor format. Columns:
+
+==================  ==============================  =========================================
+column              type                            meaning
+==================  ==============================  =========================================
+county              dictionary<string>              county (or the import's jurisdiction)
+tabulator           dictionary<string>              scanner that read the card
+batch               dictionary<string>              batch, unique within the tabulator
+record              string                          record within the batch (may be "X")
+imprinted_id        string                          id printed on the card, when there is one
+ballot_style        dictionary<string>              ballot style (ballot type)
+precinct            dictionary<string>              precinct
+precinct_portion    dictionary<string>              precinct portion (split)
+counting_group      dictionary<string>              vendor's counting group
+vote_type           dictionary<string>              election_day, early, absentee, ...
+contests            list<int16>                     contests on the card (index, see below)
+marks               list<struct<contest: int16,     every mark on the card
+                    choice: int16, rank: int8,
+                    status: int8>>
+==================  ==============================  =========================================
+
+``contest`` and ``choice`` are small integers into the table's *contest list*, kept in the
+Parquet schema metadata under ``canvass.contests`` as JSON::
+
+    [{"name": "PRESIDENT", "votes_allowed": 1, "ranks": 0,
+      "choices": [{"name": "HARRIS", "kind": "candidate"}, ...]}, ...]
+
+so counting is integer arithmetic over columns. ``kind`` is ``candidate``,
+``write_in`` (an undeclared write-in line) or ``declared_write_in``.
+
+A mark's ``status`` says whether the voting system counted the mark as a vote; whether the
+contest was overvoted is decided by tabulation, from the votes a card has in the contest
+and the contest's ``votes_allowed``, the same way for every vendor.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# Mark status codes.
+VOTE = 0
+"""The system counted the mark as a vote (before any overvote rule)."""
+NOT_A_VOTE = 1
+"""A mark the system did not count (too faint, or adjudicated away)."""
+AMBIGUOUS = 2
+"""A mark the system flagged as ambiguous and did not count."""
+
+STATUS_NAMES = {VOTE: "vote", NOT_A_VOTE: "not_a_vote", AMBIGUOUS: "ambiguous"}
+
+CARD_FIELDS = (
+    "county",
+    "tabulator",
+    "batch",
+    "record",
+    "imprinted_id",
+    "ballot_style",
+    "precinct",
+    "precinct_portion",
+    "counting_group",
+    "vote_type",
+)
+_PLAIN_STRINGS = {"record", "imprinted_id"}
+MARK_TYPE = pa.struct(
+    [("contest", pa.int16()), ("choice", pa.int16()), ("rank", pa.int8()), ("status", pa.int8())]
+)
+SCHEMA = pa.schema(
+    [
+        *(
+            (
+                name,
+                pa.string() if name in _PLAIN_STRINGS else pa.dictionary(pa.int32(), pa.string()),
+            )
+            for name in CARD_FIELDS
+        ),
+        ("contests", pa.list_(pa.int16())),
+        ("marks", pa.list_(MARK_TYPE)),
+    ]
+)
+METADATA_KEY = b"canvass.contests"
+
+
+@dataclass
+class ChoiceInfo:
+    name: str
+    kind: str = "candidate"
+    """``candidate``, ``write_in`` (undeclared write-in line) or ``declared_write_in``."""
+
+
+@dataclass
+class ContestInfo:
+    name: str
+    votes_allowed: int = 1
+    ranks: int = 0
+    """Rankings allowed; 0 for a contest that is not ranked."""
+    choices: list[ChoiceInfo] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "votes_allowed": self.votes_allowed,
+            "ranks": self.ranks,
+            "choices": [{"name": c.name, "kind": c.kind} for c in self.choices],
+        }
+
+
+def contests_from_metadata(schema: pa.Schema) -> list[ContestInfo]:
+    raw = (schema.metadata or {}).get(METADATA_KEY)
+    if raw is None:
+        raise ValueError("not a Canvass ballot table: no contest list in its metadata")
+    return [
+        ContestInfo(
+            c["name"],
+            c["votes_allowed"],
+            c["ranks"],
+            [ChoiceInfo(ch["name"], ch["kind"]) for ch in c["choices"]],
+        )
+        for c in json.loads(raw)
+    ]
+
+
+class BallotTableBuilder:
+    """Collects cards column by column and hands out Arrow record batches.
+
+    Readers call :meth:`add_card` once per card; the builder never holds more than
+    ``batch_size`` cards before :meth:`flush` turns them into a record batch."""
+
+    def __init__(self, batch_size: int = 65_536) -> None:
+        self.batch_size = batch_size
+        self._reset()
+
+    def _reset(self) -> None:
+        self.columns: dict[str, list[str]] = {name: [] for name in CARD_FIELDS}
+        self.contest_offsets = [0]
+        self.contest_values: list[int] = []
+        self.mark_offsets = [0]
+        self.mark_contest: list[int] = []
+        self.mark_choice: list[int] = []
+        self.mark_rank: list[int] = []
+        self.mark_status: list[int] = []
+        self.cards = 0
+
+    def __len__(self) -> int:
+        return self.cards
+
+    def add_card(self, fields: tuple[str, ...], contests: Iterable[int]) -> None:
+        """Start a card: ``fields`` in :data:`CARD_FIELDS` order; marks follow with
+        :meth:`add_mark`."""
+        for column, value in zip(self.columns.values(), fields, strict=True):
+            column.append(value)
+        self.contest_values.extend(contests)
+        self.contest_offsets.append(len(self.contest_values))
+        self.mark_offsets.append(self.mark_offsets[-1])
+        self.cards += 1
+
+    def add_mark(self, contest: int, choice: int, rank: int, status: int) -> None:
+        self.mark_contest.append(contest)
+        self.mark_choice.append(choice)
+        self.mark_rank.append(rank)
+        self.mark_status.append(status)
+        self.mark_offsets[-1] += 1
+
+    def full(self) -> bool:
+        return self.cards >= self.batch_size
+
+    def flush(self) -> pa.RecordBatch:
+        arrays: list[pa.Array] = []
+        for name, values in self.columns.items():
+            array = pa.array(values, pa.string())
+            arrays.append(array if name in _PLAIN_STRINGS else array.dictionary_encode())
+        arrays.append(
+            pa.ListArray.from_arrays(
+                pa.array(self.contest_offsets, pa.int32()),
+                pa.array(self.contest_values, pa.int16()),
+            )
+        )
+        marks = pa.StructArray.from_arrays(
+            [
+                pa.array(self.mark_contest, pa.int16()),
+                pa.array(self.mark_choice, pa.int16()),
+                pa.array(self.mark_rank, pa.int8()),
+                pa.array(self.mark_status, pa.int8()),
+            ],
+            fields=list(MARK_TYPE),
+        )
+        arrays.append(pa.ListArray.from_arrays(pa.array(self.mark_offsets, pa.int32()), marks))
+        batch = pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+        self._reset()
+        return batch
+
+
+def with_contests(schema: pa.Schema, contests: list[ContestInfo]) -> pa.Schema:
+    return schema.with_metadata({METADATA_KEY: json.dumps([c.to_json() for c in contests])})
+
+
+def to_parquet(batches: Iterable[pa.RecordBatch], contests: list[ContestInfo]) -> bytes:
+    """Write a ballot table as Parquet bytes (zstd), its contest list in the metadata."""
+    sink = io.BytesIO()
+    schema = with_contests(SCHEMA, contests)
+    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
+        wrote = False
+        for batch in batches:
+            writer.write_batch(batch.replace_schema_metadata(schema.metadata))
+            wrote = True
+        if not wrote:
+            writer.write_table(schema.empty_table())
+    return sink.getvalue()
+
+
+def read_table(data: bytes | pa.Buffer) -> tuple[pa.Table, list[ContestInfo]]:
+    table = pq.read_table(pa.BufferReader(data))
+    return table, contests_from_metadata(table.schema)
