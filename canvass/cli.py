@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import pyarrow as pa
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -23,9 +24,14 @@ from sqlalchemy.exc import OperationalError
 
 from canvass import keys
 from canvass.demo import demo_definition
+from canvass.demo_cvrs import county_exports
 from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import CanvassError, StoreError
+from canvass.ingest.dominion import DominionExport
+from canvass.store.ballots import import_ballots, results
 from canvass.store.election import ElectionDirectory, default_actor, registered_keys
+from canvass.tabulate.plurality import Results, tabulate
+from canvass.tabulate.render import render
 
 
 class _Typer(typer.Typer):
@@ -109,6 +115,74 @@ def define(
     out.print(store.checkpoint(), end="")
 
 
+@app.command("import")
+def import_(
+    directory: DirArg,
+    paths: Annotated[list[Path], typer.Argument(help="CVR files, folders or zip archives.")],
+    county: Annotated[str, typer.Option(help="The county the ballots belong to (id or name).")],
+    fmt: Annotated[str, typer.Option("--format", help="dominion")] = "dominion",
+    actor: ActorOpt = None,
+) -> None:
+    """Import a county's cast vote records (all or nothing; the same bytes twice: no-op)."""
+    store = ElectionDirectory.open(directory)
+    index = import_ballots(store, county, fmt, paths, actor or default_actor())
+    if index is None:
+        out.print("unchanged: these files were already imported for this county")
+        return
+    entry = dict(store.entries(index, index + 1))[index]
+    out.print(
+        f"Imported {entry.data['cards']:,} cards for {entry.data['county']} as log entry {index}"
+    )
+
+
+ByOpt = Annotated[
+    str | None, typer.Option("--by", help="county, precinct, batch, tabulator, vote-type, ...")
+]
+ContestOpt = Annotated[str | None, typer.Option("--contest", help="Only this contest.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="table, json or csv")]
+
+
+def _render(
+    results: Results, fmt: str, contest: str | None, labels: dict[str, str] | None = None
+) -> None:
+    try:
+        sys.stdout.write(render(results, fmt, contest, labels))
+    except ValueError as e:
+        raise StoreError(str(e)) from None
+
+
+@app.command("results")
+def results_(
+    directory: DirArg, contest: ContestOpt = None, by: ByOpt = None, fmt: FormatOpt = "table"
+) -> None:
+    """Count every imported ballot against the election definition."""
+    try:
+        counted, labels = results(ElectionDirectory.open(directory), by and by.replace("-", "_"))
+    except ValueError as e:
+        raise StoreError(str(e)) from None
+    _render(counted, fmt, contest, labels)
+
+
+@app.command("tabulate")
+def tabulate_(
+    paths: Annotated[list[Path], typer.Argument(help="CVR files, folders or zip archives.")],
+    source: Annotated[str, typer.Option("--source-format", help="dominion")] = "dominion",
+    contest: ContestOpt = None,
+    by: ByOpt = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Count a CVR export directly, without an election directory."""
+    if source != "dominion":
+        raise StoreError(f"source format {source!r} is not supported; choose dominion")
+    export = DominionExport(paths)
+    table = pa.Table.from_batches(list(export.read("")))
+    try:
+        counted = tabulate(table, export.contests, by and by.replace("-", "_"))
+    except ValueError as e:
+        raise StoreError(str(e)) from None
+    _render(counted, fmt, contest)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the election definition format."""
@@ -129,6 +203,9 @@ def demo(
     counties: Annotated[int, typer.Option(help="Counties in the demo state.")] = 104,
     precincts: Annotated[int, typer.Option(help="Precincts in the demo state.")] = 2500,
     seed: Annotated[int, typer.Option(help="Seed; the same seed makes the same election.")] = 2026,
+    ballots_per_precinct: Annotated[
+        int, typer.Option(help="Ballots generated per precinct (0: define only).")
+    ] = 60,
 ) -> None:
     """Build the demo election (the State of Lakeland) and print its signed checkpoint."""
     if directory.exists():
@@ -151,13 +228,26 @@ def demo(
     witness = keys.new_signer("lakeland-gazette")
     keys.write_key(witness, witness_file)
     store.register_key(witness.verifier(), KeyRole.WITNESS, "clerk")
+    cards = 0
+    if ballots_per_precinct > 0:
+        exports = directory / "demo-cvrs"
+        for county, files in county_exports(definition, ballots_per_precinct, seed):
+            folder = exports / county
+            folder.mkdir(parents=True)
+            for name, data in files.items():
+                (folder / name).write_bytes(data)
+            import_ballots(store, county, "dominion", [folder], "clerk")
+        counted, labels = results(store)
+        cards = counted.cards
+        out.print(render(counted, "table", "president", labels), end="")
     cosigned = store.cosign(witness, int(time.time()))
     precinct_count = sum(1 for j in definition["jurisdictions"] if j["kind"] == "precinct")
     county_count = sum(1 for j in definition["jurisdictions"] if j["kind"] == "county")
     out.print(f"Demo election {definition['election']['name']} in {directory}:")
     out.print(
         f"  {county_count} counties, {precinct_count} precincts, "
-        f"{len(definition['contests'])} contests, {store.size()} log entries"
+        f"{len(definition['contests'])} contests, {cards:,} ballot cards, "
+        f"{store.size()} log entries"
     )
     out.print("Signed checkpoint, cosigned by the witness lakeland-gazette:")
     out.print(cosigned, end="")

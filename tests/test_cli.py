@@ -195,13 +195,15 @@ def test_witness_cosigns_from_the_command_line(county: Path, tmp_path: Path) -> 
 
 def test_small_demo(tmp_path: Path) -> None:
     path = tmp_path / "demo"
-    text = run("demo", path, "--counties", "5", "--precincts", "20")
-    assert "5 counties, 20 precincts, 5 contests, 3 log entries" in text
+    text = run("demo", path, "--counties", "5", "--precincts", "20", "--ballots-per-precinct", "10")
+    assert "5 counties, 20 precincts, 5 contests, 200 ballot cards, 8 log entries" in text
+    assert "President and Vice President (vote for 1; 200 ballots)" in text
     assert "\u2014 lakeland-gazette " in text
     assert run("demo", path, code=1) == (
         f"error: {path}: already exists; pass --replace to rebuild the demo\n"
     )
-    run("demo", path, "--replace", "--counties", "5", "--precincts", "20")
+    run("demo", path, "--replace", "--counties", "5", "--precincts", "20",
+        "--ballots-per-precinct", "0")
     assert run("log", "verify", path).startswith("OK: 3 entries")
 
 

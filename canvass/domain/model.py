@@ -124,11 +124,14 @@ class Candidate(_Value, frozen=True):
     party: Id | None = None
     write_in: bool = False
     """A declared (registered) write-in candidate."""
+    aliases: list[str] = msgspec.field(default_factory=list)
+    """Other spellings voting systems use for this candidate (matched ignoring case)."""
 
 
 class MeasureChoice(_Value, frozen=True):
     id: Id
     name: str
+    aliases: list[str] = msgspec.field(default_factory=list)
 
 
 class Contest(_Value, frozen=True):
@@ -153,6 +156,8 @@ class Contest(_Value, frozen=True):
     """The official whose retention is asked (retention contests)."""
     choices: list[MeasureChoice] = msgspec.field(default_factory=list)
     """Options of a measure; yes and no when left out."""
+    aliases: list[str] = msgspec.field(default_factory=list)
+    """Other spellings voting systems use for this contest (matched ignoring case)."""
 
 
 class BallotStyle(_Value, frozen=True):
@@ -186,6 +191,8 @@ class Choice(_Value, frozen=True):
     candidate: Id | None = None
     write_in: bool = False
     """An undeclared write-in line."""
+    declared_write_in: bool = False
+    aliases: list[str] = msgspec.field(default_factory=list)
 
 
 YES_NO = (MeasureChoice(id="yes", name="Yes"), MeasureChoice(id="no", name="No"))
@@ -196,10 +203,22 @@ def contest_choices(contest: Contest, candidates: dict[str, Candidate]) -> list[
     out: list[Choice] = []
     if contest.type in (ContestType.MEASURE, ContestType.RETENTION):
         for option in contest.choices or YES_NO:
-            out.append(Choice(id=option.id, contest=contest.id, name=option.name))
+            out.append(
+                Choice(id=option.id, contest=contest.id, name=option.name, aliases=option.aliases)
+            )
         return out
     for cid in contest.candidates:
-        out.append(Choice(id=cid, contest=contest.id, name=candidates[cid].name, candidate=cid))
+        c = candidates[cid]
+        out.append(
+            Choice(
+                id=cid,
+                contest=contest.id,
+                name=c.name,
+                candidate=cid,
+                declared_write_in=c.write_in,
+                aliases=c.aliases,
+            )
+        )
     for n in range(1, contest.write_ins + 1):
         suffix = "" if contest.write_ins == 1 else f"-{n}"
         out.append(

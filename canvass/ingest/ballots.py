@@ -87,6 +87,7 @@ SCHEMA = pa.schema(
     ]
 )
 METADATA_KEY = b"canvass.contests"
+MEDIA_TYPE = "application/vnd.apache.parquet"
 
 
 @dataclass

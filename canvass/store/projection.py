@@ -15,6 +15,7 @@ from sqlalchemy import Connection, delete, insert
 
 from canvass.domain.definition import load_definition
 from canvass.domain.model import contest_choices
+from canvass.ingest.ballots import MEDIA_TYPE as BALLOT_TABLE
 from canvass.log.entry import Entry
 from canvass.store import schema as s
 
@@ -141,8 +142,24 @@ def _election_defined(conn: Connection, index: int, entry: Entry, read: ReadArti
             conn.execute(insert(table), values)
 
 
+def _ballots_imported(conn: Connection, index: int, entry: Entry, _: ReadArtifact) -> None:
+    (table,) = [r for r in entry.artifacts if r.media_type == BALLOT_TABLE]
+    d = entry.data
+    conn.execute(
+        insert(s.ballot_import).values(
+            entry=index,
+            county=d["county"],
+            format=d["format"],
+            cards=d["cards"],
+            sources_sha256=d["sources_sha256"],
+            table_sha256=table.sha256,
+        )
+    )
+
+
 _HANDLERS: dict[str, Callable[[Connection, int, Entry, ReadArtifact], None]] = {
     "log.opened": _log_opened,
     "key.registered": _key_registered,
     "election.defined": _election_defined,
+    "ballots.imported": _ballots_imported,
 }

@@ -202,6 +202,17 @@ tabulator = Table(
     Column("counting_group", String),
 )
 
+ballot_import = Table(
+    "ballot_import",
+    metadata,
+    Column("entry", Integer, primary_key=True, autoincrement=False),
+    Column("county", String, nullable=False),
+    Column("format", String, nullable=False),
+    Column("cards", Integer, nullable=False),
+    Column("sources_sha256", String(64), nullable=False),
+    Column("table_sha256", String(64), nullable=False),
+)
+
 LOG_TABLES = (log_entry, log_node, checkpoint, cosignature)
 DEFINITION_TABLES = (
     election,
@@ -217,4 +228,4 @@ DEFINITION_TABLES = (
     counting_group,
     tabulator,
 )
-PROJECTIONS = (registered_key, artifact, *DEFINITION_TABLES)
+PROJECTIONS = (registered_key, artifact, ballot_import, *DEFINITION_TABLES)

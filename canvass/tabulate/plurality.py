@@ -27,7 +27,16 @@ import pyarrow.compute as pc
 
 from canvass.ingest.ballots import VOTE, ContestInfo
 
-BY = ("county", "precinct", "precinct_portion", "batch", "tabulator", "vote_type", "ballot_style")
+BY = (
+    "county",
+    "precinct",
+    "precinct_portion",
+    "batch",
+    "tabulator",
+    "vote_type",
+    "counting_group",
+    "ballot_style",
+)
 
 
 @dataclass
@@ -99,6 +108,9 @@ def _np(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
 
 def _group_codes(table: pa.Table, by: str) -> tuple[list[str], npt.NDArray[np.int64]]:
     column = table.column(by).combine_chunks()
+    if by == "batch":  # batch ids are unique only within their tabulator
+        tabulator = table.column("tabulator").combine_chunks().cast(pa.string())
+        column = pc.binary_join_element_wise(tabulator, column.cast(pa.string()), "/")
     if not pa.types.is_dictionary(column.type):
         column = column.dictionary_encode()
     names = [str(v) for v in column.dictionary.to_pylist()]

@@ -1,0 +1,133 @@
+"""Importing cast vote records into an election directory, and counting what is there.
+
+An import stores every source file byte for byte and the normalized ballot table (Parquet,
+contest and choice ids of the election definition) as artifacts, and appends one
+``ballots.imported`` entry naming all of them. The same source bytes imported again for
+the same county change nothing; an import that fails anywhere stores no entry at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+from sqlalchemy import select
+
+from canvass.domain.definition import load_definition
+from canvass.domain.model import ElectionDefinition, JurisdictionKind
+from canvass.errors import IngestError, StoreError
+from canvass.ingest.ballots import MEDIA_TYPE, read_table, to_parquet
+from canvass.ingest.dominion import DominionExport
+from canvass.ingest.names import NameMap, definition_contests, norm
+from canvass.log.entry import new_entry
+from canvass.store import schema as s
+from canvass.store.election import ElectionDirectory
+from canvass.tabulate.plurality import Results, tabulate
+
+FORMATS = ("dominion",)
+
+
+def definition(store: ElectionDirectory) -> ElectionDefinition:
+    with store.engine.connect() as conn:
+        row = conn.execute(select(s.election.c.definition_sha256)).first()
+    if row is None:
+        raise StoreError(f"{store.path}: no election is defined yet; run 'canvass define' first")
+    return load_definition(store.artifacts.get(row.definition_sha256), "definition")
+
+
+def _county(definition: ElectionDefinition, county: str) -> str:
+    counties = [j for j in definition.jurisdictions if j.kind == JurisdictionKind.COUNTY]
+    for j in counties:
+        if norm(county) in (norm(j.id), norm(j.name)):
+            return j.id
+    from difflib import get_close_matches
+
+    near = get_close_matches(county, [j.name for j in counties], n=3, cutoff=0.5)
+    hint = ", ".join(repr(n) for n in near) or "none close"
+    raise IngestError(f"county {county!r} is not a county of the election; nearest: {hint}")
+
+
+def _files(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.is_file():
+            yield path
+        else:
+            raise IngestError(f"{path}: no such file or folder")
+
+
+def import_ballots(
+    store: ElectionDirectory, county: str, fmt: str, paths: Sequence[Path], actor: str
+) -> int | None:
+    """Import one county's CVR export; returns the log entry, or None if already imported."""
+    if fmt not in FORMATS:
+        raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")
+    election = definition(store)
+    county_id = _county(election, county)
+    files = list(_files(paths))
+    sources = [(f, f.read_bytes()) for f in files]
+    digests = sorted(hashlib.sha256(data).hexdigest() for _, data in sources)
+    sources_sha = hashlib.sha256("\n".join(digests).encode()).hexdigest()
+    with store.engine.connect() as conn:
+        done = conn.execute(
+            select(s.ballot_import.c.entry).where(
+                (s.ballot_import.c.county == county_id)
+                & (s.ballot_import.c.sources_sha256 == sources_sha)
+            )
+        ).first()
+    if done is not None:
+        return None
+    export = DominionExport(paths)
+    names = NameMap(export.contests, election, ", ".join(str(p) for p in paths))
+    batches = [names.remap(b) for b in export.read(county_id)]
+    cards = sum(b.num_rows for b in batches)
+    if cards == 0:
+        raise IngestError(f"{', '.join(str(p) for p in paths)}: the export holds no ballot cards")
+    table = to_parquet(batches, names.contests)
+    refs = [store.store_artifact(data, f.name) for f, data in sources]
+    refs.append(store.store_artifact(table, f"ballots-{county_id}.parquet", MEDIA_TYPE))
+    entry = new_entry(
+        "ballots.imported",
+        actor,
+        {
+            "county": county_id,
+            "format": fmt,
+            "cards": cards,
+            "files": len(sources),
+            "sources_sha256": sources_sha,
+        },
+        tuple(refs),
+    )
+    with store.writing() as w:
+        return w.append(entry)
+
+
+def ballot_tables(store: ElectionDirectory) -> Iterator[tuple[str, pa.Table]]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(s.ballot_import.c.county, s.ballot_import.c.table_sha256).order_by(
+                s.ballot_import.c.entry
+            )
+        ).all()
+    for county, sha in rows:
+        table, _ = read_table(store.artifacts.get(sha))
+        yield county, table
+
+
+def results(store: ElectionDirectory, by: str | None = None) -> tuple[Results, dict[str, str]]:
+    """Tabulate every imported ballot against the election definition; also return the
+    names to show for contest and choice ids (``contest`` and ``contest/choice``)."""
+    pairs = definition_contests(definition(store))
+    contests = [info for info, _ in pairs]
+    labels = {
+        info.name: c.name for (info, _), c in zip(pairs, definition(store).contests, strict=True)
+    }
+    labels.update({f"{info.name}/{ch.id}": ch.name for info, choices in pairs for ch in choices})
+    tables = [t for _, t in ballot_tables(store)]
+    if not tables:
+        raise StoreError(f"{store.path}: no ballots have been imported yet")
+    combined = pa.concat_tables(tables, promote_options="permissive")
+    return tabulate(combined, contests, by), labels

@@ -1,0 +1,342 @@
+"""The Dominion reader and plurality counting, against real exports and known answers."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from canvass.errors import IngestError
+from canvass.ingest.ballots import read_table, to_parquet
+from canvass.ingest.dominion import DominionExport
+from canvass.tabulate.plurality import tabulate
+from tests.conftest import shared_path
+
+
+def read(paths: list[Path]) -> tuple[pa.Table, DominionExport]:
+    export = DominionExport(paths)
+    return pa.Table.from_batches(list(export.read("Test County"))), export
+
+
+# --- San Francisco, November 2024 ---------------------------------------------------------
+
+
+def plain_count(folder: Path) -> dict[str, dict[str, Any]]:
+    """Count the export straight from its JSON, the way a person would by hand."""
+    contests = {
+        c["Id"]: c
+        for c in json.loads((folder / "manifests/ContestManifest.json").read_text())["List"]
+    }
+    names = {
+        c["Id"]: c["Description"]
+        for c in json.loads((folder / "manifests/CandidateManifest.json").read_text())["List"]
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for file in sorted(folder.glob("CvrExport_*.json")):
+        for session in json.loads(file.read_text())["Sessions"]:
+            version = (
+                session["Original"] if session["Original"]["IsCurrent"] else session["Modified"]
+            )
+            for card in version["Cards"]:
+                for contest in card["Contests"]:
+                    info = contests[contest["Id"]]
+                    if info["NumOfRanks"]:
+                        continue  # ranked contests are counted by the RCV tabulation
+                    tally = out.setdefault(
+                        info["Description"], {"ballots": 0, "overvoted": 0, "votes": Counter()}
+                    )
+                    tally["ballots"] += 1
+                    votes = [m for m in contest["Marks"] if m["IsVote"]]
+                    if len(votes) > info["VoteFor"]:
+                        tally["overvoted"] += 1
+                    else:
+                        for mark in votes:
+                            tally["votes"][names[mark["CandidateId"]]] += 1
+    return out
+
+
+def test_san_francisco_2024_counts_equal_a_plain_count() -> None:
+    folder = shared_path("data", "dominion-sf2024")
+    table, export = read([folder])
+    assert table.num_rows == 169
+    assert set(table.column("record").to_pylist()) == {"X"}
+    expected = plain_count(folder)
+    results = {t.contest: t for t in tabulate(table, export.contests).contests}
+    assert len(expected) > 30
+    for contest, want in expected.items():
+        got = results[contest]
+        assert got.ballots == want["ballots"], contest
+        assert got.overvoted_ballots == want["overvoted"], contest
+        assert {k: v for k, v in got.votes.items() if v} == dict(want["votes"]), contest
+        assert got.total_votes + got.undervotes + got.overvotes == got.votes_allowed * got.ballots
+
+
+def test_san_francisco_from_a_zip_archive_is_the_same(tmp_path: Path) -> None:
+    folder = shared_path("data", "dominion-sf2024")
+    archive = tmp_path / "CVR_Export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted(folder.rglob("*.json")):
+            z.write(f, f.relative_to(folder))
+    from_zip, _ = read([archive])
+    from_folder, _ = read([folder])
+    assert from_zip.equals(from_folder)
+
+
+def test_ballot_table_survives_parquet() -> None:
+    table, export = read([shared_path("data", "dominion-sf2024")])
+    again, contests = read_table(to_parquet(table.to_batches(), export.contests))
+    assert again.to_pylist() == table.to_pylist()
+    assert [c.to_json() for c in contests] == [c.to_json() for c in export.contests]
+
+
+# --- RCTab's Dominion cases: first choices equal round 1 of the expected report -----------
+
+RCTAB_CASES = [
+    "dominion_alaska",
+    "dominion_wyoming",
+    "dominion_multi_file",
+    "dominion_no_precinct_data",
+]
+LEFT_OUT = {
+    "2024_alaska_dominion": "RCTab's expected report leaves out the 73 ballots of tabulator "
+    "92302 (CvrExport_1731, _1734, _1736) for a reason its configuration does not state",
+    "dominion_kansas": "the case ships manifests without any CvrExport file",
+}
+
+
+@pytest.mark.parametrize("case", RCTAB_CASES)
+def test_rctab_round_one(case: str) -> None:
+    folder = shared_path("data", "rctab", case)
+    config = json.loads(next(folder.glob("*_config.json")).read_text())
+    source = config["cvrFileSources"][0]
+    table, export = read([(folder / source["filePath"]).resolve()])
+    report = json.loads(next(folder.glob("*_expected_detailed_report.json")).read_text())
+    round_one = report["results"][0]
+    # RCTab names candidates by alias = Dominion candidate id; the write-in id is its label.
+    rctab_name = {alias: c["name"] for c in config["candidates"] for alias in c["aliases"]}
+    rctab_name[source["undeclaredWriteInLabel"]] = "Undeclared Write-ins"
+    manifest = {c["Id"]: c["Description"] for c in export.manifests["CandidateManifest"]}
+    contest_id = int(source["contestId"])
+    totals = tabulate(table, export.contests).contests[export.contest_index[contest_id]]
+    ours = {
+        rctab_name[str(cid)]: totals.votes[manifest[cid]]
+        for cid, (c, _) in export.choice_index.items()
+        if c == export.contest_index[contest_id]
+    }
+    assert ours == {name: int(v) for name, v in round_one["tally"].items()}
+    assert totals.overvoted_ballots == int(round_one["inactiveBallots"]["overvotes"])
+
+
+def test_rctab_cases_left_out_are_still_there() -> None:
+    for case in LEFT_OUT:
+        assert shared_path("data", "rctab", case).is_dir()
+
+
+# --- Vendor quirks and errors, on a small export written here -----------------------------
+
+
+def manifest(items: list[dict[str, Any]]) -> str:
+    return json.dumps({"Version": "5.10.11.24", "List": items})
+
+
+def write_export(folder: Path, sessions: list[dict[str, Any]], cards_layout: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ContestManifest.json").write_text(
+        manifest(
+            [
+                {"Description": "MAYOR", "Id": 1, "VoteFor": 1, "NumOfRanks": 0},
+                {"Description": "COUNCIL", "Id": 2, "VoteFor": 2, "NumOfRanks": 0},
+            ]
+        )
+    )
+    (folder / "CandidateManifest.json").write_text(
+        manifest(
+            [
+                {"Description": "ADAMS", "Id": 10, "ContestId": 1, "Type": "Regular"},
+                {"Description": "BAKER", "Id": 11, "ContestId": 1, "Type": "Regular"},
+                {"Description": "Write-in", "Id": 12, "ContestId": 1, "Type": "WriteIn"},
+                {"Description": "CHEN", "Id": 20, "ContestId": 2, "Type": "Regular"},
+                {"Description": "DIAZ", "Id": 21, "ContestId": 2, "Type": "Regular"},
+                {"Description": "EVANS", "Id": 22, "ContestId": 2, "Type": "QualifiedWriteIn"},
+            ]
+        )
+    )
+    (folder / "CountingGroupManifest.json").write_text(
+        manifest(
+            [
+                {"Description": "Election Day", "Id": 1},
+                {"Description": "Mail", "Id": 2},
+            ]
+        )
+    )
+    (folder / "PrecinctPortionManifest.json").write_text(
+        manifest(
+            [
+                {"Description": "P1-A", "Id": 1, "PrecinctId": 1},
+            ]
+        )
+    )
+    (folder / "PrecinctManifest.json").write_text(manifest([{"Description": "P1", "Id": 1}]))
+    (folder / "BallotTypeManifest.json").write_text(manifest([{"Description": "Style 1", "Id": 3}]))
+    body = []
+    for s in sessions:
+        version = {"PrecinctPortionId": 1, "BallotTypeId": 3, "IsCurrent": True}
+        contests = [
+            {
+                "Id": cid,
+                "Marks": [
+                    {"CandidateId": m[0], "Rank": 1, "IsVote": m[1], "IsAmbiguous": m[2]}
+                    for m in marks
+                ],
+            }
+            for cid, marks in s["contests"].items()
+        ]
+        if cards_layout:
+            version["Cards"] = [{"Id": 1, "Contests": contests}]
+        else:
+            version["Contests"] = contests
+        session = {
+            "TabulatorId": 5,
+            "BatchId": 7,
+            "RecordId": s.get("record", 1),
+            "CountingGroupId": s.get("group", 1),
+            "Original": version,
+        }
+        if "modified" in s:
+            session["Original"] = {**version, "IsCurrent": False, "Cards": [{"Contests": []}]}
+            session["Modified"] = version
+        body.append(session)
+    (folder / "CvrExport.json").write_text(json.dumps({"Version": "5.10.11.24", "Sessions": body}))
+    return folder
+
+
+BALLOTS = [
+    {"contests": {1: [(10, True, False)], 2: [(20, True, False), (21, True, False)]}},
+    {"contests": {1: [(10, True, False), (11, True, False)], 2: [(22, True, False)]}, "group": 2},
+    {"contests": {1: [(12, True, False)], 2: []}, "record": "X"},
+    {
+        "contests": {
+            1: [(11, False, True)],
+            2: [(20, True, False), (21, True, False), (22, True, False)],
+        }
+    },
+    {"contests": {1: [], 2: []}, "modified": True},
+]
+
+
+def test_small_export_counts(tmp_path: Path) -> None:
+    table, export = read([write_export(tmp_path / "e", BALLOTS)])
+    mayor, council = tabulate(table, export.contests).contests
+    assert (mayor.ballots, mayor.votes) == (5, {"ADAMS": 1, "BAKER": 0, "Write-in": 1})
+    assert (mayor.overvotes, mayor.undervotes, mayor.write_ins) == (1, 2, 1)
+    assert council.votes == {"CHEN": 1, "DIAZ": 1, "EVANS": 1}
+    assert (council.overvotes, council.undervotes, council.declared_write_ins) == (2, 5, 1)
+    results = tabulate(table, export.contests)
+    assert (
+        results.blank_ballots == 1
+    )  # the adjudicated-blank card; card 4's only mark is ambiguous but it overvotes council
+    assert table.column("record").to_pylist() == ["1", "1", "X", "1", "1"]
+    assert table.column("vote_type").to_pylist()[:2] == ["election_day", "absentee"]
+    assert table.column("precinct").to_pylist()[0] == "P1"
+    by_group = tabulate(table, export.contests, by="counting_group")
+    assert by_group.groups["Mail"][0].overvoted_ballots == 1
+
+
+def test_both_layouts_read_alike(tmp_path: Path) -> None:
+    with_cards, _ = read([write_export(tmp_path / "a", BALLOTS[:4])])
+    without, _ = read([write_export(tmp_path / "b", BALLOTS[:4], cards_layout=False)])
+    assert with_cards.equals(without)
+
+
+def test_missing_manifest(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "e", BALLOTS)
+    (folder / "CandidateManifest.json").unlink()
+    with pytest.raises(IngestError) as e:
+        DominionExport([folder])
+    assert (
+        str(e.value)
+        == f"{folder}: no CandidateManifest.json among the files; a Dominion export is read with its manifests"
+    )
+
+
+def test_no_cvr_files(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "e", BALLOTS)
+    (folder / "CvrExport.json").unlink()
+    with pytest.raises(IngestError) as e:
+        DominionExport([folder])
+    assert str(e.value) == f"{folder}: no CvrExport.json or CvrExport_N.json among the files"
+
+
+def test_malformed_cvr_json(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "e", BALLOTS)
+    (folder / "CvrExport.json").write_text('{"Sessions": [}')
+    with pytest.raises(IngestError) as e:
+        list(DominionExport([folder]).read("c"))
+    assert (
+        str(e.value)
+        == f"{folder / 'CvrExport.json'}: expected a CVR export in JSON; JSON is malformed: invalid character (byte 14)"
+    )
+
+
+def test_wrong_type_names_the_record(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "e", BALLOTS)
+    doc = json.loads((folder / "CvrExport.json").read_text())
+    doc["Sessions"][2]["TabulatorId"] = "five"
+    (folder / "CvrExport.json").write_text(json.dumps(doc))
+    with pytest.raises(IngestError) as e:
+        list(DominionExport([folder]).read("c"))
+    assert (
+        str(e.value)
+        == f"{folder / 'CvrExport.json'}: Sessions[2].TabulatorId: Expected `int`, got `str`"
+    )
+
+
+def test_unknown_contest(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "e", [{"contests": {9: []}}])
+    with pytest.raises(IngestError) as e:
+        list(DominionExport([folder]).read("c"))
+    assert (
+        str(e.value)
+        == f"{folder / 'CvrExport.json'}: Sessions[0].Cards[0]: contest id 9 is not in ContestManifest.json"
+    )
+
+
+def test_candidate_of_another_contest(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "e", [{"contests": {1: [(20, True, False)]}}])
+    with pytest.raises(IngestError) as e:
+        list(DominionExport([folder]).read("c"))
+    assert str(e.value) == (
+        f"{folder / 'CvrExport.json'}: Sessions[0].Cards[0]: contest 1: candidate id 20 is not a "
+        "candidate of that contest in CandidateManifest.json"
+    )
+
+
+def test_no_current_version(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "e", BALLOTS[:1])
+    doc = json.loads((folder / "CvrExport.json").read_text())
+    doc["Sessions"][0]["Original"]["IsCurrent"] = False
+    (folder / "CvrExport.json").write_text(json.dumps(doc))
+    with pytest.raises(IngestError) as e:
+        list(DominionExport([folder]).read("c"))
+    assert (
+        str(e.value)
+        == f"{folder / 'CvrExport.json'}: Sessions[0]: neither version is marked IsCurrent"
+    )
+
+
+def test_candidate_manifest_names_an_unknown_contest(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "e", BALLOTS)
+    doc = json.loads((folder / "CandidateManifest.json").read_text())
+    doc["List"][1]["ContestId"] = 99
+    (folder / "CandidateManifest.json").write_text(json.dumps(doc))
+    with pytest.raises(IngestError) as e:
+        DominionExport([folder])
+    assert str(e.value) == (
+        f"{folder / 'CandidateManifest.json'}: List[1].ContestId: expected a contest of "
+        "ContestManifest.json; found 99"
+    )

@@ -1,0 +1,133 @@
+"""Importing CVRs into an election directory: all or nothing, names standardized, never twice."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from canvass.errors import IngestError
+from canvass.store.ballots import import_ballots, results
+from canvass.store.election import ElectionDirectory
+from tests.test_dominion import write_export
+
+DEFINITION = """
+election: {id: e, name: Test Election, date: 2026-11-03, state: XX}
+jurisdictions:
+  - {id: state, name: State, kind: state}
+  - {id: adams, name: Adams County, kind: county, parent: state}
+candidates:
+  - {id: adams-c, name: Ann Adams, aliases: [ADAMS]}
+  - {id: baker, name: Bo Baker}
+  - {id: chen, name: Chen}
+  - {id: diaz, name: Diaz}
+  - {id: evans, name: Evans, write_in: true}
+contests:
+  - {id: mayor, name: Mayor, type: candidate, jurisdiction: state, candidates: [adams-c, baker], write_ins: 1}
+  - {id: council, name: City Council, type: candidate, jurisdiction: state, candidates: [chen, diaz, evans], votes_allowed: 2, aliases: [COUNCIL]}
+"""
+
+BALLOTS = [
+    {"contests": {1: [(10, True, False)], 2: [(20, True, False), (21, True, False)]}},
+    {"contests": {1: [(10, True, False), (11, True, False)], 2: [(22, True, False)]}, "group": 2},
+    {"contests": {1: [(12, True, False)], 2: []}, "record": "X"},
+]
+
+
+@pytest.fixture
+def county(tmp_path: Path) -> ElectionDirectory:
+    store = ElectionDirectory.init(tmp_path / "e", "canvass.test/e", "clerk")
+    store.define(DEFINITION.encode(), "e.yaml", "clerk")
+    return store
+
+
+def test_import_and_count(county: ElectionDirectory, tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "cvr", BALLOTS)
+    index = import_ballots(county, "Adams County", "dominion", [folder], "clerk")
+    assert index == 2
+    counted, labels = results(county)
+    mayor, council = counted.contests
+    assert mayor.votes == {"adams-c": 1, "baker": 0, "write-in": 1}
+    assert (mayor.overvoted_ballots, mayor.undervotes) == (1, 0)
+    assert council.votes == {"chen": 1, "diaz": 1, "evans": 1}
+    assert labels["mayor/adams-c"] == "Ann Adams"
+    entry = dict(county.entries(index, index + 1))[index]
+    assert entry.type == "ballots.imported"
+    assert entry.data["cards"] == 3 and entry.data["county"] == "adams"
+    assert {a.name for a in entry.artifacts} >= {
+        "CvrExport.json",
+        "ContestManifest.json",
+        "ballots-adams.parquet",
+    }
+    assert county.verify() == []
+    county.rebuild()
+    assert county.verify() == []
+
+
+def test_same_bytes_twice_is_a_no_op(county: ElectionDirectory, tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "cvr", BALLOTS)
+    import_ballots(county, "adams", "dominion", [folder], "clerk")
+    size = county.size()
+    assert import_ballots(county, "adams", "dominion", [folder], "clerk") is None
+    assert county.size() == size
+
+
+def failing(county: ElectionDirectory, folder: Path, county_name: str = "adams") -> str:
+    size, artifacts = county.size(), set(county.artifacts)
+    with pytest.raises(IngestError) as e:
+        import_ballots(county, county_name, "dominion", [folder], "clerk")
+    assert county.size() == size and set(county.artifacts) == artifacts
+    return str(e.value)
+
+
+def test_unknown_candidate_lists_the_nearest_and_changes_nothing(
+    county: ElectionDirectory, tmp_path: Path
+) -> None:
+    folder = write_export(tmp_path / "cvr", BALLOTS)
+    doc = json.loads((folder / "CandidateManifest.json").read_text())
+    doc["List"][1]["Description"] = "BO BAKKER"
+    (folder / "CandidateManifest.json").write_text(json.dumps(doc))
+    assert failing(county, folder) == (
+        f"{folder}: contest 'MAYOR': choice 'BO BAKKER' is not a choice of 'mayor' in the election "
+        "definition (1 marks); nearest: 'baker'. Add the spelling to the candidate's aliases"
+    )
+
+
+def test_unknown_contest_changes_nothing(county: ElectionDirectory, tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "cvr", BALLOTS)
+    doc = json.loads((folder / "ContestManifest.json").read_text())
+    doc["List"][1]["Description"] = "CITY COUNCIL AT LARGE"
+    (folder / "ContestManifest.json").write_text(json.dumps(doc))
+    assert failing(county, folder) == (
+        f"{folder}: contest 'CITY COUNCIL AT LARGE' is not in the election definition "
+        "(1 such contests on 3 cards); nearest: 'City Council'. Define it, or add the spelling to "
+        "its contest's aliases"
+    )
+
+
+def test_votes_allowed_must_agree(county: ElectionDirectory, tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "cvr", BALLOTS)
+    doc = json.loads((folder / "ContestManifest.json").read_text())
+    doc["List"][1]["VoteFor"] = 3
+    (folder / "ContestManifest.json").write_text(json.dumps(doc))
+    assert failing(county, folder) == (
+        f"{folder}: contest 'COUNCIL': the definition's 'council' allows 2 votes; the export says 3"
+    )
+
+
+def test_unknown_county(county: ElectionDirectory, tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "cvr", BALLOTS)
+    assert failing(county, folder, "Adam County") == (
+        "county 'Adam County' is not a county of the election; nearest: 'Adams County'"
+    )
+
+
+def test_a_broken_file_changes_nothing(county: ElectionDirectory, tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "cvr", BALLOTS)
+    good = tmp_path / "good"
+    shutil.copytree(folder, good)
+    (folder / "CvrExport.json").write_text('{"Sessions": [{"TabulatorId": 1}]}')
+    assert failing(county, folder).startswith(f"{folder / 'CvrExport.json'}: Sessions[0]: ")
+    assert import_ballots(county, "adams", "dominion", [good], "clerk") == 2
