@@ -202,8 +202,17 @@ def test_small_demo(tmp_path: Path) -> None:
     assert run("demo", path, code=1) == (
         f"error: {path}: already exists; pass --replace to rebuild the demo\n"
     )
-    run("demo", path, "--replace", "--counties", "5", "--precincts", "20",
-        "--ballots-per-precinct", "0")
+    run(
+        "demo",
+        path,
+        "--replace",
+        "--counties",
+        "5",
+        "--precincts",
+        "20",
+        "--ballots-per-precinct",
+        "0",
+    )
     assert run("log", "verify", path).startswith("OK: 3 entries")
 
 
