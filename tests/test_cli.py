@@ -219,3 +219,36 @@ def test_small_demo(tmp_path: Path) -> None:
 def test_schema_command_prints_the_published_schema() -> None:
     published = (EXAMPLES.parent / "schema" / "election-definition.schema.json").read_text()
     assert json.loads(run("schema")) == json.loads(published)
+
+
+def test_import_results_and_tabulate(tmp_path: Path) -> None:
+    from tests.test_dominion import BALLOTS, write_export
+    from tests.test_import import DEFINITION
+
+    folder = write_export(tmp_path / "cvr", BALLOTS[:3])
+    definition = tmp_path / "e.yaml"
+    definition.write_text(DEFINITION)
+    county = tmp_path / "adams"
+    run("init", county)
+    run("define", county, definition)
+    assert run("import", county, folder, "--county", "Adams County").strip() == (
+        "Imported 3 cards for adams as log entry 2"
+    )
+    assert run("import", county, folder, "--county", "adams").strip() == (
+        "unchanged: these files were already imported for this county"
+    )
+    table = run("results", county, "--contest", "mayor")
+    assert "Mayor (vote for 1; 3 ballots)" in table and "Ann Adams" in table
+    doc = json.loads(run("results", county, "--format", "json", "--by", "vote-type"))
+    assert doc["groups"]["absentee"][0]["overvoted_ballots"] == 1
+    stateless = json.loads(run("tabulate", folder, "--format", "json", "--contest", "MAYOR"))
+    assert stateless["contests"][0]["votes"] == {"ADAMS": 1, "BAKER": 0, "Write-in": 1}
+    assert run("results", county, "--contest", "sheriff", code=1) == (
+        "error: no contest 'sheriff'; the contests are: mayor, council\n"
+    )
+    assert run("results", county, "--by", "shoe-size", code=1).startswith(
+        "error: cannot break results down by 'shoe_size'"
+    )
+    assert run("import", county, folder, "--county", "adams", "--format", "hart", code=1) == (
+        "error: format 'hart' is not supported; choose one of dominion\n"
+    )

@@ -89,7 +89,9 @@ def test_san_francisco_from_a_zip_archive_is_the_same(tmp_path: Path) -> None:
 
 def test_ballot_table_survives_parquet() -> None:
     table, export = read([shared_path("data", "dominion-sf2024")])
-    again, contests = read_table(to_parquet(table.to_batches(), export.contests))
+    data, cards = to_parquet(table.to_batches(), export.contests)
+    assert cards == table.num_rows
+    again, contests = read_table(data)
     assert again.to_pylist() == table.to_pylist()
     assert [c.to_json() for c in contests] == [c.to_json() for c in export.contests]
 

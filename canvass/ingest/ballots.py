@@ -44,6 +44,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -140,42 +141,39 @@ class BallotTableBuilder:
         self._reset()
 
     def _reset(self) -> None:
-        self.columns: dict[str, list[str]] = {name: [] for name in CARD_FIELDS}
+        self.card_fields: list[tuple[str, ...]] = []
         self.contest_offsets = [0]
         self.contest_values: list[int] = []
         self.mark_offsets = [0]
-        self.mark_contest: list[int] = []
-        self.mark_choice: list[int] = []
-        self.mark_rank: list[int] = []
-        self.mark_status: list[int] = []
-        self.cards = 0
+        self.mark_values: list[int] = []
+        """Four integers a mark: contest, choice, rank, status."""
 
     def __len__(self) -> int:
-        return self.cards
+        return len(self.card_fields)
 
-    def add_card(self, fields: tuple[str, ...], contests: Iterable[int]) -> None:
-        """Start a card: ``fields`` in :data:`CARD_FIELDS` order; marks follow with
-        :meth:`add_mark`."""
-        for column, value in zip(self.columns.values(), fields, strict=True):
-            column.append(value)
+    def add_card(self, fields: tuple[str, ...], contests: list[int]) -> None:
+        """Start a card: ``fields`` in :data:`CARD_FIELDS` order; its marks follow with
+        :meth:`add_mark` or :meth:`add_marks`."""
+        self.card_fields.append(fields)
         self.contest_values.extend(contests)
         self.contest_offsets.append(len(self.contest_values))
         self.mark_offsets.append(self.mark_offsets[-1])
-        self.cards += 1
 
     def add_mark(self, contest: int, choice: int, rank: int, status: int) -> None:
-        self.mark_contest.append(contest)
-        self.mark_choice.append(choice)
-        self.mark_rank.append(rank)
-        self.mark_status.append(status)
-        self.mark_offsets[-1] += 1
+        self.add_marks((contest, choice, rank, status))
+
+    def add_marks(self, values: Iterable[int]) -> None:
+        """Marks of the current card, flattened: contest, choice, rank, status, contest, ..."""
+        self.mark_values.extend(values)
+        self.mark_offsets[-1] = len(self.mark_values) // 4
 
     def full(self) -> bool:
-        return self.cards >= self.batch_size
+        return len(self.card_fields) >= self.batch_size
 
     def flush(self) -> pa.RecordBatch:
         arrays: list[pa.Array] = []
-        for name, values in self.columns.items():
+        columns = list(zip(*self.card_fields, strict=True)) or [() for _ in CARD_FIELDS]
+        for name, values in zip(CARD_FIELDS, columns, strict=True):
             array = pa.array(values, pa.string())
             arrays.append(array if name in _PLAIN_STRINGS else array.dictionary_encode())
         arrays.append(
@@ -184,12 +182,13 @@ class BallotTableBuilder:
                 pa.array(self.contest_values, pa.int16()),
             )
         )
+        flat = np.array(self.mark_values, dtype=np.int16).reshape(-1, 4)
         marks = pa.StructArray.from_arrays(
             [
-                pa.array(self.mark_contest, pa.int16()),
-                pa.array(self.mark_choice, pa.int16()),
-                pa.array(self.mark_rank, pa.int8()),
-                pa.array(self.mark_status, pa.int8()),
+                pa.array(flat[:, 0]),
+                pa.array(flat[:, 1]),
+                pa.array(flat[:, 2].astype(np.int8)),
+                pa.array(flat[:, 3].astype(np.int8)),
             ],
             fields=list(MARK_TYPE),
         )
@@ -203,18 +202,19 @@ def with_contests(schema: pa.Schema, contests: list[ContestInfo]) -> pa.Schema:
     return schema.with_metadata({METADATA_KEY: json.dumps([c.to_json() for c in contests])})
 
 
-def to_parquet(batches: Iterable[pa.RecordBatch], contests: list[ContestInfo]) -> bytes:
-    """Write a ballot table as Parquet bytes (zstd), its contest list in the metadata."""
+def to_parquet(batches: Iterable[pa.RecordBatch], contests: list[ContestInfo]) -> tuple[bytes, int]:
+    """Write a ballot table as Parquet bytes (zstd), its contest list in the metadata,
+    consuming the batches as they come; returns the bytes and the number of cards."""
     sink = io.BytesIO()
     schema = with_contests(SCHEMA, contests)
+    cards = 0
     with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
-        wrote = False
         for batch in batches:
             writer.write_batch(batch.replace_schema_metadata(schema.metadata))
-            wrote = True
-        if not wrote:
+            cards += batch.num_rows
+        if not cards:
             writer.write_table(schema.empty_table())
-    return sink.getvalue()
+    return sink.getvalue(), cards
 
 
 def read_table(data: bytes | pa.Buffer) -> tuple[pa.Table, list[ContestInfo]]:

@@ -103,12 +103,28 @@ class _Export(msgspec.Struct, gc=False, rename="pascal"):
 
 _DECODER = msgspec.json.Decoder(_Export)
 
+# Mark status by [ranked contest][IsVote][IsAmbiguous]. In a ranked contest every mark that
+# is not ambiguous is a ranking; elsewhere IsVote decides, ambiguity only naming the reason.
+_STATUS = (
+    ((NOT_A_VOTE, AMBIGUOUS), (VOTE, VOTE)),
+    ((VOTE, AMBIGUOUS), (VOTE, AMBIGUOUS)),
+)
+
 
 @dataclass
 class _Source:
     name: str
     """How to name the file in messages: its path, or ``archive.zip:member``."""
-    data: bytes
+    path: Path
+    member: str | None = None
+    """The member's name when the file is inside a zip archive."""
+
+    def read(self) -> bytes:
+        """The bytes, read only when needed: an export is read one file at a time."""
+        if self.member is None:
+            return self.path.read_bytes()
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.read(self.member)
 
 
 def _sources(paths: Sequence[Path]) -> Iterator[_Source]:
@@ -121,9 +137,9 @@ def _sources(paths: Sequence[Path]) -> Iterator[_Source]:
             with zipfile.ZipFile(path) as archive:
                 for member in sorted(archive.namelist()):
                     if not member.endswith("/"):
-                        yield _Source(f"{path}:{member}", archive.read(member))
+                        yield _Source(f"{path}:{member}", path, member)
         elif path.is_file():
-            yield _Source(str(path), path.read_bytes())
+            yield _Source(str(path), path)
         else:
             raise IngestError(f"{path}: no such file or folder")
 
@@ -179,7 +195,7 @@ class DominionExport:
     @staticmethod
     def _read_manifest(source: _Source) -> list[dict[str, Any]]:
         try:
-            doc = msgspec.json.decode(source.data)
+            doc = msgspec.json.decode(source.read())
         except msgspec.DecodeError as e:
             raise IngestError(f"{source.name}: expected a JSON manifest; {e}") from None
         items = doc.get("List") if isinstance(doc, dict) else None
@@ -228,6 +244,8 @@ class DominionExport:
             for item in self.manifests.get("PrecinctPortionManifest", [])
         }
         self.ballot_types = self._names("BallotTypeManifest")
+        self.ranked = [c.ranks > 0 for c in self.contests]
+        self.vote_types: dict[str, str] = {}
         self.counting_groups = self._names("CountingGroupManifest")
 
     def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
@@ -237,7 +255,7 @@ class DominionExport:
             gc_was_enabled = gc.isenabled()
             gc.disable()
             try:
-                export = _DECODER.decode(source.data)
+                export = _DECODER.decode(source.read())
             except msgspec.ValidationError as e:
                 message, _, at = str(e).rpartition(" - at `")
                 where = at.rstrip("`").removeprefix("$").lstrip(".") or "document"
@@ -265,6 +283,9 @@ class DominionExport:
             str(session.record_id),
         )
         group = self.counting_groups.get(session.counting_group_id or -1, "")
+        vote_type = self.vote_types.get(group)
+        if vote_type is None:
+            vote_type = self.vote_types[group] = vote_type_of(group)
         portion_id = version.precinct_portion_id
         fields = (
             county,
@@ -276,23 +297,20 @@ class DominionExport:
             self.portion_precinct.get(portion_id or -1, ""),
             self.portions.get(portion_id or -1, str(portion_id or "")),
             group,
-            vote_type_of(group),
+            vote_type,
         )
         cards = version.cards if version.cards is not None else [_Card(version.contests or [])]
-        contest_index, choice_index = self.contest_index, self.choice_index
+        contest_index, choice_index, ranked = self.contest_index, self.choice_index, self.ranked
         for k, card in enumerate(cards):
-            indices = []
-            for contest in card.contests:
-                c = contest_index.get(contest.id)
-                if c is None:
-                    raise IngestError(
-                        f"{where}.Cards[{k}]: contest id {contest.id} is not in "
-                        "ContestManifest.json"
-                    )
-                indices.append(c)
+            try:
+                indices = [contest_index[contest.id] for contest in card.contests]
+            except KeyError as e:
+                raise IngestError(
+                    f"{where}.Cards[{k}]: contest id {e.args[0]} is not in ContestManifest.json"
+                ) from None
             builder.add_card(fields, indices)
+            marks: list[int] = []
             for contest, c in zip(card.contests, indices, strict=True):
-                ranked = self.contests[c].ranks > 0
                 for mark in contest.marks:
                     found = choice_index.get(mark.candidate_id)
                     if found is None or found[0] != c:
@@ -301,13 +319,9 @@ class DominionExport:
                             f"{mark.candidate_id} is not a candidate of that contest in "
                             "CandidateManifest.json"
                         )
-                    if mark.is_ambiguous and not (mark.is_vote and not ranked):
-                        status = AMBIGUOUS
-                    elif mark.is_vote or ranked:
-                        status = VOTE
-                    else:
-                        status = NOT_A_VOTE
-                    builder.add_mark(c, found[1], mark.rank, status)
+                    status = _STATUS[ranked[c]][mark.is_vote][mark.is_ambiguous]
+                    marks += (c, found[1], mark.rank, status)
+            builder.add_marks(marks)
 
     @staticmethod
     def _current(session: _Session, where: str) -> _Version:

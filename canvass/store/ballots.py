@@ -68,8 +68,8 @@ def import_ballots(
     election = definition(store)
     county_id = _county(election, county)
     files = list(_files(paths))
-    sources = [(f, f.read_bytes()) for f in files]
-    digests = sorted(hashlib.sha256(data).hexdigest() for _, data in sources)
+    # Files are read one at a time, here and when stored below: an export may be gigabytes.
+    digests = sorted(hashlib.sha256(f.read_bytes()).hexdigest() for f in files)
     sources_sha = hashlib.sha256("\n".join(digests).encode()).hexdigest()
     with store.engine.connect() as conn:
         done = conn.execute(
@@ -82,12 +82,10 @@ def import_ballots(
         return None
     export = DominionExport(paths)
     names = NameMap(export.contests, election, ", ".join(str(p) for p in paths))
-    batches = [names.remap(b) for b in export.read(county_id)]
-    cards = sum(b.num_rows for b in batches)
+    table, cards = to_parquet((names.remap(b) for b in export.read(county_id)), names.contests)
     if cards == 0:
         raise IngestError(f"{', '.join(str(p) for p in paths)}: the export holds no ballot cards")
-    table = to_parquet(batches, names.contests)
-    refs = [store.store_artifact(data, f.name) for f, data in sources]
+    refs = [store.store_artifact(f.read_bytes(), f.name) for f in files]
     refs.append(store.store_artifact(table, f"ballots-{county_id}.parquet", MEDIA_TYPE))
     entry = new_entry(
         "ballots.imported",
@@ -96,7 +94,7 @@ def import_ballots(
             "county": county_id,
             "format": fmt,
             "cards": cards,
-            "files": len(sources),
+            "files": len(files),
             "sources_sha256": sources_sha,
         },
         tuple(refs),

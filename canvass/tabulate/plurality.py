@@ -84,26 +84,34 @@ class Results:
 
 
 class _Columns:
-    """The table flattened once into NumPy arrays shared by every contest's count."""
+    """The table's marks and contests flattened once into NumPy arrays (int32 where it
+    suffices: on large tables the cost is memory traffic, not arithmetic)."""
 
     def __init__(self, table: pa.Table) -> None:
         self.cards = table.num_rows
         marks = table.column("marks").combine_chunks()
         flat = pc.list_flatten(marks)
-        self.mark_card = _np(pc.list_parent_indices(marks))
-        self.mark_contest = _np(flat.field("contest"))
-        self.mark_choice = _np(flat.field("choice"))
+        self.mark_card = _parents(marks)
+        self.mark_contest = _np(flat.field("contest")).astype(np.int32)
+        self.mark_choice = _np(flat.field("choice")).astype(np.int32)
         self.mark_vote = _np(flat.field("status")) == VOTE
         self.mark_rank = _np(flat.field("rank"))
         contests = table.column("contests").combine_chunks()
-        self.on_card = _np(pc.list_parent_indices(contests))
-        self.on_contest = _np(pc.list_flatten(contests))
+        self.on_card = _parents(contests)
+        self.on_contest = _np(pc.list_flatten(contests)).astype(np.int32)
+
+
+def _parents(lists: pa.ListArray) -> npt.NDArray[np.int32]:
+    """For each element of the flattened lists, the index of its list (its card)."""
+    offsets = np.asarray(lists.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    sizes = np.diff(offsets)
+    return np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
 
 
 def _np(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.asarray(array.to_numpy(zero_copy_only=False))
 
 
 def _group_codes(table: pa.Table, by: str) -> tuple[list[str], npt.NDArray[np.int64]]:
@@ -118,7 +126,10 @@ def _group_codes(table: pa.Table, by: str) -> tuple[list[str], npt.NDArray[np.in
 
 
 def tabulate(table: pa.Table, contests: list[ContestInfo], by: str | None = None) -> Results:
-    """Count every contest of a ballot table, optionally broken down by a card column."""
+    """Count every contest of a ballot table, optionally broken down by a card column.
+
+    One pass for all contests: votes are keyed by (card, contest) to find overvotes, and
+    by (group, contest, choice) to count."""
     table = table.unify_dictionaries()
     cols = _Columns(table)
     if by is None:
@@ -127,11 +138,73 @@ def tabulate(table: pa.Table, contests: list[ContestInfo], by: str | None = None
         if by not in BY:
             raise ValueError(f"cannot break results down by {by!r}; choose one of {', '.join(BY)}")
         names, codes = _group_codes(table, by)
-    groups = len(names)
-    per_group: list[list[ContestTotals]] = [[] for _ in range(groups)]
-    for c, info in enumerate(contests):
-        for g, totals in enumerate(_count_contest(cols, c, info, codes, groups)):
-            per_group[g].append(totals)
+    n_groups, n_contests = len(names), len(contests)
+    allowed = np.array([c.votes_allowed for c in contests], dtype=np.int64)
+    offsets = np.cumsum([0, *(len(c.choices) for c in contests)])
+    n_choices = int(offsets[-1])
+
+    vote = cols.mark_vote
+    ranked = np.array([c.ranks > 0 for c in contests], dtype=bool)
+    if ranked.any():
+        in_ranked = vote & ranked[cols.mark_contest]
+        vote = vote & (~ranked[cols.mark_contest] | _first_ranked(cols, in_ranked, n_contests))
+    if vote.all():
+        card, contest, choice = cols.mark_card, cols.mark_contest, cols.mark_choice
+    else:
+        card, contest, choice = (
+            cols.mark_card[vote],
+            cols.mark_contest[vote],
+            cols.mark_choice[vote],
+        )
+    wide = np.int64 if cols.cards * n_contests >= 2**31 else np.int32
+    key = np.add(card.astype(wide) * n_contests, contest)
+    per_card_contest = np.bincount(key, minlength=cols.cards * n_contests)
+    over = (per_card_contest.reshape(cols.cards, n_contests) > allowed).ravel()
+    choice = offsets.astype(np.int32)[contest] + choice
+    if over.any():
+        counted = ~over[key]
+        card, choice = card[counted], choice[counted]
+    if by is None:
+        votes = np.bincount(choice, minlength=n_choices).reshape(1, n_choices)
+    else:
+        votes = np.bincount(
+            codes[card] * n_choices + choice, minlength=n_groups * n_choices
+        ).reshape(n_groups, n_choices)
+    ballots = np.bincount(
+        codes[cols.on_card] * n_contests + cols.on_contest, minlength=n_groups * n_contests
+    ).reshape(n_groups, n_contests)
+    over_at = np.flatnonzero(over)
+    overvoted = np.bincount(
+        codes[over_at // n_contests] * n_contests + over_at % n_contests,
+        minlength=n_groups * n_contests,
+    ).reshape(n_groups, n_contests)
+
+    per_group: list[list[ContestTotals]] = []
+    for g in range(n_groups):
+        totals = []
+        for c, info in enumerate(contests):
+            row = votes[g, offsets[c] : offsets[c + 1]]
+            by_choice = {ch.name: int(row[k]) for k, ch in enumerate(info.choices)}
+            kinds = [ch.kind for ch in info.choices]
+            totals.append(
+                ContestTotals(
+                    info.name,
+                    info.votes_allowed,
+                    int(ballots[g, c]),
+                    by_choice,
+                    overvotes=int(overvoted[g, c]) * info.votes_allowed,
+                    overvoted_ballots=int(overvoted[g, c]),
+                    undervotes=int(ballots[g, c] - overvoted[g, c]) * info.votes_allowed
+                    - int(row.sum()),
+                    write_ins=int(
+                        sum(row[k] for k, kind in enumerate(kinds) if kind == "write_in")
+                    ),
+                    declared_write_ins=int(
+                        sum(row[k] for k, kind in enumerate(kinds) if kind == "declared_write_in")
+                    ),
+                )
+            )
+        per_group.append(totals)
     voted_cards = np.zeros(cols.cards, dtype=bool)
     voted_cards[cols.mark_card[cols.mark_vote]] = True  # a vote or an overvote somewhere
     overall = per_group[0] if by is None else _sum_groups(per_group, contests)
@@ -141,58 +214,14 @@ def tabulate(table: pa.Table, contests: list[ContestInfo], by: str | None = None
     return results
 
 
-def _count_contest(
-    cols: _Columns, c: int, info: ContestInfo, codes: npt.NDArray[np.int64], groups: int
-) -> list[ContestTotals]:
-    allowed = info.votes_allowed
-    choices = len(info.choices)
-    on = cols.on_card[cols.on_contest == c]
-    ballots = np.bincount(codes[on], minlength=groups)
-    in_contest = (cols.mark_contest == c) & cols.mark_vote
-    if info.ranks > 0:
-        in_contest &= _first_ranked(cols, in_contest)
-    vote_cards = cols.mark_card[in_contest]
-    votes_per_card = np.bincount(vote_cards, minlength=cols.cards)
-    over = votes_per_card > allowed
-    overvoted = np.bincount(codes[on[over[on]]], minlength=groups)
-    counted = ~over[vote_cards]
-    cards_counted = vote_cards[counted]
-    choice_counts = np.bincount(
-        codes[cards_counted] * choices + cols.mark_choice[in_contest][counted],
-        minlength=groups * choices,
-    ).reshape(groups, choices)
-    out = []
-    for g in range(groups):
-        votes = {ch.name: int(choice_counts[g, k]) for k, ch in enumerate(info.choices)}
-        total = sum(votes.values())
-        t = ContestTotals(
-            info.name,
-            allowed,
-            int(ballots[g]),
-            votes,
-            overvotes=int(overvoted[g]) * allowed,
-            overvoted_ballots=int(overvoted[g]),
-            undervotes=int(ballots[g] - overvoted[g]) * allowed - total,
-            write_ins=sum(
-                int(choice_counts[g, k])
-                for k, ch in enumerate(info.choices)
-                if ch.kind == "write_in"
-            ),
-            declared_write_ins=sum(
-                int(choice_counts[g, k])
-                for k, ch in enumerate(info.choices)
-                if ch.kind == "declared_write_in"
-            ),
-        )
-        out.append(t)
-    return out
-
-
-def _first_ranked(cols: _Columns, marks: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """Marks at the best (lowest) rank each card gives in the contest."""
-    best = np.full(cols.cards, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(best, cols.mark_card[marks], cols.mark_rank[marks])
-    first: npt.NDArray[np.bool_] = cols.mark_rank == best[cols.mark_card]
+def _first_ranked(
+    cols: _Columns, marks: npt.NDArray[np.bool_], n_contests: int
+) -> npt.NDArray[np.bool_]:
+    """Marks at the best (lowest) rank each card gives in their contest."""
+    key = cols.mark_card.astype(np.int64) * n_contests + cols.mark_contest
+    best = np.full(cols.cards * n_contests, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, key[marks], cols.mark_rank[marks])
+    first: npt.NDArray[np.bool_] = cols.mark_rank == best[key]
     return first
 
 
