@@ -87,16 +87,16 @@ class _Columns:
     """The table's marks and contests flattened once into NumPy arrays (int32 where it
     suffices: on large tables the cost is memory traffic, not arithmetic)."""
 
-    def __init__(self, table: pa.Table) -> None:
-        self.cards = table.num_rows
-        marks = table.column("marks").combine_chunks()
+    def __init__(self, batch: pa.RecordBatch) -> None:
+        self.cards = batch.num_rows
+        marks = batch.column("marks")
         flat = pc.list_flatten(marks)
         self.mark_card = _parents(marks)
         self.mark_contest = _np(flat.field("contest")).astype(np.int32)
         self.mark_choice = _np(flat.field("choice")).astype(np.int32)
         self.mark_vote = _np(flat.field("status")) == VOTE
         self.mark_rank = _np(flat.field("rank"))
-        contests = table.column("contests").combine_chunks()
+        contests = batch.column("contests")
         self.on_card = _parents(contests)
         self.on_contest = _np(pc.list_flatten(contests)).astype(np.int32)
 
@@ -125,24 +125,93 @@ def _group_codes(table: pa.Table, by: str) -> tuple[list[str], npt.NDArray[np.in
     return names, _np(column.indices.fill_null(0))
 
 
+CHUNK = 65_536
+"""Cards counted at a time: small enough that the working arrays stay in cache."""
+
+
+@dataclass
+class _Counts:
+    """Running totals, added up chunk by chunk."""
+
+    votes: npt.NDArray[np.int64]
+    """[group, contest's choice offset + choice]"""
+    ballots: npt.NDArray[np.int64]
+    """[group, contest]"""
+    overvoted: npt.NDArray[np.int64]
+    """[group, contest]"""
+    voted_cards: int = 0
+
+
 def tabulate(table: pa.Table, contests: list[ContestInfo], by: str | None = None) -> Results:
     """Count every contest of a ballot table, optionally broken down by a card column.
 
-    One pass for all contests: votes are keyed by (card, contest) to find overvotes, and
-    by (group, contest, choice) to count."""
+    The table is counted in chunks of cards (a card's contests never straddle two), each
+    in one pass for all contests: votes are keyed by (card, contest) to find overvotes,
+    then by (group, contest, choice) to count."""
     table = table.unify_dictionaries()
-    cols = _Columns(table)
     if by is None:
-        names, codes = ["all"], np.zeros(cols.cards, dtype=np.int64)
+        names, codes = ["all"], np.zeros(table.num_rows, dtype=np.int64)
     else:
         if by not in BY:
             raise ValueError(f"cannot break results down by {by!r}; choose one of {', '.join(BY)}")
         names, codes = _group_codes(table, by)
     n_groups, n_contests = len(names), len(contests)
-    allowed = np.array([c.votes_allowed for c in contests], dtype=np.int64)
     offsets = np.cumsum([0, *(len(c.choices) for c in contests)])
-    n_choices = int(offsets[-1])
+    counts = _Counts(
+        np.zeros((n_groups, int(offsets[-1])), np.int64),
+        np.zeros((n_groups, n_contests), np.int64),
+        np.zeros((n_groups, n_contests), np.int64),
+    )
+    start = 0
+    for batch in table.to_batches(max_chunksize=CHUNK):
+        _count_chunk(
+            _Columns(batch), contests, offsets, codes[start : start + batch.num_rows], counts
+        )
+        start += batch.num_rows
 
+    per_group: list[list[ContestTotals]] = []
+    for g in range(n_groups):
+        totals = []
+        for c, info in enumerate(contests):
+            row = counts.votes[g, offsets[c] : offsets[c + 1]]
+            by_choice = {ch.name: int(row[k]) for k, ch in enumerate(info.choices)}
+            kinds = [ch.kind for ch in info.choices]
+            ballots, overvoted = int(counts.ballots[g, c]), int(counts.overvoted[g, c])
+            totals.append(
+                ContestTotals(
+                    info.name,
+                    info.votes_allowed,
+                    ballots,
+                    by_choice,
+                    overvotes=overvoted * info.votes_allowed,
+                    overvoted_ballots=overvoted,
+                    undervotes=(ballots - overvoted) * info.votes_allowed - int(row.sum()),
+                    write_ins=int(
+                        sum(row[k] for k, kind in enumerate(kinds) if kind == "write_in")
+                    ),
+                    declared_write_ins=int(
+                        sum(row[k] for k, kind in enumerate(kinds) if kind == "declared_write_in")
+                    ),
+                )
+            )
+        per_group.append(totals)
+    overall = per_group[0] if by is None else _sum_groups(per_group, contests)
+    results = Results(table.num_rows, table.num_rows - counts.voted_cards, overall, by)
+    if by is not None:
+        results.groups = dict(zip(names, per_group, strict=True))
+    return results
+
+
+def _count_chunk(
+    cols: _Columns,
+    contests: list[ContestInfo],
+    offsets: npt.NDArray[np.int64],
+    codes: npt.NDArray[np.int64],
+    counts: _Counts,
+) -> None:
+    n_groups, n_choices = counts.votes.shape
+    n_contests = len(contests)
+    allowed = np.array([c.votes_allowed for c in contests], dtype=np.int64)
     vote = cols.mark_vote
     ranked = np.array([c.ranks > 0 for c in contests], dtype=bool)
     if ranked.any():
@@ -156,62 +225,30 @@ def tabulate(table: pa.Table, contests: list[ContestInfo], by: str | None = None
             cols.mark_contest[vote],
             cols.mark_choice[vote],
         )
-    wide = np.int64 if cols.cards * n_contests >= 2**31 else np.int32
-    key = np.add(card.astype(wide) * n_contests, contest)
+    key = np.add(card * n_contests, contest)
     per_card_contest = np.bincount(key, minlength=cols.cards * n_contests)
     over = (per_card_contest.reshape(cols.cards, n_contests) > allowed).ravel()
-    choice = offsets.astype(np.int32)[contest] + choice
+    choice = np.add(offsets.astype(np.int32)[contest], choice)
     if over.any():
         counted = ~over[key]
         card, choice = card[counted], choice[counted]
-    if by is None:
-        votes = np.bincount(choice, minlength=n_choices).reshape(1, n_choices)
+    if n_groups == 1:
+        counts.votes[0] += np.bincount(choice, minlength=n_choices)
     else:
-        votes = np.bincount(
+        counts.votes += np.bincount(
             codes[card] * n_choices + choice, minlength=n_groups * n_choices
         ).reshape(n_groups, n_choices)
-    ballots = np.bincount(
+    counts.ballots += np.bincount(
         codes[cols.on_card] * n_contests + cols.on_contest, minlength=n_groups * n_contests
     ).reshape(n_groups, n_contests)
     over_at = np.flatnonzero(over)
-    overvoted = np.bincount(
+    counts.overvoted += np.bincount(
         codes[over_at // n_contests] * n_contests + over_at % n_contests,
         minlength=n_groups * n_contests,
     ).reshape(n_groups, n_contests)
-
-    per_group: list[list[ContestTotals]] = []
-    for g in range(n_groups):
-        totals = []
-        for c, info in enumerate(contests):
-            row = votes[g, offsets[c] : offsets[c + 1]]
-            by_choice = {ch.name: int(row[k]) for k, ch in enumerate(info.choices)}
-            kinds = [ch.kind for ch in info.choices]
-            totals.append(
-                ContestTotals(
-                    info.name,
-                    info.votes_allowed,
-                    int(ballots[g, c]),
-                    by_choice,
-                    overvotes=int(overvoted[g, c]) * info.votes_allowed,
-                    overvoted_ballots=int(overvoted[g, c]),
-                    undervotes=int(ballots[g, c] - overvoted[g, c]) * info.votes_allowed
-                    - int(row.sum()),
-                    write_ins=int(
-                        sum(row[k] for k, kind in enumerate(kinds) if kind == "write_in")
-                    ),
-                    declared_write_ins=int(
-                        sum(row[k] for k, kind in enumerate(kinds) if kind == "declared_write_in")
-                    ),
-                )
-            )
-        per_group.append(totals)
-    voted_cards = np.zeros(cols.cards, dtype=bool)
-    voted_cards[cols.mark_card[cols.mark_vote]] = True  # a vote or an overvote somewhere
-    overall = per_group[0] if by is None else _sum_groups(per_group, contests)
-    results = Results(cols.cards, int(cols.cards - voted_cards.sum()), overall, by)
-    if by is not None:
-        results.groups = dict(zip(names, per_group, strict=True))
-    return results
+    voted = np.zeros(cols.cards, dtype=bool)
+    voted[cols.mark_card[cols.mark_vote]] = True  # a vote or an overvote somewhere
+    counts.voted_cards += int(voted.sum())
 
 
 def _first_ranked(
