@@ -27,7 +27,8 @@ from canvass.demo import demo_definition
 from canvass.demo_cvrs import county_exports
 from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import CanvassError, StoreError
-from canvass.ingest.dominion import DominionExport
+from canvass.ingest import open_export
+from canvass.ingest.ballots import SCHEMA
 from canvass.store.ballots import import_ballots, results
 from canvass.store.election import ElectionDirectory, default_actor, registered_keys
 from canvass.tabulate.plurality import Results, tabulate
@@ -120,7 +121,7 @@ def import_(
     directory: DirArg,
     paths: Annotated[list[Path], typer.Argument(help="CVR files, folders or zip archives.")],
     county: Annotated[str, typer.Option(help="The county the ballots belong to (id or name).")],
-    fmt: Annotated[str, typer.Option("--format", help="dominion")] = "dominion",
+    fmt: Annotated[str, typer.Option("--format", help="dominion or dominion-csv")] = "dominion",
     actor: ActorOpt = None,
 ) -> None:
     """Import a county's cast vote records (all or nothing; the same bytes twice: no-op)."""
@@ -166,16 +167,16 @@ def results_(
 @app.command("tabulate")
 def tabulate_(
     paths: Annotated[list[Path], typer.Argument(help="CVR files, folders or zip archives.")],
-    source: Annotated[str, typer.Option("--source-format", help="dominion")] = "dominion",
+    source: Annotated[
+        str, typer.Option("--source-format", help="dominion or dominion-csv")
+    ] = "dominion",
     contest: ContestOpt = None,
     by: ByOpt = None,
     fmt: FormatOpt = "table",
 ) -> None:
     """Count a CVR export directly, without an election directory."""
-    if source != "dominion":
-        raise StoreError(f"source format {source!r} is not supported; choose dominion")
-    export = DominionExport(paths)
-    table = pa.Table.from_batches(list(export.read("")))
+    export = open_export(source, paths)
+    table = pa.Table.from_batches(list(export.read("")), schema=SCHEMA)
     try:
         counted = tabulate(table, export.contests, by and by.replace("-", "_"))
     except ValueError as e:

@@ -1,0 +1,34 @@
+"""Readers of voting systems' exports, each producing the normalized ballot table
+(:mod:`canvass.ingest.ballots`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+from canvass.errors import IngestError
+from canvass.ingest.ballots import ContestInfo
+
+
+class Export(Protocol):
+    contests: list[ContestInfo]
+
+    def read(self, county: str) -> Iterator[pa.RecordBatch]: ...
+
+
+FORMATS = ("dominion", "dominion-csv")
+
+
+def open_export(fmt: str, paths: list[Path]) -> Export:
+    """The reader for ``fmt`` over ``paths`` (files, folders or archives)."""
+    from canvass.ingest.dominion import DominionExport
+    from canvass.ingest.dominion_csv import DominionCsvSet
+
+    if fmt == "dominion":
+        return DominionExport(paths)
+    if fmt == "dominion-csv":
+        return DominionCsvSet(paths)
+    raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")

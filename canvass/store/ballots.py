@@ -18,15 +18,13 @@ from sqlalchemy import select
 from canvass.domain.definition import load_definition
 from canvass.domain.model import ElectionDefinition, JurisdictionKind
 from canvass.errors import IngestError, StoreError
+from canvass.ingest import FORMATS, open_export
 from canvass.ingest.ballots import MEDIA_TYPE, read_table, to_parquet
-from canvass.ingest.dominion import DominionExport
 from canvass.ingest.names import NameMap, definition_contests, norm
 from canvass.log.entry import new_entry
 from canvass.store import schema as s
 from canvass.store.election import ElectionDirectory
 from canvass.tabulate.plurality import Results, tabulate
-
-FORMATS = ("dominion",)
 
 
 def definition(store: ElectionDirectory) -> ElectionDefinition:
@@ -64,7 +62,7 @@ def import_ballots(
 ) -> int | None:
     """Import one county's CVR export; returns the log entry, or None if already imported."""
     if fmt not in FORMATS:
-        raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")
+        open_export(fmt, list(paths))  # names the supported formats
     election = definition(store)
     county_id = _county(election, county)
     files = list(_files(paths))
@@ -80,7 +78,7 @@ def import_ballots(
         ).first()
     if done is not None:
         return None
-    export = DominionExport(paths)
+    export = open_export(fmt, list(paths))
     names = NameMap(export.contests, election, ", ".join(str(p) for p in paths))
     table, cards = to_parquet((names.remap(b) for b in export.read(county_id)), names.contests)
     if cards == 0:

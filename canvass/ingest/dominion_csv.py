@@ -1,0 +1,171 @@
+"""Dominion Democracy Suite CVR exports as CSV (the layout Arlo also reads).
+
+Four header rows, then one row per ballot card::
+
+    Small Election,5.2.16.1,,,...                      election name, version
+    ,,,,,,,,Mayor (Vote For=1),Mayor (Vote For=1),...  contest of each vote column
+    ,,,,,,,,Ann Adams,Bo Baker,...                     choice of each vote column
+    CvrNumber,TabulatorNum,BatchId,RecordId,ImprintedId,CountingGroup,PrecinctPortion,BallotType,,,...
+
+In a vote column ``1`` is a vote, ``0`` no vote, and an empty cell means the contest was
+not on the card. The card columns before the first vote column are read by name;
+``CvrNumber``, ``TabulatorNum`` and ``BatchId`` are required, the others optional.
+Rows are read as they stream by; every problem names the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+
+from canvass.errors import IngestError
+from canvass.ingest.ballots import VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
+from canvass.ingest.dominion import vote_type_of
+
+_CONTEST = re.compile(r"^(?P<name>.*?)\s*\(Vote For=(?P<n>\d+)\)$")
+REQUIRED = ("CvrNumber", "TabulatorNum", "BatchId")
+
+
+class DominionCsv:
+    """One Dominion CSV CVR file: its contests, read from the headers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as e:
+            raise IngestError(f"{path}: cannot read it as UTF-8 text ({e})") from None
+        rows = csv.reader(io.StringIO(self._text))
+        header = [next(rows, None) for _ in range(4)]
+        if any(h is None for h in header):
+            raise IngestError(f"{path}: expected four header rows; the file is shorter")
+        _, contest_row, choice_row, field_row = (h or [] for h in header)
+        self.first_vote = next((i for i, f in enumerate(field_row) if not f), len(field_row))
+        self.fields = field_row[: self.first_vote]
+        for name in REQUIRED:
+            if name not in self.fields:
+                raise IngestError(
+                    f"{path} row 4: expected a column {name!r} among {', '.join(self.fields)}"
+                )
+        self.width = len(field_row)
+        self.contests: list[ContestInfo] = []
+        self.columns: list[tuple[int, int]] = []
+        """(contest index, choice index) of each vote column."""
+        by_name: dict[str, int] = {}
+        for col in range(self.first_vote, self.width):
+            header_text = contest_row[col] if col < len(contest_row) else ""
+            m = _CONTEST.match(header_text)
+            if m is None:
+                raise IngestError(
+                    f"{path} row 2, column {col + 1}: expected a contest header like "
+                    f"'Mayor (Vote For=1)'; found {header_text!r}"
+                )
+            name = m.group("name")
+            if name not in by_name:
+                by_name[name] = len(self.contests)
+                self.contests.append(ContestInfo(name, int(m.group("n"))))
+            contest = self.contests[by_name[name]]
+            choice = choice_row[col] if col < len(choice_row) else ""
+            kind = (
+                "write_in"
+                if choice.replace(" ", "").replace("-", "").lower() == "writein"
+                else "candidate"
+            )
+            self.columns.append((by_name[name], len(contest.choices)))
+            contest.choices.append(ChoiceInfo(choice, kind))
+
+    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
+        builder = BallotTableBuilder(batch_size)
+        rows = csv.reader(io.StringIO(self._text))
+        for _ in range(4):
+            next(rows)
+        at = {name: self.fields.index(name) for name in self.fields}
+
+        def field(row: list[str], name: str) -> str:
+            return row[at[name]].strip() if name in at else ""
+
+        groups: dict[str, str] = {}
+        for number, row in enumerate(rows, start=5):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != self.width:
+                raise IngestError(
+                    f"{self.path} row {number}: expected {self.width} columns; found {len(row)}"
+                )
+            tabulator, batch, record = (
+                field(row, "TabulatorNum"),
+                field(row, "BatchId"),
+                field(row, "RecordId"),
+            )
+            group = field(row, "CountingGroup")
+            if group not in groups:
+                groups[group] = vote_type_of(group)
+            card_fields = (
+                county,
+                tabulator,
+                batch,
+                record or field(row, "CvrNumber"),
+                field(row, "ImprintedId"),
+                field(row, "BallotType"),
+                "",
+                field(row, "PrecinctPortion"),
+                group,
+                groups[group],
+            )
+            on: list[int] = []
+            marks: list[int] = []
+            for col, (contest, choice) in enumerate(self.columns, start=self.first_vote):
+                cell = row[col].strip()
+                if cell == "":
+                    continue
+                if contest not in on:
+                    on.append(contest)
+                if cell == "1":
+                    marks += (contest, choice, 1, VOTE)
+                elif cell != "0":
+                    info = self.contests[contest]
+                    raise IngestError(
+                        f"{self.path} row {number}, column {col + 1} "
+                        f"({info.name} / {info.choices[choice].name}): "
+                        f"expected 1, 0 or empty; found {cell!r}"
+                    )
+            builder.add_card(card_fields, on)
+            builder.add_marks(marks)
+            if builder.full():
+                yield builder.flush()
+        if len(builder):
+            yield builder.flush()
+
+
+class DominionCsvSet:
+    """Several Dominion CSV files of one county, with the same columns."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        files: list[Path] = []
+        for path in paths:
+            if path.is_dir():
+                files += sorted(path.rglob("*.csv"))
+            elif path.is_file():
+                files.append(path)
+            else:
+                raise IngestError(f"{path}: no such file or folder")
+        if not files:
+            raise IngestError(f"{', '.join(str(p) for p in paths)}: no CSV files")
+        self.files = [DominionCsv(f) for f in files]
+        first = self.files[0]
+        self.contests = first.contests
+        for other in self.files[1:]:
+            if [c.to_json() for c in other.contests] != [c.to_json() for c in first.contests]:
+                raise IngestError(
+                    f"{other.path}: its contest columns differ from {first.path}'s; "
+                    "import files with different columns separately"
+                )
+
+    def read(self, county: str) -> Iterator[pa.RecordBatch]:
+        for f in self.files:
+            yield from f.read(county)
