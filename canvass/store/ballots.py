@@ -13,18 +13,22 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from canvass.domain.definition import load_definition
 from canvass.domain.model import ElectionDefinition, JurisdictionKind
 from canvass.errors import IngestError, StoreError
 from canvass.ingest import FORMATS, open_export
-from canvass.ingest.ballots import MEDIA_TYPE, read_table, to_parquet
+from canvass.ingest.ballots import MEDIA_TYPE, SCHEMA, read_table, to_parquet
 from canvass.ingest.names import NameMap, definition_contests, norm
+from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_MEDIA_TYPE
+from canvass.ingest.results_csv import read_precinct_results
 from canvass.log.entry import new_entry
 from canvass.store import schema as s
 from canvass.store.election import ElectionDirectory
-from canvass.tabulate.plurality import Results, tabulate
+from canvass.tabulate.plurality import Results, add_results_only, tabulate
 
 
 def definition(store: ElectionDirectory) -> ElectionDefinition:
@@ -57,14 +61,29 @@ def _files(paths: Sequence[Path]) -> Iterator[Path]:
             raise IngestError(f"{path}: no such file or folder")
 
 
+RESULTS_FORMATS = ("precinct-results",)
+
+
 def import_ballots(
-    store: ElectionDirectory, county: str, fmt: str, paths: Sequence[Path], actor: str
+    store: ElectionDirectory,
+    county: str | None,
+    fmt: str,
+    paths: Sequence[Path],
+    actor: str,
+    county_column: str = "county",
+    precinct_column: str = "precinct",
 ) -> int | None:
-    """Import one county's CVR export; returns the log entry, or None if already imported."""
-    if fmt not in FORMATS:
-        open_export(fmt, list(paths))  # names the supported formats
+    """Import a county's CVR export, or a results-only file; returns the log entry, or
+    None if the same bytes were already imported."""
+    if fmt not in FORMATS and fmt not in RESULTS_FORMATS:
+        raise IngestError(
+            f"format {fmt!r} is not supported; choose one of "
+            f"{', '.join((*FORMATS, *RESULTS_FORMATS))}"
+        )
     election = definition(store)
-    county_id = _county(election, county)
+    if county is None and fmt in FORMATS:
+        raise IngestError(f"a {fmt} import needs --county: cast vote records name no county")
+    county_id = _county(election, county) if county is not None else ""
     files = list(_files(paths))
     # Files are read one at a time, here and when stored below: an export may be gigabytes.
     digests = sorted(hashlib.sha256(f.read_bytes()).hexdigest() for f in files)
@@ -78,6 +97,18 @@ def import_ballots(
         ).first()
     if done is not None:
         return None
+    if fmt in RESULTS_FORMATS:
+        return _import_results(
+            store,
+            election,
+            county_id,
+            files,
+            sources_sha,
+            fmt,
+            actor,
+            county_column,
+            precinct_column,
+        )
     export = open_export(fmt, list(paths))
     names = NameMap(export.contests, election, ", ".join(str(p) for p in paths))
     table, cards = to_parquet((names.remap(b) for b in export.read(county_id)), names.contests)
@@ -101,16 +132,76 @@ def import_ballots(
         return w.append(entry)
 
 
+def _import_results(
+    store: ElectionDirectory,
+    election: ElectionDefinition,
+    county_id: str,
+    files: list[Path],
+    sources_sha: str,
+    fmt: str,
+    actor: str,
+    county_column: str,
+    precinct_column: str,
+) -> int:
+    if len(files) != 1:
+        raise IngestError(f"a {fmt} import reads one file; found {len(files)}")
+    read = read_precinct_results(files[0], election, county_column, precinct_column)
+    if county_id:
+        others = set(read.table.column("county").to_pylist()) - {county_id}
+        if others:
+            raise IngestError(
+                f"{files[0]}: rows for {', '.join(sorted(others))}, though --county is {county_id}"
+            )
+    sink = pa.BufferOutputStream()
+    pq.write_table(read.table, sink, compression="zstd")
+    refs = (
+        store.store_artifact(files[0].read_bytes(), files[0].name),
+        store.store_artifact(sink.getvalue().to_pybytes(), "results.parquet", RESULTS_MEDIA_TYPE),
+    )
+    counties = sorted(set(read.table.column("county").to_pylist()))
+    entry = new_entry(
+        "results.imported",
+        actor,
+        {
+            "county": county_id,
+            "format": fmt,
+            "counties": len(counties),
+            "rows": read.table.num_rows,
+            "votes": int(pc.sum(read.table.column("votes")).as_py()),
+            "ignored_columns": read.ignored_columns,
+            "not_reported": read.not_reported,
+            "sources_sha256": sources_sha,
+        },
+        refs,
+    )
+    with store.writing() as w:
+        return w.append(entry)
+
+
 def ballot_tables(store: ElectionDirectory) -> Iterator[tuple[str, pa.Table]]:
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(s.ballot_import.c.county, s.ballot_import.c.table_sha256).order_by(
-                s.ballot_import.c.entry
-            )
+            select(s.ballot_import.c.county, s.ballot_import.c.table_sha256)
+            .where(s.ballot_import.c.kind == "ballots")
+            .order_by(s.ballot_import.c.entry)
         ).all()
     for county, sha in rows:
         table, _ = read_table(store.artifacts.get(sha))
         yield county, table
+
+
+def results_tables(store: ElectionDirectory) -> list[pa.Table]:
+    with store.engine.connect() as conn:
+        shas = (
+            conn.execute(
+                select(s.ballot_import.c.table_sha256)
+                .where(s.ballot_import.c.kind == "results")
+                .order_by(s.ballot_import.c.entry)
+            )
+            .scalars()
+            .all()
+        )
+    return [pq.read_table(pa.BufferReader(store.artifacts.get(sha))) for sha in shas]
 
 
 def results(store: ElectionDirectory, by: str | None = None) -> tuple[Results, dict[str, str]]:
@@ -123,7 +214,11 @@ def results(store: ElectionDirectory, by: str | None = None) -> tuple[Results, d
     }
     labels.update({f"{info.name}/{ch.id}": ch.name for info, choices in pairs for ch in choices})
     tables = [t for _, t in ballot_tables(store)]
-    if not tables:
-        raise StoreError(f"{store.path}: no ballots have been imported yet")
-    combined = pa.concat_tables(tables, promote_options="permissive")
-    return tabulate(combined, contests, by), labels
+    results_only = results_tables(store)
+    if not tables and not results_only:
+        raise StoreError(f"{store.path}: no ballots or results have been imported yet")
+    combined = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+    counted = tabulate(combined, contests, by)
+    for rows in results_only:
+        add_results_only(counted, rows, contests)
+    return counted, labels

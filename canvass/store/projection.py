@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, insert
 from canvass.domain.definition import load_definition
 from canvass.domain.model import contest_choices
 from canvass.ingest.ballots import MEDIA_TYPE as BALLOT_TABLE
+from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_TABLE
 from canvass.log.entry import Entry
 from canvass.store import schema as s
 
@@ -142,15 +143,18 @@ def _election_defined(conn: Connection, index: int, entry: Entry, read: ReadArti
             conn.execute(insert(table), values)
 
 
-def _ballots_imported(conn: Connection, index: int, entry: Entry, _: ReadArtifact) -> None:
-    (table,) = [r for r in entry.artifacts if r.media_type == BALLOT_TABLE]
+def _imported(conn: Connection, index: int, entry: Entry, _: ReadArtifact) -> None:
+    kind = "ballots" if entry.type == "ballots.imported" else "results"
+    media = BALLOT_TABLE if kind == "ballots" else RESULTS_TABLE
+    (table,) = [r for r in entry.artifacts if r.media_type == media]
     d = entry.data
     conn.execute(
         insert(s.ballot_import).values(
             entry=index,
+            kind=kind,
             county=d["county"],
             format=d["format"],
-            cards=d["cards"],
+            cards=d.get("cards", 0),
             sources_sha256=d["sources_sha256"],
             table_sha256=table.sha256,
         )
@@ -161,5 +165,6 @@ _HANDLERS: dict[str, Callable[[Connection, int, Entry, ReadArtifact], None]] = {
     "log.opened": _log_opened,
     "key.registered": _key_registered,
     "election.defined": _election_defined,
-    "ballots.imported": _ballots_imported,
+    "ballots.imported": _imported,
+    "results.imported": _imported,
 }

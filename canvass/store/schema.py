@@ -206,6 +206,7 @@ ballot_import = Table(
     "ballot_import",
     metadata,
     Column("entry", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String, nullable=False),
     Column("county", String, nullable=False),
     Column("format", String, nullable=False),
     Column("cards", Integer, nullable=False),

@@ -281,3 +281,55 @@ def _sum_groups(
             setattr(t, name, sum(getattr(p, name) for p in parts))
         overall.append(t)
     return overall
+
+
+RESULTS_BY = ("county", "precinct", "vote_type")
+
+
+def add_results_only(results: Results, rows: pa.Table, contests: list[ContestInfo]) -> Results:
+    """Add results-only counts (county, precinct, vote type, contest, choice, votes) to
+    tabulated results. They carry votes only: no ballots, overvotes or undervotes are
+    known for them. Broken down by a column they do not have, they form one group,
+    ``(results only)``."""
+    if rows.num_rows == 0:
+        return results
+    offsets = np.cumsum([0, *(len(c.choices) for c in contests)])
+    n_choices = int(offsets[-1])
+    if results.by in RESULTS_BY:
+        column = rows.column(results.by).combine_chunks().dictionary_encode()
+        names = [str(v) for v in column.dictionary.to_pylist()]
+        codes = _np(column.indices)
+    else:
+        names, codes = ["(results only)"], np.zeros(rows.num_rows, dtype=np.int64)
+    choice = offsets[_np(rows.column("contest")).astype(np.int64)] + _np(rows.column("choice"))
+    votes = (
+        np.bincount(
+            codes * n_choices + choice,
+            weights=_np(rows.column("votes")),
+            minlength=len(names) * n_choices,
+        )
+        .astype(np.int64)
+        .reshape(len(names), n_choices)
+    )
+
+    def add(totals: list[ContestTotals], row: npt.NDArray[np.int64]) -> None:
+        for c, (info, t) in enumerate(zip(contests, totals, strict=True)):
+            for k, ch in enumerate(info.choices):
+                t.votes[ch.name] += int(row[offsets[c] + k])
+                if ch.kind == "write_in":
+                    t.write_ins += int(row[offsets[c] + k])
+                elif ch.kind == "declared_write_in":
+                    t.declared_write_ins += int(row[offsets[c] + k])
+
+    add(results.contests, votes.sum(axis=0))
+    if results.by is not None:
+        for g, name in enumerate(names):
+            group = results.groups.setdefault(
+                name,
+                [
+                    ContestTotals(c.name, c.votes_allowed, votes={ch.name: 0 for ch in c.choices})
+                    for c in contests
+                ],
+            )
+            add(group, votes[g])
+    return results

@@ -20,6 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "ballot_import",
         sa.Column("entry", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("kind", sa.String(), nullable=False),
         sa.Column("county", sa.String(), nullable=False),
         sa.Column("format", sa.String(), nullable=False),
         sa.Column("cards", sa.Integer(), nullable=False),

@@ -1,0 +1,140 @@
+"""Results-only imports: Georgia's November 2020 precinct results, as originally certified."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from canvass.errors import IngestError
+from canvass.store.ballots import import_ballots, results
+from canvass.store.election import ElectionDirectory
+from tests.conftest import shared_path
+
+SENATE_SPECIAL = ["bartell", "buckley", "collins", "fortuin", "grayson", "todd.greene", "davis.jackson", "deborah.jackson", "james", "wayne.johnson", "johnson.shealey", "lieberman", "loeffler", "slade", "slowinski", "stovall", "tarver", "taylor", "warnock", "winfield"]
+
+
+def georgia_definition(counties: list[str]) -> bytes:
+    """Georgia's counties and the three statewide contests; candidates named by the
+    column prefixes the file uses."""
+
+    def candidates(ids: list[str]) -> list[dict[str, str]]:
+        return [{"id": i, "name": i.replace(".", " ").title()} for i in ids]
+
+    doc = {
+        "election": {
+            "id": "ga-2020-general",
+            "name": "Georgia General 2020",
+            "date": "2020-11-03",
+            "state": "GA",
+        },
+        "jurisdictions": [{"id": "ga", "name": "Georgia", "kind": "state"}]
+        + [
+            {"id": f"c{n:03d}", "name": f"{c.title()} County", "kind": "county", "parent": "ga"}
+            for n, c in enumerate(counties)
+        ],
+        "candidates": candidates(
+            ["trump", "biden", "jorgensen", "perdue", "ossoff", "hazel", *SENATE_SPECIAL]
+        ),
+        "contests": [
+            {
+                "id": "president",
+                "name": "President",
+                "type": "candidate",
+                "jurisdiction": "ga",
+                "candidates": ["trump", "biden", "jorgensen"],
+            },
+            {
+                "id": "us-senate",
+                "name": "US Senate (Perdue)",
+                "type": "candidate",
+                "jurisdiction": "ga",
+                "candidates": ["perdue", "ossoff", "hazel"],
+            },
+            {
+                "id": "us-senate-special",
+                "name": "US Senate (Loeffler)",
+                "type": "candidate",
+                "jurisdiction": "ga",
+                "candidates": SENATE_SPECIAL,
+            },
+        ],
+    }
+    return json.dumps(doc).encode()
+
+
+@pytest.fixture
+def georgia(tmp_path: Path) -> tuple[ElectionDirectory, Path]:
+    path = shared_path("data", "ga-2020", "precinct_results_original_certification.csv")
+    with path.open() as f:
+        counties = sorted({row["CTYNAME"] for row in csv.DictReader(f)})
+    store = ElectionDirectory.init(tmp_path / "ga", "canvass.test/ga", "sos")
+    store.define(georgia_definition(counties), "ga.json", "sos")
+    return store, path
+
+
+def test_georgia_2020_original_certification(georgia: tuple[ElectionDirectory, Path]) -> None:
+    store, path = georgia
+    index = import_ballots(store, None, "precinct-results", [path], "sos", "CTYNAME", "PRECINCT_N")
+    assert index is not None
+    entry = dict(store.entries(index, index + 1))[index]
+    assert entry.data["counties"] == 159
+    assert "trump_all" in entry.data["ignored_columns"]
+    assert len(entry.data["not_reported"]) == 27  # precincts whose cells are "NA"
+    counted, _ = results(store)
+    president = counted.contests[0]
+    assert president.votes["biden"] == 2_474_507
+    assert president.votes["trump"] == 2_461_837
+    by_type, _ = results(store, "vote_type")
+    assert sum(g[0].votes["biden"] for g in by_type.groups.values()) == 2_474_507
+    assert set(by_type.groups) == {"election_day", "early", "absentee", "provisional"}
+    by_county, _ = results(store, "county")
+    assert len(by_county.groups) == 159
+    assert store.verify() == []
+    assert (
+        import_ballots(store, None, "precinct-results", [path], "sos", "CTYNAME", "PRECINCT_N")
+        is None
+    )
+
+
+def test_unknown_choice_column(georgia: tuple[ElectionDirectory, Path], tmp_path: Path) -> None:
+    store, _ = georgia
+    bad = tmp_path / "bad.csv"
+    bad.write_text("CTYNAME,PRECINCT_N,trump_eday,bidden_eday\nAPPLING,P1,1,2\n")
+    with pytest.raises(IngestError) as e:
+        import_ballots(store, None, "precinct-results", [bad], "sos", "CTYNAME", "PRECINCT_N")
+    assert str(e.value) == (
+        f"{bad} row 1, column 4 ('bidden_eday'): expected a choice of the election definition "
+        "before '_eday'; found 'bidden' (nearest: 'biden'). Add it as an alias"
+    )
+
+
+def test_bad_count_and_unknown_county(
+    georgia: tuple[ElectionDirectory, Path], tmp_path: Path
+) -> None:
+    store, _ = georgia
+    bad = tmp_path / "bad.csv"
+    bad.write_text("CTYNAME,PRECINCT_N,trump_eday\nAPPLING,P1,12a\n")
+    with pytest.raises(IngestError) as e:
+        import_ballots(store, None, "precinct-results", [bad], "sos", "CTYNAME", "PRECINCT_N")
+    assert (
+        str(e.value)
+        == f"{bad} row 2, column 'trump_eday': expected a whole number of votes; found '12a'"
+    )
+    bad.write_text("CTYNAME,PRECINCT_N,trump_eday\nATLANTIS,P1,12\n")
+    with pytest.raises(IngestError) as e:
+        import_ballots(store, None, "precinct-results", [bad], "sos", "CTYNAME", "PRECINCT_N")
+    assert (
+        str(e.value)
+        == f"{bad} row 2, column 'CTYNAME': expected a county of the election; found 'ATLANTIS'"
+    )
+    assert store.size() == 2
+
+
+def test_cvr_import_needs_a_county(georgia: tuple[ElectionDirectory, Path]) -> None:
+    store, path = georgia
+    with pytest.raises(IngestError) as e:
+        import_ballots(store, None, "dominion", [path], "sos")
+    assert str(e.value) == "a dominion import needs --county: cast vote records name no county"
