@@ -13,7 +13,28 @@ from canvass.store.ballots import import_ballots, results
 from canvass.store.election import ElectionDirectory
 from tests.conftest import shared_path
 
-SENATE_SPECIAL = ["bartell", "buckley", "collins", "fortuin", "grayson", "todd.greene", "davis.jackson", "deborah.jackson", "james", "wayne.johnson", "johnson.shealey", "lieberman", "loeffler", "slade", "slowinski", "stovall", "tarver", "taylor", "warnock", "winfield"]
+SENATE_SPECIAL = [
+    "bartell",
+    "buckley",
+    "collins",
+    "fortuin",
+    "grayson",
+    "todd.greene",
+    "davis.jackson",
+    "deborah.jackson",
+    "james",
+    "wayne.johnson",
+    "johnson.shealey",
+    "lieberman",
+    "loeffler",
+    "slade",
+    "slowinski",
+    "stovall",
+    "tarver",
+    "taylor",
+    "warnock",
+    "winfield",
+]
 
 
 def georgia_definition(counties: list[str]) -> bytes:

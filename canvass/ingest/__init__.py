@@ -19,16 +19,19 @@ class Export(Protocol):
     def read(self, county: str) -> Iterator[pa.RecordBatch]: ...
 
 
-FORMATS = ("dominion", "dominion-csv")
+FORMATS = ("dominion", "dominion-csv", "nist-cvr")
 
 
 def open_export(fmt: str, paths: list[Path]) -> Export:
     """The reader for ``fmt`` over ``paths`` (files, folders or archives)."""
     from canvass.ingest.dominion import DominionExport
     from canvass.ingest.dominion_csv import DominionCsvSet
+    from canvass.ingest.nist_cvr import NistCvrReport
 
     if fmt == "dominion":
         return DominionExport(paths)
     if fmt == "dominion-csv":
         return DominionCsvSet(paths)
+    if fmt == "nist-cvr":
+        return NistCvrReport(paths)
     raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")

@@ -1,0 +1,150 @@
+"""NIST SP 1500-103 cast vote records (CDF v1, JSON), read into the normalized ballot table.
+
+A ``CastVoteRecordReport`` holds the election (contests, their selections, candidates) and
+one ``CVR`` per ballot. Each CVR has snapshots; the one named by ``CurrentSnapshotId`` is
+read. A selection position with ``HasIndication`` "yes" is a mark; it is a vote when
+``NumberVotes`` is at least 1 — whether the contest is overvoted is decided by tabulation
+from ``VotesAllowed``, as for every format (so a position the report marks
+``IsAllocable: no`` because of an overvote is still counted as one of the overvoting
+marks). ``Rank`` gives the ranking in ranked contests. ``BallotStyleUnitId`` is the
+precinct or split; ``CreatingDeviceId`` the tabulator; ``BatchId`` the batch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from canvass.errors import IngestError
+from canvass.ingest.ballots import NOT_A_VOTE, VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        doc = msgspec.json.decode(path.read_bytes())
+    except OSError as e:
+        raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+    except msgspec.DecodeError as e:
+        raise IngestError(f"{path}: expected a NIST SP 1500-103 report in JSON; {e}") from None
+    if not isinstance(doc, dict) or not str(doc.get("@type", "")).endswith("CastVoteRecordReport"):
+        raise IngestError(
+            f'{path}: expected "@type": "CVR.CastVoteRecordReport"; found '
+            f"{doc.get('@type') if isinstance(doc, dict) else type(doc).__name__!r}"
+        )
+    return doc
+
+
+class NistCvrReport:
+    """One or more CVR reports of the same election."""
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        files: list[Path] = []
+        for path in paths:
+            files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
+        if not files:
+            raise IngestError(f"{', '.join(str(p) for p in paths)}: no JSON files")
+        self.files = files
+        first = _load(files[0])
+        elections = first.get("Election") or []
+        if not elections:
+            raise IngestError(f"{files[0]}: Election: expected the election's contests; found none")
+        election = elections[0]
+        names = {c["@id"]: c.get("Name", c["@id"]) for c in election.get("Candidate", [])}
+        parties = {p["@id"]: p.get("Name", p["@id"]) for p in first.get("Party", [])}
+        self.contests: list[ContestInfo] = []
+        self.contest_index: dict[str, int] = {}
+        self.selection_index: dict[tuple[str, str], int] = {}
+        for n, contest in enumerate(election.get("Contest", [])):
+            cid = contest.get("@id")
+            if not isinstance(cid, str):
+                raise IngestError(f"{files[0]}: Election[0].Contest[{n}].@id: expected text")
+            info = ContestInfo(
+                str(contest.get("Name", cid)),
+                int(contest.get("VotesAllowed", 1) or 1),
+                int(contest.get("NumberOfRanks", 0) or 0),
+            )
+            self.contest_index[cid] = len(self.contests)
+            for selection in contest.get("ContestSelection", []):
+                sid = selection["@id"]
+                if selection.get("IsWriteIn"):
+                    lines = sum(ch.kind == "write_in" for ch in info.choices)
+                    name, kind = "Write-in" + (f" {lines + 1}" if lines else ""), "write_in"
+                elif "CandidateIds" in selection:
+                    name = " / ".join(names.get(c, c) for c in selection["CandidateIds"])
+                    kind = "candidate"
+                elif "PartyIds" in selection:
+                    name = " / ".join(parties.get(p, p) for p in selection["PartyIds"])
+                    kind = "candidate"
+                else:
+                    name, kind = str(selection.get("Selection", sid)), "candidate"
+                self.selection_index[(cid, sid)] = len(info.choices)
+                info.choices.append(ChoiceInfo(name, kind))
+            self.contests.append(info)
+        # Partisan primaries repeat contest names across parties; names must tell apart.
+        seen = Counter(c.name for c in self.contests)
+        for cid, c in self.contest_index.items():
+            if seen[self.contests[c].name] > 1:
+                self.contests[c].name = f"{self.contests[c].name} ({cid})"
+
+    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
+        builder = BallotTableBuilder(batch_size)
+        for path in self.files:
+            doc = _load(path)
+            for n, cvr in enumerate(doc.get("CVR", [])):
+                self._add(builder, county, f"{path}: CVR[{n}]", cvr)
+                if builder.full():
+                    yield builder.flush()
+        if len(builder):
+            yield builder.flush()
+
+    def _add(
+        self, builder: BallotTableBuilder, county: str, where: str, cvr: dict[str, Any]
+    ) -> None:
+        snapshots = {s.get("@id"): s for s in cvr.get("CVRSnapshot", [])}
+        snapshot = snapshots.get(cvr.get("CurrentSnapshotId"))
+        if snapshot is None:
+            raise IngestError(
+                f"{where}: CurrentSnapshotId {cvr.get('CurrentSnapshotId')!r} names none of its "
+                f"snapshots ({', '.join(map(str, snapshots))})"
+            )
+        unit = str(cvr.get("BallotStyleUnitId", ""))
+        fields = (
+            county,
+            str(cvr.get("CreatingDeviceId", "")),
+            str(cvr.get("BatchId", "")),
+            str(cvr.get("UniqueId", cvr.get("BatchSequenceId", ""))),
+            str(cvr.get("BallotPrePrintedId", "")),
+            str(cvr.get("BallotStyleId", "")),
+            unit,
+            unit,
+            "",
+            "",
+        )
+        on: list[int] = []
+        marks: list[int] = []
+        for contest in snapshot.get("CVRContest", []):
+            cid = contest.get("ContestId")
+            c = self.contest_index.get(cid)
+            if c is None:
+                raise IngestError(f"{where}: ContestId {cid!r} is not a contest of the election")
+            on.append(c)
+            for selection in contest.get("CVRContestSelection", []):
+                sid = selection.get("ContestSelectionId")
+                k = self.selection_index.get((cid, sid))
+                if k is None:
+                    raise IngestError(
+                        f"{where}: contest {cid!r}: ContestSelectionId {sid!r} is not one of its "
+                        "selections"
+                    )
+                for position in selection.get("SelectionPosition", []):
+                    if position.get("HasIndication", "yes") != "yes":
+                        continue
+                    status = VOTE if int(position.get("NumberVotes", 0)) >= 1 else NOT_A_VOTE
+                    marks += (c, k, int(position.get("Rank", 1)), status)
+        builder.add_card(fields, on)
+        builder.add_marks(marks)

@@ -1,0 +1,101 @@
+"""NIST SP 1500-103 CVRs against the NIST test method's own results files (SP 1500-100 ERR):
+tabulating each synthetic election's CVRs reproduces its county-wide totals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from canvass.errors import IngestError
+from canvass.ingest.nist_cvr import NistCvrReport
+from canvass.tabulate.plurality import tabulate
+from tests.conftest import SHARED, shared_path
+
+SYNTHETIC = SHARED / "data" / "nist-cdf" / "test_data" / "synthetic"
+EXACT = ["gen-01", "gen-02", "gen-03", "prim-03"]
+"""Votes, overvotes and undervotes all reproduce the ERR file."""
+VOTES_ONLY = {
+    "prim-01": "an open primary: the ERR counts no undervotes in the contests of the party a "
+    "voter did not choose; votes match, undervotes need the open-primary rule",
+}
+LEFT_OUT = {
+    "prim-02": "an open primary with cross-party overvoting (votes in two parties' contests "
+    "void them all), a rule Canvass does not apply yet",
+}
+
+
+def county_totals(election: str) -> dict[tuple[str, str], int | tuple[int, int]]:
+    """(contest, selection) -> votes, and (contest, "") -> (overvotes, undervotes), at the
+    contest's electoral district, from the ERR file."""
+    err = json.loads((SYNTHETIC / election / "err_v2" / f"err-{election}.json").read_text())
+    out: dict[tuple[str, str], int | tuple[int, int]] = {}
+    for contest in err["Election"][0]["Contest"]:
+        top = contest.get("ElectionDistrictId")
+        for selection in contest.get("ContestSelection", []):
+            for count in selection.get("VoteCounts", []):
+                if count["GpUnitId"] == top and count.get("Type") == "total":
+                    out[(contest["@id"], selection["@id"])] = count["Count"]
+        for other in contest.get("OtherCounts", []):
+            if other["GpUnitId"] == top:
+                out[(contest["@id"], "")] = (other.get("Overvotes", 0), other.get("Undervotes", 0))
+    return out
+
+
+def ours(election: str) -> dict[tuple[str, str], int | tuple[int, int]]:
+    report = NistCvrReport([SYNTHETIC / election / "cvr_v1" / f"cvr-{election}.json"])
+    totals = tabulate(pa.Table.from_batches(list(report.read("county"))), report.contests).contests
+    out: dict[tuple[str, str], int | tuple[int, int]] = {}
+    for cid, c in report.contest_index.items():
+        votes = list(totals[c].votes.values())
+        for (contest, sid), k in report.selection_index.items():
+            if contest == cid:
+                out[(cid, sid)] = votes[k]
+        out[(cid, "")] = (totals[c].overvotes, totals[c].undervotes)
+    return out
+
+
+@pytest.mark.parametrize("election", EXACT + list(VOTES_ONLY))
+def test_cvrs_reproduce_the_results_file(election: str) -> None:
+    shared_path("data", "nist-cdf", "test_data", "synthetic", election)
+    want, got = county_totals(election), ours(election)
+    if election in VOTES_ONLY:
+        want = {k: v for k, v in want.items() if k[1]}
+    assert len(want) > 20
+    assert {k: got.get(k) for k in want} == want
+
+
+def test_left_out_elections_are_there() -> None:
+    for election in LEFT_OUT:
+        assert shared_path("data", "nist-cdf", "test_data", "synthetic", election).is_dir()
+
+
+def test_not_a_cvr_report(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('{"@type": "ElectionResults.ElectionReport"}')
+    with pytest.raises(IngestError) as e:
+        NistCvrReport([path])
+    assert (
+        str(e.value)
+        == f'{path}: expected "@type": "CVR.CastVoteRecordReport"; found \'ElectionResults.ElectionReport\''
+    )
+
+
+def test_unknown_selection(tmp_path: Path) -> None:
+    source = shared_path(
+        "data", "nist-cdf", "test_data", "synthetic", "gen-03", "cvr_v1", "cvr-gen-03.json"
+    )
+    doc = json.loads(source.read_text())
+    snapshot = doc["CVR"][2]["CVRSnapshot"][0]
+    contest = snapshot["CVRContest"][0]
+    contest["CVRContestSelection"][0]["ContestSelectionId"] = "cs-nobody"
+    path = tmp_path / "cvr.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(IngestError) as e:
+        list(NistCvrReport([path]).read("c"))
+    assert str(e.value) == (
+        f"{path}: CVR[2]: contest {contest['ContestId']!r}: ContestSelectionId 'cs-nobody' is not "
+        "one of its selections"
+    )
