@@ -29,7 +29,7 @@ from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import CanvassError, StoreError
 from canvass.ingest import open_export
 from canvass.ingest.ballots import SCHEMA
-from canvass.store.ballots import import_ballots, results
+from canvass.store.ballots import export_err, import_ballots, results
 from canvass.store.election import ElectionDirectory, default_actor, registered_keys
 from canvass.tabulate.plurality import Results, tabulate
 from canvass.tabulate.render import render
@@ -182,6 +182,19 @@ def tabulate_(
     except ValueError as e:
         raise StoreError(str(e)) from None
     _render(counted, fmt, contest)
+
+
+@app.command("export-err")
+def export_err_(
+    directory: DirArg,
+    out_file: Annotated[Path, typer.Argument(help="Where to write the JSON report.")],
+    status: Annotated[str, typer.Option(help="NIST result status")] = "unofficial-complete",
+    issuer: Annotated[str, typer.Option(help="Who issues the report")] = "Canvass",
+) -> None:
+    """Write the results as NIST SP 1500-100 v2 JSON (election results reporting)."""
+    report = export_err(ElectionDirectory.open(directory), status, issuer)
+    out_file.write_text(json.dumps(report, indent=1) + "\n")
+    out.print(f"Wrote {out_file}")
 
 
 @app.command()

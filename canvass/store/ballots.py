@@ -26,6 +26,7 @@ from canvass.ingest.names import NameMap, definition_contests, norm
 from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_MEDIA_TYPE
 from canvass.ingest.results_csv import read_precinct_results
 from canvass.log.entry import new_entry
+from canvass.publish.err import election_report
 from canvass.store import schema as s
 from canvass.store.election import ElectionDirectory
 from canvass.tabulate.plurality import Results, add_results_only, tabulate
@@ -222,3 +223,15 @@ def results(store: ElectionDirectory, by: str | None = None) -> tuple[Results, d
     for rows in results_only:
         add_results_only(counted, rows, contests)
     return counted, labels
+
+
+def export_err(store: ElectionDirectory, status: str, issuer: str) -> dict[str, object]:
+    """The election's results as a NIST SP 1500-100 v2 report."""
+    election = definition(store)
+    overall, _ = results(store)
+    by_county, _ = results(store, "county")
+    by_vote_type, _ = results(store, "vote_type")
+    try:
+        return election_report(election, overall, by_county, by_vote_type, status, issuer)
+    except ValueError as e:
+        raise StoreError(str(e)) from None

@@ -1,0 +1,78 @@
+"""NIST SP 1500-100 v2 export: valid against NIST's schema, and saying what the count says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from canvass.cli import app
+from canvass.errors import StoreError
+from canvass.store.ballots import export_err, import_ballots, results
+from canvass.store.election import ElectionDirectory
+from tests.conftest import shared_path
+from tests.test_dominion import write_export
+from tests.test_import import BALLOTS, DEFINITION
+
+
+@pytest.fixture
+def counted(tmp_path: Path) -> ElectionDirectory:
+    store = ElectionDirectory.init(tmp_path / "e", "canvass.test/e", "clerk")
+    store.define(DEFINITION.encode(), "e.yaml", "clerk")
+    import_ballots(store, "adams", "dominion", [write_export(tmp_path / "cvr", BALLOTS)], "clerk")
+    return store
+
+
+def test_report_is_valid_and_carries_the_counts(counted: ElectionDirectory) -> None:
+    schema = json.loads(
+        shared_path(
+            "data", "nist-cdf", "schemas", "NIST_V2_election_results_reporting.json"
+        ).read_text()
+    )
+    report = export_err(counted, "unofficial-complete", "Adams County Clerk")
+    jsonschema.Draft4Validator(schema).validate(report)
+    assert report["Status"] == "unofficial-complete"
+    overall, _ = results(counted)
+    contests = report["Election"][0]["Contest"]
+    for contest, totals in zip(contests, overall.contests, strict=True):
+        for selection in contest["ContestSelection"]:
+            choice = selection["@id"].removeprefix(f"sel-{totals.contest}-")
+            state = [
+                c
+                for c in selection["VoteCounts"]
+                if c["GpUnitId"] == "ru-state" and c["Type"] == "total"
+            ]
+            county = [c for c in selection["VoteCounts"] if c["GpUnitId"] == "ru-adams"]
+            assert state[0]["Count"] == totals.votes[choice] == county[0]["Count"]
+        other = next(o for o in contest["OtherCounts"] if o["GpUnitId"] == "ru-state")
+        assert (other["Overvotes"], other["Undervotes"]) == (totals.overvotes, totals.undervotes)
+    mayor_adams = contests[0]["ContestSelection"][0]["VoteCounts"][0]
+    assert mayor_adams == {
+        "@type": "ElectionResults.VoteCounts",
+        "GpUnitId": "ru-state",
+        "Type": "total",
+        "Count": 1,
+    }
+
+
+def test_every_nist_status_is_accepted_and_nothing_else(counted: ElectionDirectory) -> None:
+    for status in (
+        "unofficial-partial",
+        "unofficial-complete",
+        "certified",
+        "recount",
+        "correction",
+    ):
+        assert export_err(counted, status, "x")["Status"] == status
+    with pytest.raises(StoreError, match="status 'final' is not a NIST result status"):
+        export_err(counted, "final", "x")
+
+
+def test_export_err_command(counted: ElectionDirectory, tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    result = CliRunner().invoke(app, ["export-err", str(counted.path), str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(out.read_text())["@type"] == "ElectionResults.ElectionReport"
