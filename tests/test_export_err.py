@@ -76,3 +76,35 @@ def test_export_err_command(counted: ElectionDirectory, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["export-err", str(counted.path), str(out)])
     assert result.exit_code == 0, result.stderr
     assert json.loads(out.read_text())["@type"] == "ElectionResults.ElectionReport"
+
+
+def test_a_report_imports_back_as_results_only(counted: ElectionDirectory, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(export_err(counted, "certified", "Adams County Clerk")))
+    other = ElectionDirectory.init(tmp_path / "state", "canvass.test/state", "sos")
+    other.define(DEFINITION.encode(), "e.yaml", "sos")
+    assert import_ballots(other, "adams", "nist-err", [report], "sos") is not None
+    theirs, _ = results(other)
+    ours, _ = results(counted)
+    assert [t.votes for t in theirs.contests] == [t.votes for t in ours.contests]
+    by_type, _ = results(other, "vote_type")
+    assert set(by_type.groups) == {"election_day", "absentee"}
+
+
+def test_counts_that_do_not_add_up_are_refused(counted: ElectionDirectory, tmp_path: Path) -> None:
+    doc = export_err(counted, "certified", "x")
+    selection = doc["Election"][0]["Contest"][0]["ContestSelection"][0]
+    selection["VoteCounts"].append(
+        {"@type": "ElectionResults.VoteCounts", "GpUnitId": "ru-state", "Type": "early", "Count": 5}
+    )
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(doc))
+    other = ElectionDirectory.init(tmp_path / "state", "canvass.test/state", "sos")
+    other.define(DEFINITION.encode(), "e.yaml", "sos")
+    with pytest.raises(Exception) as e:
+        import_ballots(other, "adams", "nist-err", [report], "sos")
+    assert str(e.value) == (
+        f"{report}: Election[0].Contest[0] ('Mayor'): selection 'sel-mayor-adams-c' at 'ru-state': "
+        "counts by vote type add up to 6, not the total 1"
+    )
+    assert other.size() == 2

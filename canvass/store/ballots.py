@@ -23,6 +23,7 @@ from canvass.errors import IngestError, StoreError
 from canvass.ingest import FORMATS, open_export
 from canvass.ingest.ballots import MEDIA_TYPE, SCHEMA, read_table, to_parquet
 from canvass.ingest.names import NameMap, definition_contests, norm
+from canvass.ingest.nist_err import read_err
 from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_MEDIA_TYPE
 from canvass.ingest.results_csv import read_precinct_results
 from canvass.log.entry import new_entry
@@ -62,7 +63,7 @@ def _files(paths: Sequence[Path]) -> Iterator[Path]:
             raise IngestError(f"{path}: no such file or folder")
 
 
-RESULTS_FORMATS = ("precinct-results",)
+RESULTS_FORMATS = ("precinct-results", "nist-err")
 
 
 def import_ballots(
@@ -146,7 +147,12 @@ def _import_results(
 ) -> int:
     if len(files) != 1:
         raise IngestError(f"a {fmt} import reads one file; found {len(files)}")
-    read = read_precinct_results(files[0], election, county_column, precinct_column)
+    if fmt == "nist-err":
+        if not county_id:
+            raise IngestError("a nist-err import needs --county: the report's units are not ours")
+        read = read_err(files[0], election, county_id)
+    else:
+        read = read_precinct_results(files[0], election, county_column, precinct_column)
     if county_id:
         others = set(read.table.column("county").to_pylist()) - {county_id}
         if others:
