@@ -168,7 +168,7 @@ def results_(
 def tabulate_(
     paths: Annotated[list[Path], typer.Argument(help="CVR files, folders or zip archives.")],
     source: Annotated[
-        str, typer.Option("--source-format", help="dominion, dominion-csv or nist-cvr")
+        str, typer.Option("--source-format", help="dominion, dominion-csv, nist-cvr or generic-csv")
     ] = "dominion",
     contest: ContestOpt = None,
     by: ByOpt = None,

@@ -19,13 +19,14 @@ class Export(Protocol):
     def read(self, county: str) -> Iterator[pa.RecordBatch]: ...
 
 
-FORMATS = ("dominion", "dominion-csv", "nist-cvr")
+FORMATS = ("dominion", "dominion-csv", "nist-cvr", "generic-csv")
 
 
 def open_export(fmt: str, paths: list[Path]) -> Export:
     """The reader for ``fmt`` over ``paths`` (files, folders or archives)."""
     from canvass.ingest.dominion import DominionExport
     from canvass.ingest.dominion_csv import DominionCsvSet
+    from canvass.ingest.generic_csv import GenericCsv
     from canvass.ingest.nist_cvr import NistCvrReport
 
     if fmt == "dominion":
@@ -34,4 +35,6 @@ def open_export(fmt: str, paths: list[Path]) -> Export:
         return DominionCsvSet(paths)
     if fmt == "nist-cvr":
         return NistCvrReport(paths)
+    if fmt == "generic-csv":
+        return GenericCsv(paths)
     raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")

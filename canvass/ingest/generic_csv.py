@@ -1,0 +1,163 @@
+"""Generic CSV cast vote records: one row per ballot card, one column per contest.
+
+Columns (header row required; names are matched ignoring case):
+
+- ``card`` (required): the card's id, unique in the file;
+- ``county``, ``tabulator``, ``batch``, ``precinct``, ``precinct_portion``,
+  ``ballot_style``, ``counting_group``, ``vote_type``, ``imprinted_id`` (optional);
+- every other column is a contest. Its header is the contest's name, optionally followed by
+  ``(Vote For=N)`` (default 1) or ``(Ranks=N)`` for a ranked contest.
+
+A contest cell lists what the voter marked:
+
+- empty: the contest was on the card and nothing was marked;
+- ``-``: the contest was not on the card;
+- ``Ann Adams``: one vote; ``Ann Adams|Bo Baker``: two marks (an overvote in a vote-for-1
+  contest);
+- ranked contests: rankings from first to last separated by ``>``, e.g. ``Adams>Baker``;
+  an empty ranking (``Adams>>Baker``) is a skipped rank, ``Adams|Baker>Chen`` an overvote
+  at rank 1.
+
+Example::
+
+    card,batch,precinct,vote_type,Mayor,Council (Vote For=2),Judge (Ranks=3)
+    1,B1,P1,election_day,Ann Adams,Chen|Diaz,Lee>Kim
+    2,B1,P1,absentee,,Chen,-
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+from canvass.errors import IngestError
+from canvass.ingest.ballots import CARD_FIELDS, VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
+
+_HEADER = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<kind>Vote For|Ranks)=(?P<n>\d+)\))?$", re.I)
+_CARD_COLUMNS = {*CARD_FIELDS, "card"}
+
+
+class GenericCsv:
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.files: list[Path] = []
+        for path in paths:
+            self.files += sorted(path.rglob("*.csv")) if path.is_dir() else [path]
+        self.contests: list[ContestInfo] = []
+        self._contest_index: dict[str, int] = {}
+        self._choice_index: list[dict[str, int]] = []
+        # A first pass learns every contest and choice, so the table's contest list is
+        # complete before the first card is written.
+        for _ in self.read(""):
+            pass
+
+    def _contest(self, header: str, where: str) -> int:
+        m = _HEADER.match(header.strip())
+        assert m is not None  # the pattern matches any text
+        name = m.group("name")
+        if not name:
+            raise IngestError(f"{where}: a contest column has no name")
+        ranked = (m.group("kind") or "").lower() == "ranks"
+        n = int(m.group("n") or 1)
+        info = ContestInfo(name, 1 if ranked else n, n if ranked else 0)
+        if name in self._contest_index:
+            known = self.contests[self._contest_index[name]]
+            if (known.votes_allowed, known.ranks) != (info.votes_allowed, info.ranks):
+                raise IngestError(
+                    f"{where}: contest {name!r} is declared differently in another file"
+                )
+            return self._contest_index[name]
+        self._contest_index[name] = len(self.contests)
+        self.contests.append(info)
+        self._choice_index.append({})
+        return self._contest_index[name]
+
+    def _choice(self, contest: int, name: str) -> int:
+        index = self._choice_index[contest]
+        if name not in index:
+            index[name] = len(index)
+            kind = (
+                "write_in"
+                if name.replace("-", "").replace(" ", "").lower() == "writein"
+                else "candidate"
+            )
+            self.contests[contest].choices.append(ChoiceInfo(name, kind))
+        return index[name]
+
+    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
+        builder = BallotTableBuilder(batch_size)
+        for path in self.files:
+            try:
+                handle = path.open(newline="", encoding="utf-8-sig")
+            except OSError as e:
+                raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+            with handle:
+                yield from self._read_file(path, csv.reader(handle), county, builder)
+        if len(builder):
+            yield builder.flush()
+
+    def _read_file(
+        self, path: Path, rows: Iterator[list[str]], county: str, builder: BallotTableBuilder
+    ) -> Iterator[pa.RecordBatch]:
+        header = next(rows, None)
+        if header is None:
+            raise IngestError(f"{path}: the file is empty; expected a header row")
+        lowered = [h.strip().lower() for h in header]
+        if "card" not in lowered:
+            raise IngestError(f"{path} row 1: expected a column 'card'; found {', '.join(header)}")
+        card_at = {name: lowered.index(name) for name in _CARD_COLUMNS if name in lowered}
+        contests = [
+            (i, self._contest(h, f"{path} row 1, column {i + 1}"))
+            for i, h in enumerate(header)
+            if lowered[i] not in _CARD_COLUMNS
+        ]
+        seen: dict[str, int] = {}
+        for number, row in enumerate(rows, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise IngestError(
+                    f"{path} row {number}: expected {len(header)} columns; found {len(row)}"
+                )
+            card = row[card_at["card"]].strip()
+            if not card:
+                raise IngestError(
+                    f"{path} row {number}, column 'card': expected the card's id; found nothing"
+                )
+            if card in seen:
+                raise IngestError(
+                    f"{path} row {number}: card {card!r} is already on row {seen[card]}"
+                )
+            seen[card] = number
+
+            def value(name: str) -> str:
+                return row[card_at[name]].strip() if name in card_at else ""
+
+            fields = tuple(
+                (value("county") or county)
+                if name == "county"
+                else (value("record") or card)
+                if name == "record"
+                else value(name)
+                for name in CARD_FIELDS
+            )
+            on: list[int] = []
+            marks: list[int] = []
+            for i, c in contests:
+                cell = row[i].strip()
+                if cell == "-":
+                    continue
+                on.append(c)
+                ranked = self.contests[c].ranks > 0
+                rankings = cell.split(">") if ranked else [cell]
+                for rank, ranking in enumerate(rankings, start=1):
+                    for name in (n.strip() for n in ranking.split("|")):
+                        if name:
+                            marks += (c, self._choice(c, name), rank, VOTE)
+            builder.add_card(fields, on)
+            builder.add_marks(marks)
+            if builder.full():
+                yield builder.flush()
