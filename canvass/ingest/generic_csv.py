@@ -133,17 +133,10 @@ class GenericCsv:
                 )
             seen[card] = number
 
-            def value(name: str) -> str:
-                return row[card_at[name]].strip() if name in card_at else ""
-
-            fields = tuple(
-                (value("county") or county)
-                if name == "county"
-                else (value("record") or card)
-                if name == "record"
-                else value(name)
-                for name in CARD_FIELDS
-            )
+            given = {name: row[i].strip() for name, i in card_at.items()}
+            given["county"] = given.get("county") or county
+            given["record"] = given.get("record") or card
+            fields = tuple(given.get(name, "") for name in CARD_FIELDS)
             on: list[int] = []
             marks: list[int] = []
             for i, c in contests:
