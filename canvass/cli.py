@@ -29,7 +29,7 @@ from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import CanvassError, StoreError
 from canvass.ingest import open_export
 from canvass.ingest.ballots import SCHEMA
-from canvass.store.ballots import export_err, import_ballots, results
+from canvass.store.ballots import export_err, import_ballots, manifest_check, results
 from canvass.store.election import ElectionDirectory, default_actor, registered_keys
 from canvass.tabulate.plurality import Results, tabulate
 from canvass.tabulate.render import render
@@ -182,6 +182,20 @@ def tabulate_(
     except ValueError as e:
         raise StoreError(str(e)) from None
     _render(counted, fmt, contest)
+
+
+@app.command("batches")
+def batches_(
+    directory: DirArg,
+    county: Annotated[str, typer.Option(help="The county (id or name).")],
+) -> None:
+    """Compare a county's ballot manifest with the cards in its CVRs, batch by batch."""
+    count, problems = manifest_check(ElectionDirectory.open(directory), county)
+    for problem in problems:
+        typer.echo(f"DIFFERS {problem}")
+    if problems:
+        raise typer.Exit(1)
+    out.print(f"OK: all {count:,} batches of the manifest hold the cards the CVRs say")
 
 
 @app.command("export-err")

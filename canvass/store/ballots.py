@@ -15,13 +15,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from canvass.domain.definition import load_definition
 from canvass.domain.model import ElectionDefinition, JurisdictionKind
 from canvass.errors import IngestError, StoreError
 from canvass.ingest import FORMATS, open_export
 from canvass.ingest.ballots import MEDIA_TYPE, SCHEMA, read_table, to_parquet
+from canvass.ingest.manifest import ManifestBatch, compare_with_cards, read_ballot_manifest
 from canvass.ingest.names import NameMap, definition_contests, norm
 from canvass.ingest.nist_err import read_err
 from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_MEDIA_TYPE
@@ -64,6 +65,7 @@ def _files(paths: Sequence[Path]) -> Iterator[Path]:
 
 
 RESULTS_FORMATS = ("precinct-results", "nist-err")
+MANIFEST_FORMATS = ("ballot-manifest",)
 
 
 def import_ballots(
@@ -77,13 +79,13 @@ def import_ballots(
 ) -> int | None:
     """Import a county's CVR export, or a results-only file; returns the log entry, or
     None if the same bytes were already imported."""
-    if fmt not in FORMATS and fmt not in RESULTS_FORMATS:
+    if fmt not in (*FORMATS, *RESULTS_FORMATS, *MANIFEST_FORMATS):
         raise IngestError(
             f"format {fmt!r} is not supported; choose one of "
-            f"{', '.join((*FORMATS, *RESULTS_FORMATS))}"
+            f"{', '.join((*FORMATS, *RESULTS_FORMATS, *MANIFEST_FORMATS))}"
         )
     election = definition(store)
-    if county is None and fmt in FORMATS:
+    if county is None and fmt in (*FORMATS, *MANIFEST_FORMATS):
         raise IngestError(f"a {fmt} import needs --county: cast vote records name no county")
     county_id = _county(election, county) if county is not None else ""
     files = list(_files(paths))
@@ -99,6 +101,25 @@ def import_ballots(
         ).first()
     if done is not None:
         return None
+    if fmt in MANIFEST_FORMATS:
+        if len(files) != 1:
+            raise IngestError(f"a {fmt} import reads one file; found {len(files)}")
+        batches = read_ballot_manifest(files[0])
+        ref = store.store_artifact(files[0].read_bytes(), files[0].name, "text/csv")
+        entry = new_entry(
+            "manifest.imported",
+            actor,
+            {
+                "county": county_id,
+                "format": fmt,
+                "batches": len(batches),
+                "cards": sum(b.cards for b in batches),
+                "sources_sha256": sources_sha,
+            },
+            (ref,),
+        )
+        with store.writing() as w:
+            return w.append(entry)
     if fmt in RESULTS_FORMATS:
         return _import_results(
             store,
@@ -241,3 +262,24 @@ def export_err(store: ElectionDirectory, status: str, issuer: str) -> dict[str, 
         return election_report(election, overall, by_county, by_vote_type, status, issuer)
     except ValueError as e:
         raise StoreError(str(e)) from None
+
+
+def manifest_check(store: ElectionDirectory, county: str) -> tuple[int, list[str]]:
+    """Compare a county's latest ballot manifest with the cards its CVRs hold: the number
+    of batches in the manifest, and every discrepancy in words."""
+    county_id = _county(definition(store), county)
+    with store.engine.connect() as conn:
+        latest = conn.execute(
+            select(func.max(s.manifest_batch.c.entry)).where(s.manifest_batch.c.county == county_id)
+        ).scalar()
+        if latest is None:
+            raise StoreError(f"no ballot manifest has been imported for {county_id}")
+        rows = (
+            conn.execute(select(s.manifest_batch).where(s.manifest_batch.c.entry == latest))
+            .mappings()
+            .all()
+        )
+    manifest = [ManifestBatch(r["tabulator"], r["batch"], r["cards"], r["container"]) for r in rows]
+    tables = [t for c, t in ballot_tables(store) if c == county_id]
+    cards = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+    return len(manifest), compare_with_cards(manifest, cards)

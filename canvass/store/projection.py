@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, insert
 from canvass.domain.definition import load_definition
 from canvass.domain.model import contest_choices
 from canvass.ingest.ballots import MEDIA_TYPE as BALLOT_TABLE
+from canvass.ingest.manifest import parse_ballot_manifest
 from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_TABLE
 from canvass.log.entry import Entry
 from canvass.store import schema as s
@@ -161,10 +162,30 @@ def _imported(conn: Connection, index: int, entry: Entry, _: ReadArtifact) -> No
     )
 
 
+def _manifest_imported(conn: Connection, index: int, entry: Entry, read: ReadArtifact) -> None:
+    ref = entry.artifacts[0]
+    batches = parse_ballot_manifest(read(ref.sha256), ref.name)
+    conn.execute(
+        insert(s.manifest_batch),
+        [
+            {
+                "entry": index,
+                "county": entry.data["county"],
+                "tabulator": b.tabulator,
+                "batch": b.batch,
+                "cards": b.cards,
+                "container": b.container,
+            }
+            for b in batches
+        ],
+    )
+
+
 _HANDLERS: dict[str, Callable[[Connection, int, Entry, ReadArtifact], None]] = {
     "log.opened": _log_opened,
     "key.registered": _key_registered,
     "election.defined": _election_defined,
     "ballots.imported": _imported,
     "results.imported": _imported,
+    "manifest.imported": _manifest_imported,
 }

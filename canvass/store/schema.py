@@ -214,6 +214,18 @@ ballot_import = Table(
     Column("table_sha256", String(64), nullable=False),
 )
 
+manifest_batch = Table(
+    "manifest_batch",
+    metadata,
+    Column("entry", Integer, nullable=False),
+    Column("county", String, nullable=False),
+    Column("tabulator", String, nullable=False),
+    Column("batch", String, nullable=False),
+    Column("cards", Integer, nullable=False),
+    Column("container", String, nullable=False),
+    PrimaryKeyConstraint("entry", "tabulator", "batch"),
+)
+
 LOG_TABLES = (log_entry, log_node, checkpoint, cosignature)
 DEFINITION_TABLES = (
     election,
@@ -229,4 +241,4 @@ DEFINITION_TABLES = (
     counting_group,
     tabulator,
 )
-PROJECTIONS = (registered_key, artifact, ballot_import, *DEFINITION_TABLES)
+PROJECTIONS = (registered_key, artifact, ballot_import, manifest_batch, *DEFINITION_TABLES)

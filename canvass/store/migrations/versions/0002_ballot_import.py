@@ -1,4 +1,4 @@
-"""ballot imports
+"""ballot imports and ballot manifests
 
 Revision ID: 0002
 Revises: 0001
@@ -29,6 +29,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("entry"),
     )
 
+    op.create_table(
+        "manifest_batch",
+        sa.Column("entry", sa.Integer(), nullable=False),
+        sa.Column("county", sa.String(), nullable=False),
+        sa.Column("tabulator", sa.String(), nullable=False),
+        sa.Column("batch", sa.String(), nullable=False),
+        sa.Column("cards", sa.Integer(), nullable=False),
+        sa.Column("container", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint("entry", "tabulator", "batch"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("manifest_batch")
     op.drop_table("ballot_import")

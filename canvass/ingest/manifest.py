@@ -1,0 +1,110 @@
+"""Ballot manifests (Arlo's layout): how many ballot cards each batch holds.
+
+A manifest is a CSV with a header row and one row per batch::
+
+    Tabulator,Batch Name,Number of Ballots
+    Tabulator A,Batch 1,1755
+
+``Batch Name`` and ``Number of Ballots`` are required; ``Tabulator`` is needed when batch
+names repeat across tabulators; ``Container`` is kept when present. The manifest is the
+paper's own account of the ballots, so it is compared batch by batch with the cards the
+CVRs hold (:func:`compare_with_cards`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from canvass.errors import IngestError
+
+REQUIRED = ("Batch Name", "Number of Ballots")
+
+
+@dataclass(frozen=True)
+class ManifestBatch:
+    tabulator: str
+    batch: str
+    cards: int
+    container: str = ""
+
+
+def read_ballot_manifest(path: Path) -> list[ManifestBatch]:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+    return parse_ballot_manifest(data, str(path))
+
+
+def parse_ballot_manifest(data: bytes, path: str) -> list[ManifestBatch]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise IngestError(f"{path}: byte {e.start}: expected UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    for name in REQUIRED:
+        if name not in header:
+            found = ", ".join(header) or "no header"
+            raise IngestError(f"{path} row 1: expected a column {name!r}; found {found}")
+    batches: list[ManifestBatch] = []
+    seen: dict[tuple[str, str], int] = {}
+    for number, row in enumerate(reader, start=2):
+        tabulator = (row.get("Tabulator") or "").strip()
+        batch = (row.get("Batch Name") or "").strip()
+        count = (row.get("Number of Ballots") or "").strip()
+        if not batch:
+            raise IngestError(
+                f"{path} row {number}, column 'Batch Name': expected a batch name; found nothing"
+            )
+        if not count.isdigit():
+            raise IngestError(
+                f"{path} row {number}, column 'Number of Ballots': expected a whole number; "
+                f"found {count!r}"
+            )
+        key = (tabulator, batch)
+        if key in seen:
+            owner = tabulator or "no tabulator"
+            raise IngestError(
+                f"{path} row {number}: batch {batch!r} of {owner!r} is already on row {seen[key]}"
+            )
+        seen[key] = number
+        batches.append(
+            ManifestBatch(tabulator, batch, int(count), (row.get("Container") or "").strip())
+        )
+    if not batches:
+        raise IngestError(f"{path}: no batches; expected one row per batch")
+    return batches
+
+
+def compare_with_cards(manifest: list[ManifestBatch], table: pa.Table) -> list[str]:
+    """Batches whose card count in the CVRs differs from the manifest, in words."""
+    cards = Counter(
+        zip(table.column("tabulator").to_pylist(), table.column("batch").to_pylist(), strict=True)
+    )
+    by_batch_only = not any(b.tabulator for b in manifest)
+    if by_batch_only:
+        cards = Counter({("", b): n for (_, b), n in cards.items()})
+    problems = []
+    listed = set()
+    for b in manifest:
+        key = (b.tabulator, b.batch)
+        listed.add(key)
+        if cards.get(key, 0) != b.cards:
+            problems.append(
+                f"batch {b.batch!r} of {b.tabulator or 'no tabulator'!r}: the manifest lists "
+                f"{b.cards} cards, the CVRs hold {cards.get(key, 0)}"
+            )
+    for (tabulator, batch), n in sorted(cards.items()):
+        if (tabulator, batch) not in listed:
+            problems.append(
+                f"batch {batch!r} of {tabulator or 'no tabulator'!r}: {n} cards in the CVRs, "
+                "but not in the manifest"
+            )
+    return problems
