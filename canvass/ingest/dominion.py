@@ -103,6 +103,17 @@ class _Export(msgspec.Struct, gc=False, rename="pascal"):
 
 _DECODER = msgspec.json.Decoder(_Export)
 
+
+def _pick(session: _Session) -> _Version | None:
+    """The current version when there is one to take without question."""
+    modified, original = session.modified, session.original
+    if modified is not None and modified.is_current:
+        return modified
+    if original is not None and original.is_current:
+        return original
+    return None
+
+
 # Mark status by [ranked contest][IsVote][IsAmbiguous]. In a ranked contest every mark that
 # is not ambiguous is a ranking; elsewhere IsVote decides, ambiguity only naming the reason.
 _STATUS = (
@@ -275,8 +286,7 @@ class DominionExport:
     def _add_session(
         self, builder: BallotTableBuilder, county: str, file: str, n: int, session: _Session
     ) -> None:
-        where = f"{file}: Sessions[{n}]"
-        version = self._current(session, where)
+        version = _pick(session) or self._current(session, f"{file}: Sessions[{n}]")
         tabulator, batch, record = (
             str(session.tabulator_id),
             str(session.batch_id),
@@ -306,7 +316,8 @@ class DominionExport:
                 indices = [contest_index[contest.id] for contest in card.contests]
             except KeyError as e:
                 raise IngestError(
-                    f"{where}.Cards[{k}]: contest id {e.args[0]} is not in ContestManifest.json"
+                    f"{file}: Sessions[{n}].Cards[{k}]: contest id {e.args[0]} is not in "
+                    "ContestManifest.json"
                 ) from None
             builder.add_card(fields, indices)
             marks: list[int] = []
@@ -315,7 +326,7 @@ class DominionExport:
                     found = choice_index.get(mark.candidate_id)
                     if found is None or found[0] != c:
                         raise IngestError(
-                            f"{where}.Cards[{k}]: contest {contest.id}: candidate id "
+                            f"{file}: Sessions[{n}].Cards[{k}]: contest {contest.id}: candidate id "
                             f"{mark.candidate_id} is not a candidate of that contest in "
                             "CandidateManifest.json"
                         )
