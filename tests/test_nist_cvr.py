@@ -44,8 +44,8 @@ def county_totals(election: str) -> dict[tuple[str, str], int | tuple[int, int]]
     return out
 
 
-def ours(election: str) -> dict[tuple[str, str], int | tuple[int, int]]:
-    report = NistCvrReport([SYNTHETIC / election / "cvr_v1" / f"cvr-{election}.json"])
+def ours(election: str, ext: str = "json") -> dict[tuple[str, str], int | tuple[int, int]]:
+    report = NistCvrReport([SYNTHETIC / election / "cvr_v1" / f"cvr-{election}.{ext}"])
     totals = tabulate(pa.Table.from_batches(list(report.read("county"))), report.contests).contests
     out: dict[tuple[str, str], int | tuple[int, int]] = {}
     for cid, c in report.contest_index.items():
@@ -99,3 +99,9 @@ def test_unknown_selection(tmp_path: Path) -> None:
         f"{path}: CVR[2]: contest {contest['ContestId']!r}: ContestSelectionId 'cs-nobody' is not "
         "one of its selections"
     )
+
+
+@pytest.mark.parametrize("election", EXACT)
+def test_xml_reads_as_the_json_does(election: str) -> None:
+    shared_path("data", "nist-cdf", "test_data", "synthetic", election)
+    assert ours(election, "xml") == ours(election, "json")

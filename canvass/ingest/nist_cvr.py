@@ -1,4 +1,7 @@
-"""NIST SP 1500-103 cast vote records (CDF v1, JSON), read into the normalized ballot table.
+"""NIST SP 1500-103 cast vote records (CDF v1, JSON or XML), read into the normalized ballot
+table. An XML report is first turned into the JSON form the CDF defines (``ObjectId`` as
+``@id``, ``xsi:type`` as ``@type``, repeated elements as lists), so both are read by the
+same code.
 
 A ``CastVoteRecordReport`` holds the election (contests, their selections, candidates) and
 one ``CVR`` per ballot. Each CVR has snapshots; the one named by ``CurrentSnapshotId`` is
@@ -19,18 +22,77 @@ from typing import Any
 
 import msgspec
 import pyarrow as pa
+from lxml import etree
 
 from canvass.errors import IngestError
 from canvass.ingest.ballots import NOT_A_VOTE, VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
 
+_LISTS = {
+    "CVR",
+    "Election",
+    "Candidate",
+    "Contest",
+    "ContestSelection",
+    "Party",
+    "CVRSnapshot",
+    "CVRContest",
+    "CVRContestSelection",
+    "SelectionPosition",
+    "GpUnit",
+    "Status",
+}
+_ID_LISTS = {"CandidateIds", "PartyIds"}
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+
+
+def _from_xml(element: Any) -> Any:
+    """One element of a CDF XML document as the CDF's JSON form."""
+    children = list(element)
+    if not children:
+        text = (element.text or "").strip()
+        name = etree.QName(element).localname
+        if name in _ID_LISTS:
+            return text.split()
+        return (
+            {"true": True, "false": False, "1": True, "0": False}.get(text, text)
+            if name.startswith("Is")
+            else text
+        )
+    out: dict[str, Any] = {}
+    if "ObjectId" in element.attrib:
+        out["@id"] = element.attrib["ObjectId"]
+    if _XSI_TYPE in element.attrib:
+        out["@type"] = "CVR." + element.attrib[_XSI_TYPE].split(":")[-1]
+    for child in children:
+        if not isinstance(child.tag, str):
+            continue  # comments
+        name = etree.QName(child).localname
+        value = _from_xml(child)
+        if name in _LISTS:
+            out.setdefault(name, []).append(value)
+        else:
+            out[name] = value
+    return out
+
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        doc = msgspec.json.decode(path.read_bytes())
+        data = path.read_bytes()
     except OSError as e:
         raise IngestError(f"{path}: cannot read ({e.strerror})") from None
-    except msgspec.DecodeError as e:
-        raise IngestError(f"{path}: expected a NIST SP 1500-103 report in JSON; {e}") from None
+    if path.suffix.lower() == ".xml" or data.lstrip().startswith(b"<"):
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        try:
+            root = etree.fromstring(data, parser)
+        except etree.XMLSyntaxError as e:
+            raise IngestError(f"{path}: expected a NIST SP 1500-103 report in XML; {e}") from None
+        doc = _from_xml(root)
+        doc["@type"] = "CVR." + etree.QName(root).localname
+    else:
+        try:
+            doc = msgspec.json.decode(data)
+        except msgspec.DecodeError as e:
+            raise IngestError(f"{path}: expected a NIST SP 1500-103 report in JSON; {e}") from None
     if not isinstance(doc, dict) or not str(doc.get("@type", "")).endswith("CastVoteRecordReport"):
         raise IngestError(
             f'{path}: expected "@type": "CVR.CastVoteRecordReport"; found '
@@ -45,9 +107,13 @@ class NistCvrReport:
     def __init__(self, paths: Sequence[Path]) -> None:
         files: list[Path] = []
         for path in paths:
-            files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
+            files += (
+                sorted(p for p in path.rglob("*") if p.suffix.lower() in (".json", ".xml"))
+                if path.is_dir()
+                else [path]
+            )
         if not files:
-            raise IngestError(f"{', '.join(str(p) for p in paths)}: no JSON files")
+            raise IngestError(f"{', '.join(str(p) for p in paths)}: no JSON or XML files")
         self.files = files
         first = _load(files[0])
         elections = first.get("Election") or []
