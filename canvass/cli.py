@@ -268,6 +268,20 @@ def demo(
         counted, labels = results(store)
         cards = counted.cards
         out.print(render(counted, "table", "president", labels), end="")
+        by_county, _ = results(store, "county")
+        names = {j["id"]: j["name"] for j in definition["jurisdictions"]}
+        out.print(
+            "\nPresident, by county (first 5 of "
+            f"{len(by_county.groups)}; all: canvass results DIR --contest president --by county):"
+        )
+        for county, totals in sorted(by_county.groups.items())[:5]:
+            president = totals[0]
+            leader, votes = max(president.votes.items(), key=lambda kv: kv[1])
+            share = 100 * votes / (president.total_votes or 1)
+            out.print(
+                f"  {names.get(county, county):<28} {labels.get(f'president/{leader}', leader)}"
+                f" {votes:,} ({share:.1f}%) of {president.ballots:,} ballots"
+            )
     cosigned = store.cosign(witness, int(time.time()))
     precinct_count = sum(1 for j in definition["jurisdictions"] if j["kind"] == "precinct")
     county_count = sum(1 for j in definition["jurisdictions"] if j["kind"] == "county")
