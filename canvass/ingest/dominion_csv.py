@@ -26,6 +26,7 @@ import pyarrow as pa
 from canvass.errors import IngestError
 from canvass.ingest.ballots import VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
 from canvass.ingest.dominion import vote_type_of
+from canvass.ingest.files import files_in
 
 _CONTEST = re.compile(r"^(?P<name>.*?)\s*\(Vote For=(?P<n>\d+)\)$")
 REQUIRED = ("CvrNumber", "TabulatorNum", "BatchId")
@@ -146,17 +147,7 @@ class DominionCsvSet:
     """Several Dominion CSV files of one county, with the same columns."""
 
     def __init__(self, paths: list[Path]) -> None:
-        files: list[Path] = []
-        for path in paths:
-            if path.is_dir():
-                files += sorted(path.rglob("*.csv"))
-            elif path.is_file():
-                files.append(path)
-            else:
-                raise IngestError(f"{path}: no such file or folder")
-        if not files:
-            raise IngestError(f"{', '.join(str(p) for p in paths)}: no CSV files")
-        self.files = [DominionCsv(f) for f in files]
+        self.files = [DominionCsv(f) for f in files_in(paths, (".csv",))]
         first = self.files[0]
         self.contests = first.contests
         for other in self.files[1:]:

@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from canvass.errors import IngestError
 from canvass.ingest.ballots import CARD_FIELDS, VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
+from canvass.ingest.files import files_in
 
 _HEADER = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<kind>Vote For|Ranks)=(?P<n>\d+)\))?$", re.I)
 _CARD_COLUMNS = {*CARD_FIELDS, "card"}
@@ -43,9 +44,7 @@ _CARD_COLUMNS = {*CARD_FIELDS, "card"}
 
 class GenericCsv:
     def __init__(self, paths: Sequence[Path]) -> None:
-        self.files: list[Path] = []
-        for path in paths:
-            self.files += sorted(path.rglob("*.csv")) if path.is_dir() else [path]
+        self.files = files_in(paths, (".csv",))
         self.contests: list[ContestInfo] = []
         self._contest_index: dict[str, int] = {}
         self._choice_index: list[dict[str, int]] = []

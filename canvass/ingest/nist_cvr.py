@@ -26,6 +26,7 @@ from lxml import etree
 
 from canvass.errors import IngestError
 from canvass.ingest.ballots import NOT_A_VOTE, VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
+from canvass.ingest.files import files_in
 
 _LISTS = {
     "CVR",
@@ -105,16 +106,7 @@ class NistCvrReport:
     """One or more CVR reports of the same election."""
 
     def __init__(self, paths: Sequence[Path]) -> None:
-        files: list[Path] = []
-        for path in paths:
-            files += (
-                sorted(p for p in path.rglob("*") if p.suffix.lower() in (".json", ".xml"))
-                if path.is_dir()
-                else [path]
-            )
-        if not files:
-            raise IngestError(f"{', '.join(str(p) for p in paths)}: no JSON or XML files")
-        self.files = files
+        files = self.files = files_in(paths, (".json", ".xml"))
         first = _load(files[0])
         elections = first.get("Election") or []
         if not elections:

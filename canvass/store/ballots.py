@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from difflib import get_close_matches
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,11 +23,12 @@ from canvass.domain.model import ElectionDefinition, JurisdictionKind
 from canvass.errors import IngestError, StoreError
 from canvass.ingest import FORMATS, open_export
 from canvass.ingest.ballots import MEDIA_TYPE, SCHEMA, read_table, to_parquet
+from canvass.ingest.files import files_in
 from canvass.ingest.manifest import ManifestBatch, compare_with_cards, read_ballot_manifest
 from canvass.ingest.names import NameMap, definition_contests, norm
 from canvass.ingest.nist_err import read_err
 from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_MEDIA_TYPE
-from canvass.ingest.results_csv import read_precinct_results
+from canvass.ingest.results_csv import county_ids, read_precinct_results
 from canvass.log.entry import new_entry
 from canvass.publish.err import election_report
 from canvass.store import schema as s
@@ -43,25 +45,13 @@ def definition(store: ElectionDirectory) -> ElectionDefinition:
 
 
 def _county(definition: ElectionDefinition, county: str) -> str:
-    counties = [j for j in definition.jurisdictions if j.kind == JurisdictionKind.COUNTY]
-    for j in counties:
-        if norm(county) in (norm(j.id), norm(j.name)):
-            return j.id
-    from difflib import get_close_matches
-
-    near = get_close_matches(county, [j.name for j in counties], n=3, cutoff=0.5)
+    found = county_ids(definition).get(norm(county))
+    if found is not None:
+        return found
+    names = [j.name for j in definition.jurisdictions if j.kind == JurisdictionKind.COUNTY]
+    near = get_close_matches(county, names, n=3, cutoff=0.5)
     hint = ", ".join(repr(n) for n in near) or "none close"
     raise IngestError(f"county {county!r} is not a county of the election; nearest: {hint}")
-
-
-def _files(paths: Sequence[Path]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file())
-        elif path.is_file():
-            yield path
-        else:
-            raise IngestError(f"{path}: no such file or folder")
 
 
 RESULTS_FORMATS = ("precinct-results", "nist-err")
@@ -88,7 +78,7 @@ def import_ballots(
     if county is None and fmt in (*FORMATS, *MANIFEST_FORMATS):
         raise IngestError(f"a {fmt} import needs --county: cast vote records name no county")
     county_id = _county(election, county) if county is not None else ""
-    files = list(_files(paths))
+    files = files_in(paths)
     # Files are read one at a time, here and when stored below: an export may be gigabytes.
     digests = sorted(hashlib.sha256(f.read_bytes()).hexdigest() for f in files)
     sources_sha = hashlib.sha256("\n".join(digests).encode()).hexdigest()

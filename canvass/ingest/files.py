@@ -1,0 +1,29 @@
+"""Which files an import reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from canvass.errors import IngestError
+
+
+def files_in(paths: Sequence[Path], suffixes: tuple[str, ...] = ()) -> list[Path]:
+    """The files named, and those in the folders named (recursively, in name order, only
+    those ending in one of ``suffixes`` when given). At least one file, or an error."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and (not suffixes or p.suffix.lower() in suffixes)
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise IngestError(f"{path}: no such file or folder")
+    if not files:
+        kinds = " or ".join(s.lstrip(".").upper() for s in suffixes) or "readable"
+        raise IngestError(f"{', '.join(str(p) for p in paths)}: no {kinds} files")
+    return files
