@@ -173,9 +173,12 @@ def tabulate_(
     contest: ContestOpt = None,
     by: ByOpt = None,
     fmt: FormatOpt = "table",
+    cvr_schema: Annotated[
+        Path | None, typer.Option(help="nist-cvr: NIST's JSON Schema to check reports against")
+    ] = None,
 ) -> None:
     """Count a CVR export directly, without an election directory."""
-    export = open_export(source, paths)
+    export = open_export(source, paths, cvr_schema)
     table = pa.Table.from_batches(list(export.read("")), schema=SCHEMA)
     try:
         counted = tabulate(table, export.contests, by and by.replace("-", "_"))

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from canvass.errors import IngestError
-from canvass.ingest.nist_cvr import NistCvrReport
+from canvass.ingest.nist_cvr import NistCvrReport, schema_validator
 from canvass.tabulate.plurality import tabulate
 from tests.conftest import SHARED, shared_path
 
@@ -105,3 +105,22 @@ def test_unknown_selection(tmp_path: Path) -> None:
 def test_xml_reads_as_the_json_does(election: str) -> None:
     shared_path("data", "nist-cdf", "test_data", "synthetic", election)
     assert ours(election, "xml") == ours(election, "json")
+
+
+def test_reports_are_checked_against_nists_schema(tmp_path: Path) -> None:
+    schema = shared_path("data", "nist-cdf", "schemas", "NIST_V0_cast_vote_records.json")
+    validator = schema_validator(schema)
+    source = SYNTHETIC / "gen-03" / "cvr_v1" / "cvr-gen-03.json"
+    NistCvrReport([source], validator)  # NIST's own files pass
+    doc = json.loads(source.read_text())
+    doc["CVR"][1]["CVRSnapshot"][0]["CVRContest"][0]["CVRContestSelection"][0]["SelectionPosition"][
+        0
+    ]["HasIndication"] = "maybe"
+    path = tmp_path / "cvr.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(IngestError) as e:
+        NistCvrReport([path], validator)
+    assert str(e.value).startswith(
+        f"{path}: CVR[1].CVRSnapshot[0].CVRContest[0].CVRContestSelection[0].SelectionPosition[0].HasIndication: "
+        "not valid under NIST's SP 1500-103 schema: 'maybe' is not one of"
+    )

@@ -22,19 +22,20 @@ class Export(Protocol):
 FORMATS = ("dominion", "dominion-csv", "nist-cvr", "generic-csv")
 
 
-def open_export(fmt: str, paths: list[Path]) -> Export:
-    """The reader for ``fmt`` over ``paths`` (files, folders or archives)."""
+def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Export:
+    """The reader for ``fmt`` over ``paths`` (files, folders or archives); ``schema`` is
+    NIST's JSON Schema to check ``nist-cvr`` reports against."""
     from canvass.ingest.dominion import DominionExport
     from canvass.ingest.dominion_csv import DominionCsvSet
     from canvass.ingest.generic_csv import GenericCsv
-    from canvass.ingest.nist_cvr import NistCvrReport
+    from canvass.ingest.nist_cvr import NistCvrReport, schema_validator
 
     if fmt == "dominion":
         return DominionExport(paths)
     if fmt == "dominion-csv":
         return DominionCsvSet(paths)
     if fmt == "nist-cvr":
-        return NistCvrReport(paths)
+        return NistCvrReport(paths, schema_validator(schema) if schema else None)
     if fmt == "generic-csv":
         return GenericCsv(paths)
     raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")

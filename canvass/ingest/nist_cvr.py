@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import msgspec
 import pyarrow as pa
 from lxml import etree
@@ -102,12 +103,36 @@ def _load(path: Path) -> dict[str, Any]:
     return doc
 
 
-class NistCvrReport:
-    """One or more CVR reports of the same election."""
+def schema_validator(path: Path) -> jsonschema.protocols.Validator:
+    """A validator for NIST's JSON Schema of SP 1500-103 (``NIST_V0_cast_vote_records.json``)."""
+    try:
+        schema = msgspec.json.decode(path.read_bytes())
+    except (OSError, msgspec.DecodeError) as e:
+        raise IngestError(f"{path}: cannot read it as a JSON Schema ({e})") from None
+    validator_class = jsonschema.validators.validator_for(schema)
+    return validator_class(schema)
 
-    def __init__(self, paths: Sequence[Path]) -> None:
+
+def _check_schema(path: Path, doc: Any, validator: jsonschema.protocols.Validator) -> None:
+    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    if error is not None:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise IngestError(
+            f"{path}: {where.lstrip('.') or 'document'}: not valid under NIST's SP 1500-103 "
+            f"schema: {error.message}"
+        )
+
+
+class NistCvrReport:
+    """One or more CVR reports of the same election; JSON reports are checked against
+    NIST's schema when one is given."""
+
+    def __init__(
+        self, paths: Sequence[Path], validator: jsonschema.protocols.Validator | None = None
+    ) -> None:
         files = self.files = files_in(paths, (".json", ".xml"))
-        first = _load(files[0])
+        self.validator = validator
+        first = self._load(files[0])
         elections = first.get("Election") or []
         if not elections:
             raise IngestError(f"{files[0]}: Election: expected the election's contests; found none")
@@ -149,10 +174,16 @@ class NistCvrReport:
             if seen[self.contests[c].name] > 1:
                 self.contests[c].name = f"{self.contests[c].name} ({cid})"
 
+    def _load(self, path: Path) -> dict[str, Any]:
+        doc = _load(path)
+        if self.validator is not None and path.suffix.lower() == ".json":
+            _check_schema(path, doc, self.validator)
+        return doc
+
     def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
         builder = BallotTableBuilder(batch_size)
         for path in self.files:
-            doc = _load(path)
+            doc = self._load(path)
             for n, cvr in enumerate(doc.get("CVR", [])):
                 self._add(builder, county, f"{path}: CVR[{n}]", cvr)
                 if builder.full():

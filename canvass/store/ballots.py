@@ -66,6 +66,7 @@ def import_ballots(
     actor: str,
     county_column: str = "county",
     precinct_column: str = "precinct",
+    schema: Path | None = None,
 ) -> int | None:
     """Import a county's CVR export, or a results-only file; returns the log entry, or
     None if the same bytes were already imported."""
@@ -122,7 +123,7 @@ def import_ballots(
             county_column,
             precinct_column,
         )
-    export = open_export(fmt, list(paths))
+    export = open_export(fmt, list(paths), schema)
     names = NameMap(export.contests, election, ", ".join(str(p) for p in paths))
     table, cards = to_parquet((names.remap(b) for b in export.read(county_id)), names.contests)
     if cards == 0:
