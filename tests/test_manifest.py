@@ -53,6 +53,14 @@ def test_arlo_manifest_agrees_with_its_cvrs(tmp_path: Path) -> None:
     )
     assert manifest_check(store, "siletz") == (3, [])
     assert store.verify() == []
+    size = store.size()
+    assert (
+        import_ballots(
+            store, "Siletz", "ballot-manifest", [folder / "Siletz - ballot manifest.csv"], "clerk"
+        )
+        is None
+    )
+    assert store.size() == size
 
 
 def test_a_manifest_that_disagrees_is_reported(tmp_path: Path) -> None:

@@ -158,4 +158,4 @@ def test_cvr_import_needs_a_county(georgia: tuple[ElectionDirectory, Path]) -> N
     store, path = georgia
     with pytest.raises(IngestError) as e:
         import_ballots(store, None, "dominion", [path], "sos")
-    assert str(e.value) == "a dominion import needs --county: cast vote records name no county"
+    assert str(e.value) == "a dominion import needs --county: its files name no county"

@@ -1,9 +1,15 @@
-"""Importing cast vote records into an election directory, and counting what is there.
+"""Importing into an election directory, and counting what is there.
 
-An import stores every source file byte for byte and the normalized ballot table (Parquet,
-contest and choice ids of the election definition) as artifacts, and appends one
-``ballots.imported`` entry naming all of them. The same source bytes imported again for
-the same county change nothing; an import that fails anywhere stores no entry at all.
+Three kinds of import, each one log entry naming every source file (kept byte for byte)
+and what was read from it, all as artifacts:
+
+- ``ballots.imported``: a county's cast vote records and the normalized ballot table
+  (Parquet, with the election definition's contest and choice ids);
+- ``results.imported``: results-only counts, for counties without CVRs;
+- ``manifest.imported``: a county's ballot manifest.
+
+The same source bytes imported again for the same county change nothing; an import that
+fails anywhere stores no entry at all.
 """
 
 from __future__ import annotations
@@ -77,7 +83,7 @@ def import_ballots(
         )
     election = definition(store)
     if county is None and fmt in (*FORMATS, *MANIFEST_FORMATS):
-        raise IngestError(f"a {fmt} import needs --county: cast vote records name no county")
+        raise IngestError(f"a {fmt} import needs --county: its files name no county")
     county_id = _county(election, county) if county is not None else ""
     files = files_in(paths)
     # Files are read one at a time, here and when stored below: an export may be gigabytes.

@@ -165,6 +165,18 @@ def _imported(conn: Connection, index: int, entry: Entry, _: ReadArtifact) -> No
 def _manifest_imported(conn: Connection, index: int, entry: Entry, read: ReadArtifact) -> None:
     ref = entry.artifacts[0]
     batches = parse_ballot_manifest(read(ref.sha256), ref.name)
+    d = entry.data
+    conn.execute(
+        insert(s.ballot_import).values(
+            entry=index,
+            kind="manifest",
+            county=d["county"],
+            format=d["format"],
+            cards=d["cards"],
+            sources_sha256=d["sources_sha256"],
+            table_sha256=ref.sha256,
+        )
+    )
     conn.execute(
         insert(s.manifest_batch),
         [
