@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -23,13 +22,12 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from canvass import keys
-from canvass.demo import demo_definition
-from canvass.demo_cvrs import county_exports
 from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import CanvassError, StoreError
 from canvass.ingest import open_export
 from canvass.ingest.ballots import SCHEMA
 from canvass.store.ballots import export_err, import_ballots, manifest_check, results
+from canvass.store.demo import build_demo
 from canvass.store.election import ElectionDirectory, default_actor, registered_keys
 from canvass.tabulate.plurality import Results, tabulate
 from canvass.tabulate.render import render
@@ -239,43 +237,15 @@ def demo(
     ] = 60,
 ) -> None:
     """Build the demo election (the State of Lakeland) and print its signed checkpoint."""
-    if directory.exists():
-        if not replace:
-            raise StoreError(f"{directory}: already exists; pass --replace to rebuild the demo")
-        if not (directory / "canvass.db").exists():
-            raise StoreError(
-                f"{directory}: exists and is not an election directory; not deleting it"
-            )
-        shutil.rmtree(directory)
-    try:
-        definition = demo_definition(counties, precincts, seed)
-    except ValueError as e:
-        raise StoreError(str(e)) from None
-    store = ElectionDirectory.init(directory, "canvass.invalid/lakeland-2026-general", "clerk")
-    data = json.dumps(definition, indent=1).encode()
-    store.define(data, "lakeland-2026-general.json", "clerk")
-    witness_file = directory / "demo-keys" / "lakeland-gazette.key"
-    witness_file.parent.mkdir(mode=0o700)
-    witness = keys.new_signer("lakeland-gazette")
-    keys.write_key(witness, witness_file)
-    store.register_key(witness.verifier(), KeyRole.WITNESS, "clerk")
-    cards = 0
-    if ballots_per_precinct > 0:
-        exports = directory / "demo-cvrs"
-        for county, files in county_exports(definition, ballots_per_precinct, seed):
-            folder = exports / county
-            folder.mkdir(parents=True)
-            for name, data in files.items():
-                (folder / name).write_bytes(data)
-            import_ballots(store, county, "dominion", [folder], "clerk")
-        counted, labels = results(store)
-        cards = counted.cards
+    demo_run = build_demo(directory, replace, counties, precincts, seed, ballots_per_precinct)
+    definition = demo_run.definition
+    counted, by_county, labels = demo_run.results, demo_run.by_county, demo_run.labels
+    if counted is not None and by_county is not None and labels is not None:
         out.print(render(counted, "table", "president", labels), end="")
-        by_county, _ = results(store, "county")
         names = {j["id"]: j["name"] for j in definition["jurisdictions"]}
         out.print(
-            "\nPresident, by county (first 5 of "
-            f"{len(by_county.groups)}; all: canvass results DIR --contest president --by county):"
+            f"\nPresident, by county (first 5 of {len(by_county.groups)}; all: "
+            f"canvass results {directory} --contest president --by county):"
         )
         for county, totals in sorted(by_county.groups.items())[:5]:
             president = totals[0]
@@ -285,17 +255,16 @@ def demo(
                 f"  {names.get(county, county):<28} {labels.get(f'president/{leader}', leader)}"
                 f" {votes:,} ({share:.1f}%) of {president.ballots:,} ballots"
             )
-    cosigned = store.cosign(witness, int(time.time()))
-    precinct_count = sum(1 for j in definition["jurisdictions"] if j["kind"] == "precinct")
-    county_count = sum(1 for j in definition["jurisdictions"] if j["kind"] == "county")
+    kinds = [j["kind"] for j in definition["jurisdictions"]]
+    cards = demo_run.results.cards if demo_run.results is not None else 0
     out.print(f"Demo election {definition['election']['name']} in {directory}:")
     out.print(
-        f"  {county_count} counties, {precinct_count} precincts, "
+        f"  {kinds.count('county')} counties, {kinds.count('precinct')} precincts, "
         f"{len(definition['contests'])} contests, {cards:,} ballot cards, "
-        f"{store.size()} log entries"
+        f"{demo_run.store.size()} log entries"
     )
     out.print("Signed checkpoint, cosigned by the witness lakeland-gazette:")
-    out.print(cosigned, end="")
+    out.print(demo_run.cosigned, end="")
 
 
 # --- log ----------------------------------------------------------------------------
