@@ -16,8 +16,10 @@ Dominion's "CVR Export Format" document:
   is not ambiguous is a ranking, as RCTab reads them. Overvotes are never taken from
   ``IsVote``: tabulation decides them from the votes against the contest's ``VoteFor``;
 - candidates of type ``WriteIn`` are undeclared write-in lines, ``QualifiedWriteIn``
-  declared write-ins; outstack conditions are looked up by name in
-  ``OutstackConditionManifest.json``, never by a hard-coded id.
+  declared write-ins;
+- outstack conditions (the scanner's own flags: overvote, blank contest, ambiguous mark)
+  are not used to count: overvotes and ambiguity come from the marks themselves, so the
+  ids a given manifest assigns to those flags are never relied on.
 
 Decoding uses typed ``msgspec`` Structs that the garbage collector never scans
 (see PERFORMANCE notes: 5-20x faster than a generic JSON parse), one CVR file at a time.
