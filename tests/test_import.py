@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from canvass.errors import IngestError
+from canvass.errors import IngestError, StoreError
 from canvass.store.ballots import import_ballots, results
 from canvass.store.election import ElectionDirectory
 from tests.test_dominion import write_export
@@ -131,3 +131,24 @@ def test_a_broken_file_changes_nothing(county: ElectionDirectory, tmp_path: Path
     (folder / "CvrExport.json").write_text('{"Sessions": [{"TabulatorId": 1}]}')
     assert failing(county, folder).startswith(f"{folder / 'CvrExport.json'}: Sessions[0]: ")
     assert import_ballots(county, "adams", "dominion", [good], "clerk") == 2
+
+
+def test_ballots_from_an_earlier_definition_are_not_counted_silently(
+    county: ElectionDirectory, tmp_path: Path
+) -> None:
+    import_ballots(county, "adams", "dominion", [write_export(tmp_path / "cvr", BALLOTS)], "clerk")
+    county.define(
+        DEFINITION.replace("candidates: [adams-c, baker]", "candidates: [baker, adams-c]").encode(),
+        "e.yaml",
+        "clerk",
+    )
+    with pytest.raises(StoreError) as e:
+        results(county)
+    assert str(e.value) == (
+        "the ballots of log entry 2 (adams) were imported under an earlier election definition, "
+        "whose contests and choices may differ; import them again"
+    )
+    assert import_ballots(county, "adams", "dominion", [tmp_path / "cvr"], "clerk") is not None
+    counted, _ = results(county)  # the import under the new definition replaces the old one
+    assert counted.cards == 3
+    assert counted.contests[0].votes == {"baker": 0, "adams-c": 1, "write-in": 1}

@@ -42,12 +42,16 @@ from canvass.store.election import ElectionDirectory
 from canvass.tabulate.plurality import Results, add_results_only, tabulate
 
 
-def definition(store: ElectionDirectory) -> ElectionDefinition:
+def definition_sha256(store: ElectionDirectory) -> str:
     with store.engine.connect() as conn:
         row = conn.execute(select(s.election.c.definition_sha256)).first()
     if row is None:
         raise StoreError(f"{store.path}: no election is defined yet; run 'canvass define' first")
-    return load_definition(store.artifacts.get(row.definition_sha256), "definition")
+    return str(row.definition_sha256)
+
+
+def definition(store: ElectionDirectory) -> ElectionDefinition:
+    return load_definition(store.artifacts.get(definition_sha256(store)), "definition")
 
 
 def _county(definition: ElectionDefinition, county: str) -> str:
@@ -89,11 +93,14 @@ def import_ballots(
     # Files are read one at a time, here and when stored below: an export may be gigabytes.
     digests = sorted(hashlib.sha256(f.read_bytes()).hexdigest() for f in files)
     sources_sha = hashlib.sha256("\n".join(digests).encode()).hexdigest()
+    # The same files under a new definition are a new import: the table uses its ids.
+    definition_sha = definition_sha256(store)
     with store.engine.connect() as conn:
         done = conn.execute(
             select(s.ballot_import.c.entry).where(
                 (s.ballot_import.c.county == county_id)
                 & (s.ballot_import.c.sources_sha256 == sources_sha)
+                & (s.ballot_import.c.definition_sha256 == definition_sha)
             )
         ).first()
     if done is not None:
@@ -112,6 +119,7 @@ def import_ballots(
                 "batches": len(batches),
                 "cards": sum(b.cards for b in batches),
                 "sources_sha256": sources_sha,
+                "definition_sha256": definition_sha,
             },
             (ref,),
         )
@@ -124,6 +132,7 @@ def import_ballots(
             county_id,
             files,
             sources_sha,
+            definition_sha,
             fmt,
             actor,
             county_column,
@@ -145,6 +154,7 @@ def import_ballots(
             "cards": cards,
             "files": len(files),
             "sources_sha256": sources_sha,
+            "definition_sha256": definition_sha,
         },
         tuple(refs),
     )
@@ -158,6 +168,7 @@ def _import_results(
     county_id: str,
     files: list[Path],
     sources_sha: str,
+    definition_sha: str,
     fmt: str,
     actor: str,
     county_column: str,
@@ -196,6 +207,7 @@ def _import_results(
             "ignored_columns": read.ignored_columns,
             "not_reported": read.not_reported,
             "sources_sha256": sources_sha,
+            "definition_sha256": definition_sha,
         },
         refs,
     )
@@ -203,30 +215,52 @@ def _import_results(
         return w.append(entry)
 
 
-def ballot_tables(store: ElectionDirectory) -> Iterator[tuple[str, pa.Table]]:
+def _imports(store: ElectionDirectory, kind: str) -> list[dict[str, object]]:
+    """The imports of ``kind`` to count under the definition in force.
+
+    Their contest and choice numbers are the definition's, so they mean nothing under
+    another one. An import made under an earlier definition is passed over when the same
+    files were imported again since; otherwise counting stops and says so."""
+    current = definition_sha256(store)
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(s.ballot_import.c.county, s.ballot_import.c.table_sha256)
-            .where(s.ballot_import.c.kind == "ballots")
-            .order_by(s.ballot_import.c.entry)
-        ).all()
-    for county, sha in rows:
-        table, _ = read_table(store.artifacts.get(sha))
-        yield county, table
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                select(s.ballot_import)
+                .where(s.ballot_import.c.kind == kind)
+                .order_by(s.ballot_import.c.entry)
+            ).mappings()
+        ]
+    redone = {(r["county"], r["sources_sha256"]) for r in rows if r["definition_sha256"] == current}
+    for r in rows:
+        if r["definition_sha256"] != current and (r["county"], r["sources_sha256"]) not in redone:
+            raise StoreError(
+                f"the {kind} of log entry {r['entry']} ({r['county'] or 'several counties'}) "
+                "were imported under an earlier election definition, whose contests and "
+                "choices may differ; import them again"
+            )
+    return [r for r in rows if r["definition_sha256"] == current]
+
+
+def ballot_tables(store: ElectionDirectory) -> Iterator[tuple[str, pa.Table]]:
+    """Every ballot table to count, with its county."""
+    expected = [info.to_json() for info, _ in definition_contests(definition(store))]
+    for r in _imports(store, "ballots"):
+        table, contests = read_table(store.artifacts.get(str(r["table_sha256"])))
+        if [c.to_json() for c in contests] != expected:
+            raise StoreError(
+                f"the ballot table of log entry {r['entry']} does not match the election "
+                "definition it was imported under"
+            )
+        yield str(r["county"]), table
 
 
 def results_tables(store: ElectionDirectory) -> list[pa.Table]:
-    with store.engine.connect() as conn:
-        shas = (
-            conn.execute(
-                select(s.ballot_import.c.table_sha256)
-                .where(s.ballot_import.c.kind == "results")
-                .order_by(s.ballot_import.c.entry)
-            )
-            .scalars()
-            .all()
-        )
-    return [pq.read_table(pa.BufferReader(store.artifacts.get(sha))) for sha in shas]
+    """Every results-only table to count."""
+    return [
+        pq.read_table(pa.BufferReader(store.artifacts.get(str(r["table_sha256"]))))
+        for r in _imports(store, "results")
+    ]
 
 
 def results(store: ElectionDirectory, by: str | None = None) -> tuple[Results, dict[str, str]]:

@@ -157,6 +157,7 @@ def _imported(conn: Connection, index: int, entry: Entry, _: ReadArtifact) -> No
             format=d["format"],
             cards=d.get("cards", 0),
             sources_sha256=d["sources_sha256"],
+            definition_sha256=d["definition_sha256"],
             table_sha256=table.sha256,
         )
     )
@@ -174,6 +175,7 @@ def _manifest_imported(conn: Connection, index: int, entry: Entry, read: ReadArt
             format=d["format"],
             cards=d["cards"],
             sources_sha256=d["sources_sha256"],
+            definition_sha256=d["definition_sha256"],
             table_sha256=ref.sha256,
         )
     )

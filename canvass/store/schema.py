@@ -211,6 +211,7 @@ ballot_import = Table(
     Column("format", String, nullable=False),
     Column("cards", Integer, nullable=False),
     Column("sources_sha256", String(64), nullable=False),
+    Column("definition_sha256", String(64), nullable=False),
     Column("table_sha256", String(64), nullable=False),
 )
 

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("format", sa.String(), nullable=False),
         sa.Column("cards", sa.Integer(), nullable=False),
         sa.Column("sources_sha256", sa.String(length=64), nullable=False),
+        sa.Column("definition_sha256", sa.String(length=64), nullable=False),
         sa.Column("table_sha256", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("entry"),
     )
