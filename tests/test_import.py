@@ -152,3 +152,47 @@ def test_ballots_from_an_earlier_definition_are_not_counted_silently(
     counted, _ = results(county)  # the import under the new definition replaces the old one
     assert counted.cards == 3
     assert counted.contests[0].votes == {"baker": 0, "adams-c": 1, "write-in": 1}
+
+
+OPEN_PRIMARY = """
+election: {id: p, name: Open Primary, date: 2026-08-04, state: MI}
+jurisdictions:
+  - {id: state, name: State, kind: state}
+  - {id: adams, name: Adams County, kind: county, parent: state}
+parties: [{id: dem, name: Democratic}, {id: rep, name: Republican}]
+candidates:
+  - {id: adams-c, name: Ann Adams, aliases: [ADAMS]}
+  - {id: baker, name: Bo Baker}
+  - {id: chen, name: Chen}
+  - {id: diaz, name: Diaz}
+  - {id: evans, name: Evans, write_in: true}
+contests:
+  - {id: mayor, name: Mayor, type: candidate, jurisdiction: state, candidates: [adams-c, baker], write_ins: 1, primary_party: dem}
+  - {id: council, name: City Council, type: candidate, jurisdiction: state, candidates: [chen, diaz, evans], votes_allowed: 2, aliases: [COUNCIL], primary_party: rep}
+"""
+
+
+def test_open_primary_counts_only_the_party_voted(tmp_path: Path) -> None:
+    store = ElectionDirectory.init(tmp_path / "p", "canvass.test/p", "clerk")
+    store.define(OPEN_PRIMARY.encode(), "p.yaml", "clerk")
+    ballots = [
+        {"contests": {1: [(10, True, False)], 2: []}},  # a Democrat: council not on this card
+        {"contests": {1: [], 2: [(20, True, False)]}},  # a Republican who left a vote unused
+        {"contests": {1: [(11, True, False)], 2: [(21, True, False)]}},  # crossed over
+        {"contests": {1: [], 2: []}},  # voted in neither party
+    ]
+    import_ballots(store, "adams", "dominion", [write_export(tmp_path / "cvr", ballots)], "clerk")
+    mayor, council = results(store)[0].contests
+    assert (mayor.ballots, mayor.votes["adams-c"], mayor.votes["baker"]) == (2, 1, 0)
+    assert (mayor.overvoted_ballots, mayor.undervotes) == (1, 0)
+    assert (council.ballots, council.votes["chen"], council.votes["diaz"]) == (2, 1, 0)
+    assert (council.overvoted_ballots, council.overvotes, council.undervotes) == (1, 2, 1)
+
+
+def test_primary_party_must_be_a_party(county: ElectionDirectory) -> None:
+    bad = OPEN_PRIMARY.replace("primary_party: rep", "primary_party: gop")
+    with pytest.raises(Exception) as e:
+        county.define(bad.encode(), "p.yaml", "clerk")
+    assert str(e.value) == (
+        "p.yaml: contests[1].primary_party: expected the id of a party; found 'gop', which is not one"
+    )

@@ -163,6 +163,7 @@ class _Rules:
     def __init__(self, name: str, definition: ElectionDefinition) -> None:
         self.name = name
         self.d = definition
+        self.parties: set[str] = set()
 
     def fail(self, path: str, expected: str, found: str) -> DefinitionError:
         return DefinitionError(f"{self.name}: {path}: expected {expected}; found {found}")
@@ -194,7 +195,7 @@ class _Rules:
         ]
         places = self.unique(jur_items + portion_items, "jurisdiction or precinct portion")
         jurisdictions = {j.id: j for j in d.jurisdictions}
-        parties = self.unique(
+        parties = self.parties = self.unique(
             ((f"parties[{i}].id", p.id) for i, p in enumerate(d.parties)), "party"
         )
         candidates = self.unique(
@@ -280,6 +281,7 @@ class _Rules:
     ) -> None:
         at = f"contests[{i}]"
         self.known(f"{at}.jurisdiction", c.jurisdiction, places, "jurisdiction")
+        self.known(f"{at}.primary_party", c.primary_party, self.parties, "party")
         for k, cand in enumerate(c.candidates):
             self.known(f"{at}.candidates[{k}]", cand, candidates, "candidate")
             if cand in c.candidates[:k]:

@@ -158,6 +158,8 @@ class Contest(_Value, frozen=True):
     """Options of a measure; yes and no when left out."""
     aliases: list[str] = msgspec.field(default_factory=list)
     """Other spellings voting systems use for this contest (matched ignoring case)."""
+    primary_party: Id | None = None
+    """In a partisan primary, the party whose nomination this contest decides."""
 
 
 class BallotStyle(_Value, frozen=True):

@@ -29,7 +29,8 @@ Parquet schema metadata under ``canvass.contests`` as JSON::
       "choices": [{"name": "HARRIS", "kind": "candidate"}, ...]}, ...]
 
 so counting is integer arithmetic over columns. ``kind`` is ``candidate``,
-``write_in`` (an undeclared write-in line) or ``declared_write_in``.
+``write_in`` (an undeclared write-in line) or ``declared_write_in``. A contest of a
+partisan primary also names its ``party``.
 
 A mark's ``status`` says whether the voting system counted the mark as a vote; whether the
 contest was overvoted is decided by tabulation, from the votes a card has in the contest
@@ -105,14 +106,19 @@ class ContestInfo:
     ranks: int = 0
     """Rankings allowed; 0 for a contest that is not ranked."""
     choices: list[ChoiceInfo] = field(default_factory=list)
+    party: str = ""
+    """The party whose primary this contest is; empty for a contest open to every voter."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "name": self.name,
             "votes_allowed": self.votes_allowed,
             "ranks": self.ranks,
             "choices": [{"name": c.name, "kind": c.kind} for c in self.choices],
         }
+        if self.party:
+            doc["party"] = self.party
+        return doc
 
 
 def contests_from_metadata(schema: pa.Schema) -> list[ContestInfo]:
@@ -125,6 +131,7 @@ def contests_from_metadata(schema: pa.Schema) -> list[ContestInfo]:
             c["votes_allowed"],
             c["ranks"],
             [ChoiceInfo(ch["name"], ch["kind"]) for ch in c["choices"]],
+            c.get("party", ""),
         )
         for c in json.loads(raw)
     ]

@@ -52,6 +52,7 @@ def definition_contests(definition: ElectionDefinition) -> list[tuple[ContestInf
                 )
                 for ch in choices
             ],
+            contest.primary_party or "",
         )
         out.append((info, choices))
     return out

@@ -150,6 +150,7 @@ class NistCvrReport:
                 str(contest.get("Name", cid)),
                 int(contest.get("VotesAllowed", 1) or 1),
                 int(contest.get("NumberOfRanks", 0) or 0),
+                party=str(contest.get("PrimaryPartyId", "") or ""),
             )
             self.contest_index[cid] = len(self.contests)
             for selection in contest.get("ContestSelection", []):

@@ -11,6 +11,13 @@ For each contest and each card the contest is on (NIST SP 1500-100 conventions):
   **undervotes**.
 
 So for every contest ``sum(votes) + undervotes + overvotes = votes_allowed × ballots``.
+
+Partisan primaries on one ballot (an open primary: the card carries contests of several
+parties): the voter's party is the one whose contests they voted in. The contests of the
+other parties are not counted on that card (no ballot, no undervotes). A card with votes
+in the contests of two or more parties has crossed over: each partisan contest it voted in
+is overvoted and none of its votes count there. A card that voted in no party's contests
+counts for none of them. (NIST's PRIM-01 and PRIM-02 test elections count this way.)
 A **blank** card has no vote and no overvote in any contest. Everything is integer
 arithmetic on NumPy arrays built from the table's columns; no Python loop runs per card.
 """
@@ -226,11 +233,15 @@ def _count_chunk(
             cols.mark_choice[vote],
         )
     key = np.add(card * n_contests, contest)
-    per_card_contest = np.bincount(key, minlength=cols.cards * n_contests)
-    over = (per_card_contest.reshape(cols.cards, n_contests) > allowed).ravel()
+    per_card_contest = np.bincount(key, minlength=cols.cards * n_contests).reshape(
+        cols.cards, n_contests
+    )
+    over = per_card_contest > allowed
+    off = _open_primary(cols, contests, per_card_contest, over)
+    over, off = over.ravel(), off.ravel()
     choice = np.add(offsets.astype(np.int32)[contest], choice)
-    if over.any():
-        counted = ~over[key]
+    if over.any() or off.any():
+        counted = ~(over | off)[key]
         card, choice = card[counted], choice[counted]
     if n_groups == 1:
         counts.votes[0] += np.bincount(choice, minlength=n_choices)
@@ -238,10 +249,12 @@ def _count_chunk(
         counts.votes += np.bincount(
             codes[card] * n_choices + choice, minlength=n_groups * n_choices
         ).reshape(n_groups, n_choices)
+    on = ~off[cols.on_card.astype(np.int64) * n_contests + cols.on_contest]
     counts.ballots += np.bincount(
-        codes[cols.on_card] * n_contests + cols.on_contest, minlength=n_groups * n_contests
+        codes[cols.on_card[on]] * n_contests + cols.on_contest[on],
+        minlength=n_groups * n_contests,
     ).reshape(n_groups, n_contests)
-    over_at = np.flatnonzero(over)
+    over_at = np.flatnonzero(over & ~off)
     counts.overvoted += np.bincount(
         codes[over_at // n_contests] * n_contests + over_at % n_contests,
         minlength=n_groups * n_contests,
@@ -249,6 +262,37 @@ def _count_chunk(
     voted = np.zeros(cols.cards, dtype=bool)
     voted[cols.mark_card[cols.mark_vote]] = True  # a vote or an overvote somewhere
     counts.voted_cards += int(voted.sum())
+
+
+def _open_primary(
+    cols: _Columns,
+    contests: list[ContestInfo],
+    votes: npt.NDArray[np.int64],
+    over: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """Apply the open-primary rule (see the module's docstring) to a chunk: marks crossed-over
+    contests in ``over`` and returns the (card, contest) pairs not to count at all."""
+    off = np.zeros(votes.shape, dtype=bool)
+    parties = sorted({c.party for c in contests if c.party})
+    if not parties:
+        return off
+    party = np.array([parties.index(c.party) if c.party else -1 for c in contests])
+    partisan = party >= 0
+    on = np.zeros(votes.shape, dtype=bool)
+    on[cols.on_card, cols.on_contest] = True
+    on_parties = np.zeros((cols.cards, len(parties)), dtype=bool)
+    voted_parties = np.zeros((cols.cards, len(parties)), dtype=bool)
+    for p in range(len(parties)):
+        on_parties[:, p] = on[:, party == p].any(axis=1)
+        voted_parties[:, p] = (votes[:, party == p] > 0).any(axis=1)
+    open_card = on_parties.sum(axis=1) >= 2
+    n_voted = voted_parties.sum(axis=1)
+    chosen = voted_parties.argmax(axis=1)
+    crossed = (open_card & (n_voted >= 2))[:, None] & partisan[None, :] & (votes > 0)
+    over |= crossed
+    keep = ((n_voted == 1)[:, None] & (party[None, :] == chosen[:, None])) | crossed
+    off[:] = open_card[:, None] & partisan[None, :] & ~keep
+    return off
 
 
 def _first_ranked(
