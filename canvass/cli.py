@@ -166,7 +166,10 @@ def results_(
 def tabulate_(
     paths: Annotated[list[Path], typer.Argument(help="CVR files, folders or zip archives.")],
     source: Annotated[
-        str, typer.Option("--source-format", help="dominion, dominion-csv, nist-cvr or generic-csv")
+        str,
+        typer.Option(
+            "--source-format", help="dominion, dominion-csv, nist-cvr, generic-csv or ess"
+        ),
     ] = "dominion",
     contest: ContestOpt = None,
     by: ByOpt = None,

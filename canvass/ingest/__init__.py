@@ -19,7 +19,7 @@ class Export(Protocol):
     def read(self, county: str) -> Iterator[pa.RecordBatch]: ...
 
 
-FORMATS = ("dominion", "dominion-csv", "nist-cvr", "generic-csv")
+FORMATS = ("dominion", "dominion-csv", "nist-cvr", "generic-csv", "ess")
 
 
 def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Export:
@@ -27,6 +27,7 @@ def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Expo
     NIST's JSON Schema to check ``nist-cvr`` reports against."""
     from canvass.ingest.dominion import DominionExport
     from canvass.ingest.dominion_csv import DominionCsvSet
+    from canvass.ingest.ess import EssWorkbooks
     from canvass.ingest.generic_csv import GenericCsv
     from canvass.ingest.nist_cvr import NistCvrReport, schema_validator
 
@@ -38,4 +39,6 @@ def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Expo
         return NistCvrReport(paths, schema_validator(schema) if schema else None)
     if fmt == "generic-csv":
         return GenericCsv(paths)
+    if fmt == "ess":
+        return EssWorkbooks(paths)
     raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")

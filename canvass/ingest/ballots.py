@@ -57,7 +57,16 @@ NOT_A_VOTE = 1
 AMBIGUOUS = 2
 """A mark the system flagged as ambiguous and did not count."""
 
-STATUS_NAMES = {VOTE: "vote", NOT_A_VOTE: "not_a_vote", AMBIGUOUS: "ambiguous"}
+OVERVOTE = 3
+"""The voting system reports this rank (or contest) as overvoted without naming the choices
+(ES&S's ``overvote`` label); the mark's choice is -1."""
+
+STATUS_NAMES = {
+    VOTE: "vote",
+    NOT_A_VOTE: "not_a_vote",
+    AMBIGUOUS: "ambiguous",
+    OVERVOTE: "overvote",
+}
 
 CARD_FIELDS = (
     "county",

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from canvass.domain.model import Choice, ElectionDefinition, contest_choices
 from canvass.errors import IngestError
-from canvass.ingest.ballots import MARK_TYPE, SCHEMA, ChoiceInfo, ContestInfo
+from canvass.ingest.ballots import MARK_TYPE, OVERVOTE, SCHEMA, ChoiceInfo, ContestInfo
 
 UNMAPPED = -1
 
@@ -117,8 +117,12 @@ class NameMap:
         flat = pc.list_flatten(marks)
         mark_contest = np.asarray(flat.field("contest").to_numpy(zero_copy_only=False), np.int64)
         mark_choice = np.asarray(flat.field("choice").to_numpy(zero_copy_only=False), np.int64)
-        new_choice = self.choice_map[self.choice_offset[mark_contest] + mark_choice]
-        bad = np.flatnonzero(new_choice == UNMAPPED)
+        reported = np.asarray(flat.field("status").to_numpy(zero_copy_only=False)) == OVERVOTE
+        new_choice = np.where(
+            reported, -1, self.choice_map[self.choice_offset[mark_contest] + mark_choice]
+        )
+        bad_marks = (new_choice == UNMAPPED) & ~reported
+        bad = np.flatnonzero(bad_marks)
         if bad.size:
             first = bad[0]
             v = int(mark_contest[first])

@@ -32,7 +32,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from canvass.ingest.ballots import VOTE, ContestInfo
+from canvass.ingest.ballots import OVERVOTE, VOTE, ContestInfo
 
 BY = (
     "county",
@@ -101,7 +101,9 @@ class _Columns:
         self.mark_card = _parents(marks)
         self.mark_contest = _np(flat.field("contest")).astype(np.int32)
         self.mark_choice = _np(flat.field("choice")).astype(np.int32)
-        self.mark_vote = _np(flat.field("status")) == VOTE
+        status = _np(flat.field("status"))
+        self.mark_vote = status == VOTE
+        self.mark_overvote = status == OVERVOTE
         self.mark_rank = _np(flat.field("rank"))
         contests = batch.column("contests")
         self.on_card = _parents(contests)
@@ -219,7 +221,7 @@ def _count_chunk(
     n_groups, n_choices = counts.votes.shape
     n_contests = len(contests)
     allowed = np.array([c.votes_allowed for c in contests], dtype=np.int64)
-    vote = cols.mark_vote
+    vote = cols.mark_vote | cols.mark_overvote
     ranked = np.array([c.ranks > 0 for c in contests], dtype=bool)
     if ranked.any():
         in_ranked = vote & ranked[cols.mark_contest]
@@ -233,9 +235,13 @@ def _count_chunk(
             cols.mark_choice[vote],
         )
     key = np.add(card * n_contests, contest)
-    per_card_contest = np.bincount(key, minlength=cols.cards * n_contests).reshape(
-        cols.cards, n_contests
-    )
+    per_card_contest = np.bincount(key, minlength=cols.cards * n_contests)
+    if cols.mark_overvote.any():  # a reported overvote: more than the contest allows
+        reported = cols.mark_overvote[vote] if not vote.all() else cols.mark_overvote
+        per_card_contest += np.bincount(key[reported], minlength=cols.cards * n_contests) * (
+            max(c.votes_allowed for c in contests) + 1
+        )
+    per_card_contest = per_card_contest.reshape(cols.cards, n_contests)
     over = per_card_contest > allowed
     off = _open_primary(cols, contests, per_card_contest, over)
     over, off = over.ravel(), off.ravel()
@@ -260,7 +266,7 @@ def _count_chunk(
         minlength=n_groups * n_contests,
     ).reshape(n_groups, n_contests)
     voted = np.zeros(cols.cards, dtype=bool)
-    voted[cols.mark_card[cols.mark_vote]] = True  # a vote or an overvote somewhere
+    voted[cols.mark_card[cols.mark_vote | cols.mark_overvote]] = True  # a vote or overvote
     counts.voted_cards += int(voted.sum())
 
 

@@ -1,0 +1,149 @@
+"""ES&S cast vote records exported as spreadsheets (.xlsx), as RCTab reads them.
+
+One row per ballot, one column per ranking of one contest, from ``first_vote_column``
+(1-based, as RCTab's ``firstVoteColumnIndex``) and ``first_vote_row`` on; optional columns
+for the ballot id, precinct and batch. The ranking columns run while their header names a
+choice or rank ("1st Choice", "2ND CHOICE MAYOR"), or for ``ranks`` columns when given.
+A cell holds a candidate's name, or:
+
+- the ``overvote_label`` (e.g. ``overvote``): that ranking is overvoted;
+- the ``skipped_rank_label`` (e.g. ``undervote``) or nothing: that ranking was skipped
+  (unless ``blank_is_write_in``, RCTab's ``treatBlankAsUndeclaredWriteIn``);
+- the ``write_in_label`` (e.g. ``UWI``): an undeclared write-in;
+- names joined by ``overvote_delimiter``: every name marked at that ranking.
+
+Exports too big for one sheet are split over several files (ES&S writes 99,999 rows a
+file); give them all. Cells are read with ``python-calamine``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from python_calamine import CalamineWorkbook
+
+from canvass.errors import IngestError
+from canvass.ingest.ballots import OVERVOTE, VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
+from canvass.ingest.files import files_in
+
+_RANK_HEADER = re.compile(r"choice|rank|^\s*\d+\s*(st|nd|rd|th)?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EssOptions:
+    contest: str = "Contest"
+    first_vote_column: int = 2
+    first_vote_row: int = 2
+    ranks: int | None = None
+    """How many ranking columns; by default, as many as have headers naming a choice or rank
+    ("1st Choice", "2ND CHOICE MAYOR", "3rd", "4")."""
+    id_column: int | None = None
+    precinct_column: int | None = None
+    batch_column: int | None = None
+    overvote_label: str = "overvote"
+    skipped_rank_label: str = "undervote"
+    write_in_label: str = "UWI"
+    overvote_delimiter: str = ""
+    blank_is_write_in: bool = False
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() if value is not None else ""
+
+
+def _column(cells: list[str], index: int | None) -> str:
+    """The cell in 1-based column ``index``, or nothing."""
+    return cells[index - 1] if index and index <= len(cells) else ""
+
+
+class EssWorkbooks:
+    def __init__(self, paths: Sequence[Path], options: EssOptions | None = None) -> None:
+        self.options = o = options or EssOptions()
+        self.files = files_in(paths, (".xlsx", ".xls"))
+        self.contests = [ContestInfo(o.contest, 1, 0)]
+        self._choices: dict[str, int] = {}
+        self._sheets: list[tuple[Path, list[list[Any]]]] = []
+        for path in self.files:
+            try:
+                rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+            except Exception as e:  # calamine raises its own error types for damaged files
+                raise IngestError(f"{path}: cannot read it as a spreadsheet ({e})") from None
+            self._sheets.append((path, rows))
+        first_path, first_rows = self._sheets[0]
+        if len(first_rows) < o.first_vote_row - 1:
+            raise IngestError(f"{first_path}: expected a header row; the sheet is empty")
+        header = [_cell(h) for h in first_rows[0]] if o.first_vote_row > 1 else []
+        start = o.first_vote_column - 1
+        if o.ranks is not None:
+            self.ranks = o.ranks
+        else:
+            names = header[start:]
+            self.ranks = next(
+                (i for i, h in enumerate(names) if not _RANK_HEADER.search(h)), len(names)
+            )
+        if self.ranks < 1:
+            raise IngestError(
+                f"{first_path} row 1, column {o.first_vote_column}: expected ranking columns "
+                f"(headers naming a choice or rank); found {header[start : start + 1] or 'none'}"
+            )
+        self.contests[0].ranks = self.ranks
+        # Learn every name first, so the contest's choice list is whole before any card.
+        for _ in self.read(""):
+            pass
+
+    def _choice(self, name: str, kind: str = "candidate") -> int:
+        if name not in self._choices:
+            self._choices[name] = len(self.contests[0].choices)
+            self.contests[0].choices.append(ChoiceInfo(name, kind))
+        return self._choices[name]
+
+    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
+        o = self.options
+        builder = BallotTableBuilder(batch_size)
+        start = o.first_vote_column - 1
+        for path, rows in self._sheets:
+            for number, row in enumerate(rows[o.first_vote_row - 1 :], start=o.first_vote_row):
+                cells = [_cell(c) for c in row]
+                if not any(cells):
+                    continue
+                if len(cells) < start + self.ranks:
+                    raise IngestError(
+                        f"{path} row {number}: expected {start + self.ranks} columns; "
+                        f"found {len(cells)}"
+                    )
+
+                ballot_id = _column(cells, o.id_column) or f"{path.name}:{number}"
+                precinct = _column(cells, o.precinct_column)
+                batch = _column(cells, o.batch_column)
+                fields = (county, "", batch, ballot_id, ballot_id, "", precinct, precinct, "", "")
+                marks: list[int] = []
+                for rank, cell in enumerate(cells[start : start + self.ranks], start=1):
+                    if cell == o.skipped_rank_label or (not cell and not o.blank_is_write_in):
+                        continue
+                    if cell == o.overvote_label:
+                        marks += (0, -1, rank, OVERVOTE)
+                        continue
+                    names = cell.split(o.overvote_delimiter) if o.overvote_delimiter else [cell]
+                    for name in (n.strip() for n in names):
+                        if not name or name == o.write_in_label:
+                            marks += (
+                                0,
+                                self._choice("Undeclared Write-ins", "write_in"),
+                                rank,
+                                VOTE,
+                            )
+                        else:
+                            marks += (0, self._choice(name), rank, VOTE)
+                builder.add_card(fields, [0])
+                builder.add_marks(marks)
+                if builder.full():
+                    yield builder.flush()
+        if len(builder):
+            yield builder.flush()
