@@ -250,5 +250,5 @@ def test_import_results_and_tabulate(tmp_path: Path) -> None:
         "error: cannot break results down by 'shoe_size'"
     )
     assert run("import", county, folder, "--county", "adams", "--format", "hart", code=1) == (
-        "error: format 'hart' is not supported; choose one of dominion, dominion-csv, nist-cvr, generic-csv, ess, precinct-results, nist-err, ballot-manifest\n"
+        "error: format 'hart' is not supported; choose one of dominion, dominion-csv, nist-cvr, generic-csv, ess, clear-ballot, precinct-results, nist-err, ballot-manifest\n"
     )

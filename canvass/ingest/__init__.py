@@ -19,12 +19,13 @@ class Export(Protocol):
     def read(self, county: str) -> Iterator[pa.RecordBatch]: ...
 
 
-FORMATS = ("dominion", "dominion-csv", "nist-cvr", "generic-csv", "ess")
+FORMATS = ("dominion", "dominion-csv", "nist-cvr", "generic-csv", "ess", "clear-ballot")
 
 
 def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Export:
     """The reader for ``fmt`` over ``paths`` (files, folders or archives); ``schema`` is
     NIST's JSON Schema to check ``nist-cvr`` reports against."""
+    from canvass.ingest.clear_ballot import ClearBallotCsv
     from canvass.ingest.dominion import DominionExport
     from canvass.ingest.dominion_csv import DominionCsvSet
     from canvass.ingest.ess import EssWorkbooks
@@ -41,4 +42,6 @@ def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Expo
         return GenericCsv(paths)
     if fmt == "ess":
         return EssWorkbooks(paths)
+    if fmt == "clear-ballot":
+        return ClearBallotCsv(paths)
     raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")
