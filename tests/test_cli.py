@@ -249,6 +249,6 @@ def test_import_results_and_tabulate(tmp_path: Path) -> None:
     assert run("results", county, "--by", "shoe-size", code=1).startswith(
         "error: cannot break results down by 'shoe_size'"
     )
-    assert run("import", county, folder, "--county", "adams", "--format", "hart", code=1) == (
-        "error: format 'hart' is not supported; choose one of dominion, dominion-csv, nist-cvr, generic-csv, ess, clear-ballot, precinct-results, nist-err, ballot-manifest\n"
+    assert run("import", county, folder, "--county", "adams", "--format", "sequoia", code=1) == (
+        "error: format 'sequoia' is not supported; choose one of dominion, dominion-csv, nist-cvr, generic-csv, ess, clear-ballot, hart, precinct-results, nist-err, ballot-manifest\n"
     )

@@ -19,7 +19,7 @@ class Export(Protocol):
     def read(self, county: str) -> Iterator[pa.RecordBatch]: ...
 
 
-FORMATS = ("dominion", "dominion-csv", "nist-cvr", "generic-csv", "ess", "clear-ballot")
+FORMATS = ("dominion", "dominion-csv", "nist-cvr", "generic-csv", "ess", "clear-ballot", "hart")
 
 
 def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Export:
@@ -30,6 +30,7 @@ def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Expo
     from canvass.ingest.dominion_csv import DominionCsvSet
     from canvass.ingest.ess import EssWorkbooks
     from canvass.ingest.generic_csv import GenericCsv
+    from canvass.ingest.hart import HartExport
     from canvass.ingest.nist_cvr import NistCvrReport, schema_validator
 
     if fmt == "dominion":
@@ -44,4 +45,6 @@ def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Expo
         return EssWorkbooks(paths)
     if fmt == "clear-ballot":
         return ClearBallotCsv(paths)
+    if fmt == "hart":
+        return HartExport(paths)
     raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")

@@ -101,6 +101,7 @@ def import_ballots(
                 (s.ballot_import.c.county == county_id)
                 & (s.ballot_import.c.sources_sha256 == sources_sha)
                 & (s.ballot_import.c.definition_sha256 == definition_sha)
+                & (s.ballot_import.c.format == fmt)
             )
         ).first()
     if done is not None:
