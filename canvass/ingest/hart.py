@@ -43,6 +43,17 @@ def _documents(paths: Sequence[Path]) -> Iterator[tuple[str, bytes]]:
             yield str(path), path.read_bytes()
 
 
+def _parse(name: str, data: bytes) -> etree._Element:
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as e:
+        raise IngestError(f"{name}: expected a Hart CVR in XML; {e}") from None
+    if etree.QName(root).localname != "Cvr":
+        found = etree.QName(root).localname
+        raise IngestError(f"{name}: expected a <Cvr> document; found <{found}>")
+    return root
+
+
 def _text(element: etree._Element, path: str) -> str:
     found = element.find(path, NS)
     return (found.text or "").strip() if found is not None else ""
@@ -58,7 +69,7 @@ class HartExport:
         """For each contest, its choices' option ids, in choice order."""
         allowed: dict[int, int] = {}
         for name, data in _documents(self.paths):
-            for c, marks, undervotes, overvoted in self._contests(name, data):
+            for c, marks, undervotes, overvoted in self._contests(name, _parse(name, data)):
                 if not overvoted:
                     allowed[c] = max(allowed.get(c, 1), len(marks) + undervotes)
         for c, n in allowed.items():
@@ -66,18 +77,10 @@ class HartExport:
                 self.contests[c].votes_allowed = n
 
     def _contests(
-        self, name: str, data: bytes
+        self, name: str, root: etree._Element
     ) -> Iterator[tuple[int, list[tuple[int, int]], int, bool]]:
         """Each contest of a card: its index, its marks (choice, rank), undervotes, and
         whether the scanner flagged it overvoted."""
-        try:
-            root = etree.fromstring(data, _PARSER)
-        except etree.XMLSyntaxError as e:
-            raise IngestError(f"{name}: expected a Hart CVR in XML; {e}") from None
-        if etree.QName(root).localname != "Cvr":
-            raise IngestError(
-                f"{name}: expected a <Cvr> document; found <{etree.QName(root).localname}>"
-            )
         for contest in root.iterfind("h:Contests/h:Contest", NS):
             cid = _text(contest, "h:Id")
             if not cid:
@@ -121,7 +124,7 @@ class HartExport:
     def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
         builder = BallotTableBuilder(batch_size)
         for name, data in _documents(self.paths):
-            root = etree.fromstring(data, _PARSER)
+            root = _parse(name, data)
             batch = _text(root, "h:BatchNumber")
             card = _text(root, "h:CvrGuid")
             split = _text(root, "h:PrecinctSplit/h:Name")
@@ -139,7 +142,7 @@ class HartExport:
             )
             on: list[int] = []
             marks: list[int] = []
-            for c, contest_marks, _, _ in self._contests(name, data):
+            for c, contest_marks, _, _ in self._contests(name, root):
                 on.append(c)
                 for choice, rank in contest_marks:
                     marks += (c, choice, rank, VOTE)
