@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from canvass.ingest.ballots import (
     AMBIGUOUS,
     NOT_A_VOTE,
+    SCHEMA,
     VOTE,
-    BallotTableBuilder,
     ChoiceInfo,
     ContestInfo,
+    batches,
 )
 from canvass.tabulate.plurality import tabulate
 
@@ -68,12 +69,19 @@ def naive(
 def test_tabulation_matches_a_naive_count(
     cards: list[tuple[str, list[int], dict[int, list[tuple[int, int, int]]]]],
 ) -> None:
-    builder = BallotTableBuilder()
-    for county, on, marks in cards:
-        builder.add_card((county, "t1", "b1", "1", "", "s", "p", "pp", "g", "election_day"), on)
-        for contest in on:  # marks only for contests on the card, as every reader produces
-            for choice, rank, status in marks.get(contest, []):
-                builder.add_mark(contest, choice, rank if CONTESTS[contest].ranks else 1, status)
+    table_cards = [
+        (
+            (county, "t1", "b1", "1", "", "s", "p", "pp", "g", "election_day"),
+            on,
+            [  # marks only for contests on the card, as every reader produces
+                value
+                for contest in on
+                for choice, rank, status in marks.get(contest, [])
+                for value in (contest, choice, rank if CONTESTS[contest].ranks else 1, status)
+            ],
+        )
+        for county, on, marks in cards
+    ]
     cleaned = [
         (
             county,
@@ -86,7 +94,7 @@ def test_tabulation_matches_a_naive_count(
         )
         for county, on, marks in cards
     ]
-    table = pa.Table.from_batches([builder.flush()])
+    table = pa.Table.from_batches(list(batches(table_cards, batch_size=7)), schema=SCHEMA)
     results = tabulate(table, CONTESTS)
     want = naive(cleaned)
     for t in results.contests:

@@ -232,11 +232,12 @@ def contest_choices(contest: Contest, candidates: dict[str, Candidate]) -> list[
 class Batch(_Value, frozen=True):
     """A batch of ballot cards as a ballot manifest lists it (filled in at import)."""
 
-    id: Id
-    county: Id
-    tabulator: Id | None = None
-    counting_group: Id | None = None
+    id: str
+    """The batch's name, unique within its tabulator."""
+    tabulator: str = ""
     cards: Annotated[int, Meta(ge=0)] = 0
+    container: str = ""
+    """Where the paper is kept (box, bag), when the manifest says."""
 
 
 def definition_schema() -> dict[str, object]:

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,8 +149,8 @@ def contests_from_metadata(schema: pa.Schema) -> list[ContestInfo]:
 class BallotTableBuilder:
     """Collects cards column by column and hands out Arrow record batches.
 
-    Readers call :meth:`add_card` once per card; the builder never holds more than
-    ``batch_size`` cards before :meth:`flush` turns them into a record batch."""
+    Readers yield cards to :func:`batches`, which adds them here and flushes a record batch
+    every ``batch_size`` cards."""
 
     def __init__(self, batch_size: int = 65_536) -> None:
         self.batch_size = batch_size
@@ -169,14 +169,11 @@ class BallotTableBuilder:
 
     def add_card(self, fields: tuple[str, ...], contests: list[int]) -> None:
         """Start a card: ``fields`` in :data:`CARD_FIELDS` order; its marks follow with
-        :meth:`add_mark` or :meth:`add_marks`."""
+        :meth:`add_marks`."""
         self.card_fields.append(fields)
         self.contest_values.extend(contests)
         self.contest_offsets.append(len(self.contest_values))
         self.mark_offsets.append(self.mark_offsets[-1])
-
-    def add_mark(self, contest: int, choice: int, rank: int, status: int) -> None:
-        self.add_marks((contest, choice, rank, status))
 
     def add_marks(self, values: Iterable[int]) -> None:
         """Marks of the current card, flattened: contest, choice, rank, status, contest, ..."""
@@ -212,6 +209,23 @@ class BallotTableBuilder:
         batch = pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
         self._reset()
         return batch
+
+
+Card = tuple[tuple[str, ...], list[int], list[int]]
+"""A card as readers produce it: its fields in :data:`CARD_FIELDS` order, the contests on
+it, and its marks flattened (contest, choice, rank, status, contest, ...)."""
+
+
+def batches(cards: Iterable[Card], batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
+    """The cards as record batches of at most about ``batch_size`` cards."""
+    builder = BallotTableBuilder(batch_size)
+    for fields, contests, marks in cards:
+        builder.add_card(fields, contests)
+        builder.add_marks(marks)
+        if builder.full():
+            yield builder.flush()
+    if len(builder):
+        yield builder.flush()
 
 
 def with_contests(schema: pa.Schema, contests: list[ContestInfo]) -> pa.Schema:

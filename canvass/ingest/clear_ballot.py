@@ -20,8 +20,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
-from canvass.ingest.files import files_in
+from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, batches
+from canvass.ingest.files import data_rows, files_in
 
 _CHOICE = re.compile(r"^Choice_\d+_\d+$")
 _LIMIT = re.compile(r"^(Vote For|Number of Winners) (\d+)$")
@@ -78,8 +78,10 @@ class ClearBallotCsv:
             raise IngestError(f"{path} row 1: no Choice_ columns")
         return header, columns
 
-    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
-        builder = BallotTableBuilder(batch_size)
+    def read(self, county: str) -> Iterator[pa.RecordBatch]:
+        return batches(self._cards(county))
+
+    def _cards(self, county: str) -> Iterator[Card]:
         for path in self.files:
             header, columns = self._columns[path]
             at = {name: header.index(name) for name in CARD_COLUMNS}
@@ -87,13 +89,7 @@ class ClearBallotCsv:
             with path.open(newline="", encoding="utf-8-sig") as f:
                 rows = csv.reader(f)
                 next(rows)
-                for number, row in enumerate(rows, start=2):
-                    if not any(cell.strip() for cell in row):
-                        continue
-                    if len(row) != len(header):
-                        raise IngestError(
-                            f"{path} row {number}: expected {len(header)} columns; found {len(row)}"
-                        )
+                for number, row in data_rows(rows, path, len(header), 2):
                     ballot = row[at["BallotID"]]
                     fields = (
                         county,
@@ -117,9 +113,4 @@ class ClearBallotCsv:
                                 f"{path} row {number}, column {i + 1}: expected 1 or 0; "
                                 f"found {cell!r}"
                             )
-                    builder.add_card(fields, on)
-                    builder.add_marks(marks)
-                    if builder.full():
-                        yield builder.flush()
-        if len(builder):
-            yield builder.flush()
+                    yield fields, on, marks

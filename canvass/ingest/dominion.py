@@ -43,9 +43,10 @@ from canvass.ingest.ballots import (
     AMBIGUOUS,
     NOT_A_VOTE,
     VOTE,
-    BallotTableBuilder,
+    Card,
     ChoiceInfo,
     ContestInfo,
+    batches,
 )
 
 MANIFESTS = (
@@ -261,9 +262,11 @@ class DominionExport:
         self.vote_types: dict[str, str] = {}
         self.counting_groups = self._names("CountingGroupManifest")
 
-    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
+    def read(self, county: str) -> Iterator[pa.RecordBatch]:
         """The cards of every CVR file, as ballot-table record batches."""
-        builder = BallotTableBuilder(batch_size)
+        return batches(self._cards(county))
+
+    def _cards(self, county: str) -> Iterator[Card]:
         for source in self.cvr_files:
             gc_was_enabled = gc.isenabled()
             gc.disable()
@@ -279,15 +282,9 @@ class DominionExport:
                 if gc_was_enabled:
                     gc.enable()
             for n, session in enumerate(export.sessions):
-                self._add_session(builder, county, source.name, n, session)
-                if builder.full():
-                    yield builder.flush()
-        if len(builder):
-            yield builder.flush()
+                yield from self._session_cards(county, source.name, n, session)
 
-    def _add_session(
-        self, builder: BallotTableBuilder, county: str, file: str, n: int, session: _Session
-    ) -> None:
+    def _session_cards(self, county: str, file: str, n: int, session: _Session) -> Iterator[Card]:
         version = _pick(session) or self._current(session, f"{file}: Sessions[{n}]")
         tabulator, batch, record = (
             str(session.tabulator_id),
@@ -321,7 +318,6 @@ class DominionExport:
                     f"{file}: Sessions[{n}].Cards[{k}]: contest id {e.args[0]} is not in "
                     "ContestManifest.json"
                 ) from None
-            builder.add_card(fields, indices)
             marks: list[int] = []
             for contest, c in zip(card.contests, indices, strict=True):
                 for mark in contest.marks:
@@ -334,7 +330,7 @@ class DominionExport:
                         )
                     status = _STATUS[ranked[c]][mark.is_vote][mark.is_ambiguous]
                     marks += (c, found[1], mark.rank, status)
-            builder.add_marks(marks)
+            yield fields, indices, marks
 
     @staticmethod
     def _current(session: _Session, where: str) -> _Version:

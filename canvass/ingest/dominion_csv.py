@@ -24,9 +24,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
+from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, batches
 from canvass.ingest.dominion import vote_type_of
-from canvass.ingest.files import files_in
+from canvass.ingest.files import data_rows, files_in
 
 _CONTEST = re.compile(r"^(?P<name>.*?)\s*\(Vote For=(?P<n>\d+)\)$")
 REQUIRED = ("CvrNumber", "TabulatorNum", "BatchId")
@@ -80,8 +80,10 @@ class DominionCsv:
             self.columns.append((by_name[name], len(contest.choices)))
             contest.choices.append(ChoiceInfo(choice, kind))
 
-    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
-        builder = BallotTableBuilder(batch_size)
+    def read(self, county: str) -> Iterator[pa.RecordBatch]:
+        return batches(self._cards(county))
+
+    def _cards(self, county: str) -> Iterator[Card]:
         rows = csv.reader(io.StringIO(self._text))
         for _ in range(4):
             next(rows)
@@ -91,13 +93,7 @@ class DominionCsv:
             return row[at[name]].strip() if name in at else ""
 
         groups: dict[str, str] = {}
-        for number, row in enumerate(rows, start=5):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != self.width:
-                raise IngestError(
-                    f"{self.path} row {number}: expected {self.width} columns; found {len(row)}"
-                )
+        for number, row in data_rows(rows, self.path, self.width, 5):
             tabulator, batch, record = (
                 field(row, "TabulatorNum"),
                 field(row, "BatchId"),
@@ -135,12 +131,7 @@ class DominionCsv:
                         f"({info.name} / {info.choices[choice].name}): "
                         f"expected 1, 0 or empty; found {cell!r}"
                     )
-            builder.add_card(card_fields, on)
-            builder.add_marks(marks)
-            if builder.full():
-                yield builder.flush()
-        if len(builder):
-            yield builder.flush()
+            yield card_fields, on, marks
 
 
 class DominionCsvSet:

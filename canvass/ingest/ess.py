@@ -28,7 +28,7 @@ import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import OVERVOTE, VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
+from canvass.ingest.ballots import OVERVOTE, VOTE, Card, ChoiceInfo, ContestInfo, batches
 from canvass.ingest.files import files_in
 
 _RANK_HEADER = re.compile(r"choice|rank|^\s*\d+\s*(st|nd|rd|th)?\s*$", re.IGNORECASE)
@@ -95,7 +95,7 @@ class EssWorkbooks:
             )
         self.contests[0].ranks = self.ranks
         # Learn every name first, so the contest's choice list is whole before any card.
-        for _ in self.read(""):
+        for _ in self._cards(""):
             pass
 
     def _choice(self, name: str, kind: str = "candidate") -> int:
@@ -104,9 +104,11 @@ class EssWorkbooks:
             self.contests[0].choices.append(ChoiceInfo(name, kind))
         return self._choices[name]
 
-    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
+    def read(self, county: str) -> Iterator[pa.RecordBatch]:
+        return batches(self._cards(county))
+
+    def _cards(self, county: str) -> Iterator[Card]:
         o = self.options
-        builder = BallotTableBuilder(batch_size)
         start = o.first_vote_column - 1
         for path, rows in self._sheets:
             for number, row in enumerate(rows[o.first_vote_row - 1 :], start=o.first_vote_row):
@@ -141,9 +143,4 @@ class EssWorkbooks:
                             )
                         else:
                             marks += (0, self._choice(name), rank, VOTE)
-                builder.add_card(fields, [0])
-                builder.add_marks(marks)
-                if builder.full():
-                    yield builder.flush()
-        if len(builder):
-            yield builder.flush()
+                yield fields, [0], marks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from canvass.errors import IngestError
@@ -27,3 +27,16 @@ def files_in(paths: Sequence[Path], suffixes: tuple[str, ...] = ()) -> list[Path
         kinds = " or ".join(s.lstrip(".").upper() for s in suffixes) or "readable"
         raise IngestError(f"{', '.join(str(p) for p in paths)}: no {kinds} files")
     return files
+
+
+def data_rows(
+    rows: Iterable[list[str]], where: Path | str, width: int, first: int
+) -> Iterator[tuple[int, list[str]]]:
+    """``(row number, cells)`` of a CSV's data rows, numbered from ``first``: blank rows are
+    passed over, and a row of another width than ``width`` is an error naming it."""
+    for number, row in enumerate(rows, start=first):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != width:
+            raise IngestError(f"{where} row {number}: expected {width} columns; found {len(row)}")
+        yield number, row

@@ -35,8 +35,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import CARD_FIELDS, VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
-from canvass.ingest.files import files_in
+from canvass.ingest.ballots import CARD_FIELDS, VOTE, Card, ChoiceInfo, ContestInfo, batches
+from canvass.ingest.files import data_rows, files_in
 
 _HEADER = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<kind>Vote For|Ranks)=(?P<n>\d+)\))?$", re.I)
 _CARD_COLUMNS = {*CARD_FIELDS, "card"}
@@ -50,7 +50,7 @@ class GenericCsv:
         self._choice_index: list[dict[str, int]] = []
         # A first pass learns every contest and choice, so the table's contest list is
         # complete before the first card is written.
-        for _ in self.read(""):
+        for _ in self._cards(""):
             pass
 
     def _contest(self, header: str, where: str) -> int:
@@ -86,21 +86,19 @@ class GenericCsv:
             self.contests[contest].choices.append(ChoiceInfo(name, kind))
         return index[name]
 
-    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
-        builder = BallotTableBuilder(batch_size)
+    def read(self, county: str) -> Iterator[pa.RecordBatch]:
+        return batches(self._cards(county))
+
+    def _cards(self, county: str) -> Iterator[Card]:
         for path in self.files:
             try:
                 handle = path.open(newline="", encoding="utf-8-sig")
             except OSError as e:
                 raise IngestError(f"{path}: cannot read ({e.strerror})") from None
             with handle:
-                yield from self._read_file(path, csv.reader(handle), county, builder)
-        if len(builder):
-            yield builder.flush()
+                yield from self._read_file(path, csv.reader(handle), county)
 
-    def _read_file(
-        self, path: Path, rows: Iterator[list[str]], county: str, builder: BallotTableBuilder
-    ) -> Iterator[pa.RecordBatch]:
+    def _read_file(self, path: Path, rows: Iterator[list[str]], county: str) -> Iterator[Card]:
         header = next(rows, None)
         if header is None:
             raise IngestError(f"{path}: the file is empty; expected a header row")
@@ -114,13 +112,7 @@ class GenericCsv:
             if lowered[i] not in _CARD_COLUMNS
         ]
         seen: dict[str, int] = {}
-        for number, row in enumerate(rows, start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise IngestError(
-                    f"{path} row {number}: expected {len(header)} columns; found {len(row)}"
-                )
+        for number, row in data_rows(rows, path, len(header), 2):
             card = row[card_at["card"]].strip()
             if not card:
                 raise IngestError(
@@ -149,7 +141,4 @@ class GenericCsv:
                     for name in (n.strip() for n in ranking.split("|")):
                         if name:
                             marks += (c, self._choice(c, name), rank, VOTE)
-            builder.add_card(fields, on)
-            builder.add_marks(marks)
-            if builder.full():
-                yield builder.flush()
+            yield fields, on, marks

@@ -25,7 +25,7 @@ import pyarrow as pa
 from lxml import etree
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
+from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, batches
 from canvass.ingest.files import files_in
 
 NS = {"h": "http://tempuri.org/CVRDesign.xsd"}
@@ -121,8 +121,10 @@ class HartExport:
             self.choice_ids[c].append(oid)
         return self.choice_index[key]
 
-    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
-        builder = BallotTableBuilder(batch_size)
+    def read(self, county: str) -> Iterator[pa.RecordBatch]:
+        return batches(self._cards(county))
+
+    def _cards(self, county: str) -> Iterator[Card]:
         for name, data in _documents(self.paths):
             root = _parse(name, data)
             batch = _text(root, "h:BatchNumber")
@@ -146,9 +148,4 @@ class HartExport:
                 on.append(c)
                 for choice, rank in contest_marks:
                     marks += (c, choice, rank, VOTE)
-            builder.add_card(fields, on)
-            builder.add_marks(marks)
-            if builder.full():
-                yield builder.flush()
-        if len(builder):
-            yield builder.flush()
+            yield fields, on, marks

@@ -16,25 +16,17 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
+from canvass.domain.model import Batch
 from canvass.errors import IngestError
 
 REQUIRED = ("Batch Name", "Number of Ballots")
 
 
-@dataclass(frozen=True)
-class ManifestBatch:
-    tabulator: str
-    batch: str
-    cards: int
-    container: str = ""
-
-
-def read_ballot_manifest(path: Path) -> list[ManifestBatch]:
+def read_ballot_manifest(path: Path) -> list[Batch]:
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -42,7 +34,7 @@ def read_ballot_manifest(path: Path) -> list[ManifestBatch]:
     return parse_ballot_manifest(data, str(path))
 
 
-def parse_ballot_manifest(data: bytes, path: str) -> list[ManifestBatch]:
+def parse_ballot_manifest(data: bytes, path: str) -> list[Batch]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -53,7 +45,7 @@ def parse_ballot_manifest(data: bytes, path: str) -> list[ManifestBatch]:
         if name not in header:
             found = ", ".join(header) or "no header"
             raise IngestError(f"{path} row 1: expected a column {name!r}; found {found}")
-    batches: list[ManifestBatch] = []
+    batches: list[Batch] = []
     seen: dict[tuple[str, str], int] = {}
     for number, row in enumerate(reader, start=2):
         tabulator = (row.get("Tabulator") or "").strip()
@@ -76,14 +68,19 @@ def parse_ballot_manifest(data: bytes, path: str) -> list[ManifestBatch]:
             )
         seen[key] = number
         batches.append(
-            ManifestBatch(tabulator, batch, int(count), (row.get("Container") or "").strip())
+            Batch(
+                id=batch,
+                tabulator=tabulator,
+                cards=int(count),
+                container=(row.get("Container") or "").strip(),
+            )
         )
     if not batches:
         raise IngestError(f"{path}: no batches; expected one row per batch")
     return batches
 
 
-def compare_with_cards(manifest: list[ManifestBatch], table: pa.Table) -> list[str]:
+def compare_with_cards(manifest: list[Batch], table: pa.Table) -> list[str]:
     """Batches whose card count in the CVRs differs from the manifest, in words."""
     cards = Counter(
         zip(table.column("tabulator").to_pylist(), table.column("batch").to_pylist(), strict=True)
@@ -94,11 +91,11 @@ def compare_with_cards(manifest: list[ManifestBatch], table: pa.Table) -> list[s
     problems = []
     listed = set()
     for b in manifest:
-        key = (b.tabulator, b.batch)
+        key = (b.tabulator, b.id)
         listed.add(key)
         if cards.get(key, 0) != b.cards:
             problems.append(
-                f"batch {b.batch!r} of {b.tabulator or 'no tabulator'!r}: the manifest lists "
+                f"batch {b.id!r} of {b.tabulator or 'no tabulator'!r}: the manifest lists "
                 f"{b.cards} cards, the CVRs hold {cards.get(key, 0)}"
             )
     for (tabulator, batch), n in sorted(cards.items()):

@@ -26,7 +26,7 @@ import pyarrow as pa
 from lxml import etree
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import NOT_A_VOTE, VOTE, BallotTableBuilder, ChoiceInfo, ContestInfo
+from canvass.ingest.ballots import NOT_A_VOTE, VOTE, Card, ChoiceInfo, ContestInfo, batches
 from canvass.ingest.files import files_in
 
 _LISTS = {
@@ -181,20 +181,16 @@ class NistCvrReport:
             _check_schema(path, doc, self.validator)
         return doc
 
-    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
-        builder = BallotTableBuilder(batch_size)
+    def read(self, county: str) -> Iterator[pa.RecordBatch]:
+        return batches(self._cards(county))
+
+    def _cards(self, county: str) -> Iterator[Card]:
         for path in self.files:
             doc = self._load(path)
             for n, cvr in enumerate(doc.get("CVR", [])):
-                self._add(builder, county, f"{path}: CVR[{n}]", cvr)
-                if builder.full():
-                    yield builder.flush()
-        if len(builder):
-            yield builder.flush()
+                yield self._card(county, f"{path}: CVR[{n}]", cvr)
 
-    def _add(
-        self, builder: BallotTableBuilder, county: str, where: str, cvr: dict[str, Any]
-    ) -> None:
+    def _card(self, county: str, where: str, cvr: dict[str, Any]) -> Card:
         snapshots = {s.get("@id"): s for s in cvr.get("CVRSnapshot", [])}
         snapshot = snapshots.get(cvr.get("CurrentSnapshotId"))
         if snapshot is None:
@@ -236,5 +232,4 @@ class NistCvrReport:
                         continue
                     status = VOTE if int(position.get("NumberVotes", 0)) >= 1 else NOT_A_VOTE
                     marks += (c, k, int(position.get("Rank", 1)), status)
-        builder.add_card(fields, on)
-        builder.add_marks(marks)
+        return fields, on, marks

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from canvass.domain.model import ElectionDefinition, JurisdictionKind
 from canvass.errors import IngestError
+from canvass.ingest.files import data_rows
 from canvass.ingest.names import definition_contests, norm
 
 VOTE_TYPES = {
@@ -130,13 +131,7 @@ def read_precinct_results(
             raise IngestError(f"{path} row 1: no column is a <choice>_<vote type> count")
         rows: dict[str, list[object]] = {f.name: [] for f in RESULTS_SCHEMA}
         not_reported: list[str] = []
-        for number, row in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise IngestError(
-                    f"{path} row {number}: expected {len(header)} columns; found {len(row)}"
-                )
+        for number, row in data_rows(reader, path, len(header), 2):
             county = counties.get(norm(row[county_at]))
             if county is None:
                 raise IngestError(

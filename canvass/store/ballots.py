@@ -25,12 +25,12 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
 from canvass.domain.definition import load_definition
-from canvass.domain.model import ElectionDefinition, JurisdictionKind
+from canvass.domain.model import Batch, ElectionDefinition, JurisdictionKind
 from canvass.errors import IngestError, StoreError
 from canvass.ingest import FORMATS, open_export
 from canvass.ingest.ballots import MEDIA_TYPE, SCHEMA, read_table, to_parquet
 from canvass.ingest.files import files_in
-from canvass.ingest.manifest import ManifestBatch, compare_with_cards, read_ballot_manifest
+from canvass.ingest.manifest import compare_with_cards, read_ballot_manifest
 from canvass.ingest.names import NameMap, definition_contests, norm
 from canvass.ingest.nist_err import read_err
 from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_MEDIA_TYPE
@@ -311,7 +311,10 @@ def manifest_check(store: ElectionDirectory, county: str) -> tuple[int, list[str
             .mappings()
             .all()
         )
-    manifest = [ManifestBatch(r["tabulator"], r["batch"], r["cards"], r["container"]) for r in rows]
+    manifest = [
+        Batch(id=r["batch"], tabulator=r["tabulator"], cards=r["cards"], container=r["container"])
+        for r in rows
+    ]
     tables = [t for c, t in ballot_tables(store) if c == county_id]
     cards = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
     return len(manifest), compare_with_cards(manifest, cards)

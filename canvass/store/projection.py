@@ -186,7 +186,7 @@ def _manifest_imported(conn: Connection, index: int, entry: Entry, read: ReadArt
                 "entry": index,
                 "county": entry.data["county"],
                 "tabulator": b.tabulator,
-                "batch": b.batch,
+                "batch": b.id,
                 "cards": b.cards,
                 "container": b.container,
             }

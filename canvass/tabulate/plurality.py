@@ -24,7 +24,6 @@ arithmetic on NumPy arrays built from the table's columns; no Python loop runs p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,37 +177,50 @@ def tabulate(table: pa.Table, contests: list[ContestInfo], by: str | None = None
         )
         start += batch.num_rows
 
-    per_group: list[list[ContestTotals]] = []
-    for g in range(n_groups):
-        totals = []
-        for c, info in enumerate(contests):
-            row = counts.votes[g, offsets[c] : offsets[c + 1]]
-            by_choice = {ch.name: int(row[k]) for k, ch in enumerate(info.choices)}
-            kinds = [ch.kind for ch in info.choices]
-            ballots, overvoted = int(counts.ballots[g, c]), int(counts.overvoted[g, c])
-            totals.append(
-                ContestTotals(
-                    info.name,
-                    info.votes_allowed,
-                    ballots,
-                    by_choice,
-                    overvotes=overvoted * info.votes_allowed,
-                    overvoted_ballots=overvoted,
-                    undervotes=(ballots - overvoted) * info.votes_allowed - int(row.sum()),
-                    write_ins=int(
-                        sum(row[k] for k, kind in enumerate(kinds) if kind == "write_in")
-                    ),
-                    declared_write_ins=int(
-                        sum(row[k] for k, kind in enumerate(kinds) if kind == "declared_write_in")
-                    ),
-                )
-            )
-        per_group.append(totals)
-    overall = per_group[0] if by is None else _sum_groups(per_group, contests)
+    overall = _contest_totals(
+        contests, offsets, counts.votes.sum(0), counts.ballots.sum(0), counts.overvoted.sum(0)
+    )
     results = Results(table.num_rows, table.num_rows - counts.voted_cards, overall, by)
     if by is not None:
-        results.groups = dict(zip(names, per_group, strict=True))
+        results.groups = {
+            name: _contest_totals(
+                contests, offsets, counts.votes[g], counts.ballots[g], counts.overvoted[g]
+            )
+            for g, name in enumerate(names)
+        }
     return results
+
+
+def _contest_totals(
+    contests: list[ContestInfo],
+    offsets: npt.NDArray[np.int64],
+    votes: npt.NDArray[np.int64],
+    ballots: npt.NDArray[np.int64],
+    overvoted: npt.NDArray[np.int64],
+) -> list[ContestTotals]:
+    """Totals per contest from votes per choice (all contests' choices end to end),
+    ballots and overvoted ballots per contest."""
+    out = []
+    for c, info in enumerate(contests):
+        row = votes[offsets[c] : offsets[c + 1]]
+        by_kind = {kind: 0 for kind in ("candidate", "write_in", "declared_write_in")}
+        for k, ch in enumerate(info.choices):
+            by_kind[ch.kind] = by_kind.get(ch.kind, 0) + int(row[k])
+        n, over = int(ballots[c]), int(overvoted[c])
+        out.append(
+            ContestTotals(
+                info.name,
+                info.votes_allowed,
+                n,
+                {ch.name: int(row[k]) for k, ch in enumerate(info.choices)},
+                overvotes=over * info.votes_allowed,
+                overvoted_ballots=over,
+                undervotes=(n - over) * info.votes_allowed - int(row.sum()),
+                write_ins=by_kind["write_in"],
+                declared_write_ins=by_kind["declared_write_in"],
+            )
+        )
+    return out
 
 
 def _count_chunk(
@@ -310,27 +322,6 @@ def _first_ranked(
     np.minimum.at(best, key[marks], cols.mark_rank[marks])
     first: npt.NDArray[np.bool_] = cols.mark_rank == best[key]
     return first
-
-
-def _sum_groups(
-    per_group: list[list[ContestTotals]], contests: Iterable[ContestInfo]
-) -> list[ContestTotals]:
-    overall = []
-    for c, info in enumerate(contests):
-        parts = [group[c] for group in per_group]
-        t = ContestTotals(info.name, info.votes_allowed)
-        t.votes = {ch.name: sum(p.votes[ch.name] for p in parts) for ch in info.choices}
-        for name in (
-            "ballots",
-            "overvotes",
-            "overvoted_ballots",
-            "undervotes",
-            "write_ins",
-            "declared_write_ins",
-        ):
-            setattr(t, name, sum(getattr(p, name) for p in parts))
-        overall.append(t)
-    return overall
 
 
 RESULTS_BY = ("county", "precinct", "vote_type")
