@@ -6,6 +6,8 @@
     ├── DefinitionError             an election definition file is malformed
     ├── IngestError                 a CVR, manifest or results file cannot be read as claimed
     ├── KeyFileError                a key file cannot be read, decrypted or parsed
+    ├── RulesError                  a ranked-choice contest configuration is invalid
+    ├── TabulationError             a count cannot go on under its rules (a tie to ask about)
     ├── StoreError                  the election directory cannot do what was asked
     │   └── ArtifactError           an artifact is missing or its bytes do not match its name
     └── VerificationError           something does not check out
@@ -33,6 +35,15 @@ class IngestError(CanvassError):
 
 class KeyFileError(CanvassError):
     """A key file cannot be read, decrypted or parsed."""
+
+
+class RulesError(CanvassError):
+    """A ranked-choice contest configuration (rules, candidates, sources) is invalid."""
+
+
+class TabulationError(CanvassError):
+    """A count cannot go on under its rules: a tie its rules say to ask about, or every
+    candidate below the minimum vote threshold."""
 
 
 class StoreError(CanvassError):

@@ -26,7 +26,15 @@ import pyarrow as pa
 from lxml import etree
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import NOT_A_VOTE, VOTE, Card, ChoiceInfo, ContestInfo, batches
+from canvass.ingest.ballots import (
+    AMBIGUOUS,
+    NOT_A_VOTE,
+    VOTE,
+    Card,
+    ChoiceInfo,
+    ContestInfo,
+    batches,
+)
 from canvass.ingest.files import files_in
 
 _LISTS = {
@@ -50,7 +58,7 @@ _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 def _from_xml(element: Any) -> Any:
     """One element of a CDF XML document as the CDF's JSON form."""
     children = list(element)
-    if not children:
+    if not children and "ObjectId" not in element.attrib:
         text = (element.text or "").strip()
         name = etree.QName(element).localname
         if name in _ID_LISTS:
@@ -101,6 +109,10 @@ def _load(path: Path) -> dict[str, Any]:
             f"{doc.get('@type') if isinstance(doc, dict) else type(doc).__name__!r}"
         )
     return doc
+
+
+def _writes_in(selection: dict[str, Any]) -> bool:
+    return any("CVRWriteIn" in p for p in selection.get("SelectionPosition", []))
 
 
 def schema_validator(path: Path) -> jsonschema.protocols.Validator:
@@ -169,11 +181,38 @@ class NistCvrReport:
                 self.selection_index[(cid, sid)] = len(info.choices)
                 info.choices.append(ChoiceInfo(name, kind))
             self.contests.append(info)
+        # A write-in that names no selection counts for the contest's write-in line; give
+        # the contests such write-ins reach one now, so the choice list is whole up front.
+        for cvr in first.get("CVR", []):
+            for snapshot in cvr.get("CVRSnapshot", []):
+                for contest in snapshot.get("CVRContest", []):
+                    c = self.contest_index.get(contest.get("ContestId"))
+                    if c is not None and any(
+                        s.get("ContestSelectionId") is None and _writes_in(s)
+                        for s in contest.get("CVRContestSelection", [])
+                    ):
+                        self._write_in(c, add=True)
         # Partisan primaries repeat contest names across parties; names must tell apart.
         seen = Counter(c.name for c in self.contests)
         for cid, c in self.contest_index.items():
             if seen[self.contests[c].name] > 1:
                 self.contests[c].name = f"{self.contests[c].name} ({cid})"
+
+    def _write_in(self, c: int, add: bool = False) -> int | None:
+        """The choice a write-in counts for when it names no selection: the contest's
+        write-in line if it has exactly one, else an undeclared ``Write-in`` line (added
+        when ``add``)."""
+        choices = self.contests[c].choices
+        lines = [k for k, ch in enumerate(choices) if ch.kind == "write_in"]
+        if len(lines) == 1:
+            return lines[0]
+        named = [k for k in lines if choices[k].name == "Write-in"]
+        if named:
+            return named[0]
+        if not add:
+            return None
+        choices.append(ChoiceInfo("Write-in", "write_in"))
+        return len(choices) - 1
 
     def _load(self, path: Path) -> dict[str, Any]:
         doc = _load(path)
@@ -222,14 +261,19 @@ class NistCvrReport:
             for selection in contest.get("CVRContestSelection", []):
                 sid = selection.get("ContestSelectionId")
                 k = self.selection_index.get((cid, sid))
+                if k is None and sid is None and _writes_in(selection):
+                    k = self._write_in(c)
                 if k is None:
                     raise IngestError(
                         f"{where}: contest {cid!r}: ContestSelectionId {sid!r} is not one of its "
                         "selections"
                     )
+                pending = "needs-adjudication" in selection.get("Status", [])
                 for position in selection.get("SelectionPosition", []):
                     if position.get("HasIndication", "yes") != "yes":
                         continue
                     status = VOTE if int(position.get("NumberVotes", 0)) >= 1 else NOT_A_VOTE
+                    if pending and status == VOTE:
+                        status = AMBIGUOUS  # flagged for adjudication and not yet decided
                     marks += (c, k, int(position.get("Rank", 1)), status)
         return fields, on, marks

@@ -1,0 +1,638 @@
+"""RCTab contest configurations: read one, check it, and read its cast vote records into
+ranked ballots.
+
+An RCTab configuration (``*_config.json``) names the contest, its candidates (with aliases,
+and whether each is excluded), the CVR files (``cvrFileSources``, paths relative to the
+configuration file) and the rules. Every problem in a configuration is reported at once,
+each naming the field and what it must be; nothing is counted from an invalid one.
+
+Sources are read with Canvass's own readers into the normalized ballot table, then each
+card that carries the contest becomes a ranked ballot: its marks by rank, named by
+candidate (a choice is matched to a candidate by name, alias, or the vendor's id), the
+undeclared write-in line as :data:`~canvass.tabulate.rcv.UNDECLARED_WRITE_INS`, a rank the
+system reports only as overvoted as :data:`~canvass.tabulate.rcv.OVERVOTE_LABEL`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from canvass.errors import CanvassError, IngestError, RulesError
+from canvass.ingest.ballots import OVERVOTE, VOTE, ContestInfo
+from canvass.tabulate.rcv import (
+    OVERVOTE_LABEL,
+    OVERVOTE_RULES,
+    RANDOM_TIEBREAKS,
+    TIEBREAK_MODES,
+    UNDECLARED_WRITE_INS,
+    WINNER_MODES,
+    Ballot,
+    Rules,
+    group,
+)
+
+PROVIDERS = ("ess", "dominion", "cdf", "clearBallot", "hart", "genericCsv")
+MISSING = {"precinct": "missing_precinct_id", "batch": "missing_batch_id"}
+"""The slice a ballot is counted in when its precinct (batch) cell is blank."""
+
+
+@dataclass(frozen=True)
+class Source:
+    path: Path
+    provider: str
+    contest_id: str = ""
+    first_vote_column: int | None = None
+    first_vote_row: int | None = None
+    id_column: int | None = None
+    precinct_column: int | None = None
+    batch_column: int | None = None
+    overvote_delimiter: str = ""
+    overvote_label: str = ""
+    skipped_rank_label: str = ""
+    write_in_label: str = ""
+    blank_is_write_in: bool = False
+
+
+@dataclass(frozen=True)
+class ContestConfig:
+    path: Path
+    contest: str
+    jurisdiction: str
+    office: str
+    date: str
+    slices: tuple[str, ...]
+    """``"precinct"`` and/or ``"batch"``: count round by round for each too."""
+    sources: tuple[Source, ...]
+    names: dict[str, str]
+    """Every candidate name and alias → the candidate's name."""
+    rules: Rules
+
+    @property
+    def stem(self) -> str:
+        """The name the reports are written under: the file's name without ``_config``."""
+        return self.path.stem.removesuffix("_config")
+
+
+class _Problems:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.found: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.found.append(message)
+
+    def text(self, value: Any) -> str:
+        return "" if value is None else str(value).strip()
+
+    def integer(
+        self, section: dict[str, Any], key: str, low: int, high: int, required: bool = False
+    ) -> int | None:
+        value = self.text(section.get(key))
+        if not value:
+            if required:
+                self.add(f"{key}: expected an integer from {low} to {high}; found nothing")
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            self.add(f"{key}: expected an integer from {low} to {high}; found {value!r}")
+            return None
+        return number
+
+    def boolean(self, section: dict[str, Any], key: str) -> bool:
+        value = section.get(key, False)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", ""):
+            return value.strip().lower() == "true"
+        self.add(f"{key}: expected true or false; found {value!r}")
+        return False
+
+    def choice(self, section: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(section.get(key))
+        if value not in allowed:
+            self.add(f"{key}: expected one of {', '.join(allowed)}; found {value!r}")
+        return value
+
+
+def load_config(path: Path) -> ContestConfig:
+    """Read and check an RCTab contest configuration; :class:`RulesError` lists every
+    problem found."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise RulesError(f"{path}: cannot read ({e.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RulesError(f"{path}: not JSON ({e})") from None
+    if not isinstance(doc, dict):
+        raise RulesError(f"{path}: expected a JSON object with outputSettings, rules, ...")
+    p = _Problems(path)
+    output = _section(doc, "outputSettings", p)
+    rules_in = _section(doc, "rules", p)
+    contest = p.text(output.get("contestName"))
+    if not contest:
+        p.add("outputSettings.contestName: expected the contest's name; found nothing")
+    slices = tuple(
+        kind
+        for kind, key in (("precinct", "tabulateByPrecinct"), ("batch", "tabulateByBatch"))
+        if p.boolean(output, key)
+    )
+    sources = _sources(doc, path.parent, p)
+    candidates, excluded, names = _candidates(doc, p)
+    if any(s.write_in_label for s in sources):
+        candidates.append(UNDECLARED_WRITE_INS)
+    rules = _rules(rules_in, p, tuple(candidates), frozenset(excluded), sources)
+    if p.found:
+        raise RulesError(f"{path}: not a valid contest configuration:\n  " + "\n  ".join(p.found))
+    assert rules is not None
+    return ContestConfig(
+        path=path,
+        contest=contest,
+        jurisdiction=p.text(output.get("contestJurisdiction")),
+        office=p.text(output.get("contestOffice")),
+        date=p.text(output.get("contestDate")),
+        slices=slices,
+        sources=tuple(sources),
+        names=names,
+        rules=rules,
+    )
+
+
+def _section(doc: dict[str, Any], key: str, p: _Problems) -> dict[str, Any]:
+    section = doc.get(key)
+    if not isinstance(section, dict):
+        p.add(f"{key}: expected an object; found {type(section).__name__}")
+        return {}
+    return section
+
+
+def _sources(doc: dict[str, Any], folder: Path, p: _Problems) -> list[Source]:
+    raw = doc.get("cvrFileSources")
+    if not isinstance(raw, list) or not raw:
+        p.add("cvrFileSources: expected at least one cast vote record source; found none")
+        return []
+    sources: list[Source] = []
+    seen: set[Path] = set()
+    for n, s in enumerate(raw):
+        where = f"cvrFileSources[{n}]"
+        if not isinstance(s, dict):
+            p.add(f"{where}: expected an object")
+            continue
+        before = len(p.found)
+        sub = _Problems(p.path)
+        provider = sub.choice(s, "provider", PROVIDERS)
+        tabular = provider in ("ess", "genericCsv")
+        given = sub.text(s.get("filePath"))
+        path = (folder / given).resolve() if given else None
+        if path is None:
+            sub.add("filePath: expected the path of a CVR file or folder; found nothing")
+        elif not path.exists():
+            sub.add(f"filePath: {path} does not exist")
+        elif path in seen:
+            sub.add(f"filePath: {path} is already another source")
+        if path is not None:
+            seen.add(path)
+        source = Source(
+            path=path or folder,
+            provider=provider,
+            contest_id=sub.text(s.get("contestId")),
+            first_vote_column=sub.integer(s, "firstVoteColumnIndex", 1, 1000, tabular),
+            first_vote_row=sub.integer(s, "firstVoteRowIndex", 1, 100000, tabular),
+            id_column=sub.integer(s, "idColumnIndex", 1, 1000),
+            precinct_column=sub.integer(s, "precinctColumnIndex", 1, 1000),
+            batch_column=sub.integer(s, "batchColumnIndex", 1, 1000),
+            overvote_delimiter=sub.text(s.get("overvoteDelimiter")),
+            overvote_label=sub.text(s.get("overvoteLabel")),
+            skipped_rank_label=sub.text(s.get("skippedRankLabel")),
+            write_in_label=sub.text(s.get("undeclaredWriteInLabel")),
+            blank_is_write_in=sub.boolean(s, "treatBlankAsUndeclaredWriteIn"),
+        )
+        if provider in ("dominion", "hart", "clearBallot") and not source.contest_id:
+            sub.add("contestId: expected the contest's id in the CVR files; found nothing")
+        if source.overvote_delimiter and source.overvote_label:
+            sub.add("overvoteDelimiter and overvoteLabel: give one or the other, not both")
+        p.found += [f"{where}.{m}" for m in sub.found]
+        if len(p.found) == before:
+            sources.append(source)
+    return sources
+
+
+def _candidates(doc: dict[str, Any], p: _Problems) -> tuple[list[str], list[str], dict[str, str]]:
+    raw = doc.get("candidates")
+    if not isinstance(raw, list) or not raw:
+        p.add("candidates: expected at least one candidate; found none")
+        return [], [], {}
+    candidates: list[str] = []
+    excluded: list[str] = []
+    names: dict[str, str] = {}
+    for n, c in enumerate(raw):
+        where = f"candidates[{n}]"
+        name = p.text(c.get("name")) if isinstance(c, dict) else ""
+        if not name:
+            p.add(f"{where}.name: expected the candidate's name; found nothing")
+            continue
+        aliases = [p.text(a) for a in c.get("aliases") or [] if p.text(a)]
+        if p.text(c.get("code")):  # configurations before aliases gave one code
+            aliases.append(p.text(c.get("code")))
+        for label in (name, *aliases):
+            if label in (OVERVOTE_LABEL, UNDECLARED_WRITE_INS):
+                p.add(f"{where}: {label!r} is reserved and cannot name a candidate")
+            elif label in names and names[label] != name:
+                p.add(f"{where}: {label!r} already names {names[label]!r}")
+            elif label == name and name in candidates:
+                p.add(f"{where}.name: {name!r} is listed twice")
+            names[label] = name
+        if name not in candidates:
+            candidates.append(name)
+        if p.boolean(c, "excluded"):
+            excluded.append(name)
+    return candidates, excluded, names
+
+
+def _rules(
+    r: dict[str, Any],
+    p: _Problems,
+    candidates: tuple[str, ...],
+    excluded: frozenset[str],
+    sources: list[Source],
+) -> Rules | None:
+    mode = p.choice(r, "winnerElectionMode", WINNER_MODES)
+    tiebreak = p.choice(r, "tiebreakMode", TIEBREAK_MODES)
+    overvote = p.choice(r, "overvoteRule", OVERVOTE_RULES)
+    bottoms_up = mode == "bottomsUpUsingPercentageThreshold"
+    winners = p.integer(r, "numberOfWinners", 0 if bottoms_up else 1, 100, not bottoms_up)
+    places = p.integer(r, "decimalPlacesForVoteArithmetic", 1, 20, True)
+    seed = None
+    if tiebreak in RANDOM_TIEBREAKS:
+        seed = p.integer(r, "randomSeed", -140737488355328, 140737488355327, True)
+    skipped_text = p.text(r.get("maxSkippedRanksAllowed"))
+    max_skipped: int | None = None
+    if skipped_text.lower() != "unlimited":
+        max_skipped = p.integer(r, "maxSkippedRanksAllowed", 0, 1000, True)
+    rankings_text = p.text(r.get("maxRankingsAllowed"))
+    max_rankings: int | None = None  # "max": as many as there are candidates, not enforced
+    if rankings_text.lower() != "max":
+        max_rankings = p.integer(r, "maxRankingsAllowed", 1, 1000, True)
+    minimum = _decimal(p, r, "minimumVoteThreshold", Decimal(0), Decimal(1000000))
+    percentage = None
+    if bottoms_up:
+        percentage = _decimal(
+            p, r, "multiSeatBottomsUpPercentageThreshold", Decimal(1), Decimal(100), required=True
+        )
+    stop = p.integer(r, "stopTabulationEarlyAfterRound", 1, 1000)
+    if overvote == "exhaustIfMultipleContinuing" and any(s.overvote_label for s in sources):
+        p.add(
+            "overvoteRule: exhaustIfMultipleContinuing cannot apply to a source that reports "
+            "overvotes only by a label (overvoteLabel)"
+        )
+    if (
+        mode
+        in (
+            "multiWinnerAllowOnlyOneWinnerPerRound",
+            "multiWinnerAllowMultipleWinnersPerRound",
+            "bottomsUp",
+            "multiPassIrv",
+        )
+        and winners is not None
+        and winners < 2
+    ):
+        p.add(f"numberOfWinners: {mode} needs at least 2; found {winners}")
+    if mode == "singleWinnerMajority" and winners is not None and winners != 1:
+        p.add(f"numberOfWinners: singleWinnerMajority elects 1; found {winners}")
+    flags = {
+        key: p.boolean(r, key)
+        for key in (
+            "exhaustOnDuplicateCandidate",
+            "batchElimination",
+            "continueUntilTwoCandidatesRemain",
+            "nonIntegerWinningThreshold",
+            "hareQuota",
+            "doesFirstRoundDetermineThreshold",
+            "cutoffElimination",
+        )
+    }
+    if p.found or winners is None or places is None or minimum is None:
+        return None
+    return Rules(
+        candidates=candidates,
+        excluded=excluded,
+        winner_mode=mode,
+        number_of_winners=winners,
+        overvote_rule=overvote,
+        tiebreak_mode=tiebreak,
+        random_seed=seed,
+        max_skipped_ranks=max_skipped,
+        max_rankings=max_rankings,
+        exhaust_on_duplicate=flags["exhaustOnDuplicateCandidate"],
+        batch_elimination=flags["batchElimination"],
+        continue_until_two=flags["continueUntilTwoCandidatesRemain"],
+        minimum_vote_threshold=minimum,
+        decimal_places=places,
+        non_integer_threshold=flags["nonIntegerWinningThreshold"],
+        hare_quota=flags["hareQuota"],
+        first_round_determines_threshold=flags["doesFirstRoundDetermineThreshold"],
+        stop_after_round=stop,
+        bottoms_up_percentage=percentage / 100 if percentage is not None else None,
+        cutoff_elimination=flags["cutoffElimination"],
+    )
+
+
+def _decimal(
+    p: _Problems, r: dict[str, Any], key: str, low: Decimal, high: Decimal, required: bool = False
+) -> Decimal | None:
+    value = p.text(r.get(key))
+    if not value:
+        if required:
+            p.add(f"{key}: expected a number from {low} to {high}; found nothing")
+            return None
+        return Decimal(0)
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or not low <= number <= high:
+        p.add(f"{key}: expected a number from {low} to {high}; found {value!r}")
+        return None
+    return number
+
+
+# --- reading the sources ------------------------------------------------------------------
+
+
+@dataclass
+class _Read:
+    table: pa.Table
+    contests: list[ContestInfo]
+    contest: int
+    keys: list[list[str]]
+    """For each choice of the contest, the labels it may be matched by (name, vendor ids)."""
+
+
+def read_ballots(config: ContestConfig) -> list[Ballot]:
+    """Every ballot of every source that carries the contest, grouped (identical ballots
+    counted once with their number)."""
+    ballots: list[Ballot] = []
+    for source in config.sources:
+        try:
+            read = _READERS[source.provider](source)
+        except IngestError:
+            raise
+        except CanvassError as e:
+            raise IngestError(f"{source.path}: {e}") from None
+        ballots += _ballots(config, source, read)
+    if "precinct" in config.slices and all(b.precinct == MISSING["precinct"] for b in ballots):
+        raise RulesError(
+            f"{config.path}: outputSettings.tabulateByPrecinct is on, but the cast vote "
+            "records give no precincts"
+        )
+    return group(ballots)
+
+
+def _ballots(config: ContestConfig, source: Source, read: _Read) -> list[Ballot]:
+    contest = read.contests[read.contest]
+    candidates = list(config.rules.candidates)
+    codes: list[int] = []
+    for k, choice in enumerate(contest.choices):
+        labels = read.keys[k]
+        name = next((config.names[x] for x in labels if x in config.names), None)
+        if name is None and (choice.kind == "write_in" or source.write_in_label in labels):
+            name = UNDECLARED_WRITE_INS
+        codes.append(candidates.index(name) if name in candidates else -1)
+    table = read.table
+    rows = len(table)
+    on = table.column("contests").combine_chunks()
+    on_card = np.zeros(rows, dtype=bool)
+    on_card[
+        pc.list_parent_indices(on).to_numpy()[
+            pc.equal(pc.list_flatten(on), read.contest).to_numpy(zero_copy_only=False)
+        ]
+    ] = True
+    marks = table.column("marks").combine_chunks()
+    flat = pc.list_flatten(marks)
+    card = pc.list_parent_indices(marks).to_numpy()
+    contest_of = flat.field("contest").to_numpy()
+    status = flat.field("status").to_numpy()
+    keep = (contest_of == read.contest) & ((status == VOTE) | (status == OVERVOTE))
+    card = card[keep]
+    choice = flat.field("choice").to_numpy()[keep].astype(np.int64)
+    rank = flat.field("rank").to_numpy()[keep].astype(np.int64)
+    explicit = status[keep] == OVERVOTE
+    ids = _card_ids(table)
+    unknown = [
+        (int(card[i]), int(choice[i]))
+        for i in np.flatnonzero(~explicit)
+        if codes[int(choice[i])] < 0
+    ]
+    if unknown:
+        names = sorted({contest.choices[c].name for _, c in unknown})
+        hint = (
+            "; give the source an undeclaredWriteInLabel to count undeclared write-ins"
+            if any(contest.choices[c].kind == "write_in" for _, c in unknown)
+            else ""
+        )
+        raise IngestError(
+            f"{source.path}: contest {contest.name!r}: {', '.join(map(repr, names))} "
+            f"(first on ballot {ids[unknown[0][0]]}) is not a candidate or alias in "
+            f"{config.path.name}{hint}"
+        )
+    rank = np.maximum(rank, 1)  # a contest read as not ranked marks rank 0 or 1
+    limit = config.rules.max_rankings or 127
+    bad = np.flatnonzero(rank > limit)
+    if len(bad):
+        raise IngestError(
+            f"{source.path}: ballot {ids[int(card[bad[0]])]} ranks a candidate at rank "
+            f"{int(rank[bad[0]])}; maxRankingsAllowed is {limit}"
+        )
+    code = np.where(explicit, len(candidates), np.array(codes)[np.where(explicit, 0, choice)])
+    width = (len(candidates) + 1 + 63) // 64
+    top = int(rank.max()) if len(rank) else 1
+    keys = np.zeros((rows, top * width + len(config.slices)), dtype=np.uint64)
+    np.bitwise_or.at(
+        keys,
+        (card, (rank - 1) * width + code // 64),
+        np.left_shift(np.uint64(1), (code % 64).astype(np.uint64)),
+    )
+    slice_names: list[list[str]] = []
+    for n, kind in enumerate(config.slices):
+        values = _slice_column(table, kind)
+        uniques = sorted(set(values))
+        slice_names.append(uniques)
+        where = {v: i for i, v in enumerate(uniques)}
+        keys[:, top * width + n] = [where[v] for v in values]
+    keys = keys[on_card]
+    if not len(keys):
+        return []
+    unique, counts = np.unique(keys, axis=0, return_counts=True)
+    labels = [*candidates, OVERVOTE_LABEL]
+    ballots: list[Ballot] = []
+    for row, count in zip(unique, counts, strict=True):
+        rankings: list[tuple[int, tuple[str, ...]]] = []
+        for r in range(top):
+            words = row[r * width : (r + 1) * width]
+            if words.any():
+                marked = tuple(
+                    labels[w * 64 + b]
+                    for w, word in enumerate(words.tolist())
+                    for b in range(64)
+                    if word >> b & 1
+                )
+                rankings.append((r + 1, marked))
+        slice_ids = {
+            kind: slice_names[n][int(row[top * width + n])] for n, kind in enumerate(config.slices)
+        }
+        ballots.append(
+            Ballot(tuple(rankings), int(count), slice_ids.get("precinct"), slice_ids.get("batch"))
+        )
+    return ballots
+
+
+def _card_ids(table: pa.Table) -> list[str]:
+    records = table.column("record").to_pylist()
+    printed = table.column("imprinted_id").to_pylist()
+    return [p or r for p, r in zip(printed, records, strict=True)]
+
+
+def _slice_column(table: pa.Table, kind: str) -> list[str]:
+    values = table.column(kind).combine_chunks()
+    if isinstance(values, pa.DictionaryArray):
+        values = values.dictionary_decode()
+    return [v or MISSING[kind] for v in values.to_pylist()]
+
+
+# --- one reader per provider --------------------------------------------------------------
+
+
+def _contest(found: int | None, source: Source, contests: list[ContestInfo]) -> int:
+    if found is None:
+        raise IngestError(
+            f"{source.path}: no contest {source.contest_id!r}; the files have "
+            + ", ".join(repr(c.name) for c in contests)
+        )
+    return found
+
+
+def _table(reader: Any) -> pa.Table:
+    return pa.Table.from_batches(list(reader.read("")))
+
+
+def _ess(source: Source) -> _Read:
+    from canvass.ingest.ess import EssOptions, EssWorkbooks
+
+    reader = EssWorkbooks(
+        [source.path],
+        EssOptions(
+            first_vote_column=source.first_vote_column or 2,
+            first_vote_row=source.first_vote_row or 2,
+            id_column=source.id_column,
+            precinct_column=source.precinct_column,
+            batch_column=source.batch_column,
+            overvote_label=source.overvote_label or "\0",
+            skipped_rank_label=source.skipped_rank_label or "\0",
+            write_in_label=source.write_in_label or "\0",
+            overvote_delimiter=source.overvote_delimiter,
+            blank_is_write_in=source.blank_is_write_in,
+        ),
+    )
+    table = _table(reader)
+    return _Read(table, reader.contests, 0, [[c.name] for c in reader.contests[0].choices])
+
+
+def _generic_csv(source: Source) -> _Read:
+    from canvass.ingest.rctab_csv import RctabCsv, RctabCsvOptions
+
+    reader = RctabCsv(
+        [source.path],
+        RctabCsvOptions(
+            first_vote_column=source.first_vote_column or 2,
+            first_vote_row=source.first_vote_row or 2,
+            id_column=source.id_column,
+            precinct_column=source.precinct_column,
+            batch_column=source.batch_column,
+            write_in_label=source.write_in_label,
+        ),
+    )
+    table = _table(reader)
+    return _Read(table, reader.contests, 0, [[c.name] for c in reader.contests[0].choices])
+
+
+def _dominion(source: Source) -> _Read:
+    from canvass.ingest.dominion import DominionExport
+
+    export = DominionExport([source.path])
+    try:
+        wanted = int(source.contest_id)
+    except ValueError:
+        wanted = -1
+    c = _contest(export.contest_index.get(wanted), source, export.contests)
+    keys: list[list[str]] = [[ch.name] for ch in export.contests[c].choices]
+    for cid, (contest, k) in export.choice_index.items():
+        if contest == c:
+            keys[k].insert(0, str(cid))
+    return _Read(_table(export), export.contests, c, keys)
+
+
+def _cdf(source: Source) -> _Read:
+    from canvass.ingest.nist_cvr import NistCvrReport
+
+    report = NistCvrReport([source.path])
+    found = report.contest_index.get(source.contest_id)
+    if found is None and not source.contest_id and len(report.contests) == 1:
+        found = 0
+    if found is None:
+        found = next(
+            (i for i, c in enumerate(report.contests) if c.name == source.contest_id), None
+        )
+    c = _contest(found, source, report.contests)
+    keys: list[list[str]] = [[ch.name] for ch in report.contests[c].choices]
+    for (cid, sid), k in report.selection_index.items():
+        if report.contest_index[cid] == c:
+            keys[k].append(sid)
+    return _Read(_table(report), report.contests, c, keys)
+
+
+def _clear_ballot(source: Source) -> _Read:
+    from canvass.ingest.clear_ballot import ClearBallotCsv
+
+    reader = ClearBallotCsv([source.path])
+    names = [c.name for c in reader.contests]
+    c = _contest(
+        names.index(source.contest_id) if source.contest_id in names else None,
+        source,
+        reader.contests,
+    )
+    return _Read(
+        _table(reader), reader.contests, c, [[ch.name] for ch in reader.contests[c].choices]
+    )
+
+
+def _hart(source: Source) -> _Read:
+    from canvass.ingest.hart import HartExport
+
+    export = HartExport([source.path])
+    c = _contest(export.contest_index.get(source.contest_id), source, export.contests)
+    keys = [
+        [oid, ch.name]
+        for oid, ch in zip(export.choice_ids[c], export.contests[c].choices, strict=True)
+    ]
+    return _Read(_table(export), export.contests, c, keys)
+
+
+_READERS: dict[str, Callable[[Source], _Read]] = {
+    "ess": _ess,
+    "genericCsv": _generic_csv,
+    "dominion": _dominion,
+    "cdf": _cdf,
+    "clearBallot": _clear_ballot,
+    "hart": _hart,
+}
