@@ -30,6 +30,9 @@ from canvass.store.ballots import export_err, import_ballots, manifest_check, re
 from canvass.store.demo import build_demo
 from canvass.store.election import ElectionDirectory, default_actor, registered_keys
 from canvass.tabulate.plurality import Results, tabulate
+from canvass.tabulate.rctab import load_config, read_ballots
+from canvass.tabulate.rcv import tabulate_passes
+from canvass.tabulate.urcvt import ContestInfo, write_reports
 from canvass.tabulate.render import render
 
 
@@ -213,6 +216,43 @@ def export_err_(
     report = export_err(ElectionDirectory.open(directory), status, issuer)
     out_file.write_text(json.dumps(report, indent=1) + "\n")
     out.print(f"Wrote {out_file}")
+
+
+@app.command("rcv")
+def rcv(
+    config_file: Annotated[Path, typer.Argument(help="An RCTab contest configuration (JSON).")],
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="Where to write the round-by-round reports.")
+    ],
+) -> None:
+    """Count a ranked-choice contest as an RCTab configuration describes it, and write its
+    detailed reports (URCVT JSON and CSV, and per precinct or batch when asked)."""
+    config = load_config(config_file)
+    ballots = read_ballots(config)
+    ask = _ask_operator if sys.stdin.isatty() else None
+    passes = tabulate_passes(ballots, config.rules, config.slices, *([ask] if ask else []))
+    info = ContestInfo(config.contest, config.jurisdiction, config.office, config.date)
+    written = write_reports(config.stem, info, passes, output_dir)
+    for tabulation in passes:
+        out.print(
+            f"{config.contest}: {', '.join(tabulation.winners) or 'no winner'} elected after "
+            f"{len(tabulation.rounds)} rounds, {tabulation.ballots} ballots"
+        )
+        for tie in tabulation.tiebreaks:
+            out.print(f"  tie: {tie}")
+    out.print(f"Wrote {len(written)} reports to {output_dir}")
+
+
+def _ask_operator(round_number: int, tied: list[str], winner: bool) -> str:
+    """Ask at the terminal who wins (or loses) a tie the rules leave to the officials."""
+    out.print(f"Round {round_number}: a tie to be {'elected' if winner else 'eliminated'}:")
+    for n, name in enumerate(tied, start=1):
+        out.print(f"  {n}. {name}")
+    while True:
+        answer = typer.prompt(f"Which candidate {'wins' if winner else 'loses'} the tie? (number)")
+        if answer.strip().isdigit() and 1 <= int(answer) <= len(tied):
+            return tied[int(answer) - 1]
+        out.print(f"Give a number from 1 to {len(tied)}.")
 
 
 @app.command()

@@ -42,7 +42,9 @@ from canvass.tabulate.rcv import (
 
 PROVIDERS = ("ess", "dominion", "cdf", "clearBallot", "hart", "genericCsv")
 MISSING = {"precinct": "missing_precinct_id", "batch": "missing_batch_id"}
-"""The slice a ballot is counted in when its precinct (batch) cell is blank."""
+"""The slice a ballot is counted in when its precinct (batch) is blank, as RCTab names it;
+for RCTab's generic CSV, :data:`MISSING_CSV`."""
+MISSING_CSV = {"precinct": "no precinct id", "batch": "no batch id"}
 
 
 @dataclass(frozen=True)
@@ -391,7 +393,9 @@ def read_ballots(config: ContestConfig) -> list[Ballot]:
         except CanvassError as e:
             raise IngestError(f"{source.path}: {e}") from None
         ballots += _ballots(config, source, read)
-    if "precinct" in config.slices and all(b.precinct == MISSING["precinct"] for b in ballots):
+    if "precinct" in config.slices and all(
+        b.precinct in (MISSING["precinct"], MISSING_CSV["precinct"]) for b in ballots
+    ):
         raise RulesError(
             f"{config.path}: outputSettings.tabulateByPrecinct is on, but the cast vote "
             "records give no precincts"
@@ -465,7 +469,9 @@ def _ballots(config: ContestConfig, source: Source, read: _Read) -> list[Ballot]
     )
     slice_names: list[list[str]] = []
     for n, kind in enumerate(config.slices):
-        values = _slice_column(table, kind)
+        values = _slice_column(
+            table, kind, MISSING_CSV if source.provider == "genericCsv" else MISSING
+        )
         uniques = sorted(set(values))
         slice_names.append(uniques)
         where = {v: i for i, v in enumerate(uniques)}
@@ -503,11 +509,11 @@ def _card_ids(table: pa.Table) -> list[str]:
     return [p or r for p, r in zip(printed, records, strict=True)]
 
 
-def _slice_column(table: pa.Table, kind: str) -> list[str]:
+def _slice_column(table: pa.Table, kind: str, missing: dict[str, str]) -> list[str]:
     values = table.column(kind).combine_chunks()
     if isinstance(values, pa.DictionaryArray):
         values = values.dictionary_decode()
-    return [v or MISSING[kind] for v in values.to_pylist()]
+    return [v or missing[kind] for v in values.to_pylist()]
 
 
 # --- one reader per provider --------------------------------------------------------------

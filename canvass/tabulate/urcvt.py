@@ -13,8 +13,11 @@ import csv
 import decimal
 import io
 import json
+import os
+import re
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from canvass.tabulate.javaorder import hash_map_order
@@ -192,8 +195,10 @@ def report_csv(info: ContestInfo, tabulation: Tabulation, report: Report) -> str
             ]
             row += ["; ".join(names), "", ""]
         w.writerow(row)
-    per_round = rules.winner_mode == "singleWinnerMajority" or (
-        rules.bottoms_up_threshold and not rules.first_round_determines_threshold
+    # Shares are of each round's votes while the threshold follows the count, else of
+    # round 1's.
+    per_round = not rules.first_round_determines_threshold and (
+        rules.winner_mode == "singleWinnerMajority" or rules.bottoms_up_threshold
     )
     for c in candidate_order(tabulation):
         row = [c]
@@ -276,3 +281,42 @@ def _per_round(title: str, rounds: list[Round], value: Any, transfer: bool) -> l
             change = str(value(rounds[i + 1]) - v) if i + 1 < len(rounds) else "0"
         row += [str(v), "", change]
     return row
+
+
+def sanitize(name: str) -> str:
+    """A name made safe for a file name, as RCTab makes it."""
+    return re.sub(r"[^a-zA-Z0-9_\-.]", "_", name)
+
+
+def write_reports(
+    stem: str, info: ContestInfo, passes: list[Tabulation], folder: Path
+) -> list[Path]:
+    """Write every report of every pass into ``folder``: ``<stem>_detailed_report.json``
+    and ``.csv`` (``<stem>_<n>_detailed_report...`` for each pass of a multi-pass contest),
+    and ``<stem>_<id>_<precinct|batch>_detailed_report...`` for each slice. Each file is
+    written whole or not at all."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for n, tabulation in enumerate(passes, start=1):
+        base = f"{stem}_{n}" if len(passes) > 1 else stem
+        for report in reports(tabulation):
+            name = base
+            if report.slice:
+                name += f"_{sanitize(report.slice_id)}_{report.slice}"
+            for suffix, text in (
+                (".json", report_json(info, tabulation, report)),
+                (".csv", report_csv(info, tabulation, report)),
+            ):
+                path = folder / f"{name}_detailed_report{suffix}"
+                _write_whole(path, text)
+                written.append(path)
+    return written
+
+
+def _write_whole(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", encoding="utf-8", newline="") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
