@@ -32,8 +32,8 @@ from canvass.store.election import ElectionDirectory, default_actor, registered_
 from canvass.tabulate.plurality import Results, tabulate
 from canvass.tabulate.rctab import load_config, read_ballots
 from canvass.tabulate.rcv import tabulate_passes
-from canvass.tabulate.urcvt import ContestInfo, write_reports
 from canvass.tabulate.render import render
+from canvass.tabulate.urcvt import ContestInfo, write_reports
 
 
 class _Typer(typer.Typer):
