@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from canvass.errors import CanvassError, IngestError, RulesError
+from canvass.errors import IngestError, RulesError
 from canvass.ingest.ballots import OVERVOTE, VOTE, ContestInfo
 from canvass.tabulate.rcv import (
     OVERVOTE_LABEL,
@@ -373,7 +373,9 @@ def _decimal(
 
 
 @dataclass
-class _Read:
+class SourceTable:
+    """A source read into the ballot table, and where its contest is in it."""
+
     table: pa.Table
     contests: list[ContestInfo]
     contest: int
@@ -386,13 +388,7 @@ def read_ballots(config: ContestConfig) -> list[Ballot]:
     counted once with their number)."""
     ballots: list[Ballot] = []
     for source in config.sources:
-        try:
-            read = _READERS[source.provider](source)
-        except IngestError:
-            raise
-        except CanvassError as e:
-            raise IngestError(f"{source.path}: {e}") from None
-        ballots += _ballots(config, source, read)
+        ballots += ranked_ballots(config, source, read_source(source))
     if "precinct" in config.slices and all(
         b.precinct in (MISSING["precinct"], MISSING_CSV["precinct"]) for b in ballots
     ):
@@ -403,7 +399,14 @@ def read_ballots(config: ContestConfig) -> list[Ballot]:
     return group(ballots)
 
 
-def _ballots(config: ContestConfig, source: Source, read: _Read) -> list[Ballot]:
+def read_source(source: Source) -> SourceTable:
+    """Read one source with the reader for its provider."""
+    return _READERS[source.provider](source)
+
+
+def ranked_ballots(config: ContestConfig, source: Source, read: SourceTable) -> list[Ballot]:
+    """The ballots of a source's table that carry the contest, as ranked ballots grouped
+    (identical rankings, precinct and batch counted once). No Python loop runs per card."""
     contest = read.contests[read.contest]
     candidates = list(config.rules.candidates)
     codes: list[int] = []
@@ -432,7 +435,6 @@ def _ballots(config: ContestConfig, source: Source, read: _Read) -> list[Ballot]
     choice = flat.field("choice").to_numpy()[keep].astype(np.int64)
     rank = flat.field("rank").to_numpy()[keep].astype(np.int64)
     explicit = status[keep] == OVERVOTE
-    ids = _card_ids(table)
     unknown = [
         (int(card[i]), int(choice[i]))
         for i in np.flatnonzero(~explicit)
@@ -447,7 +449,7 @@ def _ballots(config: ContestConfig, source: Source, read: _Read) -> list[Ballot]
         )
         raise IngestError(
             f"{source.path}: contest {contest.name!r}: {', '.join(map(repr, names))} "
-            f"(first on ballot {ids[unknown[0][0]]}) is not a candidate or alias in "
+            f"(first on ballot {_card_id(table, unknown[0][0])}) is not a candidate or alias in "
             f"{config.path.name}{hint}"
         )
     rank = np.maximum(rank, 1)  # a contest read as not ranked marks rank 0 or 1
@@ -455,7 +457,7 @@ def _ballots(config: ContestConfig, source: Source, read: _Read) -> list[Ballot]
     bad = np.flatnonzero(rank > limit)
     if len(bad):
         raise IngestError(
-            f"{source.path}: ballot {ids[int(card[bad[0]])]} ranks a candidate at rank "
+            f"{source.path}: ballot {_card_id(table, int(card[bad[0]]))} ranks a candidate at rank "
             f"{int(rank[bad[0]])}; maxRankingsAllowed is {limit}"
         )
     code = np.where(explicit, len(candidates), np.array(codes)[np.where(explicit, 0, choice)])
@@ -469,13 +471,11 @@ def _ballots(config: ContestConfig, source: Source, read: _Read) -> list[Ballot]
     )
     slice_names: list[list[str]] = []
     for n, kind in enumerate(config.slices):
-        values = _slice_column(
-            table, kind, MISSING_CSV if source.provider == "genericCsv" else MISSING
-        )
-        uniques = sorted(set(values))
-        slice_names.append(uniques)
-        where = {v: i for i, v in enumerate(uniques)}
-        keys[:, top * width + n] = [where[v] for v in values]
+        missing = (MISSING_CSV if source.provider == "genericCsv" else MISSING)[kind]
+        values = pc.fill_null(table.column(kind).combine_chunks().cast(pa.string()), "")
+        values = pc.if_else(pc.equal(values, ""), missing, values).dictionary_encode()
+        slice_names.append(values.dictionary.to_pylist())
+        keys[:, top * width + n] = values.indices.to_numpy(zero_copy_only=False)
     keys = keys[on_card]
     if not len(keys):
         return []
@@ -503,17 +503,8 @@ def _ballots(config: ContestConfig, source: Source, read: _Read) -> list[Ballot]
     return ballots
 
 
-def _card_ids(table: pa.Table) -> list[str]:
-    records = table.column("record").to_pylist()
-    printed = table.column("imprinted_id").to_pylist()
-    return [p or r for p, r in zip(printed, records, strict=True)]
-
-
-def _slice_column(table: pa.Table, kind: str, missing: dict[str, str]) -> list[str]:
-    values = table.column(kind).combine_chunks()
-    if isinstance(values, pa.DictionaryArray):
-        values = values.dictionary_decode()
-    return [v or missing[kind] for v in values.to_pylist()]
+def _card_id(table: pa.Table, row: int) -> str:
+    return str(table.column("imprinted_id")[row].as_py() or table.column("record")[row].as_py())
 
 
 # --- one reader per provider --------------------------------------------------------------
@@ -532,7 +523,7 @@ def _table(reader: Any) -> pa.Table:
     return pa.Table.from_batches(list(reader.read("")))
 
 
-def _ess(source: Source) -> _Read:
+def _ess(source: Source) -> SourceTable:
     from canvass.ingest.ess import EssOptions, EssWorkbooks
 
     reader = EssWorkbooks(
@@ -551,10 +542,10 @@ def _ess(source: Source) -> _Read:
         ),
     )
     table = _table(reader)
-    return _Read(table, reader.contests, 0, [[c.name] for c in reader.contests[0].choices])
+    return SourceTable(table, reader.contests, 0, [[c.name] for c in reader.contests[0].choices])
 
 
-def _generic_csv(source: Source) -> _Read:
+def _generic_csv(source: Source) -> SourceTable:
     from canvass.ingest.rctab_csv import RctabCsv, RctabCsvOptions
 
     reader = RctabCsv(
@@ -569,10 +560,10 @@ def _generic_csv(source: Source) -> _Read:
         ),
     )
     table = _table(reader)
-    return _Read(table, reader.contests, 0, [[c.name] for c in reader.contests[0].choices])
+    return SourceTable(table, reader.contests, 0, [[c.name] for c in reader.contests[0].choices])
 
 
-def _dominion(source: Source) -> _Read:
+def _dominion(source: Source) -> SourceTable:
     from canvass.ingest.dominion import DominionExport
 
     export = DominionExport([source.path])
@@ -585,10 +576,10 @@ def _dominion(source: Source) -> _Read:
     for cid, (contest, k) in export.choice_index.items():
         if contest == c:
             keys[k].insert(0, str(cid))
-    return _Read(_table(export), export.contests, c, keys)
+    return SourceTable(_table(export), export.contests, c, keys)
 
 
-def _cdf(source: Source) -> _Read:
+def _cdf(source: Source) -> SourceTable:
     from canvass.ingest.nist_cvr import NistCvrReport
 
     report = NistCvrReport([source.path])
@@ -604,10 +595,10 @@ def _cdf(source: Source) -> _Read:
     for (cid, sid), k in report.selection_index.items():
         if report.contest_index[cid] == c:
             keys[k].append(sid)
-    return _Read(_table(report), report.contests, c, keys)
+    return SourceTable(_table(report), report.contests, c, keys)
 
 
-def _clear_ballot(source: Source) -> _Read:
+def _clear_ballot(source: Source) -> SourceTable:
     from canvass.ingest.clear_ballot import ClearBallotCsv
 
     reader = ClearBallotCsv([source.path])
@@ -617,12 +608,12 @@ def _clear_ballot(source: Source) -> _Read:
         source,
         reader.contests,
     )
-    return _Read(
+    return SourceTable(
         _table(reader), reader.contests, c, [[ch.name] for ch in reader.contests[c].choices]
     )
 
 
-def _hart(source: Source) -> _Read:
+def _hart(source: Source) -> SourceTable:
     from canvass.ingest.hart import HartExport
 
     export = HartExport([source.path])
@@ -631,10 +622,10 @@ def _hart(source: Source) -> _Read:
         [oid, ch.name]
         for oid, ch in zip(export.choice_ids[c], export.contests[c].choices, strict=True)
     ]
-    return _Read(_table(export), export.contests, c, keys)
+    return SourceTable(_table(export), export.contests, c, keys)
 
 
-_READERS: dict[str, Callable[[Source], _Read]] = {
+_READERS: dict[str, Callable[[Source], SourceTable]] = {
     "ess": _ess,
     "genericCsv": _generic_csv,
     "dominion": _dominion,

@@ -379,6 +379,12 @@ class _Count:
         eliminated, elected = len(self.eliminated_round), len(self.winner_round)
         if r.stop_after_round is not None and self.round >= r.stop_after_round:
             return False
+        if (
+            self.round
+            and elected < r.number_of_winners
+            and not any(self.continuing(c) for c in r.candidates)
+        ):
+            return False  # seats left but no one to fill them (batch elimination took too many)
         if elected == r.declared and r.number_of_winners > r.in_count:
             return False  # more seats than candidates: everyone is elected
         if r.continue_until_two:
