@@ -102,7 +102,9 @@ def contests(draw: st.DrawFn) -> tuple[list[Ballot], Rules]:
     winners = draw(st.integers(1, n - 1))
     rules = Rules(
         candidates=names,
-        winner_mode="singleWinnerMajority" if winners == 1 else "multiWinnerAllowMultipleWinnersPerRound",
+        winner_mode="singleWinnerMajority"
+        if winners == 1
+        else "multiWinnerAllowMultipleWinnersPerRound",
         number_of_winners=winners,
         overvote_rule=draw(st.sampled_from(["alwaysSkipToNextRank", "exhaustImmediately"])),
         tiebreak_mode="useCandidateOrder",
@@ -251,15 +253,33 @@ def test_a_configuration_counts(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"rules__numberOfWinners": "x"}, "numberOfWinners: expected an integer from 1 to 100; found 'x'"),
+        (
+            {"rules__numberOfWinners": "x"},
+            "numberOfWinners: expected an integer from 1 to 100; found 'x'",
+        ),
         ({"rules__tiebreakMode": "coin"}, "tiebreakMode: expected one of random, "),
-        ({"rules__tiebreakMode": "random"}, "randomSeed: expected an integer from -140737488355328"),
-        ({"rules__batchElimination": "maybe"}, "batchElimination: expected true or false; found 'maybe'"),
-        ({"candidates": [{"name": "Ann"}, {"name": "Ann"}]}, "candidates[1].name: 'Ann' is listed twice"),
+        (
+            {"rules__tiebreakMode": "random"},
+            "randomSeed: expected an integer from -140737488355328",
+        ),
+        (
+            {"rules__batchElimination": "maybe"},
+            "batchElimination: expected true or false; found 'maybe'",
+        ),
+        (
+            {"candidates": [{"name": "Ann"}, {"name": "Ann"}]},
+            "candidates[1].name: 'Ann' is listed twice",
+        ),
         ({"candidates": [{"name": "overvote"}]}, "candidates[0]: 'overvote' is reserved"),
         ({"outputSettings": {}}, "outputSettings.contestName: expected the contest's name"),
-        ({"cvrFileSources": [{"provider": "ess", "filePath": "gone.xlsx"}]}, "cvrFileSources[0].filePath: "),
-        ({"cvrFileSources": [{"provider": "paper", "filePath": "cvr.csv"}]}, "cvrFileSources[0].provider: expected one of"),
+        (
+            {"cvrFileSources": [{"provider": "ess", "filePath": "gone.xlsx"}]},
+            "cvrFileSources[0].filePath: ",
+        ),
+        (
+            {"cvrFileSources": [{"provider": "paper", "filePath": "cvr.csv"}]},
+            "cvrFileSources[0].provider: expected one of",
+        ),
     ],
 )
 def test_bad_configurations_say_what_is_wrong(
@@ -282,7 +302,9 @@ def test_a_name_not_in_the_configuration(tmp_path: Path) -> None:
     path = _config(tmp_path, candidates=[{"name": "Ann"}, {"name": "Bo"}])
     with pytest.raises(IngestError) as e:
         read_ballots(load_config(path))
-    assert "'Cy' (first on ballot 2) is not a candidate or alias in mayor_config.json" in str(e.value)
+    assert "'Cy' (first on ballot 2) is not a candidate or alias in mayor_config.json" in str(
+        e.value
+    )
 
 
 def test_aliases_name_the_same_candidate(tmp_path: Path) -> None:

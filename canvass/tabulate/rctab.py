@@ -16,7 +16,7 @@ system reports only as overvoted as :data:`~canvass.tabulate.rcv.OVERVOTE_LABEL`
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -405,8 +405,7 @@ def read_source(source: Source) -> SourceTable:
 
 
 def ranked_ballots(config: ContestConfig, source: Source, read: SourceTable) -> list[Ballot]:
-    """The ballots of a source's table that carry the contest, as ranked ballots grouped
-    (identical rankings, precinct and batch counted once). No Python loop runs per card."""
+    """The ballots of a source's table that carry the contest, as ranked ballots, grouped."""
     contest = read.contests[read.contest]
     candidates = list(config.rules.candidates)
     codes: list[int] = []
@@ -416,13 +415,47 @@ def ranked_ballots(config: ContestConfig, source: Source, read: SourceTable) -> 
         if name is None and (choice.kind == "write_in" or source.write_in_label in labels):
             name = UNDECLARED_WRITE_INS
         codes.append(candidates.index(name) if name in candidates else -1)
-    table = read.table
+    unknown_hint = ""
+    if any(c < 0 and ch.kind == "write_in" for c, ch in zip(codes, contest.choices, strict=True)):
+        unknown_hint = "; give the source an undeclaredWriteInLabel to count undeclared write-ins"
+    return table_ballots(
+        read.table,
+        read.contest,
+        codes,
+        candidates,
+        max_rankings=config.rules.max_rankings,
+        slices=config.slices,
+        missing=MISSING_CSV if source.provider == "genericCsv" else MISSING,
+        where=f"{source.path}: contest {contest.name!r}",
+        unknown=f"is not a candidate or alias in {config.path.name}{unknown_hint}",
+        choice_names=[ch.name for ch in contest.choices],
+    )
+
+
+def table_ballots(
+    table: pa.Table,
+    contest: int,
+    codes: list[int],
+    candidates: list[str],
+    *,
+    max_rankings: int | None = None,
+    slices: Sequence[str] = (),
+    missing: dict[str, str] = MISSING,
+    where: str = "",
+    unknown: str = "is not a candidate",
+    choice_names: list[str] | None = None,
+) -> list[Ballot]:
+    """The cards of a ballot table that carry ``contest``, as ranked ballots grouped
+    (identical rankings, precinct and batch counted once). ``codes[k]`` is the candidate
+    (an index into ``candidates``) choice ``k`` stands for, or -1 if none: a ballot marking
+    it is an error. No Python loop runs per card: each card becomes a row of bit masks (one
+    64-bit word per 64 candidates per rank) and identical rows are counted together."""
     rows = len(table)
     on = table.column("contests").combine_chunks()
     on_card = np.zeros(rows, dtype=bool)
     on_card[
         pc.list_parent_indices(on).to_numpy()[
-            pc.equal(pc.list_flatten(on), read.contest).to_numpy(zero_copy_only=False)
+            pc.equal(pc.list_flatten(on), contest).to_numpy(zero_copy_only=False)
         ]
     ] = True
     marks = table.column("marks").combine_chunks()
@@ -430,50 +463,42 @@ def ranked_ballots(config: ContestConfig, source: Source, read: SourceTable) -> 
     card = pc.list_parent_indices(marks).to_numpy()
     contest_of = flat.field("contest").to_numpy()
     status = flat.field("status").to_numpy()
-    keep = (contest_of == read.contest) & ((status == VOTE) | (status == OVERVOTE))
+    keep = (contest_of == contest) & ((status == VOTE) | (status == OVERVOTE))
     card = card[keep]
     choice = flat.field("choice").to_numpy()[keep].astype(np.int64)
     rank = flat.field("rank").to_numpy()[keep].astype(np.int64)
     explicit = status[keep] == OVERVOTE
-    unknown = [
-        (int(card[i]), int(choice[i]))
-        for i in np.flatnonzero(~explicit)
-        if codes[int(choice[i])] < 0
-    ]
-    if unknown:
-        names = sorted({contest.choices[c].name for _, c in unknown})
-        hint = (
-            "; give the source an undeclaredWriteInLabel to count undeclared write-ins"
-            if any(contest.choices[c].kind == "write_in" for _, c in unknown)
-            else ""
-        )
+    code = np.where(
+        explicit, len(candidates), np.array([*codes, 0])[np.where(explicit, -1, choice)]
+    )
+    strays = np.flatnonzero(code < 0)
+    if len(strays):
+        names = choice_names or [str(k) for k in range(len(codes))]
+        which = sorted({names[int(choice[i])] for i in strays})
         raise IngestError(
-            f"{source.path}: contest {contest.name!r}: {', '.join(map(repr, names))} "
-            f"(first on ballot {_card_id(table, unknown[0][0])}) is not a candidate or alias in "
-            f"{config.path.name}{hint}"
+            f"{where}: {', '.join(map(repr, which))} (first on ballot "
+            f"{_card_id(table, int(card[strays[0]]))}) {unknown}"
         )
     rank = np.maximum(rank, 1)  # a contest read as not ranked marks rank 0 or 1
-    limit = config.rules.max_rankings or 127
+    limit = max_rankings or 127
     bad = np.flatnonzero(rank > limit)
     if len(bad):
         raise IngestError(
-            f"{source.path}: ballot {_card_id(table, int(card[bad[0]]))} ranks a candidate at rank "
+            f"{where}: ballot {_card_id(table, int(card[bad[0]]))} ranks a candidate at rank "
             f"{int(rank[bad[0]])}; maxRankingsAllowed is {limit}"
         )
-    code = np.where(explicit, len(candidates), np.array(codes)[np.where(explicit, 0, choice)])
     width = (len(candidates) + 1 + 63) // 64
     top = int(rank.max()) if len(rank) else 1
-    keys = np.zeros((rows, top * width + len(config.slices)), dtype=np.uint64)
+    keys = np.zeros((rows, top * width + len(slices)), dtype=np.uint64)
     np.bitwise_or.at(
         keys,
         (card, (rank - 1) * width + code // 64),
         np.left_shift(np.uint64(1), (code % 64).astype(np.uint64)),
     )
     slice_names: list[list[str]] = []
-    for n, kind in enumerate(config.slices):
-        missing = (MISSING_CSV if source.provider == "genericCsv" else MISSING)[kind]
+    for n, kind in enumerate(slices):
         values = pc.fill_null(table.column(kind).combine_chunks().cast(pa.string()), "")
-        values = pc.if_else(pc.equal(values, ""), missing, values).dictionary_encode()
+        values = pc.if_else(pc.equal(values, ""), missing[kind], values).dictionary_encode()
         slice_names.append(values.dictionary.to_pylist())
         keys[:, top * width + n] = values.indices.to_numpy(zero_copy_only=False)
     keys = keys[on_card]
@@ -495,7 +520,7 @@ def ranked_ballots(config: ContestConfig, source: Source, read: SourceTable) -> 
                 )
                 rankings.append((r + 1, marked))
         slice_ids = {
-            kind: slice_names[n][int(row[top * width + n])] for n, kind in enumerate(config.slices)
+            kind: slice_names[n][int(row[top * width + n])] for n, kind in enumerate(slices)
         }
         ballots.append(
             Ballot(tuple(rankings), int(count), slice_ids.get("precinct"), slice_ids.get("batch"))
