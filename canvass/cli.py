@@ -26,13 +26,19 @@ from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import CanvassError, StoreError
 from canvass.ingest import open_export
 from canvass.ingest.ballots import SCHEMA
-from canvass.store.ballots import export_err, import_ballots, manifest_check, results
+from canvass.store.ballots import (
+    export_err,
+    import_ballots,
+    manifest_check,
+    ranked_choice_results,
+    results,
+)
 from canvass.store.demo import build_demo
 from canvass.store.election import ElectionDirectory, default_actor, registered_keys
 from canvass.tabulate.plurality import Results, tabulate
 from canvass.tabulate.rctab import load_config, read_ballots
-from canvass.tabulate.rcv import tabulate_passes
-from canvass.tabulate.render import render
+from canvass.tabulate.rcv import Tabulation, tabulate_passes
+from canvass.tabulate.render import render, render_rounds
 from canvass.tabulate.urcvt import ContestInfo, write_reports
 
 
@@ -145,10 +151,14 @@ FormatOpt = Annotated[str, typer.Option("--format", help="table, json or csv")]
 
 
 def _render(
-    results: Results, fmt: str, contest: str | None, labels: dict[str, str] | None = None
+    results: Results,
+    fmt: str,
+    contest: str | None,
+    labels: dict[str, str] | None = None,
+    ranked: dict[str, list[Tabulation]] | None = None,
 ) -> None:
     try:
-        sys.stdout.write(render(results, fmt, contest, labels))
+        sys.stdout.write(render(results, fmt, contest, labels, ranked))
     except ValueError as e:
         raise StoreError(str(e)) from None
 
@@ -157,12 +167,14 @@ def _render(
 def results_(
     directory: DirArg, contest: ContestOpt = None, by: ByOpt = None, fmt: FormatOpt = "table"
 ) -> None:
-    """Count every imported ballot against the election definition."""
+    """Count every imported ballot against the election definition; ranked-choice contests
+    also round by round, with every elimination and transfer, under their rules."""
+    store = ElectionDirectory.open(directory)
     try:
-        counted, labels = results(ElectionDirectory.open(directory), by and by.replace("-", "_"))
+        counted, labels = results(store, by and by.replace("-", "_"))
     except ValueError as e:
         raise StoreError(str(e)) from None
-    _render(counted, fmt, contest, labels)
+    _render(counted, fmt, contest, labels, ranked_choice_results(store, contest))
 
 
 @app.command("tabulate")
@@ -298,6 +310,8 @@ def demo(
                 f"  {names.get(county, county):<28} {labels.get(f'president/{leader}', leader)}"
                 f" {votes:,} ({share:.1f}%) of {president.ballots:,} ballots"
             )
+        rounds = ranked_choice_results(demo_run.store, "congress-2")
+        out.print(render_rounds(rounds, "table", labels), end="")
     kinds = [j["kind"] for j in definition["jurisdictions"]]
     cards = demo_run.results.cards if demo_run.results is not None else 0
     out.print(f"Demo election {definition['election']['name']} in {directory}:")

@@ -243,6 +243,12 @@ def demo_definition(counties: int = 104, precincts: int = 2500, seed: int = 2026
             "candidates": congress,
             "ranks": 5,
             "seats": 1,
+            "rules": {
+                "overvote_rule": "exhaustImmediately",
+                "max_skipped_ranks_allowed": 1,
+                "tiebreak_mode": "random",
+                "random_seed": 20261103,
+            },
         },
         {
             "id": "proposal-1",

@@ -167,12 +167,11 @@ def _marks(
     rng: random.Random, contest: dict[str, Any], ids: dict[tuple[str, str], int], lean: float
 ) -> list[dict[str, Any]]:
     options = contest.get("candidates") or ["yes", "no"]
-    weights = [
-        max(
-            0.02, (0.5 + lean if i == 0 else 0.5 - lean if i == 1 else 0.08) * rng.uniform(0.9, 1.1)
-        )
-        for i in range(len(options))
-    ]
+    if contest.get("ranks"):  # a wider field, so the count runs several rounds
+        shares = [0.3 + lean / 2, 0.3 - lean / 2, *(0.2 / (i + 1) for i in range(len(options)))]
+    else:
+        shares = [0.5 + lean, 0.5 - lean, *([0.08] * len(options))]
+    weights = [max(0.02, shares[i] * rng.uniform(0.9, 1.1)) for i in range(len(options))]
     roll = rng.random()
     if roll < 0.02:
         return []  # left blank

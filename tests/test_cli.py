@@ -198,6 +198,10 @@ def test_small_demo(tmp_path: Path) -> None:
     text = run("demo", path, "--counties", "5", "--precincts", "20", "--ballots-per-precinct", "10")
     assert "5 counties, 20 precincts, 5 contests, 200 ballot cards, 8 log entries" in text
     assert "President and Vice President (vote for 1; 200 ballots)" in text
+    assert "Representative in Congress, District 2: ranked choice, " in text
+    ranked = json.loads(run("results", path, "--contest", "congress-2", "--format", "json"))
+    [counted] = ranked["ranked_choice"]["congress-2"]
+    assert counted["winners"] and counted["rounds"][0]["round"] == 1
     assert "\u2014 lakeland-gazette " in text
     assert run("demo", path, code=1) == (
         f"error: {path}: already exists; pass --replace to rebuild the demo\n"

@@ -349,3 +349,46 @@ def test_the_command_writes_the_reports(tmp_path: Path) -> None:
     assert failed.exit_code == 1
     assert "not a valid contest configuration" in failed.output
     assert not (tmp_path / "none").exists()
+
+
+# --- in an election directory ----------------------------------------------------------------
+
+
+def test_ranked_choice_contests_count_round_by_round_in_a_directory(tmp_path: Path) -> None:
+    from canvass.store.ballots import ranked_choice_results, results
+    from canvass.store.demo import build_demo
+
+    run = build_demo(tmp_path / "demo", False, 5, 20, 2026, 40)
+    [tabulation] = ranked_choice_results(run.store, "congress-2")["congress-2"]
+    first_choices = next(t for t in results(run.store)[0].contests if t.contest == "congress-2")
+    assert {c: int(v) for c, v in tabulation.rounds[0].tally.items()} == first_choices.votes
+    assert tabulation.undervotes == first_choices.undervotes
+    assert tabulation.ballots == first_choices.ballots
+    for rnd in tabulation.rounds:
+        assert sum(rnd.tally.values()) + sum(rnd.inactive.values()) == tabulation.ballots
+    winner = tabulation.winners[0]
+    assert tabulation.rounds[-1].tally[winner] >= tabulation.rounds[-1].threshold
+    assert tabulation.rules.tiebreak_mode == "random" and tabulation.rules.random_seed == 20261103
+
+
+def test_rules_belong_to_ranked_choice_contests(tmp_path: Path) -> None:
+    from canvass.domain.definition import load_definition
+    from canvass.errors import DefinitionError
+    from tests.conftest import EXAMPLES
+
+    text = (EXAMPLES / "election.yaml").read_text()
+    seedless = text.replace(
+        "    ranks: 3\n", "    ranks: 3\n    rules:\n      tiebreak_mode: random\n", 1
+    )
+    with pytest.raises(
+        DefinitionError, match=r"contests\[\d+\]\.rules\.random_seed: expected a seed"
+    ):
+        load_definition(seedless.encode(), "e.yaml")
+    misplaced = text.replace(
+        "    text: Shall the constitution be amended to change term limits?\n",
+        "    text: Shall the constitution be amended to change term limits?\n"
+        "    rules: {hare_quota: true}\n",
+        1,
+    )
+    with pytest.raises(DefinitionError, match=r"rules only on ranked-choice contests"):
+        load_definition(misplaced.encode(), "e.yaml")

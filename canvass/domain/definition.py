@@ -309,6 +309,27 @@ class _Rules:
                 "the number of rankings a ranked-choice ballot has",
                 "the field missing",
             )
+        if c.type != ContestType.RANKED_CHOICE and c.rules is not None:
+            raise self.fail(
+                f"{at}.rules",
+                "rules only on ranked-choice contests",
+                f"rules on a {c.type.value} contest",
+            )
+        if (
+            c.rules is not None
+            and c.rules.tiebreak_mode
+            in (
+                "random",
+                "previousRoundCountsThenRandom",
+                "generatePermutation",
+            )
+            and c.rules.random_seed is None
+        ):
+            raise self.fail(
+                f"{at}.rules.random_seed",
+                f"a seed for tiebreak_mode {c.rules.tiebreak_mode}",
+                "none",
+            )
         if c.type != ContestType.RANKED_CHOICE and c.ranks is not None:
             raise self.fail(
                 f"{at}.ranks",

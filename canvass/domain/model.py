@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -134,6 +134,50 @@ class MeasureChoice(_Value, frozen=True):
     aliases: list[str] = msgspec.field(default_factory=list)
 
 
+class RankedChoiceRules(_Value, frozen=True):
+    """How a ranked-choice contest is counted: RCTab's rules, under their RCTab names in
+    snake case. The defaults are a single-winner instant runoff in which an overvoted
+    ranking exhausts the ballot, one skipped ranking is passed over, and a tie is left to
+    the officials (the count stops and says so; give ``tiebreak_mode: random`` with a
+    ``random_seed`` drawn in public to break ties by lot)."""
+
+    winner_election_mode: (
+        Literal[
+            "singleWinnerMajority",
+            "multiWinnerAllowOnlyOneWinnerPerRound",
+            "multiWinnerAllowMultipleWinnersPerRound",
+            "bottomsUp",
+            "multiPassIrv",
+        ]
+        | None
+    ) = None
+    """By default ``singleWinnerMajority`` for one seat, else single transferable vote
+    (``multiWinnerAllowMultipleWinnersPerRound``)."""
+    overvote_rule: Literal[
+        "alwaysSkipToNextRank", "exhaustImmediately", "exhaustIfMultipleContinuing"
+    ] = "exhaustImmediately"
+    max_skipped_ranks_allowed: Annotated[int, Meta(ge=0)] | Literal["unlimited"] = 1
+    exhaust_on_duplicate_candidate: bool = False
+    tiebreak_mode: Literal[
+        "random",
+        "stopCountingAndAsk",
+        "previousRoundCountsThenRandom",
+        "previousRoundCountsThenAsk",
+        "useCandidateOrder",
+        "generatePermutation",
+    ] = "stopCountingAndAsk"
+    random_seed: int | None = None
+    """For the random tiebreak modes: Java's ``java.util.Random`` seed, as RCTab uses it."""
+    batch_elimination: bool = False
+    continue_until_two_candidates_remain: bool = False
+    minimum_vote_threshold: Annotated[int, Meta(ge=0)] = 0
+    decimal_places_for_vote_arithmetic: Annotated[int, Meta(ge=1, le=20)] = 4
+    non_integer_winning_threshold: bool = False
+    hare_quota: bool = False
+    does_first_round_determine_threshold: bool = False
+    stop_tabulation_early_after_round: Annotated[int, Meta(ge=1)] | None = None
+
+
 class Contest(_Value, frozen=True):
     id: Id
     name: str
@@ -150,6 +194,8 @@ class Contest(_Value, frozen=True):
     """Rankings a voter may mark (ranked-choice contests)."""
     seats: Annotated[int, Meta(ge=1)] = 1
     """Seats to fill."""
+    rules: RankedChoiceRules | None = None
+    """How a ranked-choice contest is counted (ranked-choice contests only)."""
     text: str = ""
     """The question as printed (measures and retention)."""
     candidate: Id | None = None

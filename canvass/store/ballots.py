@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from difflib import get_close_matches
 from pathlib import Path
 
@@ -25,7 +26,14 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
 from canvass.domain.definition import load_definition
-from canvass.domain.model import Batch, ElectionDefinition, JurisdictionKind
+from canvass.domain.model import (
+    Batch,
+    Contest,
+    ContestType,
+    ElectionDefinition,
+    JurisdictionKind,
+    RankedChoiceRules,
+)
 from canvass.errors import IngestError, StoreError
 from canvass.ingest import FORMATS, open_export
 from canvass.ingest.ballots import MEDIA_TYPE, SCHEMA, read_table, to_parquet
@@ -40,6 +48,8 @@ from canvass.publish.err import election_report
 from canvass.store import schema as s
 from canvass.store.election import ElectionDirectory
 from canvass.tabulate.plurality import Results, add_results_only, tabulate
+from canvass.tabulate.rctab import table_ballots
+from canvass.tabulate.rcv import UNDECLARED_WRITE_INS, Rules, Tabulation, tabulate_passes
 
 
 def definition_sha256(store: ElectionDirectory) -> str:
@@ -282,6 +292,59 @@ def results(store: ElectionDirectory, by: str | None = None) -> tuple[Results, d
     for rows in results_only:
         add_results_only(counted, rows, contests)
     return counted, labels
+
+
+def ranked_choice_results(
+    store: ElectionDirectory, contest: str | None = None
+) -> dict[str, list[Tabulation]]:
+    """Count every ranked-choice contest (or only ``contest``) round by round under its
+    rules; candidates are named by their ids (see :func:`results` for the names to show).
+    Results-only counts carry no rankings and are not part of these counts."""
+    election = definition(store)
+    tables = [t for _, t in ballot_tables(store)]
+    combined = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+    counted: dict[str, list[Tabulation]] = {}
+    for index, ((_, choices), c) in enumerate(
+        zip(definition_contests(election), election.contests, strict=True)
+    ):
+        if c.type != ContestType.RANKED_CHOICE or contest not in (None, c.id):
+            continue
+        candidates = [ch.id for ch in choices if not ch.write_in]
+        if any(ch.write_in for ch in choices):
+            candidates.append(UNDECLARED_WRITE_INS)
+        codes = [candidates.index(UNDECLARED_WRITE_INS if ch.write_in else ch.id) for ch in choices]
+        ballots = table_ballots(
+            combined, index, codes, candidates, max_rankings=c.ranks, where=c.id
+        )
+        counted[c.id] = tabulate_passes(ballots, ranked_choice_rules(c, candidates))
+    return counted
+
+
+def ranked_choice_rules(contest: Contest, candidates: list[str]) -> Rules:
+    """A contest's rules profile as the rules of the count."""
+    r = contest.rules or RankedChoiceRules()
+    single = contest.seats == 1
+    skipped = r.max_skipped_ranks_allowed
+    return Rules(
+        candidates=tuple(candidates),
+        winner_mode=r.winner_election_mode
+        or ("singleWinnerMajority" if single else "multiWinnerAllowMultipleWinnersPerRound"),
+        number_of_winners=contest.seats,
+        overvote_rule=r.overvote_rule,
+        tiebreak_mode=r.tiebreak_mode,
+        random_seed=r.random_seed,
+        max_skipped_ranks=None if skipped == "unlimited" else skipped,
+        max_rankings=contest.ranks,
+        exhaust_on_duplicate=r.exhaust_on_duplicate_candidate,
+        batch_elimination=r.batch_elimination,
+        continue_until_two=r.continue_until_two_candidates_remain,
+        minimum_vote_threshold=Decimal(r.minimum_vote_threshold),
+        decimal_places=r.decimal_places_for_vote_arithmetic,
+        non_integer_threshold=r.non_integer_winning_threshold,
+        hare_quota=r.hare_quota,
+        first_round_determines_threshold=r.does_first_round_determine_threshold,
+        stop_after_round=r.stop_tabulation_early_after_round,
+    )
 
 
 def export_err(store: ElectionDirectory, status: str, issuer: str) -> dict[str, object]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 
 from canvass.tabulate.plurality import ContestTotals, Results
+from canvass.tabulate.rcv import INACTIVE_REPORTED, Tabulation
 
 FORMATS = ("table", "json", "csv")
 
@@ -26,10 +28,22 @@ def render(
     fmt: str = "table",
     contest: str | None = None,
     labels: dict[str, str] | None = None,
+    ranked: dict[str, list[Tabulation]] | None = None,
 ) -> str:
     """``labels`` gives the names a person reads for contest ids (``contest``) and choice ids
-    (``contest/choice``) in the table format; JSON and CSV keep the ids."""
+    (``contest/choice``) in the table format; JSON and CSV keep the ids. ``ranked`` adds
+    the rounds of ranked-choice contests (round 1 is the first choices in ``results``)."""
     labels = labels or {}
+    ranked = {c: p for c, p in (ranked or {}).items() if contest in (None, c)}
+    if fmt == "json":  # one document
+        doc = json.loads(_render(results, fmt, contest, labels))
+        if ranked:
+            doc["ranked_choice"] = {c: [rounds_json(t) for t in p] for c, p in ranked.items()}
+        return json.dumps(doc, indent=2) + "\n"
+    return _render(results, fmt, contest, labels) + render_rounds(ranked, fmt, labels)
+
+
+def _render(results: Results, fmt: str, contest: str | None, labels: dict[str, str]) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     groups = results.groups if results.by else {"": results.contests}
@@ -75,4 +89,102 @@ def render(
                 lines.append(f"  {names[choice]:<{width}}  {votes:>12,}  {share:6.2f}%")
             lines.append(f"  {'overvotes':<{width}}  {t.overvotes:>12,}")
             lines.append(f"  {'undervotes':<{width}}  {t.undervotes:>12,}")
+    return "\n".join(lines) + "\n"
+
+
+def _number(value: Decimal) -> str:
+    return f"{value:,}" if value == value.to_integral_value() else f"{value:,.4f}"
+
+
+def rounds_json(tabulation: Tabulation) -> dict[str, object]:
+    return {
+        "winners": tabulation.winners,
+        "ballots": str(tabulation.ballots),
+        "undervotes": tabulation.undervotes,
+        "tiebreaks": tabulation.tiebreaks,
+        "rounds": [
+            {
+                "round": r.number,
+                "threshold": str(r.threshold),
+                "tally": {c: str(v) for c, v in r.tally.items()},
+                "inactive": {s.value: str(r.inactive[s]) for s in INACTIVE_REPORTED},
+                "elected": r.elected,
+                "eliminated": r.eliminated,
+                "transfers": {
+                    c: {to: str(v) for to, v in t.items()} for c, t in r.transfers.items()
+                },
+            }
+            for r in tabulation.rounds
+        ],
+    }
+
+
+def render_rounds(ranked: dict[str, list[Tabulation]], fmt: str, labels: dict[str, str]) -> str:
+    """The rounds of ranked-choice contests, with eliminations, elections and transfers."""
+    if not ranked:
+        return ""
+    if fmt == "json":
+        doc = {"ranked_choice": {c: [rounds_json(t) for t in p] for c, p in ranked.items()}}
+        return json.dumps(doc, indent=2) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["round", "contest", "choice", "votes"])
+        for cid, passes in ranked.items():
+            for n, t in enumerate(passes, start=1):
+                prefix = f"pass {n} " if len(passes) > 1 else ""
+                for r in t.rounds:
+                    scope = f"{prefix}round {r.number}"
+                    for choice, votes in r.tally.items():
+                        writer.writerow([scope, cid, choice, votes])
+                    for status in INACTIVE_REPORTED:
+                        writer.writerow(
+                            [scope, cid, f"inactive:{status.value}", r.inactive[status]]
+                        )
+                    writer.writerow([scope, cid, "threshold", r.threshold])
+        return out.getvalue()
+    lines: list[str] = []
+    for cid, passes in ranked.items():
+        title = labels.get(cid, cid)
+
+        def name(c: str, cid: str = cid) -> str:
+            return labels.get(f"{cid}/{c}", c)
+
+        for n, t in enumerate(passes, start=1):
+            seat = f", pass {n}" if len(passes) > 1 else ""
+            winners = ", ".join(name(w) for w in t.winners) or "no one"
+            lines += [
+                "",
+                f"{title}: ranked choice{seat}, {len(t.rounds)} rounds; elected {winners}",
+            ]
+            order = list(t.rounds[0].tally)
+            order.sort(key=lambda c: -t.rounds[0].tally[c])
+            width = max([len(name(c)) for c in order] + [24])
+            header = "".join(f"{'round ' + str(r.number):>14}" for r in t.rounds)
+            lines.append(f"  {'':<{width}}{header}")
+            for c in order:
+                cells = "".join(
+                    f"{_number(r.tally[c]) if c in r.tally else '':>14}" for r in t.rounds
+                )
+                lines.append(f"  {name(c):<{width}}{cells}")
+            inactive = "".join(
+                f"{_number(sum((r.inactive[s] for s in INACTIVE_REPORTED), Decimal(0))):>14}"
+                for r in t.rounds
+            )
+            lines.append(f"  {'inactive ballots':<{width}}{inactive}")
+            threshold = "".join(f"{_number(r.threshold):>14}" for r in t.rounds)
+            lines.append(f"  {'threshold':<{width}}{threshold}")
+            for r in t.rounds:
+                for verb, who in (("elected", r.elected), ("eliminated", r.eliminated)):
+                    for c in who:
+                        moved = ", ".join(
+                            f"{name(to)} {_number(v)}" for to, v in r.transfers.get(c, {}).items()
+                        )
+                        lines.append(
+                            f"  round {r.number}: {verb} {name(c)}"
+                            + (f"; transferred: {moved}" if moved else "")
+                        )
+            lines += [f"  tie: {tie}" for tie in t.tiebreaks]
+            if t.undervotes:
+                lines.append(f"  {t.undervotes:,} ballots ranked no candidate")
     return "\n".join(lines) + "\n"
