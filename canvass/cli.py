@@ -127,13 +127,50 @@ def define(
 def import_(
     directory: DirArg,
     paths: Annotated[list[Path], typer.Argument(help="CVR files, folders or zip archives.")],
-    county: Annotated[str, typer.Option(help="The county the ballots belong to (id or name).")],
-    fmt: Annotated[str, typer.Option("--format", help="dominion or dominion-csv")] = "dominion",
+    county: Annotated[
+        str | None,
+        typer.Option(
+            help="The county the ballots belong to (id or name); not for precinct-results."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="dominion, dominion-csv, ess, hart, clear-ballot, nist-cvr, generic-csv, "
+            "precinct-results, nist-err or ballot-manifest",
+        ),
+    ] = "dominion",
+    cvr_schema: Annotated[
+        Path | None, typer.Option(help="nist-cvr: NIST's JSON Schema to check reports against")
+    ] = None,
+    hart_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="hart: Hart's public key (<RSAKeyValue>); every CVR must be signed by it"
+        ),
+    ] = None,
+    county_column: Annotated[str, typer.Option(help="precinct-results: the county column")] = (
+        "county"
+    ),
+    precinct_column: Annotated[
+        str, typer.Option(help="precinct-results: the precinct column")
+    ] = "precinct",
     actor: ActorOpt = None,
 ) -> None:
     """Import a county's cast vote records (all or nothing; the same bytes twice: no-op)."""
     store = ElectionDirectory.open(directory)
-    index = import_ballots(store, county, fmt, paths, actor or default_actor())
+    index = import_ballots(
+        store,
+        county,
+        fmt,
+        paths,
+        actor or default_actor(),
+        county_column,
+        precinct_column,
+        cvr_schema,
+        hart_key,
+    )
     if index is None:
         out.print("unchanged: these files were already imported for this county")
         return
@@ -192,9 +229,15 @@ def tabulate_(
     cvr_schema: Annotated[
         Path | None, typer.Option(help="nist-cvr: NIST's JSON Schema to check reports against")
     ] = None,
+    hart_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="hart: Hart's public key (<RSAKeyValue>); every CVR must be signed by it"
+        ),
+    ] = None,
 ) -> None:
     """Count a CVR export directly, without an election directory."""
-    export = open_export(source, paths, cvr_schema)
+    export = open_export(source, paths, cvr_schema, hart_key)
     table = pa.Table.from_batches(list(export.read("")), schema=SCHEMA)
     try:
         counted = tabulate(table, export.contests, by and by.replace("-", "_"))

@@ -22,9 +22,12 @@ class Export(Protocol):
 FORMATS = ("dominion", "dominion-csv", "nist-cvr", "generic-csv", "ess", "clear-ballot", "hart")
 
 
-def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Export:
+def open_export(
+    fmt: str, paths: list[Path], schema: Path | None = None, hart_key: Path | None = None
+) -> Export:
     """The reader for ``fmt`` over ``paths`` (files, folders or archives); ``schema`` is
-    NIST's JSON Schema to check ``nist-cvr`` reports against."""
+    NIST's JSON Schema to check ``nist-cvr`` reports against; ``hart_key`` the public key
+    (an XML ``<RSAKeyValue>`` file) every ``hart`` CVR must be signed by."""
     from canvass.ingest.clear_ballot import ClearBallotCsv
     from canvass.ingest.dominion import DominionExport
     from canvass.ingest.dominion_csv import DominionCsvSet
@@ -32,6 +35,7 @@ def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Expo
     from canvass.ingest.generic_csv import GenericCsv
     from canvass.ingest.hart import HartExport
     from canvass.ingest.nist_cvr import NistCvrReport, schema_validator
+    from canvass.ingest.xmldsig import rsa_key_value
 
     if fmt == "dominion":
         return DominionExport(paths)
@@ -46,5 +50,11 @@ def open_export(fmt: str, paths: list[Path], schema: Path | None = None) -> Expo
     if fmt == "clear-ballot":
         return ClearBallotCsv(paths)
     if fmt == "hart":
-        return HartExport(paths)
+        if hart_key is None:
+            return HartExport(paths)
+        try:
+            key_bytes = hart_key.read_bytes()
+        except OSError as e:
+            raise IngestError(f"{hart_key}: cannot read ({e.strerror})") from None
+        return HartExport(paths, rsa_key_value(str(hart_key), key_bytes))
     raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")

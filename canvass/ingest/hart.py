@@ -22,25 +22,55 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
-from canvass.errors import IngestError
+from canvass.errors import IngestError, SignatureError
 from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, batches
 from canvass.ingest.files import files_in
+from canvass.ingest.xmldsig import verify_detached
 
 NS = {"h": "http://tempuri.org/CVRDesign.xsd"}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
 
 
-def _documents(paths: Sequence[Path]) -> Iterator[tuple[str, bytes]]:
+def _documents(
+    paths: Sequence[Path], key: rsa.RSAPublicKey | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Each CVR document's name and bytes, its detached signature (``NAME.sig.xml``, when
+    there is one) checked first: against ``key`` when given, when every document must be
+    signed; otherwise against the key the signature names, which finds damage but cannot
+    tell who signed."""
     for path in files_in(paths, (".xml", ".zip")):
+        if path.name.lower().endswith(".sig.xml"):
+            continue
         if path.suffix.lower() == ".zip":
             with zipfile.ZipFile(path) as archive:
-                for member in sorted(archive.namelist()):
-                    if member.lower().endswith(".xml"):
-                        yield f"{path}:{member}", archive.read(member)
+                members = set(archive.namelist())
+                for member in sorted(members):
+                    lowered = member.lower()
+                    if lowered.endswith(".xml") and not lowered.endswith(".sig.xml"):
+                        data = archive.read(member)
+                        signed = f"{member}.sig.xml"
+                        _check(
+                            f"{path}:{member}",
+                            data,
+                            archive.read(signed) if signed in members else None,
+                            key,
+                        )
+                        yield f"{path}:{member}", data
         else:
-            yield str(path), path.read_bytes()
+            data = path.read_bytes()
+            signature = path.with_name(f"{path.name}.sig.xml")
+            _check(str(path), data, signature.read_bytes() if signature.exists() else None, key)
+            yield str(path), data
+
+
+def _check(name: str, data: bytes, signature: bytes | None, key: rsa.RSAPublicKey | None) -> None:
+    if signature is not None:
+        verify_detached(name, data, signature, key)
+    elif key is not None:
+        raise SignatureError(f"{name}: no signature ({name}.sig.xml) to check against the key")
 
 
 def _parse(name: str, data: bytes) -> etree._Element:
@@ -60,15 +90,17 @@ def _text(element: etree._Element, path: str) -> str:
 
 
 class HartExport:
-    def __init__(self, paths: Sequence[Path]) -> None:
+    def __init__(self, paths: Sequence[Path], key: rsa.RSAPublicKey | None = None) -> None:
         self.paths = list(paths)
+        self.key = key
+        """Hart's public key: when given, every CVR file must carry a signature by it."""
         self.contests: list[ContestInfo] = []
         self.contest_index: dict[str, int] = {}
         self.choice_index: dict[tuple[int, str], int] = {}
         self.choice_ids: list[list[str]] = []
         """For each contest, its choices' option ids, in choice order."""
         allowed: dict[int, int] = {}
-        for name, data in _documents(self.paths):
+        for name, data in _documents(self.paths, self.key):
             for c, marks, undervotes, overvoted in self._contests(name, _parse(name, data)):
                 if not overvoted:
                     allowed[c] = max(allowed.get(c, 1), len(marks) + undervotes)
@@ -125,7 +157,7 @@ class HartExport:
         return batches(self._cards(county))
 
     def _cards(self, county: str) -> Iterator[Card]:
-        for name, data in _documents(self.paths):
+        for name, data in _documents(self.paths, self.key):
             root = _parse(name, data)
             batch = _text(root, "h:BatchNumber")
             card = _text(root, "h:CvrGuid")

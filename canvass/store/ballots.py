@@ -87,9 +87,11 @@ def import_ballots(
     county_column: str = "county",
     precinct_column: str = "precinct",
     schema: Path | None = None,
+    hart_key: Path | None = None,
 ) -> int | None:
     """Import a county's CVR export, or a results-only file; returns the log entry, or
-    None if the same bytes were already imported."""
+    None if the same bytes were already imported. ``hart_key``: Hart's public key, by which
+    every Hart CVR file must be signed."""
     if fmt not in (*FORMATS, *RESULTS_FORMATS, *MANIFEST_FORMATS):
         raise IngestError(
             f"format {fmt!r} is not supported; choose one of "
@@ -149,26 +151,26 @@ def import_ballots(
             county_column,
             precinct_column,
         )
-    export = open_export(fmt, list(paths), schema)
+    export = open_export(fmt, list(paths), schema, hart_key)
     names = NameMap(export.contests, election, ", ".join(str(p) for p in paths))
     table, cards = to_parquet((names.remap(b) for b in export.read(county_id)), names.contests)
     if cards == 0:
         raise IngestError(f"{', '.join(str(p) for p in paths)}: the export holds no ballot cards")
     refs = [store.store_artifact(f.read_bytes(), f.name) for f in files]
     refs.append(store.store_artifact(table, f"ballots-{county_id}.parquet", MEDIA_TYPE))
-    entry = new_entry(
-        "ballots.imported",
-        actor,
-        {
-            "county": county_id,
-            "format": fmt,
-            "cards": cards,
-            "files": len(files),
-            "sources_sha256": sources_sha,
-            "definition_sha256": definition_sha,
-        },
-        tuple(refs),
-    )
+    data: dict[str, object] = {
+        "county": county_id,
+        "format": fmt,
+        "cards": cards,
+        "files": len(files),
+        "sources_sha256": sources_sha,
+        "definition_sha256": definition_sha,
+    }
+    if hart_key is not None:  # every CVR's signature was checked against this key
+        key = store.store_artifact(hart_key.read_bytes(), hart_key.name, "application/xml")
+        refs.append(key)
+        data["signature_key_sha256"] = key.sha256
+    entry = new_entry("ballots.imported", actor, data, tuple(refs))
     with store.writing() as w:
         return w.append(entry)
 
