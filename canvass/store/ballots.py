@@ -88,10 +88,12 @@ def import_ballots(
     precinct_column: str = "precinct",
     schema: Path | None = None,
     hart_key: Path | None = None,
+    replace: bool = False,
 ) -> int | None:
     """Import a county's CVR export, or a results-only file; returns the log entry, or
     None if the same bytes were already imported. ``hart_key``: Hart's public key, by which
-    every Hart CVR file must be signed."""
+    every Hart CVR file must be signed. ``replace``: these CVRs replace the county's earlier
+    ones (a recount, a corrected export), which are no longer counted."""
     if fmt not in (*FORMATS, *RESULTS_FORMATS, *MANIFEST_FORMATS):
         raise IngestError(
             f"format {fmt!r} is not supported; choose one of "
@@ -101,6 +103,7 @@ def import_ballots(
     if county is None and fmt in (*FORMATS, *MANIFEST_FORMATS):
         raise IngestError(f"a {fmt} import needs --county: its files name no county")
     county_id = _county(election, county) if county is not None else ""
+    _refuse_if_certified(store, [county_id] if county_id else None)
     files = files_in(paths)
     # Files are read one at a time, here and when stored below: an export may be gigabytes.
     digests = sorted(hashlib.sha256(f.read_bytes()).hexdigest() for f in files)
@@ -166,6 +169,10 @@ def import_ballots(
         "sources_sha256": sources_sha,
         "definition_sha256": definition_sha,
     }
+    if replace:
+        data["replaces"] = [
+            int(str(r["entry"])) for r in _imports(store, "ballots") if r["county"] == county_id
+        ]
     if hart_key is not None:  # every CVR's signature was checked against this key
         key = store.store_artifact(hart_key.read_bytes(), hart_key.name, "application/xml")
         refs.append(key)
@@ -228,6 +235,21 @@ def _import_results(
         return w.append(entry)
 
 
+def _refuse_if_certified(store: ElectionDirectory, counties: list[str] | None) -> None:
+    """Refuse to change a certified county's ballots (``None``: any county's): a
+    certificate freezes them until a correction or a recount is opened."""
+    from canvass.store.canvass import load
+
+    state = load(store)
+    for county in counties if counties is not None else list(state.current):
+        frozen = state.frozen(county)
+        if frozen is not None:
+            raise StoreError(
+                f"{county}'s results are certified (certificate {frozen.sha256[:12]}, log entry "
+                f"{frozen.issued}); they cannot change unless a correction or a recount is opened"
+            )
+
+
 def _imports(store: ElectionDirectory, kind: str) -> list[dict[str, object]]:
     """The imports of ``kind`` to count under the definition in force.
 
@@ -252,7 +274,7 @@ def _imports(store: ElectionDirectory, kind: str) -> list[dict[str, object]]:
                 "were imported under an earlier election definition, whose contests and "
                 "choices may differ; import them again"
             )
-    return [r for r in rows if r["definition_sha256"] == current]
+    return [r for r in rows if r["definition_sha256"] == current and r["replaced_by"] is None]
 
 
 def ballot_tables(store: ElectionDirectory) -> Iterator[tuple[str, pa.Table]]:

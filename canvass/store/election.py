@@ -225,6 +225,16 @@ class ElectionDirectory:
                 f"{name}: election.id is {definition.election.id!r}, but this directory holds "
                 f"election {current.id!r}; one directory holds one election"
             )
+        if current:
+            from canvass.certify.canvass import Canvass
+
+            state = Canvass.replay(current.id, self.entries())
+            frozen = [scope for scope in state.current if state.frozen(scope) is not None]
+            if frozen:
+                raise StoreError(
+                    f"{name}: the election's results are certified ({', '.join(sorted(frozen))}); "
+                    "its definition cannot change unless a correction or a recount is opened"
+                )
         ref = self.store_artifact(data, Path(name).name)
         entry = new_entry(
             "election.defined",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection, delete, insert, update
 
 from canvass.domain.definition import load_definition
 from canvass.domain.model import contest_choices
@@ -161,6 +161,13 @@ def _imported(conn: Connection, index: int, entry: Entry, _: ReadArtifact) -> No
             table_sha256=table.sha256,
         )
     )
+    replaced = d.get("replaces") or []
+    if replaced:
+        conn.execute(
+            update(s.ballot_import)
+            .where(s.ballot_import.c.entry.in_(replaced))
+            .values(replaced_by=index)
+        )
 
 
 def _manifest_imported(conn: Connection, index: int, entry: Entry, read: ReadArtifact) -> None:

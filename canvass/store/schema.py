@@ -213,6 +213,9 @@ ballot_import = Table(
     Column("sources_sha256", String(64), nullable=False),
     Column("definition_sha256", String(64), nullable=False),
     Column("table_sha256", String(64), nullable=False),
+    # The later import of the county that replaced this one (a recount, a corrected
+    # export); a replaced import is no longer counted.
+    Column("replaced_by", Integer),
 )
 
 manifest_batch = Table(

@@ -1,0 +1,2 @@
+"""Certification: boards of canvassers, their motions and signed votes, certificates, the
+state roll-up and the certificate of ascertainment."""

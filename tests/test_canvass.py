@@ -1,0 +1,357 @@
+"""The canvass, scenario by scenario: boards that deadlock and certify, a rescind that
+changes nothing, a missed deadline, a close contest recounted, a certificate of
+ascertainment refused, and certified totals that cannot change unseen."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from canvass.certify.canvass import STATE, CanvassRefused, Member, county_board
+from canvass.domain.model import KeyRole
+from canvass.errors import SignatureError, StoreError
+from canvass.keys import new_signer
+from canvass.log.entry import now
+from canvass.log.note import Signer
+from canvass.store.ballots import import_ballots
+from canvass.store.canvass import (
+    constitute,
+    county_certificate_for_state_board,
+    escalate,
+    issue_ascertainment,
+    load,
+    move,
+    order_recount,
+    prepare_ascertainment,
+    propose_county,
+    propose_state,
+    read_document,
+    sign_ascertainment,
+    verify_canvass,
+    vote,
+)
+from canvass.store.demo import build_demo
+from canvass.store.election import ElectionDirectory
+
+
+@dataclass
+class Election:
+    store: ElectionDirectory
+    path: Path
+    counties: list[str]
+    people: dict[str, Signer] = field(default_factory=dict)
+
+    def members(self, board: str) -> list[Signer]:
+        return [self.people[m.key] for m in load(self.store).boards[board].members]
+
+
+def _register(e: Election, name: str, role: KeyRole) -> Signer:
+    signer = new_signer(name)
+    e.store.register_key(signer.verifier(), role, "clerk")
+    e.people[name] = signer
+    return signer
+
+
+@pytest.fixture
+def michigan(tmp_path: Path) -> Election:
+    run = build_demo(tmp_path / "lakeland", False, 3, 12, 2026, 10)
+    counties = [j["id"] for j in run.definition["jurisdictions"] if j["kind"] == "county"]
+    e = Election(run.store, tmp_path / "lakeland", counties)
+    for board in [county_board(c) for c in counties] + [STATE]:
+        seats = []
+        for party, n in (("DEM", 1), ("DEM", 2), ("REP", 1), ("REP", 2)):
+            name = f"{board.replace(':', '-')}-{party.lower()}{n}"
+            role = KeyRole.STATE_OFFICIAL if board == STATE else KeyRole.BOARD_MEMBER
+            _register(e, name, role)
+            seats.append(Member(name, name, party))
+        constitute(e.store, board, "michigan", seats, "clerk")
+    _register(e, "secretary-of-state", KeyRole.STATE_OFFICIAL)
+    return e
+
+
+def _certify(e: Election, county: str, board: str | None = None) -> str:
+    board = board or county_board(county)
+    cert = propose_county(e.store, county, "clerk", board=board)
+    first, *others = e.members(board)
+    motion = move(e.store, board, "certify", first, cert, "I move that we certify")
+    for member in (first, *others):
+        vote(e.store, motion, "yes", member)
+    return cert
+
+
+def _types(store: ElectionDirectory, start: int) -> list[str]:
+    return [entry.type for _, entry in store.entries(start)]
+
+
+# --- (a) a deadlock, then certification; a rescind changes nothing -----------------------
+
+
+def test_a_deadlocked_board_then_certifies_and_a_rescind_changes_nothing(
+    michigan: Election,
+) -> None:
+    e, county = michigan, michigan.counties[0]
+    board = county_board(county)
+    d1, d2, r1, r2 = e.members(board)
+    cert = propose_county(e.store, county, "clerk")
+    motion = move(e.store, board, "certify", d1, cert, "Move to certify the canvass")
+    for member, choice in ((d1, "yes"), (d2, "yes"), (r1, "no")):
+        vote(e.store, motion, choice, member)
+    start = e.store.size()
+    vote(e.store, motion, "no", r2)
+    assert _types(e.store, start) == ["board.vote", "board.decided"]
+    decided = dict(e.store.entries(start + 1))[start + 1].data
+    assert decided == {
+        "motion": motion,
+        "outcome": "failed",
+        "yes": 2,
+        "no": 2,
+        "abstain": 0,
+        "needed": 3,
+    }
+    assert load(e.store).certificate_of(county) is None
+
+    again = move(e.store, board, "certify", r1, cert, "Move again to certify")
+    for member in (d1, d2, r1):
+        vote(e.store, again, "yes", member)
+    state = load(e.store)
+    issued = state.certificate_of(county)
+    assert issued is not None and issued.sha256 == cert and issued.motion == again
+    assert len(issued.signatures) == 3  # issued the moment the third yes vote came in
+    start = e.store.size()
+    vote(e.store, again, "no", r2)  # the roll call ends; the outcome stands
+    assert _types(e.store, start) == ["board.vote"]
+    assert load(e.store).motions[again].outcome == "passed"
+
+    rescind = move(e.store, board, "rescind", r1, cert, "Move to rescind our certification")
+    for member in (r1, r2, d1):
+        vote(e.store, rescind, "yes", member)
+    state = load(e.store)
+    assert state.motions[rescind].outcome == "passed"
+    assert state.certificate_of(county).sha256 == cert  # the certificate stands
+    assert state.frozen(county) is not None
+
+
+def test_only_a_seated_member_votes_once_with_their_own_key(michigan: Election) -> None:
+    e, county = michigan, michigan.counties[0]
+    board = county_board(county)
+    d1, d2, *_ = e.members(board)
+    cert = propose_county(e.store, county, "clerk")
+    motion = move(e.store, board, "certify", d1, cert, "Move to certify")
+    outsider = e.members(county_board(e.counties[1]))[0]
+    with pytest.raises(CanvassRefused, match=f"{outsider.name} does not sit on board {board}"):
+        vote(e.store, motion, "yes", outsider)
+    vote(e.store, motion, "yes", d2)
+    with pytest.raises(CanvassRefused, match=f"{d2.name} has already voted"):
+        vote(e.store, motion, "no", d2)
+    forged = Signer(d1.name, new_signer("someone").private_key)  # d1's name, another key
+    with pytest.raises(SignatureError, match=f"the signature is not {d1.name}'s"):
+        vote(e.store, motion, "yes", forged)
+    seated = [
+        Member(m.name, m.name, p)
+        for m, p in zip(e.members(board), ["DEM", "DEM", "REP", "REP"], strict=True)
+    ]
+    with pytest.raises(CanvassRefused, match="seats 4 members; 3 named"):
+        constitute(e.store, board, "michigan", seated[:3], "clerk")
+    with pytest.raises(CanvassRefused, match="at most 2 members of one party; 3 of DEM"):
+        constitute(
+            e.store,
+            board,
+            "michigan",
+            [*seated[:2], Member(seated[2].key, "x", "DEM"), seated[3]],
+            "clerk",
+        )
+    with pytest.raises(CanvassRefused, match="a member is listed twice"):
+        constitute(e.store, board, "michigan", [seated[0], *seated[:3]], "clerk")
+
+
+# --- (b) a missed deadline: the state board certifies the county --------------------------
+
+
+def test_a_county_that_misses_its_deadline_is_certified_by_the_state(michigan: Election) -> None:
+    e, county = michigan, michigan.counties[1]
+    deadline_day = "2026-11-17"  # 14 days after the 2026-11-03 election
+    with pytest.raises(CanvassRefused, match=f"has until {deadline_day}T23:59:59"):
+        escalate(e.store, county, "clerk", time=f"{deadline_day}T12:00:00.000000Z")
+    index = escalate(e.store, county, "clerk", time=now())
+    entry = dict(e.store.entries(index, index + 1))[index]
+    assert entry.data["to"] == "Board of State Canvassers"
+    cert = propose_county(e.store, county, "clerk")
+    with pytest.raises(CanvassRefused, match=r"passed to the state .* its board cannot certify"):
+        move(e.store, county_board(county), "certify", e.members(county_board(county))[0], cert)
+    state_cert = county_certificate_for_state_board(e.store, county, "clerk")
+    members = e.members(STATE)
+    motion = move(e.store, STATE, "certify", members[0], state_cert, f"Certify {county}")
+    for m in members[:3]:
+        vote(e.store, motion, "yes", m)
+    issued = load(e.store).certificate_of(county)
+    assert issued is not None and issued.board == STATE and issued.sha256 == state_cert
+
+
+# --- (c) a close contest, a recount, superseding certificates -----------------------------
+
+
+def _tamper_one_vote(export: Path) -> None:
+    """A hand count finds one presidential vote read for the wrong candidate."""
+    path = export / "CvrExport.json"
+    doc = json.loads(path.read_text())
+    contests = json.loads((export / "ContestManifest.json").read_text())["List"]
+    president = next(c["Id"] for c in contests if c["Description"].startswith("PRESIDENT"))
+    candidates = json.loads((export / "CandidateManifest.json").read_text())["List"]
+    ids = [c["Id"] for c in candidates if c["ContestId"] == president][:2]
+    for session in doc["Sessions"]:
+        for card in session["Original"].get("Cards", [session["Original"]]):
+            for contest in card["Contests"]:
+                if contest["Id"] == president and [m["CandidateId"] for m in contest["Marks"]] == [
+                    ids[0]
+                ]:
+                    contest["Marks"][0]["CandidateId"] = ids[1]
+                    path.write_text(json.dumps(doc))
+                    return
+    raise AssertionError("no ballot to change")
+
+
+def test_a_close_contest_is_recounted_and_certificates_are_superseded(
+    michigan: Election, tmp_path: Path
+) -> None:
+    e = michigan
+    for county in e.counties:
+        _certify(e, county)
+    first_state = propose_state(e.store, "clerk")
+    doc = read_document(e.store, first_state)
+    assert "president" in doc["within_recount_margin"]  # Michigan: within 2,000 votes
+    members = e.members(STATE)
+    motion = move(e.store, STATE, "certify", members[0], first_state, "Certify the state")
+    for m in members[:3]:
+        vote(e.store, motion, "yes", m)
+    assert load(e.store).certificate_of(STATE).sha256 == first_state
+
+    reason = "statewide margin within 2,000 votes (MCL 168.880a)"
+    order_recount(e.store, "president", reason, "director")
+    county = e.counties[0]
+    export = tmp_path / "recount" / county
+    shutil.copytree(e.path / "demo-cvrs" / county, export)
+    _tamper_one_vote(export)
+    import_ballots(e.store, county, "dominion", [export], "clerk", replace=True)
+    superseding = {c: _certify(e, c) for c in e.counties}
+    changed = read_document(e.store, superseding[county])
+    assert changed["status"] == "recount"
+    old_county = load(e.store).certificates[changed["supersedes"]]
+    assert old_county.superseded_by == superseding[county]
+    before = read_document(e.store, changed["supersedes"])["results"]["president"]["votes"]
+    after = changed["results"]["president"]["votes"]
+    assert sum(before.values()) == sum(after.values()) and before != after
+
+    second_state = propose_state(e.store, "clerk", reason)
+    motion = move(e.store, STATE, "certify", members[0], second_state, "Certify the recount")
+    for m in members[:3]:
+        vote(e.store, motion, "yes", m)
+    state = load(e.store)
+    new = read_document(e.store, second_state)
+    assert (new["status"], new["supersedes"], new["reason"]) == ("recount", first_state, reason)
+    assert state.certificate_of(STATE).sha256 == second_state
+    assert state.certificates[first_state].superseded_by == second_state
+    assert verify_canvass(e.store) == []
+
+
+# --- (d) the certificate of ascertainment -----------------------------------------------
+
+
+def _certified_state(e: Election) -> None:
+    for county in e.counties:
+        _certify(e, county)
+    cert = propose_state(e.store, "clerk")
+    members = e.members(STATE)
+    motion = move(e.store, STATE, "certify", members[0], cert, "Certify the state")
+    for m in members[:3]:
+        vote(e.store, motion, "yes", m)
+
+
+def _electors(e: Election) -> dict[str, list[str]]:
+    doc = read_document(e.store, load(e.store).certificate_of(STATE).sha256)
+    return {
+        c: [f"{c} elector {n}" for n in range(1, 16)]
+        for c in doc["results"]["president"]["votes"]
+        if c != "write-in"
+    }
+
+
+def test_a_certificate_of_ascertainment_is_issued_and_checked(michigan: Election) -> None:
+    e = michigan
+    _certified_state(e)
+    official = e.people["secretary-of-state"]
+    doc = prepare_ascertainment(e.store, "president", _electors(e), official.name)
+    winner = max(doc["votes"], key=lambda c: doc["votes"][c])
+    assert doc["appointed"] == doc["electors"][winner]
+    issue_ascertainment(e.store, doc, official.name, sign_ascertainment(e.store, doc, official))
+    assert verify_canvass(e.store) == []
+
+
+def test_an_ascertainment_by_an_unregistered_key_is_refused(michigan: Election) -> None:
+    e = michigan
+    _certified_state(e)
+    impostor = new_signer("impostor")
+    doc = prepare_ascertainment(e.store, "president", _electors(e), impostor.name)
+    signature = sign_ascertainment(e.store, doc, impostor)
+    size = e.store.size()
+    with pytest.raises(CanvassRefused, match="'impostor' is not a registered key"):
+        issue_ascertainment(e.store, doc, impostor.name, signature)
+    member = e.members(county_board(e.counties[0]))[0]
+    with pytest.raises(CanvassRefused, match="registered as board-member"):
+        issue_ascertainment(e.store, doc, member.name, sign_ascertainment(e.store, doc, member))
+    assert e.store.size() == size
+
+
+def test_an_ascertainment_whose_totals_differ_is_refused(michigan: Election) -> None:
+    e = michigan
+    _certified_state(e)
+    official = e.people["secretary-of-state"]
+    doc = prepare_ascertainment(e.store, "president", _electors(e), official.name)
+    loser = min(doc["votes"], key=lambda c: doc["votes"][c])
+    certified = doc["votes"][loser]
+    doc["votes"] = {**doc["votes"], loser: certified + 11_780}
+    with pytest.raises(CanvassRefused) as refused:
+        issue_ascertainment(e.store, doc, official.name, sign_ascertainment(e.store, doc, official))
+    assert (
+        f"president {loser}: certified {certified}, on this certificate {certified + 11_780}"
+        in str(refused.value)
+    )
+
+
+# --- (e) a certified total cannot change unseen -------------------------------------------
+
+
+def test_certified_totals_cannot_change_by_any_path(michigan: Election) -> None:
+    e, county = michigan, michigan.counties[0]
+    cert = _certify(e, county)
+    with pytest.raises(StoreError, match=f"{county}'s results are certified"):
+        import_ballots(
+            e.store, county, "dominion", [e.path / "demo-cvrs" / county], "clerk", replace=True
+        )
+    definition = e.path / "demo-election.json"
+    body = dict(e.store.entries(1, 2))[1]  # the definition entry
+    source = e.store.artifacts.get(body.artifacts[0].sha256)
+    definition.write_bytes(source.replace(b"Lakeland General Election", b"Lakeland Election"))
+    with pytest.raises(StoreError, match="results are certified"):
+        e.store.define(definition.read_bytes(), definition.name, "clerk")
+    assert e.store.verify() == [] and verify_canvass(e.store) == []
+
+    # A swapped certificate document is found.
+    path = e.store.artifacts.path(cert)
+    original = path.read_bytes()
+    path.chmod(0o644)
+    path.write_bytes(original.replace(b'"ballots":', b'"ballots": ', 1))
+    assert any(cert in p and "damaged" in p for p in e.store.verify())
+    path.write_bytes(original)
+
+    # A row changed behind the log is found, naming the change.
+    db = sqlite3.connect(e.path / "canvass.db")
+    db.execute("UPDATE ballot_import SET replaced_by = 0 WHERE county = ?", (county,))
+    db.commit()
+    db.close()
+    problems = e.store.verify()
+    assert any("ballot_import" in p and "replaced_by" in p for p in problems), problems
