@@ -39,6 +39,7 @@ from canvass.log.entry import ArtifactRef, Entry, new_entry, now
 from canvass.log.note import Signer
 from canvass.store.ballots import _imports, definition, definition_sha256, ranked_choice_results
 from canvass.store.election import ElectionDirectory, _log_size
+from canvass.store.reconcile import pollbook_rows, reconcile
 from canvass.tabulate.plurality import Results, add_results_only, tabulate
 
 CERTIFICATE = "application/vnd.canvass.certificate+json"
@@ -259,6 +260,9 @@ def propose_county(
     if previous is not None and status == "certified":
         status = "recount" if state.reopened_by_recount(county) else "correction"
     sources = _county_sources(store, county)
+    units = [u for u in reconcile(store) if u.county == county]
+    sources += [{"sha256": sha, "kind": "pollbook", "entry": ""} for sha in pollbook_rows(store)[1]]
+    out = [u for u in units if not u.balanced]
     doc = {
         "document": "county-certificate",
         "election": state.election,
@@ -269,6 +273,20 @@ def propose_county(
         "supersedes": previous.sha256 if previous else None,
         "reason": reason,
         "results": retabulate(store, county, sources),
+        "reconciliation": {
+            "units": len(units),
+            "out_of_balance": [
+                {
+                    "precinct": u.precinct,
+                    "vote_type": u.vote_type,
+                    "difference": u.difference,
+                    "stock_difference": u.stock_difference,
+                    "explanations": [{"reason": r, "text": t} for r, t in u.explanations],
+                }
+                for u in out
+            ],
+            "not_recountable": [f"{u.precinct}/{u.vote_type}" for u in out if not u.recountable],
+        },
         "rests_on": sources,
     }
     ref = _document(store, doc, f"certificate-{county}.json")

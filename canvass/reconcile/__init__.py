@@ -1,0 +1,1 @@
+"""Reconciliation: balancing poll books and ballot stock against the ballots tabulated."""

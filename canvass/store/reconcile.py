@@ -1,0 +1,152 @@
+"""Reconciliation in an election directory: poll books imported (one log entry each, the
+CSV kept as an artifact), the clerk's explanations recorded (one entry each), and every
+precinct and vote type balanced against the ballots tabulated."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+from canvass.domain.model import JurisdictionKind
+from canvass.errors import IngestError, StoreError
+from canvass.ingest.names import norm
+from canvass.log.entry import new_entry
+from canvass.reconcile.balance import REASONS, Key, UnitBalance, balance
+from canvass.reconcile.pollbook import MEDIA_TYPE, PollbookRow, read_pollbook
+from canvass.store.ballots import ballot_tables, definition
+from canvass.store.election import ElectionDirectory
+
+
+def _places(store: ElectionDirectory) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """Counties by id or name, and precincts (with their county) by id or name."""
+    election = definition(store)
+    counties: dict[str, str] = {}
+    precincts: dict[str, tuple[str, str]] = {}
+    parent = {j.id: j.parent for j in election.jurisdictions}
+    kind = {j.id: j.kind for j in election.jurisdictions}
+    for j in election.jurisdictions:
+        if j.kind == JurisdictionKind.COUNTY:
+            counties[norm(j.id)] = counties[norm(j.name)] = j.id
+    for j in election.jurisdictions:
+        if j.kind == JurisdictionKind.PRECINCT:
+            county = j.parent
+            while county is not None and kind.get(county) != JurisdictionKind.COUNTY:
+                county = parent.get(county)
+            precincts[norm(j.id)] = precincts[norm(j.name)] = (county or "", j.id)
+    return counties, precincts
+
+
+def _resolve(store: ElectionDirectory, rows: list[PollbookRow], where: str) -> list[PollbookRow]:
+    counties, precincts = _places(store)
+    out = []
+    for n, row in enumerate(rows, start=2):
+        county = counties.get(norm(row.county))
+        if county is None:
+            raise IngestError(f"{where} row {n}: {row.county!r} is not a county of the election")
+        found = precincts.get(norm(row.precinct))
+        if found is None or found[0] != county:
+            raise IngestError(f"{where} row {n}: {row.precinct!r} is not a precinct of {county}")
+        out.append(replace(row, county=county, precinct=found[1]))
+    return out
+
+
+def import_pollbook(store: ElectionDirectory, path: Path, actor: str) -> int:
+    """Record a poll-book file; its rows replace earlier ones for the same precincts."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+    rows = _resolve(store, read_pollbook(data, str(path)), str(path))
+    ref = store.store_artifact(data, path.name, MEDIA_TYPE)
+    counties = sorted({r.county for r in rows})
+    entry = new_entry("pollbook.imported", actor, {"counties": counties, "rows": len(rows)}, (ref,))
+    with store.writing() as w:
+        return w.append(entry)
+
+
+def explain(
+    store: ElectionDirectory,
+    county: str,
+    precinct: str,
+    vote_type: str,
+    reason: str,
+    text: str,
+    actor: str,
+) -> int:
+    """Record the clerk's explanation of a unit's imbalance."""
+    if reason not in REASONS:
+        raise StoreError(f"reason {reason!r} is not one of {', '.join(REASONS)}")
+    if reason == "other" and not text.strip():
+        raise StoreError("reason 'other' needs the explanation in words (--text)")
+    counties, precincts = _places(store)
+    county_id = counties.get(norm(county))
+    found = precincts.get(norm(precinct))
+    if county_id is None or found is None or found[0] != county_id:
+        raise StoreError(f"{precinct!r} is not a precinct of county {county!r}")
+    units = {u.key: u for u in reconcile(store)}
+    key = (county_id, found[1], vote_type)
+    if key not in units:
+        raise StoreError(f"{county_id} / {found[1]} / {vote_type} has no poll book or ballots")
+    if units[key].balanced:
+        raise StoreError(
+            f"{county_id} / {found[1]} / {vote_type} balances; there is nothing to explain"
+        )
+    data = {
+        "county": county_id,
+        "precinct": found[1],
+        "vote_type": vote_type,
+        "reason": reason,
+        "text": text,
+    }
+    with store.writing() as w:
+        return w.append(new_entry("reconciliation.explained", actor, data))
+
+
+def pollbook_rows(store: ElectionDirectory) -> tuple[list[PollbookRow], list[str]]:
+    """The poll-book rows in force (a later file's row replaces an earlier one for the same
+    unit) and the SHA-256 of every file they come from."""
+    rows: dict[Key, PollbookRow] = {}
+    files: list[str] = []
+    for _, entry in store.entries():
+        if entry.type == "pollbook.imported":
+            ref = entry.artifacts[0]
+            files.append(ref.sha256)
+            for row in _resolve(
+                store, read_pollbook(store.artifacts.get(ref.sha256), ref.name), ref.name
+            ):
+                rows[(row.county, row.precinct, row.vote_type)] = row
+    return list(rows.values()), files
+
+
+def tabulated(store: ElectionDirectory) -> dict[Key, int]:
+    """Ballot cards tabulated, by county, precinct (id) and vote type."""
+    _, precincts = _places(store)
+    counts: Counter[Key] = Counter()
+    for county, table in ballot_tables(store):
+        grouped = (
+            table.select(["precinct", "vote_type"])
+            .group_by(["precinct", "vote_type"])
+            .aggregate([([], "count_all")])
+        )
+        for precinct, vote_type, n in zip(
+            grouped.column("precinct").to_pylist(),
+            grouped.column("vote_type").to_pylist(),
+            grouped.column("count_all").to_pylist(),
+            strict=True,
+        ):
+            found = precincts.get(norm(str(precinct or "")))
+            counts[(county, found[1] if found else str(precinct), str(vote_type or ""))] += int(n)
+    return dict(counts)
+
+
+def reconcile(store: ElectionDirectory) -> list[UnitBalance]:
+    rows, _ = pollbook_rows(store)
+    explanations: dict[Key, list[tuple[str, str]]] = {}
+    for _, entry in store.entries():
+        if entry.type == "reconciliation.explained":
+            d = entry.data
+            explanations.setdefault((d["county"], d["precinct"], d["vote_type"]), []).append(
+                (d["reason"], d["text"])
+            )
+    return balance(rows, tabulated(store), explanations)
