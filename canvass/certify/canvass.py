@@ -173,6 +173,10 @@ class Canvass:
         self.escalated: dict[str, int] = {}
         self.recounts: list[tuple[int, dict[str, Any]]] = []
         self.ascertainments: list[tuple[int, str]] = []
+        self.pollbooks: list[str] = []
+        """The SHA-256 of every poll-book file, in log order."""
+        self.explanations: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+        """(county, precinct, vote type) → the clerk's (reason, text), in log order."""
         self.size = 0
         self.last_time = ""
 
@@ -398,6 +402,14 @@ class Canvass:
     def _correction_opened(self, index: int, entry: Entry) -> None:
         self.reopened[entry.data["county"]] = (index, entry.data["reason"], "correction")
         self.reopened[STATE] = (index, entry.data["reason"], "correction")
+
+    def _pollbook_imported(self, index: int, entry: Entry) -> None:
+        self.pollbooks.append(entry.artifacts[0].sha256)
+
+    def _reconciliation_explained(self, index: int, entry: Entry) -> None:
+        d = entry.data
+        key = (d["county"], d["precinct"], d["vote_type"])
+        self.explanations.setdefault(key, []).append((d["reason"], d["text"]))
 
     def _ascertainment_issued(self, index: int, entry: Entry) -> None:
         d = entry.data

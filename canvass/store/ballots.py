@@ -277,10 +277,14 @@ def _imports(store: ElectionDirectory, kind: str) -> list[dict[str, object]]:
     return [r for r in rows if r["definition_sha256"] == current and r["replaced_by"] is None]
 
 
-def ballot_tables(store: ElectionDirectory) -> Iterator[tuple[str, pa.Table]]:
-    """Every ballot table to count, with its county."""
+def ballot_tables(
+    store: ElectionDirectory, county: str | None = None
+) -> Iterator[tuple[str, pa.Table]]:
+    """Every ballot table to count (of one county, or all), with its county."""
     expected = [info.to_json() for info, _ in definition_contests(definition(store))]
     for r in _imports(store, "ballots"):
+        if county is not None and r["county"] != county:
+            continue
         table, contests = read_table(store.artifacts.get(str(r["table_sha256"])))
         if [c.to_json() for c in contests] != expected:
             raise StoreError(

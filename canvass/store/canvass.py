@@ -10,6 +10,7 @@ then appends it, in one transaction that also checks nobody appended in between.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -25,6 +26,7 @@ from canvass.certify.canvass import (
     Canvass,
     CanvassRefused,
     Member,
+    Vote,
     ascertainment_statement,
     county_board,
     motion_statement,
@@ -39,30 +41,57 @@ from canvass.log.entry import ArtifactRef, Entry, new_entry, now
 from canvass.log.note import Signer
 from canvass.store.ballots import _imports, definition, definition_sha256, ranked_choice_results
 from canvass.store.election import ElectionDirectory, _log_size
-from canvass.store.reconcile import pollbook_rows, reconcile
+from canvass.store.reconcile import reconcile
 from canvass.tabulate.plurality import Results, add_results_only, tabulate
 
 CERTIFICATE = "application/vnd.canvass.certificate+json"
 
 
+_CACHE: dict[str, tuple[Canvass, bytes]] = {}
+"""The fold of each election directory (with the log's root at its size), brought up to
+date entry by entry: an operation folds only what was appended since the last one."""
+
+
 def load(store: ElectionDirectory) -> Canvass:
-    return Canvass.replay(definition(store).election.id, store.entries())
+    """The canvass as the log stands. It is shared: change it only through :func:`_append`."""
+    key = str(store.path.resolve())
+    cached = _CACHE.get(key)
+    state: Canvass | None = None
+    if cached is not None:
+        state, root = cached
+        if state.size > store.size() or (state.size and store.root(state.size) != root):
+            state = None  # another log at this path: fold it afresh
+    if state is None:
+        state = Canvass(definition(store).election.id)
+    for index, entry in store.entries(state.size):
+        state.apply(index, entry)
+    _CACHE[key] = (state, store.root(state.size) if state.size else b"")
+    return state
 
 
 def _append(store: ElectionDirectory, state: Canvass, entries: Sequence[Entry]) -> list[int]:
+    """Apply ``entries`` to ``state`` (which refuses what the rules do not allow), then
+    append them, in one transaction that checks nobody appended since ``state``."""
     last = state.last_time
-    with store.writing() as w:
-        if _log_size(w.conn) != state.size:
-            raise StoreError("the log moved on while this was being prepared; try again")
-        for entry in entries:
-            if entry.time < last:
-                raise CanvassRefused(
-                    f"{entry.type}: its time {entry.time} is before the log's last entry ({last})"
-                )
-            last = entry.time
-            state.apply(w.size, entry)
-            w.append(entry)
-        return w.appended
+    try:
+        with store.writing() as w:
+            if _log_size(w.conn) != state.size:
+                raise StoreError("the log moved on while this was being prepared; try again")
+            for entry in entries:
+                if entry.time < last:
+                    raise CanvassRefused(
+                        f"{entry.type}: its time {entry.time} is before the log's last entry "
+                        f"({last})"
+                    )
+                last = entry.time
+                state.apply(w.size, entry)
+                w.append(entry)
+            appended = w.appended
+    except BaseException:
+        _CACHE.pop(str(store.path.resolve()), None)  # the fold may hold what was not written
+        raise
+    _CACHE[str(store.path.resolve())] = (state, store.root(state.size))
+    return appended
 
 
 def _document(store: ElectionDirectory, doc: dict[str, Any], name: str) -> ArtifactRef:
@@ -136,19 +165,14 @@ def vote(
     state = load(store)
     found = state.motion(motion)
     at = time or now()
-    data = {
-        "motion": motion,
-        "member": signer.name,
-        "vote": choice,
-        "signature": sign(signer, vote_statement(state.election, found, choice)),
-    }
+    signature = sign(signer, vote_statement(state.election, found, choice))
+    data = {"motion": motion, "member": signer.name, "vote": choice, "signature": signature}
     entries = [new_entry("board.vote", signer.name, data, time=at)]
-    trial = Canvass.replay(state.election, store.entries())
-    trial.apply(state.size, entries[0])
-    decided = trial.motion(motion)
-    outcome = trial.outcome(decided)
-    if outcome is not None and decided.outcome is None:
-        board = trial.boards[decided.board]
+    decided = copy.copy(found)  # the motion as this vote would leave it
+    decided.votes = {**found.votes, signer.name: Vote(signer.name, choice, signature, -1)}
+    outcome = state.outcome(decided)
+    if outcome is not None and found.outcome is None:
+        board = state.boards[decided.board]
         entries.append(
             new_entry(
                 "board.decided",
@@ -165,7 +189,7 @@ def vote(
             )
         )
         if outcome == "passed" and decided.kind == "certify":
-            cert = trial.certificates[decided.certificate]
+            cert = state.certificates[decided.certificate]
             signatures = [
                 {"member": v.member, "signature": v.signature}
                 for v in decided.votes.values()
@@ -260,8 +284,8 @@ def propose_county(
     if previous is not None and status == "certified":
         status = "recount" if state.reopened_by_recount(county) else "correction"
     sources = _county_sources(store, county)
-    units = [u for u in reconcile(store) if u.county == county]
-    sources += [{"sha256": sha, "kind": "pollbook", "entry": ""} for sha in pollbook_rows(store)[1]]
+    units = reconcile(store, county)
+    sources += [{"sha256": sha, "kind": "pollbook", "entry": ""} for sha in state.pollbooks]
     out = [u for u in units if not u.balanced]
     doc = {
         "document": "county-certificate",
@@ -578,3 +602,56 @@ def verify_canvass(store: ElectionDirectory) -> list[str]:
         except CanvassRefused as e:
             problems.append(f"certificate of ascertainment of log entry {index}: {e}")
     return problems
+
+
+def status(store: ElectionDirectory) -> str:
+    """The canvass in words: boards, motions and votes, certificates, deadlines, recounts."""
+    state = load(store)
+    election = definition(store)
+    names = {j.id: j.name for j in election.jurisdictions}
+    lines = []
+    profile = state.profile
+    if profile is None:
+        return "No board of canvassers has been constituted yet.\n"
+    day = election.election.date
+    lines.append(
+        f"Profile: {profile.name} (county deadline {profile.county_deadline(day)[:10]}, "
+        f"state deadline {profile.state_deadline(day)[:10]})"
+    )
+    for board in state.boards.values():
+        scope = names.get(board.county or "", "State") if board.county else "State"
+        members = ", ".join(f"{m.name} ({m.party})" if m.party else m.name for m in board.members)
+        lines.append(f"Board {board.id} — {scope}: {members}; {board.needed} votes carry a motion")
+        for motion in (m for m in state.motions.values() if m.board == board.id):
+            votes = ", ".join(f"{v.member} {v.vote}" for v in motion.votes.values())
+            target = f" certificate {motion.certificate[:12]}" if motion.certificate else ""
+            lines.append(
+                f"  motion {motion.index}: {motion.kind}{target} by {motion.mover}: "
+                f"{motion.outcome or 'open'} ({votes or 'no votes yet'})"
+            )
+        cert = state.certificate_of(board.county or STATE) if board.county else None
+        if board.county:
+            if cert is not None:
+                lines.append(
+                    f"  certified: {cert.sha256[:12]} ({cert.status}), log entry {cert.issued}"
+                    + (", reopened" if board.county in state.reopened else "")
+                )
+            elif board.county in state.escalated:
+                lines.append(f"  deadline passed; escalated to {profile.escalation}")
+            else:
+                lines.append("  not certified")
+    cert = state.certificate_of(STATE)
+    if cert is not None:
+        doc = read_document(store, cert.sha256)
+        lines.append(
+            f"State certificate: {cert.sha256[:12]} ({cert.status}), log entry {cert.issued}"
+        )
+        for contest in doc.get("within_recount_margin", []):
+            lines.append(f"  {contest}: within the recount margin")
+    for index, recount in state.recounts:
+        lines.append(
+            f"Recount of {recount['contest']} ordered at log entry {index}: {recount['reason']}"
+        )
+    for index, sha in state.ascertainments:
+        lines.append(f"Certificate of ascertainment {sha[:12]}, log entry {index}")
+    return "\n".join(lines) + "\n"

@@ -103,27 +103,24 @@ def explain(
         return w.append(new_entry("reconciliation.explained", actor, data))
 
 
-def pollbook_rows(store: ElectionDirectory) -> tuple[list[PollbookRow], list[str]]:
+def pollbook_rows(store: ElectionDirectory, county: str | None = None) -> list[PollbookRow]:
     """The poll-book rows in force (a later file's row replaces an earlier one for the same
-    unit) and the SHA-256 of every file they come from."""
+    unit), of one county or all."""
+    from canvass.store.canvass import load
+
     rows: dict[Key, PollbookRow] = {}
-    files: list[str] = []
-    for _, entry in store.entries():
-        if entry.type == "pollbook.imported":
-            ref = entry.artifacts[0]
-            files.append(ref.sha256)
-            for row in _resolve(
-                store, read_pollbook(store.artifacts.get(ref.sha256), ref.name), ref.name
-            ):
+    for sha in load(store).pollbooks:
+        for row in _resolve(store, read_pollbook(store.artifacts.get(sha), sha[:12]), sha[:12]):
+            if county is None or row.county == county:
                 rows[(row.county, row.precinct, row.vote_type)] = row
-    return list(rows.values()), files
+    return list(rows.values())
 
 
-def tabulated(store: ElectionDirectory) -> dict[Key, int]:
+def tabulated(store: ElectionDirectory, county: str | None = None) -> dict[Key, int]:
     """Ballot cards tabulated, by county, precinct (id) and vote type."""
     _, precincts = _places(store)
     counts: Counter[Key] = Counter()
-    for county, table in ballot_tables(store):
+    for table_county, table in ballot_tables(store, county):
         grouped = (
             table.select(["precinct", "vote_type"])
             .group_by(["precinct", "vote_type"])
@@ -136,17 +133,13 @@ def tabulated(store: ElectionDirectory) -> dict[Key, int]:
             strict=True,
         ):
             found = precincts.get(norm(str(precinct or "")))
-            counts[(county, found[1] if found else str(precinct), str(vote_type or ""))] += int(n)
+            key = (table_county, found[1] if found else str(precinct), str(vote_type or ""))
+            counts[key] += int(n)
     return dict(counts)
 
 
-def reconcile(store: ElectionDirectory) -> list[UnitBalance]:
-    rows, _ = pollbook_rows(store)
-    explanations: dict[Key, list[tuple[str, str]]] = {}
-    for _, entry in store.entries():
-        if entry.type == "reconciliation.explained":
-            d = entry.data
-            explanations.setdefault((d["county"], d["precinct"], d["vote_type"]), []).append(
-                (d["reason"], d["text"])
-            )
-    return balance(rows, tabulated(store), explanations)
+def reconcile(store: ElectionDirectory, county: str | None = None) -> list[UnitBalance]:
+    """Every unit (of one county, or all) balanced, with the clerk's explanations."""
+    from canvass.store.canvass import load
+
+    return balance(pollbook_rows(store, county), tabulated(store, county), load(store).explanations)
