@@ -191,6 +191,10 @@ def import_(
     precinct_column: Annotated[
         str, typer.Option(help="precinct-results: the precinct column")
     ] = "precinct",
+    replace: Annotated[
+        bool,
+        typer.Option(help="These CVRs replace the county's earlier ones (a recount, a correction)"),
+    ] = False,
     actor: ActorOpt = None,
 ) -> None:
     """Import a county's cast vote records (all or nothing; the same bytes twice: no-op)."""
@@ -205,6 +209,7 @@ def import_(
         precinct_column,
         cvr_schema,
         hart_key,
+        replace,
     )
     if index is None:
         out.print("unchanged: these files were already imported for this county")
@@ -390,6 +395,8 @@ def demo(
             )
         rounds = ranked_choice_results(demo_run.store, "congress-2")
         out.print(render_rounds(rounds, "table", labels), end="")
+    for line in demo_run.canvass or []:
+        out.print(line)
     kinds = [j["kind"] for j in definition["jurisdictions"]]
     cards = demo_run.results.cards if demo_run.results is not None else 0
     out.print(f"Demo election {definition['election']['name']} in {directory}:")
@@ -467,10 +474,13 @@ def log_verify(
         typer.Option("--trusted", help="A checkpoint you saw earlier; the log must extend it."),
     ] = None,
 ) -> None:
-    """Check entries, tree, checkpoints, cosignatures, artifacts and every table row."""
+    """Check entries, tree, checkpoints, cosignatures, artifacts and every table row; and
+    the canvass: every signed vote and certificate, each against the ballots it rests on."""
     store = ElectionDirectory.open(directory)
     notes = [p.read_text() for p in trusted or []]
     problems = store.verify(notes)
+    if not problems and any(e.type == "certificate.issued" for _, e in store.entries()):
+        problems = verify_canvass(store)
     if problems:
         for p in problems:
             typer.echo(f"FAIL {p}", err=True)

@@ -59,7 +59,7 @@ def _register(e: Election, name: str, role: KeyRole) -> Signer:
 
 @pytest.fixture
 def michigan(tmp_path: Path) -> Election:
-    run = build_demo(tmp_path / "lakeland", False, 3, 12, 2026, 10)
+    run = build_demo(tmp_path / "lakeland", False, 3, 12, 2026, 10, canvass=False)
     counties = [j["id"] for j in run.definition["jurisdictions"] if j["kind"] == "county"]
     e = Election(run.store, tmp_path / "lakeland", counties)
     for board in [county_board(c) for c in counties] + [STATE]:
@@ -355,3 +355,82 @@ def test_certified_totals_cannot_change_by_any_path(michigan: Election) -> None:
     db.close()
     problems = e.store.verify()
     assert any("ballot_import" in p and "replaced_by" in p for p in problems), problems
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_the_canvass_from_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from canvass.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: object, code: int = 0) -> str:
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    path = tmp_path / "e"
+    build_demo(path, False, 2, 8, 2026, 10, canvass=False)
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    members = []
+    for name, party in (("ann", "DEM"), ("bo", "DEM"), ("cy", "REP"), ("di", "REP")):
+        run("keys", "new", "--name", name, "--out", keys / f"{name}.key")
+        run("keys", "register", path, keys / f"{name}.key.pub", "--role", "board-member")
+        members += ["--member", f"{name}:{name.title()}:{party}"]
+    run("board", "constitute", path, "--board", "county:c001", "--profile", "michigan", *members)
+    cert = run("certify", "propose", path, "--county", "c001").strip()
+    moved = run(
+        "board",
+        "move",
+        path,
+        "--board",
+        "county:c001",
+        "--kind",
+        "certify",
+        "--certificate",
+        cert,
+        "--text",
+        "Move to certify",
+        "--key",
+        keys / "ann.key",
+    )
+    motion = int(moved.split()[1])
+    for name in ("ann", "bo"):
+        run(
+            "board",
+            "vote",
+            path,
+            "--motion",
+            motion,
+            "--vote",
+            "yes",
+            "--key",
+            keys / f"{name}.key",
+        )
+    assert "3 yes, 0 no, 0 abstain; passed" in run(
+        "board", "vote", path, "--motion", motion, "--vote", "yes", "--key", keys / "cy.key"
+    )
+    assert f"certified: {cert[:12]} (certified)" in run("board", "status", path)
+    refused = run(
+        "import", path, path / "demo-cvrs" / "c001", "--county", "c001", "--replace", code=1
+    )
+    assert refused.startswith("error: c001's results are certified")
+    assert run("log", "verify", path).startswith("OK")
+    assert "c001" in run("reconcile", "report", path)  # no poll book: every unit out of balance
+    wrong = run(
+        "board",
+        "vote",
+        path,
+        "--motion",
+        motion,
+        "--vote",
+        "maybe",
+        "--key",
+        keys / "di.key",
+        code=1,
+    )
+    assert "a vote is one of yes, no, abstain; found 'maybe'" in wrong

@@ -122,7 +122,7 @@ def test_bad_poll_books_say_where(body: str, message: str) -> None:
 
 
 def test_a_county_is_reconciled_and_explained(tmp_path: Path) -> None:
-    run = build_demo(tmp_path / "e", False, 2, 8, 2026, 10)
+    run = build_demo(tmp_path / "e", False, 2, 8, 2026, 10, canvass=False)
     store = run.store
     counts = tabulated(store)
     lines = [HEADER]
@@ -227,3 +227,18 @@ def test_georgia_precinct_results() -> None:
         > int(r["reg_voters"])
     }
     assert over == {f.unit for f in report.findings if f.rule == "votes ≤ registered voters"}
+
+
+def test_published_results_from_the_command_line() -> None:
+    from typer.testing import CliRunner
+
+    from canvass.cli import app
+
+    path = shared_path("data", "mi-2020", "county_results_partial.csv")
+    runner = CliRunner()
+    done = runner.invoke(app, ["reconcile", "published", str(path), "--layout", "michigan-county"])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("43 units; 3 with ballots cast to balance against; ")
+    bad = runner.invoke(app, ["reconcile", "published", str(path), "--layout", "ohio"])
+    assert bad.exit_code == 1
+    assert "layout 'ohio' is not one of michigan-county, georgia-precinct" in bad.output

@@ -60,8 +60,17 @@ def definition_sha256(store: ElectionDirectory) -> str:
     return str(row.definition_sha256)
 
 
+_DEFINITIONS: dict[str, ElectionDefinition] = {}
+"""Definitions read, by SHA-256: a definition is immutable, and large ones take a while to
+check."""
+
+
 def definition(store: ElectionDirectory) -> ElectionDefinition:
-    return load_definition(store.artifacts.get(definition_sha256(store)), "definition")
+    sha = definition_sha256(store)
+    found = _DEFINITIONS.get(sha)
+    if found is None:
+        found = _DEFINITIONS[sha] = load_definition(store.artifacts.get(sha), "definition")
+    return found
 
 
 def _county(definition: ElectionDefinition, county: str) -> str:

@@ -1,9 +1,15 @@
 """Building the demo election directory: the generated definition, a witness, and a
-generated Dominion export for every county, imported and counted."""
+generated Dominion export for every county, imported and counted; then the canvass: a
+poll book with a few imbalances and the clerks' explanations, a board of canvassers in
+every county (one deadlocks before it certifies), the state certificate and the
+certificate of ascertainment. The board members' private keys are written to
+``demo-keys/`` so the commands can be tried by hand; in a real election they never leave
+their owners."""
 
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import time
 from dataclasses import dataclass
@@ -11,12 +17,26 @@ from pathlib import Path
 from typing import Any
 
 from canvass import keys
+from canvass.certify.canvass import STATE, Member, county_board
 from canvass.demo import demo_definition
 from canvass.demo_cvrs import county_exports
 from canvass.domain.model import KeyRole
 from canvass.errors import StoreError
+from canvass.log.note import Signer
+from canvass.reconcile.balance import summarize
 from canvass.store.ballots import import_ballots, results
+from canvass.store.canvass import (
+    constitute,
+    issue_ascertainment,
+    move,
+    prepare_ascertainment,
+    propose_county,
+    propose_state,
+    sign_ascertainment,
+    vote,
+)
 from canvass.store.election import ElectionDirectory
+from canvass.store.reconcile import explain, import_pollbook, reconcile, tabulated
 from canvass.tabulate.plurality import Results
 
 WITNESS = "lakeland-gazette"
@@ -31,6 +51,8 @@ class DemoRun:
     results: Results | None = None
     by_county: Results | None = None
     labels: dict[str, str] | None = None
+    canvass: list[str] | None = None
+    """What the canvass did, a line each."""
 
 
 def build_demo(
@@ -40,7 +62,9 @@ def build_demo(
     precincts: int = 2500,
     seed: int = 2026,
     ballots_per_precinct: int = 60,
+    canvass: bool = True,
 ) -> DemoRun:
+    """Build the demo; with ``canvass``, also reconcile and certify it (see above)."""
     if directory.exists():
         if not replace:
             raise StoreError(f"{directory}: already exists; pass --replace to rebuild the demo")
@@ -70,5 +94,113 @@ def build_demo(
             import_ballots(store, county, "dominion", [folder], "clerk")
         run.results, run.labels = results(store)
         run.by_county, _ = results(store, "county")
+        if canvass:
+            run.canvass = canvass_demo(store, definition, directory, seed)
     run.cosigned = store.cosign(witness, int(time.time()))
     return run
+
+
+def _member(store: ElectionDirectory, folder: Path, name: str, role: KeyRole) -> Signer:
+    signer = keys.new_signer(name)
+    keys.write_key(signer, folder / f"{name}.key")
+    store.register_key(signer.verifier(), role, "clerk")
+    return signer
+
+
+def canvass_demo(
+    store: ElectionDirectory, definition: dict[str, Any], directory: Path, seed: int
+) -> list[str]:
+    """Reconcile, certify every county and the state, and issue the certificate of
+    ascertainment; returns what happened, a line each."""
+    rng = random.Random(seed)
+    said: list[str] = []
+    counts = tabulated(store)
+    units = sorted(counts)
+    odd = rng.sample([u for u in units if u[2] != "absentee"], 5)
+    lines = [
+        "county,precinct,vote_type,checkins,absentee_received,absentee_accepted,"
+        "absentee_rejected,provisional_issued,provisional_accepted,ballots_issued,"
+        "ballots_spoiled,ballots_unused"
+    ]
+    for key in units:
+        county, precinct, vote_type = key
+        ballots = counts[key]
+        voters = ballots + (1 if key in odd[:3] else -1 if key == odd[4] else 0)
+        spoiled, unused = rng.randint(0, 3), rng.randint(5, 40)
+        issued = ballots + spoiled + unused + (1 if key == odd[3] else 0)
+        rejected = rng.randint(0, 2)
+        if vote_type == "absentee":
+            row = [voters + rejected, voters, rejected, 0, 0, 0, 0, 0]
+            lines.append(",".join([county, precinct, vote_type, "0", *map(str, row)]))
+        else:
+            row = [voters, 0, 0, 0, 1, 1, issued, spoiled, unused]
+            lines.append(",".join([county, precinct, vote_type, *map(str, row)]))
+    book = directory / "demo-pollbook.csv"
+    book.write_text("\n".join(lines) + "\n")
+    import_pollbook(store, book, "clerk")
+    reasons = [
+        ("left-without-voting", "a voter checked in and left before voting"),
+        ("left-without-voting", "a voter checked in twice at the e-poll book"),
+        ("poll-book-error", "a voter was checked in on the wrong line"),
+        ("spoiled-not-recorded", "a spoiled ballot was put in the unused stock"),
+    ]
+    for (county, precinct, vote_type), (reason, text) in zip(odd[:4], reasons, strict=True):
+        explain(store, county, precinct, vote_type, reason, text, "clerk")
+    summary = summarize(reconcile(store))
+    said.append(
+        f"Reconciled {summary.units:,} precinct and vote-type units: {summary.out_of_balance} "
+        f"out of balance ({summary.ballots_in_question} ballots in question), "
+        f"{summary.unexplained} unexplained (canvass reconcile report {directory})"
+    )
+    folder = directory / "demo-keys"
+    counties = [j["id"] for j in definition["jurisdictions"] if j["kind"] == "county"]
+    boards: dict[str, list[Signer]] = {}
+    for board in [*(county_board(c) for c in counties), STATE]:
+        prefix = board.replace("county:", "")
+        seated: list[tuple[Signer, str]] = []
+        for party in ("dem", "dem", "rep", "rep"):
+            n = 1 + sum(1 for m in seated if m[1] == party)
+            signer = _member(store, folder, f"{prefix}-{party}{n}", KeyRole.BOARD_MEMBER)
+            seated.append((signer, party))
+        constitute(
+            store,
+            board,
+            "michigan",
+            [Member(sg.name, sg.name, party.upper()) for sg, party in seated],
+            "clerk",
+        )
+        boards[board] = [sg for sg, _ in seated]
+    for n, county in enumerate(counties):
+        board = county_board(county)
+        d1, d2, r1, r2 = boards[board]
+        cert = propose_county(store, county, "clerk")
+        if n == 0:  # a 2-2 deadlock first, then a unanimous certification
+            motion = move(store, board, "certify", d1, cert, "Move to certify the canvass")
+            for member, choice in ((d1, "yes"), (r1, "no"), (d2, "yes"), (r2, "no")):
+                vote(store, motion, choice, member)
+            said.append(f"{county}: the board deadlocked 2-2 on motion {motion}")
+        motion = move(store, board, "certify", r1, cert, "Move to certify the canvass")
+        for member in (r1, d1, d2, r2):
+            vote(store, motion, "yes", member)
+    said.append(f"{len(counties)} county boards certified (canvass board status {directory})")
+    cert = propose_state(store, "clerk")
+    members = boards[STATE]
+    motion = move(store, STATE, "certify", members[0], cert, "Move to certify the state canvass")
+    for member in members:
+        vote(store, motion, "yes", member)
+    said.append(f"The state board certified: certificate {cert[:16]}…")
+    official = _member(store, folder, "secretary-of-state", KeyRole.STATE_OFFICIAL)
+    president = next(c for c in definition["contests"] if c["id"] == "president")
+    electors = {
+        candidate: [f"{candidate} elector {k}" for k in range(1, 8)]
+        for candidate in president["candidates"]
+    }
+    doc = prepare_ascertainment(store, "president", electors, official.name)
+    issue_ascertainment(store, doc, official.name, sign_ascertainment(store, doc, official))
+    votes = doc["votes"]
+    winner = max(votes, key=lambda c: votes[c])
+    said.append(
+        f"Certificate of ascertainment signed by {official.name}: {winner}'s "
+        f"{len(doc['appointed'])} electors appointed ({votes[winner]:,} votes)"
+    )
+    return said

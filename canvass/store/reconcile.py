@@ -17,10 +17,16 @@ from canvass.reconcile.pollbook import MEDIA_TYPE, PollbookRow, read_pollbook
 from canvass.store.ballots import ballot_tables, definition
 from canvass.store.election import ElectionDirectory
 
+_PLACES: dict[int, tuple[dict[str, str], dict[str, tuple[str, str]]]] = {}
+_BOOKS: dict[tuple[int, str], list[PollbookRow]] = {}
+
 
 def _places(store: ElectionDirectory) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
     """Counties by id or name, and precincts (with their county) by id or name."""
     election = definition(store)
+    cached = _PLACES.get(id(election))
+    if cached is not None:
+        return cached
     counties: dict[str, str] = {}
     precincts: dict[str, tuple[str, str]] = {}
     parent = {j.id: j.parent for j in election.jurisdictions}
@@ -34,6 +40,7 @@ def _places(store: ElectionDirectory) -> tuple[dict[str, str], dict[str, tuple[s
             while county is not None and kind.get(county) != JurisdictionKind.COUNTY:
                 county = parent.get(county)
             precincts[norm(j.id)] = precincts[norm(j.name)] = (county or "", j.id)
+    _PLACES[id(election)] = (counties, precincts)
     return counties, precincts
 
 
@@ -109,8 +116,15 @@ def pollbook_rows(store: ElectionDirectory, county: str | None = None) -> list[P
     from canvass.store.canvass import load
 
     rows: dict[Key, PollbookRow] = {}
+    election = id(definition(store))
     for sha in load(store).pollbooks:
-        for row in _resolve(store, read_pollbook(store.artifacts.get(sha), sha[:12]), sha[:12]):
+        book = _BOOKS.get((election, sha))
+        if book is None:
+            data = store.artifacts.get(sha)
+            book = _BOOKS[(election, sha)] = _resolve(
+                store, read_pollbook(data, sha[:12]), sha[:12]
+            )
+        for row in book:
             if county is None or row.county == county:
                 rows[(row.county, row.precinct, row.vote_type)] = row
     return list(rows.values())
