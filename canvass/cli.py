@@ -43,6 +43,7 @@ from canvass.store.canvass import (
     county_certificate_for_state_board,
     escalate,
     issue_ascertainment,
+    meeting,
     move,
     open_correction,
     order_recount,
@@ -593,6 +594,21 @@ def board_constitute(
         ElectionDirectory.open(directory), board, profile, members, actor or default_actor()
     )
     out.print(f"Board {board} constituted ({len(members)} members) as log entry {index}")
+
+
+@board_app.command("meeting")
+def board_meeting(
+    directory: DirArg,
+    board: Annotated[str, typer.Option(help="state, or county:<county id>")],
+    action: Annotated[str, typer.Option(help="opened or adjourned")],
+    present: Annotated[list[str] | None, typer.Option(help="A member present (key name)")] = None,
+    text: Annotated[str, typer.Option(help="Place, notice, remarks")] = "",
+    actor: ActorOpt = None,
+) -> None:
+    """Record a board's meeting opened (with who is present) or adjourned."""
+    store = ElectionDirectory.open(directory)
+    index = meeting(store, board, action, present or [], actor or default_actor(), text)
+    out.print(f"Meeting of board {board} {action} as log entry {index}")
 
 
 @board_app.command("move")

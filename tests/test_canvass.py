@@ -434,3 +434,52 @@ def test_the_canvass_from_the_command_line(tmp_path: Path) -> None:
         code=1,
     )
     assert "a vote is one of yes, no, abstain; found 'maybe'" in wrong
+
+
+def test_a_correction_supersedes_in_the_open(michigan: Election, tmp_path: Path) -> None:
+    from canvass.store.canvass import meeting, open_correction
+
+    e, county = michigan, michigan.counties[1]
+    board = county_board(county)
+    present = [m.name for m in e.members(board)]
+    meeting(e.store, board, "opened", present, "clerk", "County building, room 2")
+    first = _certify(e, county)
+    meeting(e.store, board, "adjourned", [], "clerk")
+    with pytest.raises(CanvassRefused, match="is certified"):
+        propose_county(e.store, county, "clerk")
+    reason = "a batch of 10 ballots from precinct 2 was scanned twice"
+    open_correction(e.store, county, reason, "clerk")
+    export = tmp_path / "corrected"
+    shutil.copytree(e.path / "demo-cvrs" / county, export)
+    _tamper_one_vote(export)
+    import_ballots(e.store, county, "dominion", [export], "clerk", replace=True)
+    second = propose_county(e.store, county, "clerk", reason=reason)
+    doc = read_document(e.store, second)
+    assert (doc["status"], doc["supersedes"], doc["reason"]) == ("correction", first, reason)
+    members = e.members(board)
+    motion = move(e.store, board, "certify", members[0], second, "Certify the corrected canvass")
+    for m in members[:3]:
+        vote(e.store, motion, "yes", m)
+    state = load(e.store)
+    assert state.certificate_of(county).sha256 == second
+    assert state.certificates[first].superseded_by == second and state.frozen(county) is not None
+    assert [a for _, _, a, _, _ in state.meetings[board]] == ["opened", "adjourned"]
+    with pytest.raises(CanvassRefused, match="do not sit on board"):
+        meeting(e.store, board, "opened", ["nobody"], "clerk")
+
+
+def test_recount_margins_by_profile() -> None:
+    from canvass.certify.profiles import profile
+
+    georgia, michigan = profile("georgia"), profile("michigan")
+    # Georgia 2020 as originally certified: Biden 2,474,507, Trump 2,461,837; a margin of
+    # 12,670 is 0.26% of their two totals alone.
+    assert georgia.within_recount_margin(2_474_507 - 2_461_837, 2_474_507 + 2_461_837)
+    assert not georgia.within_recount_margin(30_000, 4_936_344)  # 0.61%
+    assert georgia.within_recount_margin(5, 1_000) and not georgia.within_recount_margin(6, 1_000)
+    # Michigan: 2,000 votes or fewer, whatever the turnout (MCL 168.880a).
+    assert michigan.within_recount_margin(2_000, 5_500_000)
+    assert not michigan.within_recount_margin(2_001, 100_000)
+    assert georgia.county_board.needed(5) == 3 and michigan.county_board.needed(4) == 3
+    with pytest.raises(Exception, match="no state profile 'ohio'"):
+        profile("ohio")

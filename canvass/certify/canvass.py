@@ -14,6 +14,8 @@ Entries (``data`` fields):
                             ``members`` [{key, name, party, role}]
 ``certificate.proposed``    ``board``, ``county`` (``None`` for the state), ``certificate``
                             (SHA-256 of the document artifact), ``status``, ``supersedes``
+``board.meeting``           ``board``, ``action`` (opened, adjourned), ``present`` [keys],
+                            ``text``
 ``board.motion``            ``board``, ``kind`` (certify, recess, request_recount, rescind,
                             correct), ``certificate``, ``text``, ``mover``, ``signature``
 ``board.vote``              ``motion`` (the motion's entry index), ``member``, ``vote``
@@ -171,6 +173,8 @@ class Canvass:
         """County (or ``state``) → (entry, reason, ``recount`` or ``correction``) of what was
         opened since it last certified."""
         self.escalated: dict[str, int] = {}
+        self.meetings: dict[str, list[tuple[int, str, str, list[str], str]]] = {}
+        """Board → (entry, time, action, members present, text), in log order."""
         self.recounts: list[tuple[int, dict[str, Any]]] = []
         self.ascertainments: list[tuple[int, str]] = []
         self.pollbooks: list[str] = []
@@ -270,6 +274,18 @@ class Canvass:
         if found is None:
             raise CanvassRefused(f"no board {board} has been constituted")
         return found
+
+    def _board_meeting(self, index: int, entry: Entry) -> None:
+        d = entry.data
+        board = self.board(d["board"])
+        if d["action"] not in ("opened", "adjourned"):
+            raise CanvassRefused(f"a meeting is opened or adjourned; found {d['action']!r}")
+        absent = [k for k in d["present"] if board.member(k) is None]
+        if absent:
+            raise CanvassRefused(f"{', '.join(absent)} do not sit on board {board.id}")
+        self.meetings.setdefault(board.id, []).append(
+            (index, entry.time, d["action"], list(d["present"]), d.get("text", ""))
+        )
 
     def _certificate_proposed(self, index: int, entry: Entry) -> None:
         d = entry.data

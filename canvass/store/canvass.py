@@ -133,6 +133,21 @@ def _county_id(store: ElectionDirectory, county: str) -> str:
     return county
 
 
+def meeting(
+    store: ElectionDirectory,
+    board: str,
+    action: str,
+    present: Sequence[str],
+    actor: str,
+    text: str = "",
+    time: str | None = None,
+) -> int:
+    """Record a board's meeting opened (with the members present) or adjourned."""
+    state = load(store)
+    data = {"board": board, "action": action, "present": list(present), "text": text}
+    return _append(store, state, [new_entry("board.meeting", actor, data, time=time)])[0]
+
+
 def move(
     store: ElectionDirectory,
     board: str,
@@ -532,6 +547,7 @@ def prepare_ascertainment(
         "electors": electors,
         "appointed": electors[winner],
         "official": official,
+        "date": now()[:10],
         "supersedes": previous[-1] if previous else None,
     }
 
@@ -622,6 +638,11 @@ def status(store: ElectionDirectory) -> str:
         scope = names.get(board.county or "", "State") if board.county else "State"
         members = ", ".join(f"{m.name} ({m.party})" if m.party else m.name for m in board.members)
         lines.append(f"Board {board.id} — {scope}: {members}; {board.needed} votes carry a motion")
+        for index, at, action, present, text in state.meetings.get(board.id, []):
+            who = f", present: {', '.join(present)}" if present else ""
+            lines.append(
+                f"  meeting {action} at {at[:16]} (log entry {index}){who} {text}".rstrip()
+            )
         for motion in (m for m in state.motions.values() if m.board == board.id):
             votes = ", ".join(f"{v.member} {v.vote}" for v in motion.votes.values())
             target = f" certificate {motion.certificate[:12]}" if motion.certificate else ""
