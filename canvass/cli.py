@@ -60,7 +60,7 @@ from canvass.store.canvass import (
 )
 from canvass.store.demo import build_demo
 from canvass.store.election import ElectionDirectory, default_actor, registered_keys
-from canvass.store.reconcile import explain, import_pollbook, reconcile
+from canvass.store.reconcile import contest_identities, explain, import_pollbook, reconcile
 from canvass.tabulate.plurality import Results, tabulate
 from canvass.tabulate.rctab import load_config, read_ballots
 from canvass.tabulate.rcv import Tabulation, tabulate_passes
@@ -558,6 +558,13 @@ def reconcile_report(
         sys.stdout.write(georgia_report(units, names))
     elif layout == "michigan":
         sys.stdout.write(michigan_report(units, names))
+        checked, failures = contest_identities(store)
+        out.print(
+            f"votes + undervotes + overvotes = ballots × votes allowed: "
+            f"{checked - len(failures):,} of {checked:,} precinct contests hold"
+        )
+        for failure in failures:
+            out.print(f"  {failure}")
     else:
         raise StoreError(f"format {layout!r} is not michigan or georgia")
 

@@ -157,7 +157,7 @@ def test_only_a_seated_member_votes_once_with_their_own_key(michigan: Election) 
     ]
     with pytest.raises(CanvassRefused, match="seats 4 members; 3 named"):
         constitute(e.store, board, "michigan", seated[:3], "clerk")
-    with pytest.raises(CanvassRefused, match="at most 2 members of one party; 3 of DEM"):
+    with pytest.raises(CanvassRefused, match="seats 2 members of each party; found DEM 3, REP 1"):
         constitute(
             e.store,
             board,

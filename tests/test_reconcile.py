@@ -16,7 +16,13 @@ from canvass.reconcile.balance import balance, michigan_report, summarize
 from canvass.reconcile.pollbook import COUNTS, PollbookRow, read_pollbook
 from canvass.reconcile.published import georgia_precincts, michigan_counties
 from canvass.store.demo import build_demo
-from canvass.store.reconcile import explain, import_pollbook, reconcile, tabulated
+from canvass.store.reconcile import (
+    contest_identities,
+    explain,
+    import_pollbook,
+    reconcile,
+    tabulated,
+)
 from tests.conftest import shared_path
 
 HEADER = "county,precinct,vote_type," + ",".join(COUNTS)
@@ -166,6 +172,8 @@ def test_a_county_is_reconciled_and_explained(tmp_path: Path) -> None:
     text = michigan_report(units, {})
     assert f"{county}: " in text and "2 out of balance" in text and "1 unexplained" in text
     assert "NOT RECOUNTABLE" in text  # the second one, unexplained
+    checked, failures = contest_identities(store)
+    assert checked > 0 and failures == []
     balanced = next(u for u in units if u.balanced)
     with pytest.raises(StoreError, match="balances; there is nothing to explain"):
         explain(

@@ -259,13 +259,15 @@ class Canvass:
                 f"{len(members)} named"
             )
         if rule.per_party is not None:
-            for party in {m.party for m in members}:
-                seated = sum(1 for m in members if m.party == party)
-                if seated > rule.per_party:
-                    raise CanvassRefused(
-                        f"board {d['board']}: {chosen.name} seats at most {rule.per_party} "
-                        f"members of one party; {seated} of {party or 'no party'}"
-                    )
+            seated = {
+                p: sum(1 for m in members if m.party == p) for p in {m.party for m in members}
+            }
+            if any(n != rule.per_party for n in seated.values()):
+                found = ", ".join(f"{p or 'no party'} {n}" for p, n in sorted(seated.items()))
+                raise CanvassRefused(
+                    f"board {d['board']}: {chosen.name} seats {rule.per_party} members of each "
+                    f"party; found {found}"
+                )
         self.profile = chosen
         self.boards[d["board"]] = Board(d["board"], chosen, members, index)
 

@@ -662,6 +662,10 @@ def status(store: ElectionDirectory) -> str:
             else:
                 lines.append("  not certified")
     cert = state.certificate_of(STATE)
+    if cert is None and now() > profile.state_deadline(day):
+        lines.append(
+            f"State deadline {profile.state_deadline(day)[:10]} passed without a certificate"
+        )
     if cert is not None:
         doc = read_document(store, cert.sha256)
         lines.append(

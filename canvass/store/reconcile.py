@@ -157,3 +157,26 @@ def reconcile(store: ElectionDirectory, county: str | None = None) -> list[UnitB
     from canvass.store.canvass import load
 
     return balance(pollbook_rows(store, county), tabulated(store, county), load(store).explanations)
+
+
+def contest_identities(store: ElectionDirectory) -> tuple[int, list[str]]:
+    """In every precinct and contest, votes + undervotes + overvotes = ballots with the
+    contest × votes allowed: how many were checked, and each that does not hold."""
+    from canvass.store.ballots import results
+
+    counted, _ = results(store, "precinct")
+    checked, failures = 0, []
+    for precinct, totals in counted.groups.items():
+        for t in totals:
+            if t.ballots == 0 and not t.votes:
+                continue
+            checked += 1
+            left = sum(t.votes.values()) + t.undervotes + t.overvotes
+            right = t.ballots * t.votes_allowed
+            if left != right:
+                failures.append(
+                    f"{precinct} / {t.contest}: {sum(t.votes.values())} votes + {t.undervotes} "
+                    f"undervotes + {t.overvotes} overvotes = {left}, but {t.ballots} ballots × "
+                    f"{t.votes_allowed} = {right}"
+                )
+    return checked, failures
