@@ -1,0 +1,1 @@
+"""Risk-limiting audits: reproducible sampling and the statistics that measure risk."""

@@ -1,0 +1,217 @@
+"""Risk-limiting audit statistics, as pure functions.
+
+Ballot comparison, "super-simple" (Kaplan–Markov): P. B. Stark, *Super-Simple Simultaneous
+Single-Ballot Risk-Limiting Audits*, EVT/WOTE 2010 (``gamma`` the error inflation,
+``U = 2·gamma/margin``):
+
+- :func:`km_nmin` — the sample size that confirms the outcome if the sample shows the
+  given numbers of 1- and 2-vote overstatements and understatements;
+- :func:`km_p_value` — the risk measured after ``n`` ballots with those discrepancies;
+- :func:`arlo_supersimple_sample_size` — the initial (or next) sample size as Arlo computes
+  it, from expected or observed discrepancy rates.
+
+Ballot polling, BRAVO: M. Lindeman, P. B. Stark, V. S. Yates, *BRAVO: Ballot-polling
+Risk-limiting Audits to Verify Outcomes*, EVT/WOTE 2012:
+
+- :func:`bravo_asn` — the average sample number for a two-candidate margin;
+- :func:`bravo_p_value` — the risk measured by Wald's SPRT after a sample.
+
+ALPHA: P. B. Stark, *ALPHA: Audit that Learns from Previously Hand-Audited Ballots*,
+Annals of Applied Statistics 2023 (SHANGRLA's ``NonnegMean.alpha_mart``), with a fixed
+alternative mean ``eta``, for sampling without replacement from ``N`` ballots, and the
+SHANGRLA assorters it tests (P. B. Stark, *Sets of Half-Average Nulls Generate
+Risk-Limiting Audits: SHANGRLA*, Financial Cryptography 2020).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import ROUND_CEILING, Decimal
+from itertools import repeat
+
+GAMMA = 1.03905
+"""The error inflation factor of Stark's tools, Arlo and ColoradoRLA."""
+
+
+def km_nmin(
+    alpha: float,
+    margin: float,
+    o1: float = 0,
+    o2: float = 0,
+    u1: float = 0,
+    u2: float = 0,
+    gamma: float = GAMMA,
+) -> int:
+    """Stark (2010), eq. 9's sample size: the least n whose Kaplan–Markov bound is below
+    ``alpha`` with the given discrepancy counts."""
+    bound = (
+        -2
+        * gamma
+        * (
+            math.log(alpha)
+            + o1 * math.log(1 - 1 / (2 * gamma))
+            + o2 * math.log(1 - 1 / gamma)
+            + u1 * math.log(1 + 1 / (2 * gamma))
+            + u2 * math.log(1 + 1 / gamma)
+        )
+    )
+    return int(max(o1 + o2 + u1 + u2, math.ceil(bound / margin)))
+
+
+def km_p_value(
+    n: int,
+    margin: float,
+    o1: int = 0,
+    o2: int = 0,
+    u1: int = 0,
+    u2: int = 0,
+    gamma: float = GAMMA,
+) -> float:
+    """The Kaplan–Markov P-value after ``n`` ballots with the given discrepancies."""
+    big_u = 2 * gamma / margin
+    log_p = (
+        n * math.log(1 - 1 / big_u)
+        - o1 * math.log(1 - 1 / (2 * gamma))
+        - o2 * math.log(1 - 1 / gamma)
+        - u1 * math.log(1 + 1 / (2 * gamma))
+        - u2 * math.log(1 + 1 / gamma)
+    )
+    return 1.0 if log_p >= 0 else math.exp(log_p)
+
+
+# Arlo's constants, kept as Arlo writes them: Decimals made from the binary floats.
+_A_GAMMA = Decimal.from_float(1.03905)
+_A_O1 = _A_U1 = Decimal.from_float(0.001)
+_A_O2 = _A_U2 = Decimal.from_float(0.0001)
+
+
+def _arlo_nmin(
+    alpha: Decimal, margin: Decimal, o1: Decimal, o2: Decimal, u1: Decimal, u2: Decimal
+) -> int:
+    g = _A_GAMMA
+    bound = (
+        -2
+        * g
+        * (
+            alpha.ln()
+            + o1 * (1 - 1 / (2 * g)).ln()
+            + o2 * (1 - 1 / g).ln()
+            + u1 * (1 + 1 / (2 * g)).ln()
+            + u2 * (1 + 1 / g).ln()
+        )
+    )
+    return int((o1 + o2 + u1 + u2).max(Decimal(math.ceil(bound / margin))))
+
+
+def arlo_supersimple_sample_size(
+    risk_limit_percent: int,
+    margin: float,
+    ballots: int,
+    sampled: int = 0,
+    o1: int = 0,
+    o2: int = 0,
+    u1: int = 0,
+    u2: int = 0,
+) -> int:
+    """Arlo's ballot-comparison sample size (the total, at most every ballot): from the
+    default discrepancy rates (1 in 1,000 one-vote, 1 in 10,000 two-vote) before any
+    sample, else from the rates observed in the ``sampled`` ballots; every ballot when the
+    rates make the outcome unconfirmable."""
+    alpha = Decimal(risk_limit_percent) / 100
+    m = Decimal(margin)
+    g = _A_GAMMA
+    if sampled:
+        r1, r2, s1, s2 = (Decimal(x) / sampled for x in (o1, o2, u1, u2))
+    else:
+        r1, r2, s1, s2 = _A_O1, _A_O2, _A_U1, _A_U2
+    denom = (
+        (1 - m / (2 * g)).ln()
+        - r1 * (1 - 1 / (2 * g)).ln()
+        - r2 * (1 - 1 / g).ln()
+        - s1 * (1 + 1 / (2 * g)).ln()
+        - s2 * (1 + 1 / g).ln()
+    )
+    if denom >= 0:
+        return ballots
+    n0 = math.ceil(alpha.ln() / denom)
+
+    def up(rate: Decimal) -> Decimal:
+        return (rate * n0).quantize(Decimal(1), ROUND_CEILING)
+
+    # Discrepancies expected in n0 ballots, as whole numbers: the one-vote ones always; the
+    # two-vote ones when they were observed (as Arlo's published tests expect).
+    o1n, u1n = up(r1), up(s1)
+    o2n, u2n = (up(r2), up(s2)) if sampled else (r2, s2)
+    return min(ballots, _arlo_nmin(alpha, m, o1n, o2n, u1n, u2n))
+
+
+def bravo_asn(alpha: float, winner_share: float, loser_share: float) -> int:
+    """BRAVO's average sample number (Lindeman, Stark & Yates 2012, eq. 5) for a winner
+    and loser with these shares of the ballots."""
+    s_w = winner_share / (winner_share + loser_share)
+    s_l = 1 - s_w
+    z_w, z_l = math.log(2 * s_w), math.log(2 * s_l)
+    return math.ceil((math.log(1 / alpha) + z_w / 2) / (winner_share * z_w + loser_share * z_l))
+
+
+def bravo_p_value(
+    winner_share: float, loser_share: float, winner_votes: int, loser_votes: int
+) -> float:
+    """The risk measured by BRAVO's sequential probability ratio test after a sample with
+    these votes for the reported winner and loser: 1 / the likelihood ratio."""
+    s_w = winner_share / (winner_share + loser_share)
+    log_t = winner_votes * math.log(2 * s_w) + loser_votes * math.log(2 * (1 - s_w))
+    return 1.0 if log_t <= 0 else math.exp(-log_t)
+
+
+# --- SHANGRLA -------------------------------------------------------------------------
+
+
+def plurality_assorter(vote: str | None, winner: str, loser: str) -> float:
+    """1 for the winner, 0 for the loser, 1/2 for anything else."""
+    return 1.0 if vote == winner else 0.0 if vote == loser else 0.5
+
+
+def overstatement_assorter(overstatement: float, margin: float, upper: float = 1.0) -> float:
+    """SHANGRLA's comparison assorter: ``(1 - o/u) / (2 - v/u)`` for an overstatement ``o``
+    of the assorter's value, assorter margin ``v`` and upper bound ``u``."""
+    return (1 - overstatement / upper) / (2 - margin / upper)
+
+
+def _alpha_steps(
+    x: Iterable[float], population: int, eta: float, upper: float, t: float
+) -> Iterator[float]:
+    """The ALPHA P-value after each sampled value."""
+    log_t, total = 0.0, 0.0
+    for j, value in enumerate(x):
+        mu = (population * t - total) / (population - j)
+        total += value
+        if mu <= 0:  # the values so far already exceed the null's total
+            yield 0.0
+            continue
+        if mu >= upper:  # the null is certain
+            yield 1.0
+            continue
+        factor = (value * eta / mu + (upper - value) * (upper - eta) / (upper - mu)) / upper
+        log_t += math.log(factor) if factor > 0 else -math.inf
+        yield min(1.0, math.exp(-log_t)) if log_t > 0 else 1.0
+
+
+def alpha_p_value(
+    x: Sequence[float], population: int, eta: float, upper: float = 1.0, t: float = 0.5
+) -> float:
+    """The ALPHA supermartingale's P-value for the hypothesis that the population mean of
+    ``x`` is at most ``t``, sampling without replacement from ``population`` items bounded
+    by ``upper``, with the fixed alternative mean ``eta`` (the least P-value seen)."""
+    return min(_alpha_steps(x, population, eta, upper, t), default=1.0)
+
+
+def alpha_sample_size(
+    value: float, alpha: float, population: int, eta: float, upper: float = 1.0, t: float = 0.5
+) -> int:
+    """Ballots ALPHA needs when every sampled assorter value is ``value``."""
+    for n, p in enumerate(_alpha_steps(repeat(value, population), population, eta, upper, t), 1):
+        if p <= alpha:
+            return n
+    return population

@@ -1,0 +1,282 @@
+"""Sampling and audit statistics against published known answers: Rivest's
+consistent_sampler doctests and usage examples, Arlo's sampler snapshot and its
+super-simple table, ColoradoRLA's generator, cryptorandom, rlacalc, and SHANGRLA
+(collected with their sources in ../shared/vectors/rla-sampling.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from canvass.audit.sampler import (
+    corla_prng,
+    cryptorandom_outputs,
+    first_fraction,
+    next_fraction,
+    sampler,
+    sha256_hex,
+    sha256_uniform,
+    trim,
+)
+from canvass.audit.stats import (
+    alpha_p_value,
+    alpha_sample_size,
+    arlo_supersimple_sample_size,
+    bravo_asn,
+    bravo_p_value,
+    km_nmin,
+    km_p_value,
+    overstatement_assorter,
+    plurality_assorter,
+)
+
+
+def test_consistent_sampler_primitives() -> None:
+    assert sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert sha256_uniform("abc") == (
+        "0.56998071861792858926477341561059638840106636224182943832566300809078486324348"
+    )
+    assert first_fraction("AB-130", "01382438112797316654") == (
+        "0.26299714122838008416507544297546663599715395525154425586041245287750224561854"
+    )
+    assert next_fraction("0.25471") == (
+        "0.642853261655004694691182528114375607701032283189922170593838029306715548381901"
+    )
+    assert (
+        next_fraction(
+            "0.26299714122838008416507544297546663599715395525154425586041245287750224561854"
+        )
+        == "0.8232357229934205790595761924514048157652891124687533667363938813600770093316"
+    )
+    assert trim("0.9991234567890", 4) == "0.9991234"
+    for animal, ticket in (
+        ("cat", "0.24866413894129579898796850445568128508290132707747976039848637531569373309555"),
+        ("dog", "0.33886035615681875183111698317327684455682722683976874746986356932751818935066"),
+        ("goat", "0.49599842072022713663423753308080171636735689997237236247068925068573448764387"),
+        ("fish", "0.74685932088827950509145941729789143204056041958068799542050396198792954500593"),
+    ):
+        assert first_fraction(animal, "xy()134!g2n") == ticket
+
+
+def _ids(tickets: object) -> list[object]:
+    return [t.id for t in tickets]  # type: ignore[attr-defined]
+
+
+def test_consistent_sampler_examples() -> None:
+    assert _ids(sampler(["A#2", "B#7", "C#1", "D#4"], 314159, with_replacement=True, take=8)) == [
+        "D#4", "C#1", "C#1", "B#7", "A#2", "C#1", "D#4", "B#7",
+    ]  # fmt: skip
+    assert [tuple(t) for t in sampler(["ab-1", "ab-2", "cd-1", "ef-3"], 314159)] == [
+        ("0.317685817", "cd-1", 1),
+        ("0.832984519", "ef-3", 1),
+        ("0.9098039269", "ab-1", 1),
+        ("0.9231549043", "ab-2", 1),
+    ]
+    assert _ids(sampler(["a", "b", "c", "d"], 31)) == ["b", "a", "d", "c"]
+    assert _ids(sampler(["a", "b", "c", "d"], 77)) == ["b", "d", "c", "a"]
+    assert _ids(sampler([1, "two", ("III", 3.0), (1, 1, 1, 1)], 7711)) == [
+        ("III", 3.0), 1, "two", (1, 1, 1, 1),
+    ]  # fmt: skip
+    assert [tuple(t) for t in sampler(range(100), 41, take=5)] == [
+        ("0.000508333", 73, 1),
+        ("0.003446232", 51, 1),
+        ("0.004419823", 17, 1),
+        ("0.020115273", 58, 1),
+        ("0.023482375", 38, 1),
+    ]
+    assert _ids(sampler(range(100), 41, drop=5, take=5)) == [42, 39, 20, 11, 67]
+    assert [tuple(t) for t in sampler(list("abcde"), 52, with_replacement=True, take=6)] == [
+        ("0.054468191", "d", 1),
+        ("0.075709054", "d", 2),
+        ("0.097719928", "d", 3),
+        ("0.197384308", "b", 1),
+        ("0.243379719", "d", 4),
+        ("0.255926637", "b", 2),
+    ]
+    stratum = [t for t in sampler([f"AB-{i}" for i in range(2000)], 314159) if t.number < "0.01"]
+    assert len(stratum) == 24
+    assert [tuple(t) for t in stratum[:3]] == [
+        ("0.000599853", "AB-135", 1),
+        ("0.000666808", "AB-684", 1),
+        ("0.000752515", "AB-1980", 1),
+    ]
+    assert tuple(stratum[-1]) == ("0.009561740", "AB-895", 1)
+    with pytest.raises(ValueError, match="not distinct"):
+        list(sampler(["a", "a"], 1))
+
+
+ARLO_SEED = "12345678901234567890abcdefghijklmnopqrstuvwxyz😊"
+
+
+def test_arlo_draw_sample() -> None:
+    ids = [(f"pct {p}", n) for p in range(1, 5) for n in range(1, 26)]
+    drawn = list(sampler(ids, ARLO_SEED, with_replacement=True, take=20, digits=18))
+    assert (
+        sha256_hex(ARLO_SEED) == "76457232b83ad2746dbef66774e1c5afdf7bacee062282be9a2006db61d3c387"
+    )
+    expected = {
+        1: ("0.000617786129909912", ("pct 2", 3), 1),
+        2: ("0.002991631653037245", ("pct 3", 24), 1),
+        3: ("0.012057030610635061", ("pct 1", 25), 1),
+        4: ("0.017930028930651931", ("pct 4", 19), 1),
+        5: ("0.025599454926985137", ("pct 3", 15), 1),
+        11: ("0.096136506157297637", ("pct 1", 20), 2),
+        13: ("0.108948480696023984", ("pct 1", 25), 2),
+        20: ("0.138772253094235762", ("pct 4", 20), 1),
+    }
+    for position, ticket in expected.items():
+        assert tuple(drawn[position - 1]) == ticket
+    # A second round of 10 extends a first of 10.
+    first = list(sampler(ids, ARLO_SEED, with_replacement=True, take=10, digits=18))
+    more = list(sampler(ids, ARLO_SEED, with_replacement=True, drop=10, take=10, digits=18))
+    assert first + more == drawn
+
+
+def test_georgia_2026_ticket_numbers() -> None:
+    seed = "06712221796172622814"
+    for batch, ticket in (
+        (("BALDWIN", "ED-North Baldwin ICP 1 - 0"), "0.427297706310130710"),
+        (("BARROW", "ICC-Absentee by Mail - 2"), "0.9088955580466120027"),
+        (("BARTOW", "ED-Cartersville West ICP 1 - 0"), "0.468722862632969295"),
+        (("WARE", "AV-Administrative Building ICP 1 - 0"), "0.239288422106382693"),
+        (("Jx 1", "pct 8"), None),
+    ):
+        if ticket:
+            assert trim(first_fraction(batch, seed), 18) == ticket
+    assert trim(first_fraction(("Jx 1", "pct 8"), ARLO_SEED), 18) == "0.642074320588256264"
+    assert trim(first_fraction(("Jx 1", "pct 6"), ARLO_SEED), 18) == "0.634903028357318938"
+
+
+def test_colorado_rla_generator() -> None:
+    picks = corla_prng("3546311556112163624615351222", 1, 876, replacement=False)
+    assert [next(picks) for _ in range(47)] == [
+        740, 180, 264, 789, 238, 448, 272, 611, 761, 208, 596, 88, 160, 113, 766, 427, 184,
+        816, 653, 411, 779, 331, 339, 487, 594, 235, 65, 527, 821, 490, 461, 251, 471, 414,
+        174, 567, 300, 134, 144, 357, 786, 792, 218, 550, 787, 537, 197,
+    ]  # fmt: skip
+    with_replacement = corla_prng("12345678901234567890", 1, 100)
+    assert [next(with_replacement) for _ in range(10)] == [26, 21, 29, 56, 38, 87, 44, 86, 45, 55]
+
+
+def test_cryptorandom_outputs() -> None:
+    outputs = cryptorandom_outputs(1234567890)
+    first = [next(outputs) for _ in range(6)]
+    assert (
+        first[0] == 100208482908198438057700745423243738999845662853049614266130533283921761365671
+    )
+    assert first[5] == 93838330019164869717966768063938259297046489853954854934402443181124696542865
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+def test_rlacalc_nmin() -> None:
+    assert km_nmin(0.1, 0.2) == 24
+    assert km_nmin(0.1, 0.1) == 48
+    assert km_nmin(0.1, 0.05) == 96
+    assert km_nmin(0.1, 0.002) == 2393
+    assert km_nmin(0.1, 0.05, o1=1) == 123
+    assert km_nmin(0.1, 0.005, o1=1, u1=1) == 1067
+    assert km_nmin(0.2, 0.05) == 67
+    assert km_nmin(0.1, 0.01) == 479
+    assert km_nmin(0.1, 0.01, o1=1) == 615
+
+
+def test_kaplan_markov_p_value() -> None:
+    margin = (354040 - 337589) / (354040 + 337589 + 33234)  # New Hampshire 2016
+    assert km_p_value(200, margin, o1=1) == pytest.approx(0.21438135077031842, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("winner", "loser", "ballots", "initial", "one_over", "two_over", "p_clean", "p_one"),
+    [
+        (60000, 40000, 100000, 27, 38, 100000, 0.06507, 0.12534),
+        (30000, 24000, 60000, 54, 76, 60000, 0.06973, 0.13441),
+        (18000, 12600, 36000, 36, 51, 36000, 0.06740, 0.12992),
+        (8000, 6000, 15000, 40, 57, 15000, 0.07048, 0.13585),
+        (10000, 0, 10000, 6, 7, 33, 0.01950, 0.03758),
+        (10, 4, 15, 14, 15, 15, 0.05013, None),
+        (300, 100, 1000, 27, 38, 1000, 0.06508, 0.12534),  # 600/300/100, two seats
+    ],
+)
+def test_arlo_supersimple_table(
+    winner: int, loser: int, ballots: int, initial: int, one_over: int, two_over: int,
+    p_clean: float, p_one: float | None,
+) -> None:  # fmt: skip
+    margin = (winner - loser) / ballots
+    assert arlo_supersimple_sample_size(10, margin, ballots) == initial
+    assert arlo_supersimple_sample_size(10, margin, ballots, sampled=initial, o1=1) == one_over
+    assert arlo_supersimple_sample_size(10, margin, ballots, sampled=initial, o2=1) == two_over
+    assert km_p_value(initial, margin) == pytest.approx(p_clean, abs=0.001)
+    if p_one is not None:
+        assert km_p_value(initial, margin, o1=1) == pytest.approx(p_one, abs=0.001)
+
+
+def test_bravo_average_sample_numbers() -> None:
+    assert bravo_asn(0.1, 0.6, 0.4) == 119
+    assert bravo_asn(0.1, 0.52, 0.48) == 2902
+    assert bravo_asn(0.1, 0.505, 0.495) == 46151
+
+
+def test_shangrla_assorters() -> None:
+    assert [plurality_assorter(v, "A", "B") for v in ("A", "B", "C", None)] == [1, 0, 0.5, 0.5]
+    assert overstatement_assorter(0, 0.2) == pytest.approx(1 / 1.8)
+    assert overstatement_assorter(1, 0.2) == 0
+    assert overstatement_assorter(-1, 0.3) == pytest.approx(2 / 1.7)
+    assert overstatement_assorter(0.5, 0.1) == pytest.approx(0.5 / 1.9)
+
+
+def test_alpha() -> None:
+    assert alpha_sample_size(1.0, 0.05, 1000, eta=0.75) == 8
+    assert alpha_sample_size(0.75, 0.05, 1000, eta=0.75) == 14
+    assert alpha_p_value([0.5] * 50, 1000, eta=0.75) == 1.0  # the null holds: no evidence
+
+
+# --- risk is limited: seeded simulations ------------------------------------------------------
+
+import numpy as np  # noqa: E402
+
+TRIALS, BALLOTS, ALPHA = 1000, 4000, 0.1
+
+
+CHECK_EVERY = 25
+"""The audit measures risk after every 25 ballots (stopping at checkpoints only is still
+risk-limiting)."""
+
+
+def _bravo_stops(true_winner_share: float, rng: np.random.Generator) -> list[bool]:
+    """For each trial, whether BRAVO (reported 55%-45%) confirms before a full hand count,
+    drawing ballots with replacement from a population with the true share."""
+    winner_votes = np.cumsum(rng.random((TRIALS, BALLOTS)) < true_winner_share, axis=1)
+    checkpoints = range(CHECK_EVERY, BALLOTS + 1, CHECK_EVERY)
+    return [
+        any(
+            bravo_p_value(0.55, 0.45, int(w[n - 1]), n - int(w[n - 1])) <= ALPHA
+            for n in checkpoints
+        )
+        for w in winner_votes
+    ]
+
+
+def _comparison_stops(flipped_share: float, rng: np.random.Generator) -> list[bool]:
+    """For each trial, whether a Kaplan–Markov comparison audit of a reported 55%-45%
+    contest confirms, when ``flipped_share`` of the ballots are two-vote overstatements."""
+    overstatements = np.cumsum(rng.random((TRIALS, BALLOTS)) < flipped_share, axis=1)
+    checkpoints = range(CHECK_EVERY, BALLOTS + 1, CHECK_EVERY)
+    return [
+        any(km_p_value(n, 0.10, o2=int(o[n - 1])) <= ALPHA for n in checkpoints)
+        for o in overstatements
+    ]
+
+
+def test_audits_of_a_wrong_outcome_go_to_a_full_hand_count() -> None:
+    rng = np.random.default_rng(20261103)
+    # Reported 55%-45%, but the loser really won 52%-48%.
+    assert 1 - np.mean(_bravo_stops(0.48, rng)) >= 0.90
+    # Reported 55%-45%; 7% of the ballots were read for the wrong candidate: the loser won.
+    assert 1 - np.mean(_comparison_stops(0.07, rng)) >= 0.90
+
+
+def test_audits_of_a_right_outcome_stop() -> None:
+    rng = np.random.default_rng(20261104)
+    assert np.mean(_bravo_stops(0.55, rng)) >= 0.99
+    assert all(_comparison_stops(0.0, rng))
