@@ -6,6 +6,7 @@ line on standard error and exit status 1; nothing the user can cause prints a tr
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import os
@@ -23,11 +24,15 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from canvass import keys
+from canvass.audit.handcount import compare, georgia_machine_counts, read_arlo_report
+from canvass.audit.sampler import arlo_sample
+from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn
 from canvass.certify.canvass import Member
 from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import CanvassError, StoreError
 from canvass.ingest import open_export
 from canvass.ingest.ballots import SCHEMA
+from canvass.ingest.manifest import read_ballot_manifest
 from canvass.reconcile.balance import REASONS, georgia_report, michigan_report
 from canvass.reconcile.published import georgia_precincts, michigan_counties
 from canvass.store.ballots import (
@@ -109,12 +114,16 @@ certify_app = _Typer(help="Certificates: propose, escalate, correct, verify.", n
 state_app = _Typer(
     help="The state: recounts and the certificate of ascertainment.", no_args_is_help=True
 )
+audit_app = _Typer(
+    help="Risk-limiting audits: sample sizes, draws, hand counts.", no_args_is_help=True
+)
 app.add_typer(log_app, name="log")
 app.add_typer(keys_app, name="keys")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(board_app, name="board")
 app.add_typer(certify_app, name="certify")
 app.add_typer(state_app, name="state")
+app.add_typer(audit_app, name="audit")
 
 out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
 
@@ -752,6 +761,68 @@ def state_ascertain(
         f"Certificate of ascertainment issued as log entry {index}: electors appointed "
         f"{', '.join(doc['appointed'])}"
     )
+
+
+# --- audits --------------------------------------------------------------------------
+
+
+@audit_app.command("sample-size")
+def audit_sample_size(
+    winner: Annotated[int, typer.Option(help="Votes for the reported winner")],
+    loser: Annotated[int, typer.Option(help="Votes for the reported runner-up")],
+    ballots: Annotated[int, typer.Option(help="Ballots cast in the contest")],
+    risk_limit: Annotated[int, typer.Option(help="Risk limit, percent")] = 10,
+) -> None:
+    """Initial sample sizes: ballot comparison (Kaplan-Markov, as Arlo) and ballot polling
+    (BRAVO's average sample number)."""
+    if not 0 < risk_limit < 100 or ballots <= 0 or winner <= loser or winner + loser > ballots:
+        raise StoreError(
+            "expected 0 < risk limit < 100 and loser < winner with winner + loser <= ballots"
+        )
+    margin = (winner - loser) / ballots
+    comparison = arlo_supersimple_sample_size(risk_limit, margin, ballots)
+    polling = bravo_asn(risk_limit / 100, winner / ballots, loser / ballots)
+    out.print(f"diluted margin {margin:.4%}")
+    out.print(f"ballot comparison (Kaplan-Markov): {comparison:,} ballots")
+    out.print(f"ballot polling (BRAVO, average): {min(polling, ballots):,} ballots")
+
+
+@audit_app.command("draw")
+def audit_draw(
+    manifest: Annotated[
+        Path, typer.Argument(help="Ballot manifest CSV (Tabulator, Batch Name, Number of Ballots)")
+    ],
+    seed: Annotated[str, typer.Option(help="At least 20 digits, from public dice rolls")],
+    size: Annotated[int, typer.Option(help="Ballots to draw")],
+    already: Annotated[int, typer.Option(help="Ballots drawn in earlier rounds")] = 0,
+) -> None:
+    """Draw ballots (Rivest's consistent sampler, with replacement, as Arlo): a retrieval
+    list as CSV. A later round with --already extends the earlier one."""
+    if not (seed.isdigit() and len(seed) >= 20):
+        raise StoreError(f"the seed must be at least 20 digits; found {seed!r}")
+    batches = read_ballot_manifest(manifest)
+    frame = [((b.tabulator, b.id), b.cards) for b in batches]
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["ticket_number", "tabulator", "batch", "position", "times_drawn"])
+    for ticket in arlo_sample(frame, seed, size, already):
+        key: Any = ticket.id
+        (tabulator, batch), position = key
+        writer.writerow([ticket.number, tabulator, batch, position, ticket.generation])
+
+
+@audit_app.command("hand-count")
+def audit_hand_count(
+    report: Annotated[Path, typer.Argument(help="Arlo's audit report CSV (batch results)")],
+    machine: Annotated[Path, typer.Option(help="Georgia's precinct results file")],
+) -> None:
+    """Compare a full hand count with the machine count, by county and statewide
+    (Georgia 2020's layout)."""
+    names = {"Donald J. Trump": "trump", "Joseph R. Biden": "biden", "Jo Jorgensen": "jorgensen"}
+    hand = read_arlo_report(report.read_bytes(), str(report))
+    counted = compare(
+        georgia_machine_counts(machine.read_bytes(), names), hand.hand_count, list(names)
+    )
+    sys.stdout.write(counted.text("Joseph R. Biden", "Donald J. Trump"))
 
 
 # --- keys ---------------------------------------------------------------------------

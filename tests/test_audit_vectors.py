@@ -280,3 +280,38 @@ def test_audits_of_a_right_outcome_stop() -> None:
     rng = np.random.default_rng(20261104)
     assert np.mean(_bravo_stops(0.55, rng)) >= 0.99
     assert all(_comparison_stops(0.0, rng))
+
+
+def test_the_audit_commands(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from canvass.cli import app
+
+    runner = CliRunner()
+    sizes = runner.invoke(
+        app,
+        ["audit", "sample-size", "--winner", "60000", "--loser", "40000", "--ballots", "100000"],
+    )
+    assert sizes.exit_code == 0
+    assert "ballot comparison (Kaplan-Markov): 27 ballots" in sizes.output
+    assert "ballot polling (BRAVO, average): 119 ballots" in sizes.output
+    manifest = Path(str(tmp_path)) / "manifest.csv"
+    manifest.write_text(
+        "Tabulator,Batch Name,Number of Ballots\n"
+        + "".join(f"T1,pct {p},25\n" for p in range(1, 5))
+    )
+    seed = "12345678901234567890"
+    drawn = runner.invoke(app, ["audit", "draw", str(manifest), "--seed", seed, "--size", "8"])
+    assert drawn.exit_code == 0, drawn.output
+    ids = [(("T1", f"pct {p}"), n) for p in range(1, 5) for n in range(1, 26)]
+    expected = list(sampler(ids, seed, with_replacement=True, take=8, digits=18))
+    rows = drawn.output.strip().splitlines()[1:]
+    assert rows == [f"{t.number},T1,{t.id[0][1]},{t.id[1]},{t.generation}" for t in expected]  # type: ignore[index]
+    more = runner.invoke(
+        app, ["audit", "draw", str(manifest), "--seed", seed, "--size", "4", "--already", "4"]
+    )
+    assert more.output.strip().splitlines()[1:] == rows[4:]
+    short = runner.invoke(app, ["audit", "draw", str(manifest), "--seed", "12345", "--size", "4"])
+    assert short.exit_code == 1 and "at least 20 digits" in short.output
