@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import json
 import os
 import sys
@@ -35,6 +36,9 @@ from canvass.ingest.ballots import SCHEMA
 from canvass.ingest.manifest import read_ballot_manifest
 from canvass.reconcile.balance import REASONS, georgia_report, michigan_report
 from canvass.reconcile.published import georgia_precincts, michigan_counties
+from canvass.store.audit import commit, interpret, measure, open_audit, record_seed
+from canvass.store.audit import draw as audit_draw_round
+from canvass.store.audit import report as audit_report
 from canvass.store.ballots import (
     definition,
     export_err,
@@ -823,6 +827,102 @@ def audit_hand_count(
         georgia_machine_counts(machine.read_bytes(), names), hand.hand_count, list(names)
     )
     sys.stdout.write(counted.text("Joseph R. Biden", "Donald J. Trump"))
+
+
+@audit_app.command("open")
+def audit_open(
+    directory: DirArg,
+    name: Annotated[str, typer.Option(help="The audit's name")],
+    contest: Annotated[list[str], typer.Option(help="A contest to audit (repeat)")],
+    method: Annotated[str, typer.Option(help="comparison or polling")] = "comparison",
+    risk_limit: Annotated[int, typer.Option(help="Risk limit, percent")] = 10,
+    actor: ActorOpt = None,
+) -> None:
+    """Open an audit of some contests at a risk limit."""
+    store = ElectionDirectory.open(directory)
+    index = open_audit(store, name, method, risk_limit, contest, actor or default_actor())
+    out.print(f"Audit {name} opened as log entry {index}")
+
+
+@audit_app.command("commit")
+def audit_commit(
+    directory: DirArg, name: Annotated[str, typer.Option()], actor: ActorOpt = None
+) -> None:
+    """Commit the ballot tables and manifests, in a signed checkpoint, before the seed."""
+    index, checkpoint = commit(ElectionDirectory.open(directory), name, actor or default_actor())
+    out.print(f"Committed the audit frame as log entry {index}; publish this checkpoint now:")
+    out.print(checkpoint, end="")
+
+
+@audit_app.command("seed")
+def audit_seed(
+    directory: DirArg,
+    name: Annotated[str, typer.Option()],
+    seed: Annotated[str, typer.Option(help="20 or more digits rolled on public dice")],
+    actor: ActorOpt = None,
+) -> None:
+    """Record the seed (refused before the commitment)."""
+    index = record_seed(ElectionDirectory.open(directory), name, seed, actor or default_actor())
+    out.print(f"Seed recorded as log entry {index}")
+
+
+@audit_app.command("round")
+def audit_round(
+    directory: DirArg,
+    name: Annotated[str, typer.Option()],
+    size: Annotated[int, typer.Option(help="Draws in all, after this round")],
+    actor: ActorOpt = None,
+) -> None:
+    """Draw a round; prints the retrieval list (county, tabulator, batch, record) as CSV."""
+    _, listing = audit_draw_round(
+        ElectionDirectory.open(directory), name, size, actor or default_actor()
+    )
+    sys.stdout.write(listing)
+
+
+@audit_app.command("interpret")
+def audit_interpret(
+    directory: DirArg,
+    name: Annotated[str, typer.Option()],
+    readings: Annotated[
+        Path, typer.Argument(help="CSV: ballot, contest, votes (choice ids, |-separated), finding")
+    ],
+    board: Annotated[str, typer.Option(help="The audit board")],
+    actor: ActorOpt = None,
+) -> None:
+    """Record what the audit board read on the paper."""
+    rows = []
+    for n, row in enumerate(csv.DictReader(io.StringIO(readings.read_text())), start=2):
+        if not row.get("ballot") or not row.get("contest"):
+            raise StoreError(f"{readings} row {n}: expected a ballot and a contest")
+        votes = [v for v in (row.get("votes") or "").split("|") if v]
+        rows.append(
+            {
+                "ballot": row["ballot"],
+                "contest": row["contest"],
+                "votes": votes,
+                "finding": (row.get("finding") or "").strip(),
+            }
+        )
+    store = ElectionDirectory.open(directory)
+    interpret(store, name, rows, board, actor or default_actor())
+    out.print(f"Recorded {len(rows)} readings by {board}")
+
+
+@audit_app.command("measure")
+def audit_measure(
+    directory: DirArg, name: Annotated[str, typer.Option()], actor: ActorOpt = None
+) -> None:
+    """Measure the risk of every audited contest; say what comes next."""
+    store = ElectionDirectory.open(directory)
+    measure(store, name, actor or default_actor())
+    sys.stdout.write(audit_report(store, name))
+
+
+@audit_app.command("report")
+def audit_report_(directory: DirArg, name: Annotated[str, typer.Option()]) -> None:
+    """The audit so far: commitment, seed, rounds, risk measured."""
+    sys.stdout.write(audit_report(ElectionDirectory.open(directory), name))
 
 
 # --- keys ---------------------------------------------------------------------------

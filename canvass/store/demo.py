@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from canvass import keys
+from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn
 from canvass.certify.canvass import STATE, Member, county_board
 from canvass.demo import demo_definition
 from canvass.demo_cvrs import county_exports
@@ -24,6 +25,17 @@ from canvass.domain.model import KeyRole
 from canvass.errors import StoreError
 from canvass.log.note import Signer
 from canvass.reconcile.balance import summarize
+from canvass.store.audit import (
+    commit,
+    cvr_votes,
+    draw,
+    drawn,
+    interpret,
+    load_audits,
+    measure,
+    open_audit,
+    record_seed,
+)
 from canvass.store.ballots import import_ballots, results
 from canvass.store.canvass import (
     constitute,
@@ -152,6 +164,7 @@ def canvass_demo(
         f"out of balance ({summary.ballots_in_question} ballots in question), "
         f"{summary.unexplained} unexplained (canvass reconcile report {directory})"
     )
+    said += audit_demo(store, seed)
     folder = directory / "demo-keys"
     counties = [j["id"] for j in definition["jurisdictions"] if j["kind"] == "county"]
     boards: dict[str, list[Signer]] = {}
@@ -203,4 +216,55 @@ def canvass_demo(
         f"Certificate of ascertainment signed by {official.name}: {winner}'s "
         f"{len(doc['appointed'])} electors appointed ({votes[winner]:,} votes)"
     )
+    return said
+
+
+def audit_demo(store: ElectionDirectory, seed: int) -> list[str]:
+    """A ballot-comparison audit of the presidential contest (the audit board finds two
+    discrepancies, so a second round is drawn) and a ballot-polling audit of Proposal 1,
+    each committed before its seed and run to its risk limit."""
+    said = []
+    counted, _ = results(store)
+    totals = {t.contest: t for t in counted.contests}
+    rng = random.Random(seed)
+    for name, method, contest in (
+        ("president-comparison", "comparison", "president"),
+        ("proposal-1-polling", "polling", "proposal-1"),
+    ):
+        open_audit(store, name, method, 10, [contest], "director")
+        commit(store, name, "director")
+        dice = "".join(str(rng.randint(0, 9)) for _ in range(20))
+        record_seed(store, name, dice, "director")
+        t = totals[contest]
+        top = sorted(t.votes.values(), reverse=True)
+        ballots = counted.cards
+        if method == "comparison":
+            size = arlo_supersimple_sample_size(10, (top[0] - top[1]) / ballots, ballots)
+        else:
+            size = bravo_asn(0.1, top[0] / ballots, top[1] / ballots) * 3 // 2
+        for round_number in (1, 2, 3):
+            draw(store, name, size, "director")
+            audit = load_audits(store).audit(name)
+            sampled = sorted(drawn(store, audit))
+            said_votes = cvr_votes(store, audit, sampled)
+            readings: list[dict[str, Any]] = []
+            for ballot in sampled:
+                if (ballot, contest) in audit.interpretations:
+                    continue
+                votes = said_votes[ballot].get(contest, [])
+                if method == "comparison" and round_number == 1 and len(readings) in (3, 17):
+                    votes = []  # the paper shows no vote where the scanner counted one
+                readings.append({"ballot": ballot, "contest": contest, "votes": votes})
+            interpret(store, name, readings, f"audit-board-{round_number}", "audit-board")
+            [result] = measure(store, name, "director")
+            if result["met"] or result["next_size"] >= ballots:
+                break
+            size = result["next_size"]
+        outcome = "risk limit met" if result["met"] else "a full hand count is due"
+        found = sum(result.get("discrepancies", {}).values())
+        said.append(
+            f"Audit {name}: {result['draws']} ballots drawn in {round_number} round(s), "
+            f"{found} {'discrepancy' if found == 1 else 'discrepancies'}, "
+            f"risk {result['p_value']:.4f}: {outcome}"
+        )
     return said

@@ -1,0 +1,181 @@
+"""A ballot-comparison audit in an election directory: commitment before the seed, a
+draw anyone can repeat, the audit boards' readings, the risk measured, the next round."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from canvass.audit.sampler import first_fraction, sampler, trim
+from canvass.audit.stats import km_nmin
+from canvass.audit.workflow import AuditRefused
+from canvass.store.audit import (
+    commit,
+    cvr_votes,
+    draw,
+    interpret,
+    load_audits,
+    measure,
+    open_audit,
+    record_seed,
+    report,
+)
+from canvass.store.ballots import results
+from canvass.store.demo import build_demo
+from canvass.store.election import ElectionDirectory
+
+SEED = "31415926535897932384"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ElectionDirectory:
+    return build_demo(tmp_path / "e", False, 3, 12, 2026, 200, canvass=False).store
+
+
+def _margin(store: ElectionDirectory) -> tuple[float, str, str]:
+    president = next(t for t in results(store)[0].contests if t.contest == "president")
+    (w, wv), (lo, lv) = sorted(president.votes.items(), key=lambda kv: -kv[1])[:2]
+    return (wv - lv) / results(store)[0].cards, w, lo
+
+
+def test_the_seed_comes_after_the_commitment(store: ElectionDirectory) -> None:
+    open_audit(store, "pres", "comparison", 10, ["president"], "director")
+    size = store.size()
+    with pytest.raises(
+        AuditRefused, match="a seed before the ballot manifests and CVRs are committed is refused"
+    ):
+        record_seed(store, "pres", SEED, "director")
+    assert store.size() == size  # nothing written
+    index, checkpoint = commit(store, "pres", "director")
+    assert checkpoint.splitlines()[1] == str(index + 1)  # the signed checkpoint covers it
+    with pytest.raises(AuditRefused, match="at least 20 digits"):
+        record_seed(store, "pres", "12345", "director")
+    seeded = record_seed(store, "pres", SEED, "director")
+    assert seeded > index
+    with pytest.raises(AuditRefused, match="the seed is known"):
+        commit(store, "pres", "director")
+    types = [e.type for _, e in store.entries(index - 1)]
+    assert types == ["audit.opened", "audit.committed", "audit.seeded"]
+
+
+def test_a_comparison_audit_runs_to_its_risk_limit(store: ElectionDirectory) -> None:
+    margin, _, _ = _margin(store)
+    open_audit(store, "pres", "comparison", 10, ["president"], "director")
+    commit(store, "pres", "director")
+    record_seed(store, "pres", SEED, "director")
+    size = km_nmin(0.1, margin) + 2
+    _, listing = draw(store, "pres", size, "director")
+    rows = list(csv.DictReader(io.StringIO(listing)))
+    assert len(rows) == size
+    numbers = [r["ticket_number"] for r in rows]
+    assert numbers == sorted(numbers)
+    first = rows[0]
+    key = "/".join((first["county"], first["tabulator"], first["batch"], first["record"]))
+    assert first["ticket_number"] == trim(first_fraction(key, SEED), 18)
+    # Anyone holding the committed frame draws the same sample.
+    audit = load_audits(store).audit("pres")
+    from canvass.store.audit import _frame
+
+    ids, _ = _frame(store, audit)
+    again = list(sampler(ids, SEED, with_replacement=True, take=size, digits=18))
+    assert [t.number for t in again] == numbers
+
+    ballots = sorted(
+        {"/".join((r["county"], r["tabulator"], r["batch"], r["record"])) for r in rows}
+    )
+    said = cvr_votes(store, audit, ballots)
+    interpret(
+        store,
+        "pres",
+        [
+            {"ballot": b, "contest": "president", "votes": said[b].get("president", [])}
+            for b in ballots
+        ],
+        "board-1",
+        "board-1",
+    )
+    [measured] = measure(store, "pres", "director")
+    assert measured["met"] and measured["p_value"] <= 0.1
+    assert measured["discrepancies"] == {"o1": 0, "o2": 0, "u1": 0, "u2": 0}
+    assert "risk limit met" in report(store, "pres")
+
+
+def test_a_discrepancy_asks_for_more(store: ElectionDirectory) -> None:
+    margin, winner, loser = _margin(store)
+    open_audit(store, "pres", "comparison", 10, ["president"], "director")
+    commit(store, "pres", "director")
+    record_seed(store, "pres", SEED, "director")
+    size = km_nmin(0.1, margin) + 2
+    _, listing = draw(store, "pres", size, "director")
+    rows = list(csv.DictReader(io.StringIO(listing)))
+    ballots = sorted(
+        {"/".join((r["county"], r["tabulator"], r["batch"], r["record"])) for r in rows}
+    )
+    audit = load_audits(store).audit("pres")
+    said = cvr_votes(store, audit, ballots)
+    flipped = next(b for b in ballots if said[b].get("president") == [winner])
+    readings = [
+        {"ballot": b, "contest": "president",
+         "votes": [loser] if b == flipped else said[b].get("president", [])}
+        for b in ballots
+    ]  # fmt: skip
+    missing = next(b for b in ballots if b != flipped)
+    readings = [r if r["ballot"] != missing else {**r, "finding": "not_found"} for r in readings]
+    interpret(store, "pres", readings, "board-1", "board-1")
+    [measured] = measure(store, "pres", "director")
+    assert not measured["met"]
+    times = {
+        b: sum(
+            1 for r in rows if "/".join((r["county"], r["tabulator"], r["batch"], r["record"])) == b
+        )
+        for b in (flipped, missing)
+    }
+    assert measured["discrepancies"]["o2"] == times[flipped] + times[missing]
+    assert measured["next_size"] > size
+    with pytest.raises(Exception, match="was not drawn"):
+        interpret(
+            store,
+            "pres",
+            [{"ballot": "nowhere/1/1/1", "contest": "president", "votes": []}],
+            "b",
+            "b",
+        )
+
+
+def test_the_audit_workflow_from_the_command_line(store: ElectionDirectory, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from canvass.cli import app
+
+    runner = CliRunner()
+    path = str(store.path)
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, result.output
+        return result.output
+
+    run("audit", "open", path, "--name", "p1", "--contest", "proposal-1", "--method", "polling")
+    refused = run("audit", "seed", path, "--name", "p1", "--seed", SEED, code=1)
+    assert "a seed before the ballot manifests and CVRs are committed is refused" in refused
+    assert "publish this checkpoint now" in run("audit", "commit", path, "--name", "p1")
+    run("audit", "seed", path, "--name", "p1", "--seed", SEED)
+    listing = run("audit", "round", path, "--name", "p1", "--size", "40")
+    rows = list(csv.DictReader(io.StringIO(listing)))
+    ballots = sorted(
+        {"/".join((r["county"], r["tabulator"], r["batch"], r["record"])) for r in rows}
+    )
+    said = cvr_votes(store, load_audits(store).audit("p1"), ballots)
+    sheet = tmp_path / "readings.csv"
+    sheet.write_text(
+        "ballot,contest,votes,finding\n"
+        + "".join(f"{b},proposal-1,{'|'.join(said[b].get('proposal-1', []))},\n" for b in ballots)
+    )
+    assert f"Recorded {len(ballots)} readings" in run(
+        "audit", "interpret", path, "--name", "p1", "--board", "b1", str(sheet)
+    )
+    text = run("audit", "measure", path, "--name", "p1")
+    assert "proposal-1 after round 1 (40 draws): risk " in text
