@@ -34,6 +34,17 @@ GAMMA = 1.03905
 """The error inflation factor of Stark's tools, Arlo and ColoradoRLA."""
 
 
+def _discrepancies(o1: float, o2: float, u1: float, u2: float, gamma: float) -> float:
+    """The log of the Kaplan–Markov factors of the discrepancies (negative for
+    overstatements, which make the bound weaker)."""
+    return (
+        o1 * math.log(1 - 1 / (2 * gamma))
+        + o2 * math.log(1 - 1 / gamma)
+        + u1 * math.log(1 + 1 / (2 * gamma))
+        + u2 * math.log(1 + 1 / gamma)
+    )
+
+
 def km_nmin(
     alpha: float,
     margin: float,
@@ -45,17 +56,7 @@ def km_nmin(
 ) -> int:
     """Stark (2010), eq. 9's sample size: the least n whose Kaplan–Markov bound is below
     ``alpha`` with the given discrepancy counts."""
-    bound = (
-        -2
-        * gamma
-        * (
-            math.log(alpha)
-            + o1 * math.log(1 - 1 / (2 * gamma))
-            + o2 * math.log(1 - 1 / gamma)
-            + u1 * math.log(1 + 1 / (2 * gamma))
-            + u2 * math.log(1 + 1 / gamma)
-        )
-    )
+    bound = -2 * gamma * (math.log(alpha) + _discrepancies(o1, o2, u1, u2, gamma))
     return int(max(o1 + o2 + u1 + u2, math.ceil(bound / margin)))
 
 
@@ -70,13 +71,7 @@ def km_p_value(
 ) -> float:
     """The Kaplan–Markov P-value after ``n`` ballots with the given discrepancies."""
     big_u = 2 * gamma / margin
-    log_p = (
-        n * math.log(1 - 1 / big_u)
-        - o1 * math.log(1 - 1 / (2 * gamma))
-        - o2 * math.log(1 - 1 / gamma)
-        - u1 * math.log(1 + 1 / (2 * gamma))
-        - u2 * math.log(1 + 1 / gamma)
-    )
+    log_p = n * math.log(1 - 1 / big_u) - _discrepancies(o1, o2, u1, u2, gamma)
     return 1.0 if log_p >= 0 else math.exp(log_p)
 
 

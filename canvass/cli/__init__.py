@@ -1,0 +1,6 @@
+"""The ``canvass`` command line: a thin shell over the library (``main`` has the election,
+log and key commands; ``canvass`` the canvass's; ``audit`` the audits')."""
+
+from canvass.cli.main import app, main
+
+__all__ = ["app", "main"]

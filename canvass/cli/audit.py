@@ -1,0 +1,181 @@
+"""Commands of risk-limiting audits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from canvass.audit.handcount import compare, georgia_machine_counts, read_arlo_report
+from canvass.audit.sampler import arlo_sample
+from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn
+from canvass.cli.common import ActorOpt, DirArg, _Typer, out
+from canvass.errors import StoreError
+from canvass.ingest.manifest import read_ballot_manifest
+from canvass.store.audit import commit, interpret, measure, open_audit, record_seed
+from canvass.store.audit import draw as audit_draw_round
+from canvass.store.audit import report as audit_report
+from canvass.store.election import ElectionDirectory, default_actor
+
+audit_app = _Typer(
+    help="Risk-limiting audits: sample sizes, draws, hand counts.", no_args_is_help=True
+)
+
+
+@audit_app.command("sample-size")
+def audit_sample_size(
+    winner: Annotated[int, typer.Option(help="Votes for the reported winner")],
+    loser: Annotated[int, typer.Option(help="Votes for the reported runner-up")],
+    ballots: Annotated[int, typer.Option(help="Ballots cast in the contest")],
+    risk_limit: Annotated[int, typer.Option(help="Risk limit, percent")] = 10,
+) -> None:
+    """Initial sample sizes: ballot comparison (Kaplan-Markov, as Arlo) and ballot polling
+    (BRAVO's average sample number)."""
+    if not 0 < risk_limit < 100 or ballots <= 0 or winner <= loser or winner + loser > ballots:
+        raise StoreError(
+            "expected 0 < risk limit < 100 and loser < winner with winner + loser <= ballots"
+        )
+    margin = (winner - loser) / ballots
+    comparison = arlo_supersimple_sample_size(risk_limit, margin, ballots)
+    polling = bravo_asn(risk_limit / 100, winner / ballots, loser / ballots)
+    out.print(f"diluted margin {margin:.4%}")
+    out.print(f"ballot comparison (Kaplan-Markov): {comparison:,} ballots")
+    out.print(f"ballot polling (BRAVO, average): {min(polling, ballots):,} ballots")
+
+
+@audit_app.command("draw")
+def audit_draw(
+    manifest: Annotated[
+        Path, typer.Argument(help="Ballot manifest CSV (Tabulator, Batch Name, Number of Ballots)")
+    ],
+    seed: Annotated[str, typer.Option(help="At least 20 digits, from public dice rolls")],
+    size: Annotated[int, typer.Option(help="Ballots to draw")],
+    already: Annotated[int, typer.Option(help="Ballots drawn in earlier rounds")] = 0,
+) -> None:
+    """Draw ballots (Rivest's consistent sampler, with replacement, as Arlo): a retrieval
+    list as CSV. A later round with --already extends the earlier one."""
+    if not (seed.isdigit() and len(seed) >= 20):
+        raise StoreError(f"the seed must be at least 20 digits; found {seed!r}")
+    batches = read_ballot_manifest(manifest)
+    frame = [((b.tabulator, b.id), b.cards) for b in batches]
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["ticket_number", "tabulator", "batch", "position", "times_drawn"])
+    for ticket in arlo_sample(frame, seed, size, already):
+        key: Any = ticket.id
+        (tabulator, batch), position = key
+        writer.writerow([ticket.number, tabulator, batch, position, ticket.generation])
+
+
+@audit_app.command("hand-count")
+def audit_hand_count(
+    report: Annotated[Path, typer.Argument(help="Arlo's audit report CSV (batch results)")],
+    machine: Annotated[Path, typer.Option(help="Georgia's precinct results file")],
+) -> None:
+    """Compare a full hand count with the machine count, by county and statewide
+    (Georgia 2020's layout)."""
+    names = {"Donald J. Trump": "trump", "Joseph R. Biden": "biden", "Jo Jorgensen": "jorgensen"}
+    hand = read_arlo_report(report.read_bytes(), str(report))
+    counted = compare(
+        georgia_machine_counts(machine.read_bytes(), names), hand.hand_count, list(names)
+    )
+    sys.stdout.write(counted.text("Joseph R. Biden", "Donald J. Trump"))
+
+
+@audit_app.command("open")
+def audit_open(
+    directory: DirArg,
+    name: Annotated[str, typer.Option(help="The audit's name")],
+    contest: Annotated[list[str], typer.Option(help="A contest to audit (repeat)")],
+    method: Annotated[str, typer.Option(help="comparison or polling")] = "comparison",
+    risk_limit: Annotated[int, typer.Option(help="Risk limit, percent")] = 10,
+    actor: ActorOpt = None,
+) -> None:
+    """Open an audit of some contests at a risk limit."""
+    store = ElectionDirectory.open(directory)
+    index = open_audit(store, name, method, risk_limit, contest, actor or default_actor())
+    out.print(f"Audit {name} opened as log entry {index}")
+
+
+@audit_app.command("commit")
+def audit_commit(
+    directory: DirArg, name: Annotated[str, typer.Option()], actor: ActorOpt = None
+) -> None:
+    """Commit the ballot tables and manifests, in a signed checkpoint, before the seed."""
+    index, checkpoint = commit(ElectionDirectory.open(directory), name, actor or default_actor())
+    out.print(f"Committed the audit frame as log entry {index}; publish this checkpoint now:")
+    out.print(checkpoint, end="")
+
+
+@audit_app.command("seed")
+def audit_seed(
+    directory: DirArg,
+    name: Annotated[str, typer.Option()],
+    seed: Annotated[str, typer.Option(help="20 or more digits rolled on public dice")],
+    actor: ActorOpt = None,
+) -> None:
+    """Record the seed (refused before the commitment)."""
+    index = record_seed(ElectionDirectory.open(directory), name, seed, actor or default_actor())
+    out.print(f"Seed recorded as log entry {index}")
+
+
+@audit_app.command("round")
+def audit_round(
+    directory: DirArg,
+    name: Annotated[str, typer.Option()],
+    size: Annotated[int, typer.Option(help="Draws in all, after this round")],
+    actor: ActorOpt = None,
+) -> None:
+    """Draw a round; prints the retrieval list (county, tabulator, batch, record) as CSV."""
+    _, listing = audit_draw_round(
+        ElectionDirectory.open(directory), name, size, actor or default_actor()
+    )
+    sys.stdout.write(listing)
+
+
+@audit_app.command("interpret")
+def audit_interpret(
+    directory: DirArg,
+    name: Annotated[str, typer.Option()],
+    readings: Annotated[
+        Path, typer.Argument(help="CSV: ballot, contest, votes (choice ids, |-separated), finding")
+    ],
+    board: Annotated[str, typer.Option(help="The audit board")],
+    actor: ActorOpt = None,
+) -> None:
+    """Record what the audit board read on the paper."""
+    rows = []
+    for n, row in enumerate(csv.DictReader(io.StringIO(readings.read_text())), start=2):
+        if not row.get("ballot") or not row.get("contest"):
+            raise StoreError(f"{readings} row {n}: expected a ballot and a contest")
+        votes = [v for v in (row.get("votes") or "").split("|") if v]
+        rows.append(
+            {
+                "ballot": row["ballot"],
+                "contest": row["contest"],
+                "votes": votes,
+                "finding": (row.get("finding") or "").strip(),
+            }
+        )
+    store = ElectionDirectory.open(directory)
+    interpret(store, name, rows, board, actor or default_actor())
+    out.print(f"Recorded {len(rows)} readings by {board}")
+
+
+@audit_app.command("measure")
+def audit_measure(
+    directory: DirArg, name: Annotated[str, typer.Option()], actor: ActorOpt = None
+) -> None:
+    """Measure the risk of every audited contest; say what comes next."""
+    store = ElectionDirectory.open(directory)
+    measure(store, name, actor or default_actor())
+    sys.stdout.write(audit_report(store, name))
+
+
+@audit_app.command("report")
+def audit_report_(directory: DirArg, name: Annotated[str, typer.Option()]) -> None:
+    """The audit so far: commitment, seed, rounds, risk measured."""
+    sys.stdout.write(audit_report(ElectionDirectory.open(directory), name))

@@ -1,0 +1,54 @@
+"""What every command shares: the Typer that turns Canvass errors into one line and exit
+status 1, the console, and the common options."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from canvass import keys
+from canvass.errors import CanvassError
+
+
+class _Typer(typer.Typer):
+    """Typer whose commands turn Canvass errors into one line and exit status 1."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+        register = super().command(*args, **kwargs)
+
+        def decorate(f: Callable[..., Any]) -> Any:
+            @functools.wraps(f)
+            def run(*a: Any, **kw: Any) -> Any:
+                try:
+                    return f(*a, **kw)
+                except CanvassError as e:
+                    typer.echo(f"error: {e}", err=True)
+                    raise typer.Exit(1) from None
+                except OperationalError as e:
+                    typer.echo(f"error: the database could not do it: {e.orig}", err=True)
+                    raise typer.Exit(1) from None
+                except OSError as e:
+                    typer.echo(f"error: {e.filename or ''}: {e.strerror}", err=True)
+                    raise typer.Exit(1) from None
+
+            return register(run)
+
+        return decorate
+
+
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+DirArg = Annotated[Path, typer.Argument(help="The election directory.")]
+ActorOpt = Annotated[
+    str | None, typer.Option("--actor", help="Who is acting (default: $CANVASS_ACTOR or $USER).")
+]
+KeyOpt = Annotated[
+    Path, typer.Option("--key", help="Your own private key file (it stays with you).")
+]
+PassOpt = Annotated[str | None, typer.Option(envvar=keys.PASSPHRASE_ENV, hidden=True)]

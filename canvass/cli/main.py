@@ -1,0 +1,504 @@
+"""The ``canvass`` command line: a thin shell over the library.
+
+Every command calls the library and turns a :class:`~canvass.errors.CanvassError` into one
+line on standard error and exit status 1; nothing the user can cause prints a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import typer
+from rich.table import Table
+
+from canvass import keys
+from canvass.cli.audit import audit_app
+from canvass.cli.canvass import board_app, certify_app, reconcile_app, state_app
+from canvass.cli.common import ActorOpt, DirArg, _Typer, out
+from canvass.domain.model import KeyRole, definition_schema
+from canvass.errors import StoreError
+from canvass.ingest import open_export
+from canvass.ingest.ballots import SCHEMA
+from canvass.store.ballots import (
+    export_err,
+    import_ballots,
+    manifest_check,
+    ranked_choice_results,
+    results,
+)
+from canvass.store.canvass import (
+    verify_canvass,
+)
+from canvass.store.demo import build_demo
+from canvass.store.election import ElectionDirectory, default_actor, registered_keys
+from canvass.tabulate.plurality import Results, tabulate
+from canvass.tabulate.rctab import load_config, read_ballots
+from canvass.tabulate.rcv import Tabulation, tabulate_passes
+from canvass.tabulate.render import render, render_rounds
+from canvass.tabulate.urcvt import ContestInfo, write_reports
+
+app = _Typer(
+    help="Canvass: run the canvass on a public, append-only, signed election log.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+log_app = _Typer(help="Show, prove, sign and verify the election log.", no_args_is_help=True)
+keys_app = _Typer(help="Make and register Ed25519 keys.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
+app.add_typer(keys_app, name="keys")
+app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(board_app, name="board")
+app.add_typer(certify_app, name="certify")
+app.add_typer(state_app, name="state")
+app.add_typer(audit_app, name="audit")
+
+
+@app.command()
+def init(
+    directory: DirArg,
+    origin: Annotated[
+        str | None, typer.Option(help="The log's origin line, e.g. results.sos.example.gov/2026")
+    ] = None,
+    actor: ActorOpt = None,
+) -> None:
+    """Create an election directory, its log operator key and its log."""
+    store = ElectionDirectory.init(directory, origin, actor or default_actor())
+    out.print(f"Created election directory {directory}")
+    out.print(f"Log operator key: {store.operator_key().encode()}")
+    out.print(store.checkpoint(), end="")
+
+
+@app.command()
+def define(
+    directory: DirArg,
+    file: Annotated[Path, typer.Argument(help="Definition (YAML or JSON).")],
+    actor: ActorOpt = None,
+) -> None:
+    """Record the election definition (see docs/election-definition.md)."""
+    try:
+        data = file.read_bytes()
+    except OSError as e:
+        raise StoreError(f"{file}: cannot read ({e.strerror})") from None
+    store = ElectionDirectory.open(directory)
+    index = store.define(data, file.name, actor or default_actor())
+    if index is None:
+        out.print(f"{file.name}: unchanged; this definition is already in force")
+        return
+    out.print(f"{file.name}: recorded as log entry {index}")
+    out.print(store.checkpoint(), end="")
+
+
+@app.command("import")
+def import_(
+    directory: DirArg,
+    paths: Annotated[list[Path], typer.Argument(help="CVR files, folders or zip archives.")],
+    county: Annotated[
+        str | None,
+        typer.Option(
+            help="The county the ballots belong to (id or name); not for precinct-results."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="dominion, dominion-csv, ess, hart, clear-ballot, nist-cvr, generic-csv, "
+            "precinct-results, nist-err or ballot-manifest",
+        ),
+    ] = "dominion",
+    cvr_schema: Annotated[
+        Path | None, typer.Option(help="nist-cvr: NIST's JSON Schema to check reports against")
+    ] = None,
+    hart_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="hart: Hart's public key (<RSAKeyValue>); every CVR must be signed by it"
+        ),
+    ] = None,
+    county_column: Annotated[str, typer.Option(help="precinct-results: the county column")] = (
+        "county"
+    ),
+    precinct_column: Annotated[
+        str, typer.Option(help="precinct-results: the precinct column")
+    ] = "precinct",
+    replace: Annotated[
+        bool,
+        typer.Option(help="These CVRs replace the county's earlier ones (a recount, a correction)"),
+    ] = False,
+    actor: ActorOpt = None,
+) -> None:
+    """Import a county's cast vote records (all or nothing; the same bytes twice: no-op)."""
+    store = ElectionDirectory.open(directory)
+    index = import_ballots(
+        store,
+        county,
+        fmt,
+        paths,
+        actor or default_actor(),
+        county_column,
+        precinct_column,
+        cvr_schema,
+        hart_key,
+        replace,
+    )
+    if index is None:
+        out.print("unchanged: these files were already imported for this county")
+        return
+    entry = dict(store.entries(index, index + 1))[index]
+    out.print(
+        f"Imported {entry.data['cards']:,} cards for {entry.data['county']} as log entry {index}"
+    )
+
+
+ByOpt = Annotated[
+    str | None, typer.Option("--by", help="county, precinct, batch, tabulator, vote-type, ...")
+]
+ContestOpt = Annotated[str | None, typer.Option("--contest", help="Only this contest.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="table, json or csv")]
+
+
+def _render(
+    results: Results,
+    fmt: str,
+    contest: str | None,
+    labels: dict[str, str] | None = None,
+    ranked: dict[str, list[Tabulation]] | None = None,
+) -> None:
+    try:
+        sys.stdout.write(render(results, fmt, contest, labels, ranked))
+    except ValueError as e:
+        raise StoreError(str(e)) from None
+
+
+@app.command("results")
+def results_(
+    directory: DirArg, contest: ContestOpt = None, by: ByOpt = None, fmt: FormatOpt = "table"
+) -> None:
+    """Count every imported ballot against the election definition; ranked-choice contests
+    also round by round, with every elimination and transfer, under their rules."""
+    store = ElectionDirectory.open(directory)
+    try:
+        counted, labels = results(store, by and by.replace("-", "_"))
+    except ValueError as e:
+        raise StoreError(str(e)) from None
+    _render(counted, fmt, contest, labels, ranked_choice_results(store, contest))
+
+
+@app.command("tabulate")
+def tabulate_(
+    paths: Annotated[list[Path], typer.Argument(help="CVR files, folders or zip archives.")],
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source-format", help="dominion, dominion-csv, nist-cvr, generic-csv or ess"
+        ),
+    ] = "dominion",
+    contest: ContestOpt = None,
+    by: ByOpt = None,
+    fmt: FormatOpt = "table",
+    cvr_schema: Annotated[
+        Path | None, typer.Option(help="nist-cvr: NIST's JSON Schema to check reports against")
+    ] = None,
+    hart_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="hart: Hart's public key (<RSAKeyValue>); every CVR must be signed by it"
+        ),
+    ] = None,
+) -> None:
+    """Count a CVR export directly, without an election directory."""
+    export = open_export(source, paths, cvr_schema, hart_key)
+    table = pa.Table.from_batches(list(export.read("")), schema=SCHEMA)
+    try:
+        counted = tabulate(table, export.contests, by and by.replace("-", "_"))
+    except ValueError as e:
+        raise StoreError(str(e)) from None
+    _render(counted, fmt, contest)
+
+
+@app.command("batches")
+def batches_(
+    directory: DirArg,
+    county: Annotated[str, typer.Option(help="The county (id or name).")],
+) -> None:
+    """Compare a county's ballot manifest with the cards in its CVRs, batch by batch."""
+    count, problems = manifest_check(ElectionDirectory.open(directory), county)
+    for problem in problems:
+        typer.echo(f"DIFFERS {problem}")
+    if problems:
+        raise typer.Exit(1)
+    out.print(f"OK: all {count:,} batches of the manifest hold the cards the CVRs say")
+
+
+@app.command("export-err")
+def export_err_(
+    directory: DirArg,
+    out_file: Annotated[Path, typer.Argument(help="Where to write the JSON report.")],
+    status: Annotated[str, typer.Option(help="NIST result status")] = "unofficial-complete",
+    issuer: Annotated[str, typer.Option(help="Who issues the report")] = "Canvass",
+) -> None:
+    """Write the results as NIST SP 1500-100 v2 JSON (election results reporting)."""
+    report = export_err(ElectionDirectory.open(directory), status, issuer)
+    out_file.write_text(json.dumps(report, indent=1) + "\n")
+    out.print(f"Wrote {out_file}")
+
+
+@app.command("rcv")
+def rcv(
+    config_file: Annotated[Path, typer.Argument(help="An RCTab contest configuration (JSON).")],
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="Where to write the round-by-round reports.")
+    ],
+) -> None:
+    """Count a ranked-choice contest as an RCTab configuration describes it, and write its
+    detailed reports (URCVT JSON and CSV, and per precinct or batch when asked)."""
+    config = load_config(config_file)
+    ballots = read_ballots(config)
+    ask = _ask_operator if sys.stdin.isatty() else None
+    passes = tabulate_passes(ballots, config.rules, config.slices, *([ask] if ask else []))
+    info = ContestInfo(config.contest, config.jurisdiction, config.office, config.date)
+    written = write_reports(config.stem, info, passes, output_dir)
+    for tabulation in passes:
+        out.print(
+            f"{config.contest}: {', '.join(tabulation.winners) or 'no winner'} elected after "
+            f"{len(tabulation.rounds)} rounds, {tabulation.ballots} ballots"
+        )
+        for tie in tabulation.tiebreaks:
+            out.print(f"  tie: {tie}")
+    out.print(f"Wrote {len(written)} reports to {output_dir}")
+
+
+def _ask_operator(round_number: int, tied: list[str], winner: bool) -> str:
+    """Ask at the terminal who wins (or loses) a tie the rules leave to the officials."""
+    out.print(f"Round {round_number}: a tie to be {'elected' if winner else 'eliminated'}:")
+    for n, name in enumerate(tied, start=1):
+        out.print(f"  {n}. {name}")
+    while True:
+        answer = typer.prompt(f"Which candidate {'wins' if winner else 'loses'} the tie? (number)")
+        if answer.strip().isdigit() and 1 <= int(answer) <= len(tied):
+            return tied[int(answer) - 1]
+        out.print(f"Give a number from 1 to {len(tied)}.")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the election definition format."""
+    sys.stdout.write(json.dumps(definition_schema(), indent=2) + "\n")
+
+
+@app.command()
+def rebuild(directory: DirArg) -> None:
+    """Regenerate every table from the log and the artifacts."""
+    size = ElectionDirectory.open(directory).rebuild()
+    out.print(f"Rebuilt the tables from {size} log entries")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Where to create it.")] = Path("demo-election"),
+    replace: Annotated[bool, typer.Option(help="Delete DIRECTORY first if it exists.")] = False,
+    counties: Annotated[int, typer.Option(help="Counties in the demo state.")] = 104,
+    precincts: Annotated[int, typer.Option(help="Precincts in the demo state.")] = 2500,
+    seed: Annotated[int, typer.Option(help="Seed; the same seed makes the same election.")] = 2026,
+    ballots_per_precinct: Annotated[
+        int, typer.Option(help="Ballots generated per precinct (0: define only).")
+    ] = 60,
+) -> None:
+    """Build the demo election (the State of Lakeland) and print its signed checkpoint."""
+    demo_run = build_demo(directory, replace, counties, precincts, seed, ballots_per_precinct)
+    definition = demo_run.definition
+    counted, by_county, labels = demo_run.results, demo_run.by_county, demo_run.labels
+    if counted is not None and by_county is not None and labels is not None:
+        out.print(render(counted, "table", "president", labels), end="")
+        names = {j["id"]: j["name"] for j in definition["jurisdictions"]}
+        out.print(
+            f"\nPresident, by county (first 5 of {len(by_county.groups)}; all: "
+            f"canvass results {directory} --contest president --by county):"
+        )
+        for county, totals in sorted(by_county.groups.items())[:5]:
+            president = totals[0]
+            leader, votes = max(president.votes.items(), key=lambda kv: kv[1])
+            share = 100 * votes / (president.total_votes or 1)
+            out.print(
+                f"  {names.get(county, county):<28} {labels.get(f'president/{leader}', leader)}"
+                f" {votes:,} ({share:.1f}%) of {president.ballots:,} ballots"
+            )
+        rounds = ranked_choice_results(demo_run.store, "congress-2")
+        out.print(render_rounds(rounds, "table", labels), end="")
+    for line in demo_run.canvass or []:
+        out.print(line)
+    kinds = [j["kind"] for j in definition["jurisdictions"]]
+    cards = demo_run.results.cards if demo_run.results is not None else 0
+    out.print(f"Demo election {definition['election']['name']} in {directory}:")
+    out.print(
+        f"  {kinds.count('county')} counties, {kinds.count('precinct')} precincts, "
+        f"{len(definition['contests'])} contests, {cards:,} ballot cards, "
+        f"{demo_run.store.size()} log entries"
+    )
+    out.print("Signed checkpoint, cosigned by the witness lakeland-gazette:")
+    out.print(demo_run.cosigned, end="")
+
+
+# --- log ----------------------------------------------------------------------------
+
+
+@log_app.command("show")
+def log_show(
+    directory: DirArg,
+    start: Annotated[int, typer.Option("--from", help="First entry to show.")] = 0,
+    limit: Annotated[int, typer.Option(help="Most entries to show.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One canonical entry per line.")] = False,
+) -> None:
+    """List log entries."""
+    store = ElectionDirectory.open(directory)
+    if as_json:
+        for raw in store.entry_bytes(start, start + limit):
+            sys.stdout.write(raw.decode() + "\n")
+        return
+    for index, entry in store.entries(start, start + limit):
+        facts = " ".join(
+            f"{k}={v}" for k, v in entry.data.items() if isinstance(v, (str, int)) and k != "vkey"
+        )
+        files = " ".join(f"{a.name}@sha256:{a.sha256[:16]}" for a in entry.artifacts)
+        line = f"{index:>6}  {entry.time}  {entry.type:<18} by {entry.actor}  {facts} {files}"
+        typer.echo(line.rstrip())
+
+
+@log_app.command("checkpoint")
+def log_checkpoint(directory: DirArg) -> None:
+    """Print the signed checkpoint of the log as it stands (signing one if the log grew)."""
+    store = ElectionDirectory.open(directory)
+    store.checkpoint()
+    out.print(store.cosigned_checkpoint(), end="")
+
+
+@log_app.command("prove")
+def log_prove(
+    directory: DirArg,
+    entry: Annotated[int | None, typer.Option(help="Prove this entry is in the log.")] = None,
+    since: Annotated[
+        int | None, typer.Option(help="Prove the log extends its state at this size.")
+    ] = None,
+    size: Annotated[
+        int | None, typer.Option(help="Tree size to prove against (default: all).")
+    ] = None,
+) -> None:
+    """Print an inclusion or consistency proof as JSON (hashes in base64)."""
+    store = ElectionDirectory.open(directory)
+    size = store.size() if size is None else size
+    if (entry is None) == (since is None):
+        raise StoreError("give exactly one of --entry N (inclusion) or --since SIZE (consistency)")
+    if entry is not None:
+        doc = store.inclusion_proof_document(entry, size)
+    else:
+        assert since is not None
+        doc = store.consistency_proof_document(since, size)
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+@log_app.command("verify")
+def log_verify(
+    directory: DirArg,
+    trusted: Annotated[
+        list[Path] | None,
+        typer.Option("--trusted", help="A checkpoint you saw earlier; the log must extend it."),
+    ] = None,
+) -> None:
+    """Check entries, tree, checkpoints, cosignatures, artifacts and every table row; and
+    the canvass: every signed vote and certificate, each against the ballots it rests on."""
+    store = ElectionDirectory.open(directory)
+    notes = [p.read_text() for p in trusted or []]
+    problems = store.verify(notes)
+    if not problems and any(e.type == "certificate.issued" for _, e in store.entries()):
+        problems = verify_canvass(store)
+    if problems:
+        for p in problems:
+            typer.echo(f"FAIL {p}", err=True)
+        raise typer.Exit(1)
+    out.print(
+        f"OK: {store.size()} entries, {len(store.checkpoints())} checkpoints, "
+        "tree, artifacts and tables agree with the log"
+    )
+
+
+@log_app.command("cosign")
+def log_cosign(
+    directory: DirArg,
+    key: Annotated[Path, typer.Option(help="The witness's private key file.")],
+    since: Annotated[
+        Path | None, typer.Option(help="The checkpoint this witness cosigned before.")
+    ] = None,
+    passphrase: Annotated[str | None, typer.Option(envvar=keys.PASSPHRASE_ENV, hidden=True)] = None,
+) -> None:
+    """Cosign the latest checkpoint as a registered witness."""
+    store = ElectionDirectory.open(directory)
+    witness = keys.read_key(key, passphrase)
+    note = store.cosign(witness, int(time.time()), since.read_text() if since else None)
+    out.print(note, end="")
+
+
+# --- keys ---------------------------------------------------------------------------
+
+
+@keys_app.command("new")
+def keys_new(
+    name: Annotated[str, typer.Option(help="Key name: no spaces or '+', e.g. jane.doe@wayne")],
+    out_file: Annotated[Path, typer.Option("--out", help="Private key file to write (0600).")],
+    encrypt: Annotated[
+        bool,
+        typer.Option(
+            "--passphrase",
+            help=f"Encrypt with a passphrase (asked for, or ${keys.PASSPHRASE_ENV}).",
+        ),
+    ] = False,
+) -> None:
+    """Make an Ed25519 key for a person; writes FILE and FILE.pub."""
+    phrase = None
+    if encrypt:
+        phrase = os.environ.get(keys.PASSPHRASE_ENV) or typer.prompt(
+            "Passphrase", hide_input=True, confirmation_prompt=True
+        )
+    signer = keys.new_signer(name)
+    pub = keys.write_key(signer, out_file, phrase)
+    out.print(f"Wrote {out_file} (private, mode 0600) and {pub}")
+    out.print(signer.verifier().encode())
+
+
+@keys_app.command("register")
+def keys_register(
+    directory: DirArg,
+    public_key: Annotated[Path, typer.Argument(help="The .pub file.")],
+    role: Annotated[KeyRole, typer.Option(help="What the key's owner does.")],
+    actor: ActorOpt = None,
+) -> None:
+    """Register a public key in the election, with its role."""
+    store = ElectionDirectory.open(directory)
+    key = keys.read_public_key(public_key)
+    index = store.register_key(key, role, actor or default_actor())
+    out.print(f"Registered {key.name} as {role.value} in log entry {index}")
+    out.print(store.checkpoint(), end="")
+
+
+@keys_app.command("list")
+def keys_list(directory: DirArg) -> None:
+    """List the registered keys."""
+    table = Table("name", "role", "key", "entry")
+    for row in registered_keys(ElectionDirectory.open(directory)):
+        table.add_row(row["name"], row["role"], row["vkey"], str(row["entry"]))
+    out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
