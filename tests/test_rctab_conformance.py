@@ -22,7 +22,7 @@ import pytest
 from canvass.errors import CanvassError, IngestError, RulesError, TabulationError
 from canvass.tabulate.rctab import load_config, read_ballots
 from canvass.tabulate.rcv import tabulate_passes
-from canvass.tabulate.urcvt import ContestInfo, write_reports
+from canvass.tabulate.urcvt import write_reports
 from tests.conftest import SHARED
 
 RCTAB = SHARED / "data" / "rctab"
@@ -72,7 +72,7 @@ def _cases() -> list[str]:
 def _run(config_path: Path, out: Path) -> list[Path]:
     config = load_config(config_path)
     passes = tabulate_passes(read_ballots(config), config.rules, config.slices)
-    info = ContestInfo(config.contest, config.jurisdiction, config.office, config.date)
+    info = config.header
     return write_reports(config.stem, info, passes, out)
 
 

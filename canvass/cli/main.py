@@ -41,7 +41,7 @@ from canvass.tabulate.plurality import Results, tabulate
 from canvass.tabulate.rctab import load_config, read_ballots
 from canvass.tabulate.rcv import Tabulation, tabulate_passes
 from canvass.tabulate.render import render, render_rounds
-from canvass.tabulate.urcvt import ContestInfo, write_reports
+from canvass.tabulate.urcvt import write_reports
 
 app = _Typer(
     help="Canvass: run the canvass on a public, append-only, signed election log.",
@@ -264,7 +264,7 @@ def rcv(
     ballots = read_ballots(config)
     ask = _ask_operator if sys.stdin.isatty() else None
     passes = tabulate_passes(ballots, config.rules, config.slices, *([ask] if ask else []))
-    info = ContestInfo(config.contest, config.jurisdiction, config.office, config.date)
+    info = config.header
     written = write_reports(config.stem, info, passes, output_dir)
     for tabulation in passes:
         out.print(

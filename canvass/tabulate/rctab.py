@@ -39,6 +39,7 @@ from canvass.tabulate.rcv import (
     Rules,
     group,
 )
+from canvass.tabulate.urcvt import ReportHeader
 
 PROVIDERS = ("ess", "dominion", "cdf", "clearBallot", "hart", "genericCsv")
 MISSING = {"precinct": "missing_precinct_id", "batch": "missing_batch_id"}
@@ -77,6 +78,10 @@ class ContestConfig:
     names: dict[str, str]
     """Every candidate name and alias → the candidate's name."""
     rules: Rules
+
+    @property
+    def header(self) -> ReportHeader:
+        return ReportHeader(self.contest, self.jurisdiction, self.office, self.date)
 
     @property
     def stem(self) -> str:

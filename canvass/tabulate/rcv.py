@@ -125,10 +125,6 @@ class Rules:
         return len(self.candidates) - len(self.excluded)
 
     @property
-    def single_winner(self) -> bool:
-        return self.winner_mode in ("singleWinnerMajority", "multiPassIrv")
-
-    @property
     def bottoms_up_threshold(self) -> bool:
         return self.winner_mode == "bottomsUpUsingPercentageThreshold"
 

@@ -35,7 +35,9 @@ SLICE_TITLES = {"precinct": "Precinct", "batch": "Batch"}
 
 
 @dataclass(frozen=True)
-class ContestInfo:
+class ReportHeader:
+    """What a report says of its contest, from its configuration."""
+
     contest: str
     jurisdiction: str = ""
     office: str = ""
@@ -59,7 +61,7 @@ def reports(tabulation: Tabulation) -> list[Report]:
     return found
 
 
-def report_json(info: ContestInfo, tabulation: Tabulation, report: Report) -> str:
+def report_json(info: ReportHeader, tabulation: Tabulation, report: Report) -> str:
     rules = tabulation.rules
     rounds = report.rounds
     config: dict[str, Any] = {
@@ -147,7 +149,7 @@ def _percent(votes: Decimal, of: Decimal) -> str:
     return f"{int(share.scaleb(4)) / 100.0!r}%"
 
 
-def report_csv(info: ContestInfo, tabulation: Tabulation, report: Report) -> str:
+def report_csv(info: ReportHeader, tabulation: Tabulation, report: Report) -> str:
     rules = tabulation.rules
     rounds = report.rounds
     is_slice = bool(report.slice)
@@ -289,7 +291,7 @@ def sanitize(name: str) -> str:
 
 
 def write_reports(
-    stem: str, info: ContestInfo, passes: list[Tabulation], folder: Path
+    stem: str, info: ReportHeader, passes: list[Tabulation], folder: Path
 ) -> list[Path]:
     """Write every report of every pass into ``folder``: ``<stem>_detailed_report.json``
     and ``.csv`` (``<stem>_<n>_detailed_report...`` for each pass of a multi-pass contest),
