@@ -279,13 +279,13 @@ def propose_county(
     store: ElectionDirectory,
     county: str,
     actor: str,
-    status: str = "certified",
     reason: str = "",
     board: str | None = None,
     time: str | None = None,
 ) -> str:
-    """Write the county's certificate document (its results and the SHA-256 of everything
-    they rest on) for a board to vote on; returns its SHA-256."""
+    """Write the county's certificate document (its results, its reconciliation and the
+    SHA-256 of everything they rest on) for a board to vote on; returns its SHA-256. Its
+    status is ``certified``, or, superseding an earlier one, ``recount`` or ``correction``."""
     county = _county_id(store, county)
     state = load(store)
     board = board or county_board(county)
@@ -296,7 +296,8 @@ def propose_county(
             "open a correction or order a recount before proposing another"
         )
     previous = state.certificate_of(county)
-    if previous is not None and status == "certified":
+    status = "certified"
+    if previous is not None:
         status = "recount" if state.reopened_by_recount(county) else "correction"
     sources = _county_sources(store, county)
     units = reconcile(store, county)
