@@ -91,7 +91,7 @@ def explain(
     found = precincts.get(norm(precinct))
     if county_id is None or found is None or found[0] != county_id:
         raise StoreError(f"{precinct!r} is not a precinct of county {county!r}")
-    units = {u.key: u for u in reconcile(store)}
+    units = {u.key: u for u in reconcile(store, county_id)}
     key = (county_id, found[1], vote_type)
     if key not in units:
         raise StoreError(f"{county_id} / {found[1]} / {vote_type} has no poll book or ballots")
