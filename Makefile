@@ -32,6 +32,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_log.py --entries 1000000
 	$(BIN)/python benchmarks/bench_rcv.py --ballots 1000000
+	$(BIN)/python benchmarks/bench_sampler.py --ballots 5000000
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
