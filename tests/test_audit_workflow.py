@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from canvass.audit.rounds import frame
 from canvass.audit.sampler import first_fraction, sampler, trim
 from canvass.audit.stats import km_nmin
 from canvass.audit.workflow import AuditRefused
 from canvass.store.audit import (
     commit,
+    committed_tables,
     cvr_votes,
     draw,
     interpret,
@@ -77,9 +79,7 @@ def test_a_comparison_audit_runs_to_its_risk_limit(store: ElectionDirectory) -> 
     assert first["ticket_number"] == trim(first_fraction(key, SEED), 18)
     # Anyone holding the committed frame draws the same sample.
     audit = load_audits(store).audit("pres")
-    from canvass.store.audit import _frame
-
-    ids, _ = _frame(store, audit)
+    ids, _ = frame(committed_tables(store, audit))
     again = list(sampler(ids, SEED, with_replacement=True, take=size, digits=18))
     assert [t.number for t in again] == numbers
 

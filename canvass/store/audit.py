@@ -4,23 +4,21 @@ audit boards read, measure the risk, and say what comes next — each a log entr
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
 
-from canvass.audit.sampler import sampler
-from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn, bravo_p_value, km_p_value
+from canvass.audit import rounds
 from canvass.audit.workflow import AuditRecord, AuditRefused, Audits
 from canvass.errors import StoreError
-from canvass.ingest.ballots import VOTE, read_table
+from canvass.ingest.ballots import read_table
 from canvass.ingest.names import definition_contests
 from canvass.log.entry import Entry, new_entry
-from canvass.store.ballots import _imports, definition, results
+from canvass.store.ballots import _imports, definition
 from canvass.store.election import ElectionDirectory, _log_size
+from canvass.tabulate.election import count
 
 RETRIEVAL = "text/csv"
 
@@ -82,33 +80,8 @@ def record_seed(store: ElectionDirectory, name: str, seed: str, actor: str) -> i
     return _append(store, load_audits(store), [new_entry("audit.seeded", actor, data)])[0]
 
 
-def _frame(
-    store: ElectionDirectory, audit: AuditRecord
-) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    """The ballot ids of the committed tables (``county/tabulator/batch/record``) and what
-    each says where to find it."""
-    ids: list[str] = []
-    where: dict[str, dict[str, Any]] = {}
-    for county, sha in sorted(audit.tables.items()):
-        table, _ = read_table(store.artifacts.get(sha))
-        columns = {c: _strings(table, c) for c in ("tabulator", "batch", "record", "imprinted_id")}
-        for row in range(len(table)):
-            parts = (columns["tabulator"][row], columns["batch"][row], columns["record"][row])
-            key = "/".join((county, *parts))
-            ids.append(key)
-            where[key] = {
-                "county": county,
-                "row": row,
-                "imprinted_id": columns["imprinted_id"][row],
-            }
-    return ids, where
-
-
-def _strings(table: pa.Table, column: str) -> list[str]:
-    values = table.column(column).combine_chunks()
-    if isinstance(values, pa.DictionaryArray):
-        values = values.dictionary_decode()
-    return [v or "" for v in values.to_pylist()]
+def committed_tables(store: ElectionDirectory, audit: AuditRecord) -> dict[str, pa.Table]:
+    return {county: read_table(store.artifacts.get(sha))[0] for county, sha in audit.tables.items()}
 
 
 def draw(store: ElectionDirectory, name: str, size: int, actor: str) -> tuple[int, str]:
@@ -122,21 +95,8 @@ def draw(store: ElectionDirectory, name: str, size: int, actor: str) -> tuple[in
     already = audit.rounds[-1][1] if audit.rounds else 0
     if size <= already:
         raise StoreError(f"audit {name}: {already} ballots are drawn already; ask for more")
-    ids, where = _frame(store, audit)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ["ticket_number", "county", "tabulator", "batch", "record", "imprinted_id", "times_drawn"]
-    )
-    for t in sampler(
-        ids, audit.seed, with_replacement=True, drop=already, take=size - already, digits=18
-    ):
-        key = str(t.id)
-        county, tabulator, batch, record = key.split("/", 3)
-        writer.writerow(
-            [t.number, county, tabulator, batch, record, where[key]["imprinted_id"], t.generation]
-        )
-    text = out.getvalue()
+    ids, where = rounds.frame(committed_tables(store, audit))
+    text = rounds.retrieval_list(ids, where, audit.seed, already, size)
     ref = store.store_artifact(
         text.encode(), f"{name}-round-{len(audit.rounds) + 1}.csv", RETRIEVAL
     )
@@ -148,11 +108,7 @@ def draw(store: ElectionDirectory, name: str, size: int, actor: str) -> tuple[in
 def drawn(store: ElectionDirectory, audit: AuditRecord) -> Counter[str]:
     """Every ballot drawn so far (each round's list holds its new draws), with the number
     of times."""
-    counts: Counter[str] = Counter()
-    for _, _, sha in audit.rounds:
-        for row in csv.DictReader(io.StringIO(store.artifacts.get(sha).decode())):
-            counts["/".join((row["county"], row["tabulator"], row["batch"], row["record"]))] += 1
-    return counts
+    return rounds.drawn(store.artifacts.get(sha).decode() for _, _, sha in audit.rounds)
 
 
 def interpret(
@@ -191,42 +147,27 @@ def cvr_votes(
     store: ElectionDirectory, audit: AuditRecord, ballots: Sequence[str]
 ) -> dict[str, dict[str, list[str]]]:
     """What the CVRs say each ballot voted, by contest (choice ids)."""
-    election = definition(store)
-    infos = [info for info, _ in definition_contests(election)]
-    _, where = _frame(store, audit)
-    out: dict[str, dict[str, list[str]]] = {}
-    tables: dict[str, pa.Table] = {}
-    for ballot in ballots:
-        spot = where[ballot]
-        table = tables.get(spot["county"])
-        if table is None:
-            table = tables[spot["county"]] = read_table(
-                store.artifacts.get(audit.tables[spot["county"]])
-            )[0]
-        marks = table.column("marks")[spot["row"]].as_py() or []
-        votes: dict[str, list[str]] = {}
-        for m in marks:
-            if m["status"] == VOTE:
-                info = infos[m["contest"]]
-                votes.setdefault(info.name, []).append(info.choices[m["choice"]].name)
-        out[ballot] = votes
-    return out
+    contests = [info for info, _ in definition_contests(definition(store))]
+    tables = committed_tables(store, audit)
+    _, where = rounds.frame(tables)
+    return rounds.cvr_votes(contests, tables, where, ballots)
 
 
 def measure(store: ElectionDirectory, name: str, actor: str) -> list[dict[str, Any]]:
-    """Measure each audited contest's risk from the readings so far and record it, with the
-    next round's size (every ballot, a full hand count, when the sample would exceed a
-    quarter of them)."""
+    """Measure each audited contest's risk from the readings so far, against the outcome
+    the committed tables report, and record it with the next round's size."""
     state = load_audits(store)
     audit = state.audit(name)
     sampled = drawn(store, audit)
     if not sampled:
         raise AuditRefused(f"audit {name}: nothing has been drawn")
-    reported, _ = results(store)
-    totals = {t.contest: t for t in reported.contests}
-    cvrs = cvr_votes(store, audit, list(sampled))
-    alpha = audit.risk_limit / 100
-    entries, measured = [], []
+    election = definition(store)
+    contests = [info for info, _ in definition_contests(election)]
+    tables = committed_tables(store, audit)
+    reported = {t.contest: t.votes for t in count(election, list(tables.values())).contests}
+    _, where = rounds.frame(tables)
+    cvrs = rounds.cvr_votes(contests, tables, where, sampled)
+    measured = []
     for contest in audit.contests:
         if audit.done(contest):
             continue
@@ -235,70 +176,9 @@ def measure(store: ElectionDirectory, name: str, actor: str) -> list[dict[str, A
             raise StoreError(
                 f"audit {name}: {len(missing)} drawn ballots have no reading for {contest}"
             )
-        t = totals[contest]
-        ranked = sorted(t.votes, key=lambda c: -t.votes[c])
-        winner, losers = ranked[0], ranked[1:]
-        ballots = audit.ballots
-        n = sum(sampled.values())
-        record: dict[str, Any] = {"audit": name, "round": len(audit.rounds), "contest": contest}
-        if audit.method == "comparison":
-            margin = (
-                min(t.votes[winner] - t.votes[loser] for loser in losers) / ballots
-                if losers
-                else 1.0
-            )
-            counts: Counter[int] = Counter()
-            for ballot, times in sampled.items():
-                reading = audit.interpretations[(ballot, contest)]
-                found = None if reading.get("finding") else set(reading["votes"])
-                cvr = set(cvrs[ballot].get(contest, []))
-                worst = max(
-                    (_overstatement(cvr, found, winner, loser) for loser in losers), default=0
-                )
-                if worst:
-                    counts[worst] += times
-            p = km_p_value(n, margin, o1=counts[1], o2=counts[2], u1=counts[-1], u2=counts[-2])
-            following = arlo_supersimple_sample_size(
-                audit.risk_limit, margin, ballots, n, counts[1], counts[2], counts[-1], counts[-2]
-            )
-            record["discrepancies"] = {
-                "o1": counts[1],
-                "o2": counts[2],
-                "u1": counts[-1],
-                "u2": counts[-2],
-            }
-        else:
-            runner_up = losers[0]
-            w = sum(
-                times
-                for b, times in sampled.items()
-                if winner in audit.interpretations[(b, contest)].get("votes", [])
-            )
-            lo = sum(
-                times
-                for b, times in sampled.items()
-                if runner_up in audit.interpretations[(b, contest)].get("votes", [])
-            )
-            shares = (t.votes[winner] / ballots, t.votes[runner_up] / ballots)
-            p = bravo_p_value(*shares, w, lo)
-            following = n + bravo_asn(alpha, *shares)
-            record["discrepancies"] = {}
-        met = p <= alpha
-        if not met and following > ballots / 4:
-            following = ballots  # a full hand count
-        record.update({"p_value": p, "met": met, "next_size": 0 if met else following, "draws": n})
-        entries.append(new_entry("audit.measured", actor, record))
-        measured.append(record)
-    _append(store, state, entries)
+        measured.append(rounds.measure_contest(audit, contest, reported[contest], sampled, cvrs))
+    _append(store, state, [new_entry("audit.measured", actor, m) for m in measured])
     return measured
-
-
-def _overstatement(cvr: set[str], audited: set[str] | None, winner: str, loser: str) -> int:
-    """Votes by which the CVR overstated the winner's margin over the loser on one ballot
-    (a ballot not found counts as the worst case, two)."""
-    if audited is None:
-        return 2
-    return ((winner in cvr) - (winner in audited)) - ((loser in cvr) - (loser in audited))
 
 
 def report(store: ElectionDirectory, name: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 from difflib import get_close_matches
 from pathlib import Path
 
@@ -28,11 +27,8 @@ from sqlalchemy import func, select
 from canvass.domain.definition import load_definition
 from canvass.domain.model import (
     Batch,
-    Contest,
-    ContestType,
     ElectionDefinition,
     JurisdictionKind,
-    RankedChoiceRules,
 )
 from canvass.errors import IngestError, StoreError
 from canvass.ingest import FORMATS, open_export
@@ -47,9 +43,9 @@ from canvass.log.entry import new_entry
 from canvass.publish.err import election_report
 from canvass.store import schema as s
 from canvass.store.election import ElectionDirectory
-from canvass.tabulate.plurality import Results, add_results_only, tabulate
-from canvass.tabulate.rctab import table_ballots
-from canvass.tabulate.rcv import UNDECLARED_WRITE_INS, Rules, Tabulation, tabulate_passes
+from canvass.tabulate.election import count, labels, ranked_choice
+from canvass.tabulate.plurality import Results
+from canvass.tabulate.rcv import Tabulation
 
 
 def definition_sha256(store: ElectionDirectory) -> str:
@@ -314,74 +310,20 @@ def results_tables(store: ElectionDirectory) -> list[pa.Table]:
 def results(store: ElectionDirectory, by: str | None = None) -> tuple[Results, dict[str, str]]:
     """Tabulate every imported ballot against the election definition; also return the
     names to show for contest and choice ids (``contest`` and ``contest/choice``)."""
-    pairs = definition_contests(definition(store))
-    contests = [info for info, _ in pairs]
-    labels = {
-        info.name: c.name for (info, _), c in zip(pairs, definition(store).contests, strict=True)
-    }
-    labels.update({f"{info.name}/{ch.id}": ch.name for info, choices in pairs for ch in choices})
+    election = definition(store)
     tables = [t for _, t in ballot_tables(store)]
     results_only = results_tables(store)
     if not tables and not results_only:
         raise StoreError(f"{store.path}: no ballots or results have been imported yet")
-    combined = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
-    counted = tabulate(combined, contests, by)
-    for rows in results_only:
-        add_results_only(counted, rows, contests)
-    return counted, labels
+    return count(election, tables, results_only, by), labels(election)
 
 
 def ranked_choice_results(
     store: ElectionDirectory, contest: str | None = None
 ) -> dict[str, list[Tabulation]]:
     """Count every ranked-choice contest (or only ``contest``) round by round under its
-    rules; candidates are named by their ids (see :func:`results` for the names to show).
-    Results-only counts carry no rankings and are not part of these counts."""
-    election = definition(store)
-    tables = [t for _, t in ballot_tables(store)]
-    combined = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
-    counted: dict[str, list[Tabulation]] = {}
-    for index, ((_, choices), c) in enumerate(
-        zip(definition_contests(election), election.contests, strict=True)
-    ):
-        if c.type != ContestType.RANKED_CHOICE or contest not in (None, c.id):
-            continue
-        candidates = [ch.id for ch in choices if not ch.write_in]
-        if any(ch.write_in for ch in choices):
-            candidates.append(UNDECLARED_WRITE_INS)
-        codes = [candidates.index(UNDECLARED_WRITE_INS if ch.write_in else ch.id) for ch in choices]
-        ballots = table_ballots(
-            combined, index, codes, candidates, max_rankings=c.ranks, where=c.id
-        )
-        counted[c.id] = tabulate_passes(ballots, ranked_choice_rules(c, candidates))
-    return counted
-
-
-def ranked_choice_rules(contest: Contest, candidates: list[str]) -> Rules:
-    """A contest's rules profile as the rules of the count."""
-    r = contest.rules or RankedChoiceRules()
-    single = contest.seats == 1
-    skipped = r.max_skipped_ranks_allowed
-    return Rules(
-        candidates=tuple(candidates),
-        winner_mode=r.winner_election_mode
-        or ("singleWinnerMajority" if single else "multiWinnerAllowMultipleWinnersPerRound"),
-        number_of_winners=contest.seats,
-        overvote_rule=r.overvote_rule,
-        tiebreak_mode=r.tiebreak_mode,
-        random_seed=r.random_seed,
-        max_skipped_ranks=None if skipped == "unlimited" else skipped,
-        max_rankings=contest.ranks,
-        exhaust_on_duplicate=r.exhaust_on_duplicate_candidate,
-        batch_elimination=r.batch_elimination,
-        continue_until_two=r.continue_until_two_candidates_remain,
-        minimum_vote_threshold=Decimal(r.minimum_vote_threshold),
-        decimal_places=r.decimal_places_for_vote_arithmetic,
-        non_integer_threshold=r.non_integer_winning_threshold,
-        hare_quota=r.hare_quota,
-        first_round_determines_threshold=r.does_first_round_determine_threshold,
-        stop_after_round=r.stop_tabulation_early_after_round,
-    )
+    rules; see :func:`canvass.tabulate.election.ranked_choice`."""
+    return ranked_choice(definition(store), [t for _, t in ballot_tables(store)], contest)
 
 
 def export_err(store: ElectionDirectory, status: str, issuer: str) -> dict[str, object]:

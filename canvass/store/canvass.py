@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import rfc8785
 
+from canvass.certify import documents
 from canvass.certify.canvass import (
     STATE,
     Canvass,
@@ -35,14 +32,11 @@ from canvass.certify.canvass import (
 from canvass.certify.statements import sign
 from canvass.domain.model import JurisdictionKind
 from canvass.errors import StoreError, VerificationError
-from canvass.ingest.ballots import SCHEMA, read_table
-from canvass.ingest.names import definition_contests
 from canvass.log.entry import ArtifactRef, Entry, new_entry, now
 from canvass.log.note import Signer
 from canvass.store.ballots import _imports, definition, definition_sha256, ranked_choice_results
 from canvass.store.election import ElectionDirectory, _log_size
 from canvass.store.reconcile import reconcile
-from canvass.tabulate.plurality import Results, add_results_only, tabulate
 
 CERTIFICATE = "application/vnd.canvass.certificate+json"
 
@@ -99,8 +93,7 @@ def _document(store: ElectionDirectory, doc: dict[str, Any], name: str) -> Artif
 
 
 def read_document(store: ElectionDirectory, sha256: str) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(store.artifacts.get(sha256))
-    return doc
+    return documents.read_document(store.artifacts.get, sha256)
 
 
 # --- boards ------------------------------------------------------------------------------
@@ -229,18 +222,6 @@ def vote(
 # --- certificates ------------------------------------------------------------------------
 
 
-def _results_json(totals: Sequence[Any]) -> dict[str, Any]:
-    return {
-        t.contest: {
-            "votes": dict(t.votes),
-            "ballots": t.ballots,
-            "overvotes": t.overvotes,
-            "undervotes": t.undervotes,
-        }
-        for t in totals
-    }
-
-
 def _county_sources(store: ElectionDirectory, county: str) -> list[dict[str, str]]:
     sources = [
         {"sha256": str(r["table_sha256"]), "kind": "ballots", "entry": str(r["entry"])}
@@ -258,21 +239,10 @@ def retabulate(
     store: ElectionDirectory, county: str, sources: Sequence[dict[str, str]]
 ) -> dict[str, Any]:
     """The county's results counted again from the artifacts a certificate names."""
-    contests = [info for info, _ in definition_contests(definition(store))]
-    tables = [
-        read_table(store.artifacts.get(s["sha256"]))[0] for s in sources if s["kind"] == "ballots"
-    ]
-    combined = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
-    counted: Results = tabulate(combined, contests, "county")
-    for s in sources:
-        if s["kind"] == "results":
-            add_results_only(
-                counted, pq.read_table(pa.BufferReader(store.artifacts.get(s["sha256"]))), contests
-            )
-    totals = counted.groups.get(county)
-    if totals is None:
+    found = documents.county_results(definition(store), store.artifacts.get, county, sources)
+    if found is None:
         raise StoreError(f"no ballots or results have been imported for {county}")
-    return _results_json(totals)
+    return found
 
 
 def propose_county(
@@ -395,30 +365,14 @@ def open_correction(
 def check_county_certificate(store: ElectionDirectory, state: Canvass, sha: str) -> list[str]:
     """Why a county certificate does not hold: its signatures (checked as the log was
     folded), its board's rule, and its totals against a re-tabulation of its artifacts."""
-    cert = state.certificates[sha]
-    doc = read_document(store, sha)
     problems = []
-    if cert.issued is None:
-        problems.append(f"certificate {sha[:12]} ({cert.county}) was never issued")
-    recount = retabulate(store, doc["county"], doc["rests_on"])
-    for contest, certified in doc["results"].items():
-        again = recount.get(contest)
-        if again != certified:
-            problems += _differences(f"{doc['county']} {contest}", certified, again or {})
-    return problems
-
-
-def _differences(
-    where: str, certified: dict[str, Any], other: dict[str, Any], label: str = "counted again"
-) -> list[str]:
-    out = []
-    for key in sorted(set(certified) | set(other)):
-        a, b = certified.get(key), other.get(key)
-        if isinstance(a, dict) or isinstance(b, dict):
-            out += _differences(f"{where} {key}", a or {}, b or {}, label)
-        elif a != b:
-            out.append(f"{where} {key}: certified {a}, {label} {b}")
-    return out
+    if state.certificates[sha].issued is None:
+        problems.append(
+            f"certificate {sha[:12]} ({state.certificates[sha].county}) was never issued"
+        )
+    return problems + documents.check_county(
+        definition(store), store.artifacts.get, read_document(store, sha)
+    )
 
 
 def propose_state(
@@ -439,16 +393,7 @@ def propose_state(
     ]
     if problems:
         raise VerificationError("county certificates do not hold:\n  " + "\n  ".join(problems))
-    totals: dict[str, Any] = {}
-    for c in counties:
-        for contest, t in read_document(store, state.current[c])["results"].items():
-            into = totals.setdefault(
-                contest, {"votes": {}, "ballots": 0, "overvotes": 0, "undervotes": 0}
-            )
-            for choice, n in t["votes"].items():
-                into["votes"][choice] = into["votes"].get(choice, 0) + n
-            for key in ("ballots", "overvotes", "undervotes"):
-                into[key] += t[key]
+    totals = documents.state_results(read_document(store, state.current[c]) for c in counties)
     previous = state.certificate_of(STATE)
     ranked = {
         contest: {"winners": passes[-1].winners, "rounds": len(passes[-1].rounds)}
@@ -554,25 +499,7 @@ def prepare_ascertainment(
 
 
 def check_ascertainment(store: ElectionDirectory, doc: dict[str, Any]) -> None:
-    """Refuse a certificate of ascertainment whose votes are not those of the state
-    certificate it rests on, or whose electors appointed are not the winner's."""
-    sha = doc.get("state_certificate")
-    if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
-        raise CanvassRefused("the certificate of ascertainment names no state certificate")
-    certified = read_document(store, sha)["results"].get(doc.get("contest"), {}).get("votes")
-    if doc.get("votes") != certified:
-        differ = _differences(
-            f"{doc.get('contest')}", certified or {}, doc.get("votes") or {}, "on this certificate"
-        )
-        raise CanvassRefused(
-            "the certificate of ascertainment's votes differ from the certified state results: "
-            + "; ".join(differ)
-        )
-    winner = max(certified, key=lambda c: certified[c])
-    if doc.get("appointed") != doc.get("electors", {}).get(winner):
-        raise CanvassRefused(
-            f"the electors appointed are not {winner}'s, who received the most votes"
-        )
+    documents.check_ascertainment(store.artifacts.get, doc)
 
 
 def issue_ascertainment(

@@ -1,0 +1,163 @@
+"""The steps of an audit round, pure: the frame of committed ballot tables, the retrieval
+list drawn from the seed, what the CVRs say of the drawn ballots, and each contest's risk
+measured from the audit boards' readings. The election directory runs an audit with
+these; the verifier recomputes every round with them from the published tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from canvass.audit.sampler import sampler
+from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn, bravo_p_value, km_p_value
+from canvass.audit.workflow import AuditRecord
+from canvass.ingest.ballots import VOTE, ContestInfo
+
+RETRIEVAL_COLUMNS = (
+    "ticket_number",
+    "county",
+    "tabulator",
+    "batch",
+    "record",
+    "imprinted_id",
+    "times_drawn",
+)
+
+
+def frame(tables: Mapping[str, pa.Table]) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """The ballot ids of the committed tables (``county/tabulator/batch/record``, counties
+    in order) and where each is: county, row of its table, imprinted id."""
+    ids: list[str] = []
+    where: dict[str, dict[str, Any]] = {}
+    for county, table in sorted(tables.items()):
+        columns = {c: _strings(table, c) for c in ("tabulator", "batch", "record", "imprinted_id")}
+        for row in range(len(table)):
+            parts = (columns["tabulator"][row], columns["batch"][row], columns["record"][row])
+            key = "/".join((county, *parts))
+            ids.append(key)
+            where[key] = {
+                "county": county,
+                "row": row,
+                "imprinted_id": columns["imprinted_id"][row],
+            }
+    return ids, where
+
+
+def _strings(table: pa.Table, column: str) -> list[str]:
+    values = table.column(column).combine_chunks()
+    if isinstance(values, pa.DictionaryArray):
+        values = values.dictionary_decode()
+    return [v or "" for v in values.to_pylist()]
+
+
+def retrieval_list(
+    ids: Sequence[str], where: Mapping[str, Mapping[str, Any]], seed: str, already: int, size: int
+) -> str:
+    """The round's draws as CSV (with replacement, Rivest's sampler, 18-digit tickets,
+    continuing after the ``already`` draws of earlier rounds)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(RETRIEVAL_COLUMNS)
+    for t in sampler(
+        ids, seed, with_replacement=True, drop=already, take=size - already, digits=18
+    ):
+        key = str(t.id)
+        county, tabulator, batch, record = key.split("/", 3)
+        writer.writerow(
+            [t.number, county, tabulator, batch, record, where[key]["imprinted_id"], t.generation]
+        )
+    return out.getvalue()
+
+
+def drawn(lists: Iterable[str]) -> Counter[str]:
+    """Every ballot in the rounds' retrieval lists, with the number of times drawn."""
+    counts: Counter[str] = Counter()
+    for text in lists:
+        for row in csv.DictReader(io.StringIO(text)):
+            counts["/".join((row["county"], row["tabulator"], row["batch"], row["record"]))] += 1
+    return counts
+
+
+def cvr_votes(
+    contests: Sequence[ContestInfo],
+    tables: Mapping[str, pa.Table],
+    where: Mapping[str, Mapping[str, Any]],
+    ballots: Iterable[str],
+) -> dict[str, dict[str, list[str]]]:
+    """What the CVRs say each ballot voted, by contest (choice ids)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for ballot in ballots:
+        spot = where[ballot]
+        marks = tables[spot["county"]].column("marks")[spot["row"]].as_py() or []
+        votes: dict[str, list[str]] = {}
+        for m in marks:
+            if m["status"] == VOTE:
+                info = contests[m["contest"]]
+                votes.setdefault(info.name, []).append(info.choices[m["choice"]].name)
+        out[ballot] = votes
+    return out
+
+
+def measure_contest(
+    audit: AuditRecord,
+    contest: str,
+    reported: Mapping[str, int],
+    sampled: Counter[str],
+    cvrs: Mapping[str, Mapping[str, list[str]]],
+) -> dict[str, Any]:
+    """One contest's risk from the readings of every drawn ballot, against its reported
+    votes (by choice), and the next round's size (every ballot, a full hand count, when
+    the sample would exceed a quarter of them)."""
+    ranked = sorted(reported, key=lambda c: -reported[c])
+    winner, losers = ranked[0], ranked[1:]
+    ballots = audit.ballots
+    n = sum(sampled.values())
+    record: dict[str, Any] = {"audit": audit.name, "round": len(audit.rounds), "contest": contest}
+    readings = {b: audit.interpretations[(b, contest)] for b in sampled}
+    if audit.method == "comparison":
+        margin = (
+            min(reported[winner] - reported[loser] for loser in losers) / ballots if losers else 1.0
+        )
+        counts: Counter[int] = Counter()
+        for ballot, times in sampled.items():
+            found = None if readings[ballot].get("finding") else set(readings[ballot]["votes"])
+            cvr = set(cvrs[ballot].get(contest, []))
+            worst = max((_overstatement(cvr, found, winner, loser) for loser in losers), default=0)
+            if worst:
+                counts[worst] += times
+        p = km_p_value(n, margin, o1=counts[1], o2=counts[2], u1=counts[-1], u2=counts[-2])
+        following = arlo_supersimple_sample_size(
+            audit.risk_limit, margin, ballots, n, counts[1], counts[2], counts[-1], counts[-2]
+        )
+        record["discrepancies"] = {
+            "o1": counts[1],
+            "o2": counts[2],
+            "u1": counts[-1],
+            "u2": counts[-2],
+        }
+    else:
+        runner_up = losers[0]
+        w = sum(t for b, t in sampled.items() if winner in readings[b].get("votes", []))
+        lo = sum(t for b, t in sampled.items() if runner_up in readings[b].get("votes", []))
+        shares = (reported[winner] / ballots, reported[runner_up] / ballots)
+        p = bravo_p_value(*shares, w, lo)
+        following = n + bravo_asn(audit.risk_limit / 100, *shares)
+        record["discrepancies"] = {}
+    met = p <= audit.risk_limit / 100
+    if not met and following > ballots / 4:
+        following = ballots
+    record.update({"p_value": p, "met": met, "next_size": 0 if met else following, "draws": n})
+    return record
+
+
+def _overstatement(cvr: set[str], audited: set[str] | None, winner: str, loser: str) -> int:
+    """Votes by which the CVR overstated the winner's margin over the loser on one ballot
+    (a ballot not found counts as the worst case, two)."""
+    if audited is None:
+        return 2
+    return ((winner in cvr) - (winner in audited)) - ((loser in cvr) - (loser in audited))

@@ -1,0 +1,125 @@
+"""What a certificate says, and whether it holds: the certified results counted again from
+the artifacts the certificate names, a state certificate as the sum of its counties', and
+a certificate of ascertainment against the state certificate it rests on.
+
+Pure: artifacts are read through a function from SHA-256 to bytes, so the election
+directory (from its artifact store) and the verifier (from a published bundle) check
+certificates with the same code, each from its own copy of the bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from canvass.certify.canvass import CanvassRefused
+from canvass.domain.model import ElectionDefinition
+from canvass.ingest.ballots import read_table
+from canvass.tabulate.election import count
+
+Get = Callable[[str], bytes]
+"""An artifact's bytes by its SHA-256."""
+
+
+def read_document(get: Get, sha256: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(get(sha256))
+    return doc
+
+
+def results_json(totals: Sequence[Any]) -> dict[str, Any]:
+    """Contest totals as a certificate states them."""
+    return {
+        t.contest: {
+            "votes": dict(t.votes),
+            "ballots": t.ballots,
+            "overvotes": t.overvotes,
+            "undervotes": t.undervotes,
+        }
+        for t in totals
+    }
+
+
+def county_results(
+    election: ElectionDefinition, get: Get, county: str, sources: Sequence[dict[str, str]]
+) -> dict[str, Any] | None:
+    """A county's results counted from the artifacts a certificate rests on (``None`` when
+    they hold nothing for it)."""
+    tables = [read_table(get(s["sha256"]))[0] for s in sources if s["kind"] == "ballots"]
+    results_only = [
+        pq.read_table(pa.BufferReader(get(s["sha256"]))) for s in sources if s["kind"] == "results"
+    ]
+    totals = count(election, tables, results_only, "county").groups.get(county)
+    return None if totals is None else results_json(totals)
+
+
+def differences(
+    where: str, certified: dict[str, Any], other: dict[str, Any], label: str = "counted again"
+) -> list[str]:
+    """Every number that differs between two results documents, with where it is."""
+    out = []
+    for key in sorted(set(certified) | set(other)):
+        a, b = certified.get(key), other.get(key)
+        if isinstance(a, dict) or isinstance(b, dict):
+            out += differences(f"{where} {key}", a or {}, b or {}, label)
+        elif a != b:
+            out.append(f"{where} {key}: certified {a}, {label} {b}")
+    return out
+
+
+def check_county(election: ElectionDefinition, get: Get, doc: dict[str, Any]) -> list[str]:
+    """Why a county certificate's results are not those of the artifacts it rests on."""
+    again = county_results(election, get, doc["county"], doc["rests_on"]) or {}
+    problems = []
+    for contest, certified in doc["results"].items():
+        if again.get(contest) != certified:
+            problems += differences(f"{doc['county']} {contest}", certified, again.get(contest, {}))
+    return problems
+
+
+def state_results(county_documents: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The sum of the county certificates' results."""
+    totals: dict[str, Any] = {}
+    for doc in county_documents:
+        for contest, t in doc["results"].items():
+            into = totals.setdefault(
+                contest, {"votes": {}, "ballots": 0, "overvotes": 0, "undervotes": 0}
+            )
+            for choice, n in t["votes"].items():
+                into["votes"][choice] = into["votes"].get(choice, 0) + n
+            for key in ("ballots", "overvotes", "undervotes"):
+                into[key] += t[key]
+    return totals
+
+
+def check_state(get: Get, doc: dict[str, Any]) -> list[str]:
+    """Why a state certificate's results are not the sum of the county certificates it
+    names."""
+    counties = [read_document(get, sha) for sha in doc["counties"].values()]
+    return differences("state", doc["results"], state_results(counties), "counties' sum")
+
+
+def check_ascertainment(get: Get, doc: dict[str, Any]) -> None:
+    """Refuse a certificate of ascertainment whose votes are not those of the state
+    certificate it rests on, or whose electors appointed are not the winner's."""
+    sha = doc.get("state_certificate")
+    if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+        raise CanvassRefused("the certificate of ascertainment names no state certificate")
+    certified = read_document(get, sha)["results"].get(doc.get("contest"), {}).get("votes")
+    if doc.get("votes") != certified:
+        differ = differences(
+            f"{doc.get('contest')}", certified or {}, doc.get("votes") or {}, "on this certificate"
+        )
+        raise CanvassRefused(
+            "the certificate of ascertainment's votes differ from the certified state results: "
+            + "; ".join(differ)
+        )
+    winner = max(certified, key=lambda c: certified[c])
+    if doc.get("appointed") != doc.get("electors", {}).get(winner):
+        raise CanvassRefused(
+            f"the electors appointed are not {winner}'s, who received the most votes"
+        )
