@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from canvass.certify.canvass import CanvassRefused
 from canvass.domain.model import ElectionDefinition
 from canvass.ingest.ballots import read_table
+from canvass.reconcile.balance import UnitBalance
 from canvass.tabulate.election import count
 
 Get = Callable[[str], bytes]
@@ -55,6 +56,26 @@ def county_results(
     ]
     totals = count(election, tables, results_only, "county").groups.get(county)
     return None if totals is None else results_json(totals)
+
+
+def reconciliation(units: Sequence[UnitBalance]) -> dict[str, Any]:
+    """A county's reconciliation as its certificate states it: every unit out of balance,
+    with the clerk's explanations, and those that may not be recounted."""
+    out = [u for u in units if not u.balanced]
+    return {
+        "units": len(units),
+        "out_of_balance": [
+            {
+                "precinct": u.precinct,
+                "vote_type": u.vote_type,
+                "difference": u.difference,
+                "stock_difference": u.stock_difference,
+                "explanations": [{"reason": r, "text": t} for r, t in u.explanations],
+            }
+            for u in out
+        ],
+        "not_recountable": [f"{u.precinct}/{u.vote_type}" for u in out if not u.recountable],
+    }
 
 
 def differences(

@@ -21,6 +21,7 @@ from canvass import keys
 from canvass.cli.audit import audit_app
 from canvass.cli.canvass import board_app, certify_app, reconcile_app, state_app
 from canvass.cli.common import ActorOpt, DirArg, _Typer, out
+from canvass.cli.publish import publish_command, serve_command, verify_command
 from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import StoreError
 from canvass.ingest import open_export
@@ -59,6 +60,9 @@ app.add_typer(board_app, name="board")
 app.add_typer(certify_app, name="certify")
 app.add_typer(state_app, name="state")
 app.add_typer(audit_app, name="audit")
+app.command("publish")(publish_command)
+app.command("verify")(verify_command)
+app.command("serve")(serve_command)
 
 
 @app.command()

@@ -272,7 +272,6 @@ def propose_county(
     sources = _county_sources(store, county)
     units = reconcile(store, county)
     sources += [{"sha256": sha, "kind": "pollbook", "entry": ""} for sha in state.pollbooks]
-    out = [u for u in units if not u.balanced]
     doc = {
         "document": "county-certificate",
         "election": state.election,
@@ -283,20 +282,7 @@ def propose_county(
         "supersedes": previous.sha256 if previous else None,
         "reason": reason,
         "results": retabulate(store, county, sources),
-        "reconciliation": {
-            "units": len(units),
-            "out_of_balance": [
-                {
-                    "precinct": u.precinct,
-                    "vote_type": u.vote_type,
-                    "difference": u.difference,
-                    "stock_difference": u.stock_difference,
-                    "explanations": [{"reason": r, "text": t} for r, t in u.explanations],
-                }
-                for u in out
-            ],
-            "not_recountable": [f"{u.precinct}/{u.vote_type}" for u in out if not u.recountable],
-        },
+        "reconciliation": documents.reconciliation(units),
         "rests_on": sources,
     }
     ref = _document(store, doc, f"certificate-{county}.json")

@@ -4,58 +4,31 @@ precinct and vote type balanced against the ballots tabulated."""
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
-from canvass.domain.model import JurisdictionKind
 from canvass.errors import IngestError, StoreError
 from canvass.ingest.names import norm
 from canvass.log.entry import new_entry
 from canvass.reconcile.balance import REASONS, Key, UnitBalance, balance
+from canvass.reconcile.places import Places, places, resolve, tabulated_units
 from canvass.reconcile.pollbook import MEDIA_TYPE, PollbookRow, read_pollbook
 from canvass.store.ballots import ballot_tables, definition
 from canvass.store.election import ElectionDirectory
 
-_PLACES: dict[int, tuple[dict[str, str], dict[str, tuple[str, str]]]] = {}
+_PLACES: dict[int, Places] = {}
 _BOOKS: dict[tuple[int, str], list[PollbookRow]] = {}
 
 
-def _places(store: ElectionDirectory) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-    """Counties by id or name, and precincts (with their county) by id or name."""
+def _places(store: ElectionDirectory) -> Places:
     election = definition(store)
     cached = _PLACES.get(id(election))
-    if cached is not None:
-        return cached
-    counties: dict[str, str] = {}
-    precincts: dict[str, tuple[str, str]] = {}
-    parent = {j.id: j.parent for j in election.jurisdictions}
-    kind = {j.id: j.kind for j in election.jurisdictions}
-    for j in election.jurisdictions:
-        if j.kind == JurisdictionKind.COUNTY:
-            counties[norm(j.id)] = counties[norm(j.name)] = j.id
-    for j in election.jurisdictions:
-        if j.kind == JurisdictionKind.PRECINCT:
-            county = j.parent
-            while county is not None and kind.get(county) != JurisdictionKind.COUNTY:
-                county = parent.get(county)
-            precincts[norm(j.id)] = precincts[norm(j.name)] = (county or "", j.id)
-    _PLACES[id(election)] = (counties, precincts)
-    return counties, precincts
+    if cached is None:
+        cached = _PLACES[id(election)] = places(election)
+    return cached
 
 
 def _resolve(store: ElectionDirectory, rows: list[PollbookRow], where: str) -> list[PollbookRow]:
-    counties, precincts = _places(store)
-    out = []
-    for n, row in enumerate(rows, start=2):
-        county = counties.get(norm(row.county))
-        if county is None:
-            raise IngestError(f"{where} row {n}: {row.county!r} is not a county of the election")
-        found = precincts.get(norm(row.precinct))
-        if found is None or found[0] != county:
-            raise IngestError(f"{where} row {n}: {row.precinct!r} is not a precinct of {county}")
-        out.append(replace(row, county=county, precinct=found[1]))
-    return out
+    return resolve(_places(store), rows, where)
 
 
 def import_pollbook(store: ElectionDirectory, path: Path, actor: str) -> int:
@@ -86,9 +59,9 @@ def explain(
         raise StoreError(f"reason {reason!r} is not one of {', '.join(REASONS)}")
     if reason == "other" and not text.strip():
         raise StoreError("reason 'other' needs the explanation in words (--text)")
-    counties, precincts = _places(store)
-    county_id = counties.get(norm(county))
-    found = precincts.get(norm(precinct))
+    at = _places(store)
+    county_id = at.counties.get(norm(county))
+    found = at.precincts.get(norm(precinct))
     if county_id is None or found is None or found[0] != county_id:
         raise StoreError(f"{precinct!r} is not a precinct of county {county!r}")
     units = {u.key: u for u in reconcile(store, county_id)}
@@ -132,24 +105,7 @@ def pollbook_rows(store: ElectionDirectory, county: str | None = None) -> list[P
 
 def tabulated(store: ElectionDirectory, county: str | None = None) -> dict[Key, int]:
     """Ballot cards tabulated, by county, precinct (id) and vote type."""
-    _, precincts = _places(store)
-    counts: Counter[Key] = Counter()
-    for table_county, table in ballot_tables(store, county):
-        grouped = (
-            table.select(["precinct", "vote_type"])
-            .group_by(["precinct", "vote_type"])
-            .aggregate([([], "count_all")])
-        )
-        for precinct, vote_type, n in zip(
-            grouped.column("precinct").to_pylist(),
-            grouped.column("vote_type").to_pylist(),
-            grouped.column("count_all").to_pylist(),
-            strict=True,
-        ):
-            found = precincts.get(norm(str(precinct or "")))
-            key = (table_county, found[1] if found else str(precinct), str(vote_type or ""))
-            counts[key] += int(n)
-    return dict(counts)
+    return tabulated_units(_places(store), ballot_tables(store, county))
 
 
 def reconcile(store: ElectionDirectory, county: str | None = None) -> list[UnitBalance]:

@@ -1,0 +1,90 @@
+"""``canvass publish``, ``canvass verify`` and ``canvass serve``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from canvass.cli.common import DirArg, out
+from canvass.errors import StoreError
+from canvass.publish.bundle import MANIFEST, publish
+from canvass.store.election import ElectionDirectory
+from canvass.verify import TrustStore, open_source, verify_bundle
+from canvass.verify.trust import default_path
+from canvass.web.static import server
+
+
+def publish_command(
+    directory: DirArg,
+    out_dir: Annotated[Path, typer.Argument(help="Where to write the bundle.")],
+    withhold_originals: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A county (id) whose original CVR files stay out of the bundle, or 'all'; "
+            "repeat for several. Its ballot tables are always published."
+        ),
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Replace an earlier bundle at OUT_DIR.")] = False,
+) -> None:
+    """Write the static results bundle: results, reconciliation, certificates, audits, the
+    log as tiles with its checkpoints, the ballot tables and a manifest of SHA-256."""
+    store = ElectionDirectory.open(directory)
+    done = publish(store, out_dir, withhold_originals or [], replace)
+    out.print(
+        f"Published {done.files:,} files ({done.bytes / 1e6:,.1f} MB) to {done.path}: log of "
+        f"{done.log_size:,} entries"
+        + (f", {done.withheld} original CVR files withheld" if done.withheld else "")
+    )
+    out.print(f"Check it: canvass verify {done.path}")
+
+
+def verify_command(
+    bundle: Annotated[str, typer.Argument(help="The bundle: a folder or an http(s) address.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    trust_store: Annotated[
+        Path | None,
+        typer.Option(help="Checkpoints seen before (default: ~/.config/canvass/...)."),
+    ] = None,
+    no_trust_store: Annotated[
+        bool, typer.Option(help="Neither read nor remember checkpoints.")
+    ] = False,
+    operator_key: Annotated[
+        str | None,
+        typer.Option(help="The log operator's key (vkey), as obtained from the officials."),
+    ] = None,
+) -> None:
+    """Check a published bundle, trusting nothing in it; exit 0 only when everything holds.
+    A bundle that verifies is remembered, so a later one must extend it."""
+    trust = None if no_trust_store else TrustStore(trust_store or default_path())
+    source = open_source(bundle)
+    report = verify_bundle(source, trust, operator_key)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(report.text())
+    if not report.ok:
+        raise typer.Exit(2)
+    if trust is not None:
+        trust.remember(report.origin, report.operator, report.checkpoint)
+
+
+def serve_command(
+    bundle: Annotated[Path, typer.Argument(help="A published bundle folder.")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve a published bundle over HTTP (as any static web server would)."""
+    if not (bundle / MANIFEST).is_file():
+        raise StoreError(f"{bundle}: not a results bundle (no {MANIFEST}); run 'canvass publish'")
+    httpd = server(bundle, host, port)
+    out.print(f"Serving {bundle} at http://{host}:{httpd.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()

@@ -1,0 +1,51 @@
+"""The verifier's trust store: for each log (by origin) the operator key and the
+checkpoints this user has seen verify before. A later bundle must extend them: one that
+contradicts a checkpoint seen before (a split view) or is older (a rollback) fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from canvass.errors import VerificationError
+
+
+def default_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "canvass" / "trusted-checkpoints.json"
+
+
+class TrustStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.logs: dict[str, dict[str, object]] = {}
+        if path.is_file():
+            try:
+                doc = json.loads(path.read_text())
+                self.logs = dict(doc["logs"])
+            except (ValueError, KeyError, TypeError) as e:
+                raise VerificationError(f"{path}: not a trust store ({e})") from None
+
+    def operator(self, origin: str) -> str | None:
+        found = self.logs.get(origin, {}).get("operator")
+        return str(found) if found else None
+
+    def checkpoints(self, origin: str) -> list[str]:
+        found = self.logs.get(origin, {}).get("checkpoints", [])
+        return [str(c) for c in found] if isinstance(found, list) else []
+
+    def remember(self, origin: str, operator: str, checkpoint: str) -> None:
+        """Record a checkpoint that verified (and the operator key it verified under)."""
+        seen = self.checkpoints(origin)
+        if checkpoint not in seen:
+            seen.append(checkpoint)
+        self.logs[origin] = {"operator": operator, "checkpoints": seen}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".trust-")
+        with os.fdopen(fd, "w") as f:
+            json.dump({"logs": self.logs}, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
