@@ -57,8 +57,8 @@ from canvass.log.note import (
 from canvass.log.tiles import check_tiles, read_entries
 from canvass.log.verify import verify_log
 from canvass.reconcile.balance import Key, balance
-from canvass.reconcile.places import places, resolve, tabulated_units
-from canvass.reconcile.pollbook import read_pollbook
+from canvass.reconcile.places import Places, places, resolve, tabulated_units
+from canvass.reconcile.pollbook import PollbookRow, read_pollbook
 from canvass.tabulate.election import count, ranked_choice
 from canvass.verify.source import Source
 from canvass.verify.trust import TrustStore
@@ -192,6 +192,8 @@ class _Verifier:
         self.report = report
         self._definitions: dict[str, ElectionDefinition] = {}
         self._tables: dict[str, pa.Table] = {}
+        self._places: dict[str, Places] = {}
+        self._pollbooks: dict[tuple[str, str], list[PollbookRow]] = {}
 
     # --- artifacts --------------------------------------------------------------------
 
@@ -208,6 +210,21 @@ class _Verifier:
         found = self._tables.get(sha256)
         if found is None:
             found = self._tables[sha256] = read_table(self.get(sha256))[0]
+        return found
+
+    def places(self, definition: str) -> Places:
+        found = self._places.get(definition)
+        if found is None:
+            found = self._places[definition] = places(self.definition(definition))
+        return found
+
+    def pollbook(self, definition: str, sha256: str) -> list[PollbookRow]:
+        """A poll book's rows, with the definition's county and precinct ids."""
+        found = self._pollbooks.get((definition, sha256))
+        if found is None:
+            rows = read_pollbook(self.get(sha256), sha256[:12])
+            found = resolve(self.places(definition), rows, sha256[:12])
+            self._pollbooks[(definition, sha256)] = found
         return found
 
     def results_table(self, sha256: str) -> pa.Table:
@@ -466,7 +483,7 @@ def _certificates(
                         f"the county's imports were {', '.join(t[:12] for t in snap.ballots)}"
                     )
                 problems += [f"{where}: {p}" for p in documents.check_county(election, v.get, doc)]
-                problems += _reconciliation(v, election, doc, snap, where)
+                problems += _reconciliation(v, doc, snap, where)
             else:
                 problems += [f"{where}: {p}" for p in documents.check_state(v.get, doc)]
                 expected = {c: s for c, s in snap.current.items() if c != STATE}
@@ -487,14 +504,12 @@ def _certificates(
         _attempt(check, where, one)
 
 
-def _reconciliation(
-    v: _Verifier, election: ElectionDefinition, doc: dict[str, Any], snap: _Snapshot, where: str
-) -> list[str]:
+def _reconciliation(v: _Verifier, doc: dict[str, Any], snap: _Snapshot, where: str) -> list[str]:
     county = doc["county"]
-    at = places(election)
+    at = v.places(doc["definition"])
     rows: dict[Key, Any] = {}
     for sha in snap.pollbooks:
-        for row in resolve(at, read_pollbook(v.get(sha), sha[:12]), sha[:12]):
+        for row in v.pollbook(doc["definition"], sha):
             if row.county == county:
                 rows[(row.county, row.precinct, row.vote_type)] = row
     tables = [(county, v.table(s["sha256"])) for s in doc["rests_on"] if s["kind"] == "ballots"]

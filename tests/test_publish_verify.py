@@ -1,0 +1,349 @@
+"""The published bundle and the independent verifier: an honest bundle verifies clean, from a
+folder or over HTTP; every tamper of the drill is caught and named; the verifier shares
+nothing with the server's database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from canvass import keys
+from canvass.cli import app
+from canvass.domain.model import KeyRole
+from canvass.drill import TAMPERS, VOTES, tamper
+from canvass.errors import StoreError
+from canvass.log.merkle import MerkleTree
+from canvass.log.tiles import check_tiles, read_entries, tile_path, write_tiles
+from canvass.publish.bundle import publish
+from canvass.store.demo import WITNESS, build_demo
+from canvass.store.election import ElectionDirectory
+from canvass.verify import Report, TrustStore, open_source, verify_bundle
+from canvass.web.static import server
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small demo election, canvassed, certified and audited, and its bundle."""
+    root = tmp_path_factory.mktemp("published")
+    run = build_demo(root / "election", False, 4, 16, 2026, 30)
+    publish(run.store, root / "bundle")
+    run.store.close()
+    return root / "election", root / "bundle"
+
+
+def _copy(published: tuple[Path, Path], to: Path) -> tuple[Path, Path]:
+    election, bundle = published
+    shutil.copytree(election, to / "election", ignore=shutil.ignore_patterns("demo-*"))
+    shutil.copytree(bundle, to / "bundle")
+    return to / "election", to / "bundle"
+
+
+def _verify(bundle: Path, trust: Path | None = None) -> Report:
+    return verify_bundle(open_source(str(bundle)), TrustStore(trust) if trust else None)
+
+
+def _failed(report: Report) -> dict[str, list[str]]:
+    return {c.name: c.problems for c in report.checks if c.problems}
+
+
+# --- the honest bundle -------------------------------------------------------------------
+
+
+def test_the_honest_bundle_verifies_clean(published: tuple[Path, Path]) -> None:
+    report = _verify(published[1])
+    assert report.ok, report.text()
+    checked = {c.name: c.checked for c in report.checks}
+    # 4 county certificates and the state's; every file, entry and artifact.
+    assert checked["certificates"] == 5
+    assert checked["ascertainment"] == 1
+    assert checked["log"] == report.log_size > 100
+    assert all(n > 0 for n in checked.values()), checked
+    notes = [n for c in report.checks for n in c.notes]
+    assert f"cosigned by witness {WITNESS}" in notes
+    assert any("before the seed" in n for n in notes)
+
+
+def test_the_bundle_holds_what_an_observer_needs(published: tuple[Path, Path]) -> None:
+    bundle = published[1]
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    for path in (
+        "index.html",
+        "log/checkpoint",
+        "log/checkpoints.json",
+        "results/results.json",
+        "results/president.csv",
+        "results/nist-1500-100.json",
+        "results/ranked-choice.json",
+        "reconciliation/units.csv",
+        "reconciliation/report.txt",
+        "certificates/index.json",
+        "audits/index.json",
+    ):
+        assert path in manifest["files"], path
+        assert (bundle / path).is_file()
+    assert manifest["log_size"] > 0
+    assert any(p.startswith("log/tile/entries/") for p in manifest["files"])
+    assert any(p.startswith("log/tile/0/") for p in manifest["files"])
+    page = (bundle / "index.html").read_text()
+    assert "canvass verify" in page and "President" in page
+
+
+def test_the_cli_verifies_and_remembers_the_checkpoint(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    trust = tmp_path / "trust.json"
+    result = CliRunner().invoke(
+        app, ["verify", str(published[1]), "--trust-store", str(trust), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["ok"] is True
+    assert {c["check"] for c in doc["checks"]} == {
+        "files",
+        "log",
+        "artifacts",
+        "signatures",
+        "certificates",
+        "audits",
+        "results",
+        "ascertainment",
+    }
+    stored = json.loads(trust.read_text())["logs"]
+    [seen] = stored.values()
+    assert seen["checkpoints"] == [(published[1] / "log" / "checkpoint").read_text()]
+    # The second time, the operator key comes from the trust store, not the bundle.
+    again = CliRunner().invoke(app, ["verify", str(published[1]), "--trust-store", str(trust)])
+    assert again.exit_code == 0 and "first use" not in again.output
+
+
+def test_a_log_that_grew_honestly_still_verifies_against_what_was_seen(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    election, bundle = _copy(published, tmp_path)
+    trust = tmp_path / "trust.json"
+    first = _verify(bundle, trust)
+    TrustStore(trust).remember(first.origin, first.operator, first.checkpoint)
+    store = ElectionDirectory.open(election)
+    store.register_key(keys.new_signer("c001-alt1").verifier(), KeyRole.BOARD_MEMBER, "clerk")
+    witness = keys.read_key(published[0] / "demo-keys" / f"{WITNESS}.key")
+    store.cosign(witness, 1_800_000_000, since=first.checkpoint)
+    publish(store, tmp_path / "later")
+    store.close()
+    later = _verify(tmp_path / "later", trust)
+    assert later.ok, later.text()
+    assert later.log_size == first.log_size + 1
+
+
+def test_a_bundle_served_over_http_verifies(published: tuple[Path, Path]) -> None:
+    httpd = server(published[1], "127.0.0.1", 0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        report = verify_bundle(open_source(url))
+        assert report.ok, report.text()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_original_cvr_files_may_be_withheld(published: tuple[Path, Path], tmp_path: Path) -> None:
+    election, _ = published
+    store = ElectionDirectory.open(election)
+    out = publish(store, tmp_path / "bundle", ["all"])
+    store.close()
+    # Every file of every county's export, counted once by content (the store keeps one
+    # copy of identical files).
+    exported = {
+        hashlib.sha256(p.read_bytes()).digest() for p in (election / "demo-cvrs").rglob("*.json")
+    }
+    exported.discard(hashlib.sha256(b"").digest())
+    assert out.withheld == len(exported) > 4
+    report = _verify(tmp_path / "bundle")
+    assert report.ok, report.text()
+    note = f"{len(exported)} original CVR files withheld"
+    assert any(note in n for c in report.checks for n in c.notes)
+    # Withholding a ballot table is not allowed: the recount needs it.
+    manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
+    table = next(
+        p.removeprefix("artifacts/")
+        for p in manifest["files"]
+        if p.startswith("artifacts/") and (tmp_path / "bundle" / p).read_bytes()[:4] == b"PAR1"
+    )
+    manifest["withheld"][table] = {"name": "x", "county": "c001", "entry": "0"}
+    (tmp_path / "bundle" / "manifest.json").write_text(json.dumps(manifest))
+    assert "only original CVR files may be withheld" in _verify(tmp_path / "bundle").text()
+
+
+def test_publish_refuses_to_overwrite_what_is_not_a_bundle(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    store = ElectionDirectory.open(published[0])
+    with pytest.raises(StoreError, match="already exists; pass --replace"):
+        publish(store, tmp_path / "mine")
+    with pytest.raises(StoreError, match="is not a results bundle; not replacing it"):
+        publish(store, tmp_path / "mine", replace=True)
+    store.close()
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+# --- damaged and tampered bundles --------------------------------------------------------
+
+
+def test_a_changed_file_is_named(published: tuple[Path, Path], tmp_path: Path) -> None:
+    _, bundle = _copy(published, tmp_path)
+    (bundle / "results" / "president.csv").write_text("county,x\n")
+    (bundle / "reconciliation" / "report.txt").unlink()
+    problems = _failed(_verify(bundle))["files"]
+    assert "reconciliation/report.txt: missing from the bundle" in problems
+    assert any(p.startswith("results/president.csv: its SHA-256 is ") for p in problems)
+
+
+def test_a_different_operator_key_is_refused(published: tuple[Path, Path]) -> None:
+    other = keys.new_signer("canvass.invalid/lakeland-2026-general").verifier().encode()
+    report = verify_bundle(open_source(str(published[1])), None, other)
+    assert not report.ok
+    assert any("not the trusted" in p for p in _failed(report)["log"])
+    assert any("does not verify" in p or "no signature by" in p for p in _failed(report)["log"])
+
+
+@pytest.mark.parametrize("case", TAMPERS, ids=[t.name for t in TAMPERS])
+def test_every_tamper_is_caught_and_named(
+    case: object, published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from canvass.drill import Tamper
+
+    assert isinstance(case, Tamper)
+    election, bundle = _copy(published, tmp_path)
+    trust = tmp_path / "trust.json"
+    honest = _verify(bundle, trust)
+    assert honest.ok
+    TrustStore(trust).remember(honest.origin, honest.operator, honest.checkpoint)
+    tamper(case.name, bundle, election)
+    report = _verify(bundle, trust)
+    assert not report.ok
+    assert case.expect in report.text(), report.text()
+    # What catches it, tamper by tamper.
+    failed = _failed(report)
+    expected_check = {
+        "certified-total": "results",
+        "ballot-table": "certificates",
+        "county-certificate": "artifacts",
+        "database": "results",
+        "forged-signature": "signatures",
+        "back-dated-vote": "log",
+        "removed-entry": "log",
+        "split-view": "log",
+        "swapped-electors": "signatures",
+    }[case.name]
+    assert expected_check in failed, failed
+
+
+@pytest.mark.parametrize(
+    "name", ["ballot-table", "forged-signature", "back-dated-vote", "removed-entry", "split-view"]
+)
+def test_a_re_signed_log_fails_even_for_a_first_time_observer(
+    name: str, published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Without any checkpoint seen before, the witness's missing cosignature still names a
+    log the operator signed again."""
+    election, bundle = _copy(published, tmp_path)
+    tamper(name, bundle, election)
+    report = _verify(bundle)
+    assert f"no cosignature by {WITNESS}" in report.text()
+
+
+def test_the_database_tamper_is_named_by_log_verify_too(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    election, bundle = _copy(published, tmp_path)
+    tamper("database", bundle, election)
+    problems = ElectionDirectory.open(election).verify()
+    assert len(problems) == 1
+    assert problems[0].startswith("table ballot_import, row ")
+    assert "table_sha256" in problems[0]
+
+
+def test_the_certified_total_tamper_names_the_votes_added(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    election, bundle = _copy(published, tmp_path)
+    tamper("certified-total", bundle, election)
+    [problem] = _failed(_verify(bundle))["results"]
+    published_votes = int(problem.split("published ")[1].split(",")[0])
+    counted = int(problem.rsplit(" ", 1)[1])
+    assert published_votes - counted == VOTES
+
+
+# --- the verifier stands apart -----------------------------------------------------------
+
+
+def test_verify_imports_nothing_from_the_store_or_the_web() -> None:
+    code = (
+        "import sys, canvass.verify; "
+        "print([m for m in sys.modules if m.startswith(('canvass.store', 'canvass.web', "
+        "'canvass.cli', 'canvass.publish', 'sqlalchemy', 'alembic'))])"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.strip() == "[]"
+
+
+# --- tiles -------------------------------------------------------------------------------
+
+
+def test_tile_paths_follow_c2sp_tlog_tiles() -> None:
+    # The examples of https://c2sp.org/tlog-tiles.
+    assert tile_path(0, 1234067) == "tile/0/x001/x234/067"
+    assert tile_path(1, 67, 12) == "tile/1/067.p/12"
+    assert tile_path("entries", 0) == "tile/entries/000"
+    with pytest.raises(ValueError):
+        tile_path(0, 0, 0)
+
+
+def _tiles(entries: list[bytes]) -> dict[str, bytes]:
+    return dict(write_tiles(entries))
+
+
+@pytest.mark.parametrize("size", [1, 255, 256, 257, 70_000])
+def test_tiles_round_trip_and_cover_every_level(size: int) -> None:
+    entries = [f"entry {i}".encode() for i in range(size)]
+    files = _tiles(entries)
+    assert read_entries(files.__getitem__, size) == entries
+    tree = MerkleTree(entries)
+    assert check_tiles(files.__getitem__, tree) == []
+    # A level-1 tile exists once 256 leaves make a level-8 node; level 2 once 65,536 do.
+    assert any(p.startswith("tile/1/") for p in files) == (size >= 256)
+    assert any(p.startswith("tile/2/") for p in files) == (size >= 65_536)
+    # Full tiles hold 256 hashes, partial ones their width.
+    for path, data in files.items():
+        if not path.startswith("tile/entries/"):
+            width = int(path.split(".p/")[1]) if ".p/" in path else 256
+            assert len(data) == 32 * width, path
+
+
+def test_a_changed_hash_tile_is_named() -> None:
+    entries = [f"entry {i}".encode() for i in range(300)]
+    files = _tiles(entries)
+    files["tile/0/000"] = bytes(32) + files["tile/0/000"][32:]
+    assert check_tiles(files.__getitem__, MerkleTree(entries)) == [
+        "tile/0/000: its hashes are not those of the log's entries"
+    ]
+
+
+def test_a_cut_entry_bundle_is_named() -> None:
+    files = _tiles([b"a" * 10, b"b" * 10])
+    files["tile/entries/000.p/2"] = files["tile/entries/000.p/2"][:-3]
+    with pytest.raises(Exception, match=r"tile/entries/000.p/2: entry 1 is cut short"):
+        read_entries(files.__getitem__, 2)
