@@ -6,8 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= demo-election
+# `make demo` serves the published bundle at the end (Ctrl-C stops); SERVE=0 does not.
+SERVE ?= $(if $(CI),0,1)
+PORT ?= 8000
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo tamper-drill test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user virtualenv && $(PYTHON) -m virtualenv $(VENV); }
@@ -20,6 +23,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/canvass demo $(DEMO_DIR) --replace
 	$(BIN)/canvass log verify $(DEMO_DIR)
+	$(BIN)/canvass verify $(DEMO_DIR)/public --trust-store $(DEMO_DIR)/trusted-checkpoints.json
+ifneq ($(SERVE),0)
+	$(BIN)/canvass serve $(DEMO_DIR)/public --port $(PORT)
+endif
+
+tamper-drill: $(STAMP)
+	$(BIN)/canvass demo $(DEMO_DIR) --replace --tamper
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -31,7 +31,7 @@ from canvass.log.note import Checkpoint, Signer, parse_checkpoint_text, parse_no
 from canvass.log.tiles import read_entries, write_tiles
 from canvass.publish.bundle import MANIFEST, publish
 from canvass.store import schema as s
-from canvass.store.election import OPERATOR_KEY, ElectionDirectory
+from canvass.store.election import ARTIFACTS_DIR, DB_FILE, OPERATOR_KEY, ElectionDirectory
 from canvass.verify import Report, TrustStore, open_source, verify_bundle
 
 VOTES = 11_780
@@ -366,9 +366,20 @@ class Outcome:
         return [f"{c.name}: {p}" for c in self.report.checks for p in c.problems]
 
 
+def copy_election(source: Path, to: Path) -> None:
+    """The database, artifacts and operator key of an election directory (not the demo's
+    generated files, nor bundles or drills kept beside them)."""
+    to.mkdir(parents=True)
+    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
+        if (source / name).exists():
+            shutil.copy2(source / name, to / name)
+    shutil.copytree(source / ARTIFACTS_DIR, to / ARTIFACTS_DIR)
+    shutil.copytree(source / OPERATOR_KEY.parent, to / OPERATOR_KEY.parent)
+
+
 def run_drill(election: Path, bundle: Path, work: Path) -> list[Outcome]:
     """Verify the honest bundle (the observer remembers its checkpoint), then each tamper
-    on fresh copies of the bundle and the election directory."""
+    on a fresh copy of the bundle (and of the election directory, for the database)."""
     trust_path = work / "trust.json"
     honest = verify_bundle(open_source(str(bundle)), TrustStore(trust_path))
     if not honest.ok:
@@ -378,8 +389,11 @@ def run_drill(election: Path, bundle: Path, work: Path) -> list[Outcome]:
     for t in TAMPERS:
         case = work / t.name
         shutil.copytree(bundle, case / "bundle")
-        shutil.copytree(election, case / "election", ignore=shutil.ignore_patterns("demo-*"))
-        tamper(t.name, case / "bundle", case / "election")
+        changed = election
+        if t.name == "database":  # the only tamper that changes the election directory
+            changed = case / "election"
+            copy_election(election, changed)
+        tamper(t.name, case / "bundle", changed)
         report = verify_bundle(open_source(str(case / "bundle")), TrustStore(trust_path))
         outcomes.append(Outcome(t, report))
     return outcomes

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from canvass import keys
 from canvass.cli import app
 from canvass.domain.model import KeyRole
-from canvass.drill import TAMPERS, VOTES, tamper
+from canvass.drill import TAMPERS, VOTES, copy_election, tamper
 from canvass.errors import StoreError
 from canvass.log.merkle import MerkleTree
 from canvass.log.tiles import check_tiles, read_entries, tile_path, write_tiles
@@ -41,7 +41,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def _copy(published: tuple[Path, Path], to: Path) -> tuple[Path, Path]:
     election, bundle = published
-    shutil.copytree(election, to / "election", ignore=shutil.ignore_patterns("demo-*"))
+    copy_election(election, to / "election")
     shutil.copytree(bundle, to / "bundle")
     return to / "election", to / "bundle"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -23,9 +24,11 @@ from canvass.cli.canvass import board_app, certify_app, reconcile_app, state_app
 from canvass.cli.common import ActorOpt, DirArg, _Typer, out
 from canvass.cli.publish import publish_command, serve_command, verify_command
 from canvass.domain.model import KeyRole, definition_schema
+from canvass.drill import run_drill
 from canvass.errors import StoreError
 from canvass.ingest import open_export
 from canvass.ingest.ballots import SCHEMA
+from canvass.publish.bundle import publish
 from canvass.store.ballots import (
     export_err,
     import_ballots,
@@ -315,8 +318,16 @@ def demo(
     ballots_per_precinct: Annotated[
         int, typer.Option(help="Ballots generated per precinct (0: define only).")
     ] = 60,
+    tamper: Annotated[
+        bool,
+        typer.Option(
+            help="Then run the tamper drill: change the count every way there is, on copies "
+            "of the published bundle, and show that 'canvass verify' names each."
+        ),
+    ] = False,
 ) -> None:
-    """Build the demo election (the State of Lakeland) and print its signed checkpoint."""
+    """Build the demo election (the State of Lakeland), publish its results bundle to
+    DIRECTORY/public and print its signed checkpoint."""
     demo_run = build_demo(directory, replace, counties, precincts, seed, ballots_per_precinct)
     definition = demo_run.definition
     counted, by_county, labels = demo_run.results, demo_run.by_county, demo_run.labels
@@ -349,6 +360,35 @@ def demo(
     )
     out.print("Signed checkpoint, cosigned by the witness lakeland-gazette:")
     out.print(demo_run.cosigned, end="")
+    if ballots_per_precinct > 0:
+        bundle = publish(demo_run.store, directory / "public")
+        out.print(
+            f"Published the results bundle: {bundle.files:,} files in {bundle.path} "
+            f"(canvass verify {bundle.path}; canvass serve {bundle.path})"
+        )
+    if tamper:
+        _tamper_drill(directory)
+
+
+def _tamper_drill(directory: Path) -> None:
+    work = directory / "tamper-drill"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    out.print(f"\nThe tamper drill (copies in {work}):")
+    missed = 0
+    for outcome in run_drill(directory, directory / "public", work):
+        expect = outcome.tamper.expect
+        reasons = sorted(outcome.reasons(), key=lambda r: expect not in r)
+        mark = "caught" if outcome.caught else "MISSED"
+        missed += not outcome.caught
+        out.print(f"  {mark:<6} {outcome.tamper.name}: {outcome.tamper.what}")
+        for reason in reasons[:3]:
+            out.print(f"           {reason[:160]}")
+        if len(reasons) > 3:
+            out.print(f"           … and {len(reasons) - 3} more")
+    if missed:
+        raise StoreError(f"the verifier missed {missed} tamper(s)")
+    out.print("The verifier caught every one and named it.")
 
 
 # --- log ----------------------------------------------------------------------------

@@ -64,6 +64,10 @@ from canvass.verify.source import Source
 from canvass.verify.trust import TrustStore
 
 
+SHOWN = 20
+"""Problems shown per check in the text report (the JSON report has every one)."""
+
+
 @dataclass
 class Check:
     name: str
@@ -120,7 +124,9 @@ class Report:
             mark = "ok  " if c.ok else "FAIL"
             lines.append(f"{mark} {c.name:<14} {c.checked:>9,} checked: {c.what}")
             lines += [f"       note: {n}" for n in c.notes]
-            lines += [f"       {p}" for p in c.problems]
+            lines += [f"       {p}" for p in c.problems[:SHOWN]]
+            if len(c.problems) > SHOWN:
+                lines.append(f"       … and {len(c.problems) - SHOWN:,} more (all of them: --json)")
         failed = sum(len(c.problems) for c in self.checks)
         lines.append(
             "Everything holds."
