@@ -63,7 +63,6 @@ from canvass.tabulate.election import count, ranked_choice
 from canvass.verify.source import Source
 from canvass.verify.trust import TrustStore
 
-
 SHOWN = 20
 """Problems shown per check in the text report (the JSON report has every one)."""
 
