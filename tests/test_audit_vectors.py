@@ -5,7 +5,11 @@ super-simple table, ColoradoRLA's generator, cryptorandom, rlacalc, and SHANGRLA
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from canvass.audit.sampler import (
     corla_prng,
@@ -313,3 +317,22 @@ def test_the_audit_commands(tmp_path: object) -> None:
     assert more.output.strip().splitlines()[1:] == rows[4:]
     short = runner.invoke(app, ["audit", "draw", str(manifest), "--seed", "12345", "--size", "4"])
     assert short.exit_code == 1 and "at least 20 digits" in short.output
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.integers(1, 400),
+    seed=st.text(st.sampled_from("0123456789"), min_size=1, max_size=24),
+    drop=st.integers(0, 10),
+    take=st.integers(1, 40),
+    replacement=st.booleans(),
+)
+def test_a_large_frame_draws_what_the_whole_heap_draws(
+    size: int, seed: str, drop: int, take: int, replacement: bool
+) -> None:
+    """A frame much larger than the draws preselects the smallest first tickets in NumPy;
+    the draws are those of the plain sampler over every id."""
+    ids = [f"c1/t{i % 7}/b{i // 50}/{i}" for i in range(size)]
+    fast = list(sampler(ids, seed, replacement, drop=drop, take=take, digits=18))
+    whole = itertools.islice(sampler(ids, seed, replacement, digits=18), drop, drop + take)
+    assert fast == list(whole)

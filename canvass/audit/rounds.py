@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from canvass.audit.sampler import sampler
+from canvass.audit.sampler import Ticket, sampler
 from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn, bravo_p_value, km_p_value
 from canvass.audit.workflow import AuditRecord
 from canvass.ingest.ballots import VOTE, ContestInfo
@@ -55,17 +55,20 @@ def _strings(table: pa.Table, column: str) -> list[str]:
     return [v or "" for v in values.to_pylist()]
 
 
-def retrieval_list(
-    ids: Sequence[str], where: Mapping[str, Mapping[str, Any]], seed: str, already: int, size: int
-) -> str:
-    """The round's draws as CSV (with replacement, Rivest's sampler, 18-digit tickets,
-    continuing after the ``already`` draws of earlier rounds)."""
+def draw(ids: Sequence[str], seed: str, already: int, size: int) -> list[Ticket]:
+    """Draws ``already`` + 1 to ``size`` (with replacement, Rivest's sampler, 18-digit
+    tickets): a round continues the draws of the rounds before it."""
+    return list(
+        sampler(ids, seed, with_replacement=True, drop=already, take=size - already, digits=18)
+    )
+
+
+def retrieval_list(tickets: Iterable[Ticket], where: Mapping[str, Mapping[str, Any]]) -> str:
+    """A round's draws as the CSV the audit boards retrieve ballots from."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(RETRIEVAL_COLUMNS)
-    for t in sampler(
-        ids, seed, with_replacement=True, drop=already, take=size - already, digits=18
-    ):
+    for t in tickets:
         key = str(t.id)
         county, tabulator, batch, record = key.split("/", 3)
         writer.writerow(

@@ -24,6 +24,8 @@ import heapq
 from collections.abc import Hashable, Iterable, Iterator
 from typing import NamedTuple
 
+import numpy as np
+
 
 class Ticket(NamedTuple):
     number: str
@@ -81,8 +83,11 @@ def sampler(
     if len(set(id_list)) != len(id_list):
         raise ValueError("the ids to sample from are not distinct")
     prefix = sha256_hex(seed)
+    chosen: Iterable[int] = range(len(id_list))
+    if take is not None and len(id_list) > 4 * (drop + take):
+        chosen = _smallest_first_tickets(id_list, prefix, drop + take)
     heap = [
-        (sha256_uniform(prefix + str(i)), n, i, 1) for n, i in enumerate(id_list)
+        (sha256_uniform(prefix + str(id_list[n])), n, id_list[n], 1) for n in chosen
     ]  # n breaks ties as Python's tuple order would by id, without comparing ids
     heapq.heapify(heap)
     count = 0
@@ -95,6 +100,34 @@ def sampler(
             if take is not None and count > drop + take:
                 return
             yield Ticket(trim(number, digits), i, generation)
+
+
+_KEY_DIGITS = 12
+_REVERSED_4 = np.array([int(f"{n:04d}"[::-1]) for n in range(10_000)], dtype=np.int64)
+
+
+def _smallest_first_tickets(ids: list[Hashable], prefix: str, k: int) -> list[int]:
+    """The positions of the ids whose first tickets may be among the ``k`` smallest.
+
+    The first draws, with or without replacement, all come from the ``k`` smallest first
+    tickets (an id's later tickets are larger than its first, and drawn after it). A
+    ticket's first 12 digits are the last 12 decimal digits of its SHA-256, reversed: those
+    are compared in NumPy, and every id whose key is not above the k-th smallest is kept,
+    ties included, for the exact comparison of whole tickets."""
+    modulus = 10**_KEY_DIGITS
+    sha256 = hashlib.sha256
+    low = np.fromiter(
+        (int.from_bytes(sha256((prefix + str(i)).encode()).digest(), "big") % modulus for i in ids),
+        dtype=np.int64,
+        count=len(ids),
+    )
+    key = (
+        _REVERSED_4[low % 10_000] * 100_000_000
+        + _REVERSED_4[(low // 10_000) % 10_000] * 10_000
+        + _REVERSED_4[low // 100_000_000]
+    )
+    kth = np.partition(key, k - 1)[k - 1]
+    return [int(n) for n in np.flatnonzero(key <= kth)]
 
 
 def arlo_sample(

@@ -96,7 +96,7 @@ def draw(store: ElectionDirectory, name: str, size: int, actor: str) -> tuple[in
     if size <= already:
         raise StoreError(f"audit {name}: {already} ballots are drawn already; ask for more")
     ids, where = rounds.frame(committed_tables(store, audit))
-    text = rounds.retrieval_list(ids, where, audit.seed, already, size)
+    text = rounds.retrieval_list(rounds.draw(ids, audit.seed, already, size), where)
     ref = store.store_artifact(
         text.encode(), f"{name}-round-{len(audit.rounds) + 1}.csv", RETRIEVAL
     )

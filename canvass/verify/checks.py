@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from canvass.audit import rounds
+from canvass.audit.sampler import Ticket
 from canvass.audit.workflow import Audits
 from canvass.certify import documents
 from canvass.certify.canvass import STATE, Canvass
@@ -199,6 +200,10 @@ class _Verifier:
         self._tables: dict[str, pa.Table] = {}
         self._places: dict[str, Places] = {}
         self._pollbooks: dict[tuple[str, str], list[PollbookRow]] = {}
+        self._frames: dict[tuple[tuple[str, str], ...], tuple[list[str], dict[str, Any]]] = {}
+        self._draws: dict[str, list[Ticket]] = {}
+        self._sizes: dict[str, int] = {}
+        """Each audit's largest round: drawn once, every round checked against its slice."""
 
     # --- artifacts --------------------------------------------------------------------
 
@@ -230,6 +235,23 @@ class _Verifier:
             rows = read_pollbook(self.get(sha256), sha256[:12])
             found = resolve(self.places(definition), rows, sha256[:12])
             self._pollbooks[(definition, sha256)] = found
+        return found
+
+    def frame(self, tables: dict[str, str]) -> tuple[list[str], dict[str, dict[str, Any]]]:
+        """An audit's frame, from its committed tables (county → SHA-256)."""
+        key = tuple(sorted(tables.items()))
+        found = self._frames.get(key)
+        if found is None:
+            found = self._frames[key] = rounds.frame(
+                {c: self.table(sha) for c, sha in tables.items()}
+            )
+        return found
+
+    def draws(self, audit: str, ids: list[str], seed: str, size: int) -> list[Ticket]:
+        """An audit's first ``size`` draws; every round's are a slice of them."""
+        found = self._draws.get(audit, [])
+        if len(found) < size:
+            found = self._draws[audit] = rounds.draw(ids, seed, 0, self._sizes.get(audit, size))
         return found
 
     def results_table(self, sha256: str) -> pa.Table:
@@ -406,6 +428,10 @@ def _canvass(v: _Verifier, entries: list[Entry], report: Report) -> None:
     )
     election = next((e.data["election"] for e in entries if e.type == "election.defined"), "")
     state = Canvass(election)
+    for entry in entries:
+        if entry.type == "audit.round":
+            name, size = entry.data["audit"], entry.data["size"]
+            v._sizes[name] = max(size, v._sizes.get(name, 0))
     snapshots: dict[str, _Snapshot] = {}
     asc_snapshots: dict[int, str | None] = {}
     commit_sizes: dict[str, int] = {}
@@ -605,10 +631,10 @@ def _round(v: _Verifier, imports: _Imports, audits: Audits, index: int, entry: E
     audit = audits.audit(entry.data["audit"])
     if audit.seed is None:
         return []  # the fold says so
-    tables = {c: v.table(sha) for c, sha in audit.tables.items()}
-    ids, where = rounds.frame(tables)
+    ids, where = v.frame(audit.tables)
     already = audit.rounds[-1][1] if audit.rounds else 0
-    expected = rounds.retrieval_list(ids, where, audit.seed, already, entry.data["size"])
+    draws = v.draws(audit.name, ids, audit.seed, entry.data["size"])
+    expected = rounds.retrieval_list(draws[already : entry.data["size"]], where)
     found = v.get(entry.artifacts[0].sha256).decode()
     if found != expected:
         return [
@@ -628,7 +654,7 @@ def _measured(
     tables = {c: v.table(sha) for c, sha in audit.tables.items()}
     reported = {t.contest: t.votes for t in count(election, list(tables.values())).contests}
     sampled = rounds.drawn(v.get(sha).decode() for _, _, sha in audit.rounds)
-    _, where = rounds.frame(tables)
+    _, where = v.frame(audit.tables)
     cvrs = rounds.cvr_votes(contests, tables, where, sampled)
     again = rounds.measure_contest(audit, d["contest"], reported[d["contest"]], sampled, cvrs)
     if json.loads(json.dumps(again)) != d:

@@ -1,0 +1,65 @@
+"""Benchmark: verifying the published bundle of a whole state (not a test).
+
+Builds the demo state with --ballots-per-precinct ballots in each of its 2,500 precincts
+(2,000 make 5,000,000 cards), canvassed, audited and certified; publishes its bundle;
+then runs `canvass verify` on it in a fresh process and reports the time and that
+process's peak memory.
+
+    python benchmarks/bench_verify.py --ballots-per-precinct 2000 --work /tmp/bench-verify
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from canvass.publish.bundle import publish
+from canvass.store.demo import build_demo
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ballots-per-precinct", type=int, default=2000)
+    parser.add_argument("--precincts", type=int, default=2500)
+    parser.add_argument("--counties", type=int, default=104)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--keep", action="store_true", help="Reuse a bundle already built.")
+    args = parser.parse_args()
+    election, bundle = args.work / "election", args.work / "bundle"
+    if not (args.keep and (bundle / "manifest.json").is_file()):
+        shutil.rmtree(args.work, ignore_errors=True)
+        args.work.mkdir(parents=True)
+        start = time.perf_counter()
+        run = build_demo(
+            election, False, args.counties, args.precincts, 2026, args.ballots_per_precinct
+        )
+        built = time.perf_counter() - start
+        cards = run.results.cards if run.results else 0
+        start = time.perf_counter()
+        done = publish(run.store, bundle)
+        published = time.perf_counter() - start
+        print(
+            f"built the state ({cards:,} cards, {run.store.size():,} log entries) in "
+            f"{built:.0f} s; published {done.files:,} files, {done.bytes / 1e9:.2f} GB, "
+            f"in {published:.1f} s"
+        )
+        shutil.rmtree(election / "demo-cvrs")
+    start = time.perf_counter()
+    verified = subprocess.run(
+        [sys.executable, "-m", "canvass", "verify", str(bundle), "--no-trust-store"],
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(verified.stdout, end="")
+    print(f"verified in {elapsed:.1f} s, peak memory {peak:,.0f} MiB, exit {verified.returncode}")
+
+
+if __name__ == "__main__":
+    main()

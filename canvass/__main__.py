@@ -1,0 +1,5 @@
+"""``python -m canvass``: the command line."""
+
+from canvass.cli import main
+
+main()
