@@ -63,6 +63,7 @@ def test_the_honest_bundle_verifies_clean(published: tuple[Path, Path]) -> None:
     checked = {c.name: c.checked for c in report.checks}
     # 4 county certificates and the state's; every file, entry and artifact.
     assert checked["certificates"] == 5
+    assert checked["ballots"] == 4  # each county's export read again
     assert checked["ascertainment"] == 1
     assert checked["log"] == report.log_size > 100
     assert all(n > 0 for n in checked.values()), checked
@@ -110,6 +111,7 @@ def test_the_cli_verifies_and_remembers_the_checkpoint(
         "files",
         "log",
         "artifacts",
+        "ballots",
         "signatures",
         "certificates",
         "audits",
@@ -347,3 +349,36 @@ def test_a_cut_entry_bundle_is_named() -> None:
     files["tile/entries/000.p/2"] = files["tile/entries/000.p/2"][:-3]
     with pytest.raises(Exception, match=r"tile/entries/000.p/2: entry 1 is cut short"):
         read_entries(files.__getitem__, 2)
+
+
+def test_a_ballot_table_its_cvr_files_do_not_give_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server whose import code adds ballots of its own, logged and signed as usual, is
+    caught when the verifier reads the published CVR files again."""
+    import canvass.store.ballots as importing
+    from canvass.demo import demo_definition
+    from canvass.drill import _stuffed_table
+
+    honest = importing.to_parquet
+    stuffed: list[int] = []
+    president = next(c for c in demo_definition(2, 8, 2026)["contests"] if c["id"] == "president")
+
+    def lying(batches: object, contests: list[object]) -> tuple[bytes, int]:
+        data, cards = honest(batches, contests)  # type: ignore[arg-type]
+        if stuffed:
+            return data, cards
+        stuffed.append(cards)
+        return _stuffed_table(data, president["candidates"][0]), cards + VOTES
+
+    monkeypatch.setattr(importing, "to_parquet", lying)
+    run = build_demo(tmp_path / "election", False, 2, 8, 2026, 10, canvass=False)
+    publish(run.store, tmp_path / "bundle")
+    run.store.close()
+    report = _verify(tmp_path / "bundle")
+    # Entries 0-2 open the log, define the election and register the witness; 3 is c001's.
+    [problem] = _failed(report)["ballots"]
+    assert problem == (
+        f"log entry 3 (c001, dominion): its ballot table holds {stuffed[0] + VOTES:,} cards; "
+        f"its CVR files give {stuffed[0]:,}"
+    )

@@ -56,12 +56,18 @@ def verify_command(
         str | None,
         typer.Option(help="The log operator's key (vkey), as obtained from the officials."),
     ] = None,
+    reingest: Annotated[
+        bool,
+        typer.Option(
+            help="Read every published CVR export again and compare it with its ballot table."
+        ),
+    ] = True,
 ) -> None:
     """Check a published bundle, trusting nothing in it; exit 0 only when everything holds.
     A bundle that verifies is remembered, so a later one must extend it."""
     trust = None if no_trust_store else TrustStore(trust_store or default_path())
     source = open_source(bundle)
-    report = verify_bundle(source, trust, operator_key)
+    report = verify_bundle(source, trust, operator_key, reingest)
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -43,11 +45,12 @@ from canvass.certify.canvass import STATE, Canvass
 from canvass.domain.definition import load_definition
 from canvass.domain.model import ElectionDefinition, KeyRole
 from canvass.errors import CanvassError, LogIntegrityError, VerificationError
+from canvass.ingest import open_export
 from canvass.ingest.ballots import MEDIA_TYPE as BALLOT_TABLE
-from canvass.ingest.ballots import read_table
-from canvass.ingest.names import definition_contests
+from canvass.ingest.ballots import read_table, to_parquet
+from canvass.ingest.names import NameMap, definition_contests
 from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_TABLE
-from canvass.log.entry import Entry
+from canvass.log.entry import ArtifactRef, Entry
 from canvass.log.note import (
     COSIGNATURE_V1,
     VerifierKey,
@@ -267,11 +270,15 @@ def _attempt(check: Check, where: str, step: Callable[[], list[str]]) -> None:
 
 
 def verify_bundle(
-    source: Source, trust: TrustStore | None = None, operator: str | None = None
+    source: Source,
+    trust: TrustStore | None = None,
+    operator: str | None = None,
+    reingest: bool = True,
 ) -> Report:
     """Check everything in the bundle (see the module's description). ``operator`` is the
     log operator's key as the user obtained it; without it, the trust store's, and failing
-    that, the bundle's own (trusted on first use, and said so)."""
+    that, the bundle's own (trusted on first use, and said so). ``reingest``: read every
+    published CVR export again and compare it with its ballot table."""
     report = Report(source.where)
     v = _Verifier(source, report)
     manifest = source.manifest()
@@ -302,6 +309,13 @@ def verify_bundle(
     if entries is None:
         return report
     _artifacts(source, manifest, entries, report.check("artifacts", "artifacts the log names"))
+    if reingest:
+        _reingest(
+            v,
+            manifest.get("withheld") or {},
+            entries,
+            report.check("ballots", "ballot tables read again from the original CVR files"),
+        )
     _canvass(v, entries, report)
     return report
 
@@ -412,6 +426,62 @@ def _artifacts(
     for path in sorted(set(listed) | set(on_disk)):
         if path.removeprefix("artifacts/") not in named:
             check.problems.append(f"{path}: not named by any log entry")
+
+
+def _reingest(v: _Verifier, withheld: dict[str, Any], entries: list[Entry], check: Check) -> None:
+    """Read every published CVR export again, with the same reader and under the same
+    definition, and compare what it gives with the ballot table the log holds."""
+    for index, entry in enumerate(entries):
+        if entry.type != "ballots.imported":
+            continue
+        d = entry.data
+        key = d.get("signature_key_sha256")
+        table_ref = next(r for r in entry.artifacts if r.media_type == BALLOT_TABLE)
+        sources = [r for r in entry.artifacts if r is not table_ref and r.sha256 != key]
+        if any(r.sha256 in withheld for r in sources):
+            continue
+        check.checked += 1
+        where = f"log entry {index} ({d['county']}, {d['format']})"
+        _attempt(check, where, partial(_read_again, v, where, d, sources, table_ref.sha256, key))
+
+
+def _read_again(
+    v: _Verifier,
+    where: str,
+    data: dict[str, Any],
+    sources: list[ArtifactRef],
+    table: str,
+    key: str | None,
+) -> list[str]:
+    with tempfile.TemporaryDirectory(prefix="canvass-verify-") as tmp:
+        folder = Path(tmp) / "export"
+        for n, ref in enumerate(sources):
+            target = folder / ref.name
+            if target.exists():  # two files of one name, from different folders
+                target = folder / f"{n}" / ref.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(v.get(ref.sha256))
+        hart_key = None
+        if key is not None:
+            hart_key = Path(tmp) / "signing-key.xml"
+            hart_key.write_bytes(v.get(key))
+        election = v.definition(data["definition_sha256"])
+        export = open_export(data["format"], [folder], None, hart_key)
+        names = NameMap(export.contests, election, where)
+        batches = (names.remap(b) for b in export.read(data["county"]))
+        again, _ = to_parquet(batches, names.contests)
+    found, found_contests = read_table(again)
+    held, held_contests = read_table(v.get(table))
+    if [c.to_json() for c in found_contests] != [c.to_json() for c in held_contests]:
+        return [f"{where}: its ballot table's contests are not those its CVR files give"]
+    if found.num_rows != held.num_rows:
+        return [
+            f"{where}: its ballot table holds {held.num_rows:,} cards; its CVR files give "
+            f"{found.num_rows:,}"
+        ]
+    if not found.equals(held):
+        return [f"{where}: its ballot table is not what its CVR files give, card for card"]
+    return []
 
 
 def _canvass(v: _Verifier, entries: list[Entry], report: Report) -> None:
