@@ -26,9 +26,12 @@ from canvass.audit.stats import (
     alpha_sample_size,
     arlo_supersimple_sample_size,
     bravo_asn,
+    bravo_completion_chance,
     bravo_p_value,
+    bravo_sample_size,
     km_nmin,
     km_p_value,
+    minerva,
     overstatement_assorter,
     plurality_assorter,
 )
@@ -217,6 +220,73 @@ def test_bravo_average_sample_numbers() -> None:
     assert bravo_asn(0.1, 0.6, 0.4) == 119
     assert bravo_asn(0.1, 0.52, 0.48) == 2902
     assert bravo_asn(0.1, 0.505, 0.495) == 46151
+
+
+@pytest.mark.parametrize(
+    ("winner", "loser", "completion", "sampled", "size"),
+    [  # Arlo's test_bravo.py (bravo_sample_sizes), risk limit 10%
+        (0.4, 0.32, 0.9, (0, 0), 1599),
+        (0.4, 0.32, 0.4, (0, 0), 409),
+        (0.36, 0.32, 0.9, (0, 0), 6067),
+        (0.36, 0.32, 0.6, (0, 0), 2476),
+        (0.52, 0.47, 0.9, (0, 0), 5657),
+        (0.52, 0.47, 0.9, (2923, 2735), 2636),
+        (0.52, 0.47, 0.9, (10000, 0), 0),
+    ],
+)
+def test_bravo_sample_sizes_with_a_chance_of_completion(
+    winner: float, loser: float, completion: float, sampled: tuple[int, int], size: int
+) -> None:
+    assert bravo_sample_size(0.1, winner, loser, completion, *sampled) == size
+
+
+@pytest.mark.parametrize(
+    ("votes", "ballots", "asn", "chance", "sizes"),
+    [  # Arlo's get_sample_size: ASN with its chance of completion, then 70%, 80%, 90%
+        ((600, 400), 1000, 119, 0.52, [184, 244, 351]),
+        ((600, 200, 100), 900, 22, 0.55, [32, 41, 57]),
+        ((300, 200, 200), 1000, 238, None, [368, 488, 702]),
+    ],
+)
+def test_arlo_bravo_round_sizes(
+    votes: tuple[int, ...], ballots: int, asn: int, chance: float | None, sizes: list[int]
+) -> None:
+    winner, loser = votes[0] / ballots, votes[1] / ballots
+    assert bravo_asn(0.1, winner, loser) == asn
+    if chance is not None:
+        assert bravo_completion_chance(0.1, winner, loser, asn) == chance
+    assert [bravo_sample_size(0.1, winner, loser, p) for p in (0.7, 0.8, 0.9)] == sizes
+
+
+def test_bravo_for_georgia_2020_asks_for_a_full_hand_count() -> None:
+    # Biden 2,474,248, Trump 2,461,468 of 5,023,513 ballots: 90% round size 2,170,311, more
+    # than a quarter of the ballots, so Arlo recommends counting them all.
+    ballots = 5_023_513
+    size = bravo_sample_size(0.1, 2_474_248 / ballots, 2_461_468 / ballots, 0.9)
+    assert size == 2_170_311 > ballots / 4
+
+
+def test_minerva_kmins() -> None:
+    # r2b2: 60,000 / 40,000 of 100,000, rounds of 100, 200, 400 draws.
+    rounds = minerva(0.1, 0.6, [(100, 0), (200, 0), (400, 0)])
+    assert [r.kmin for r in rounds] == [58, 113, 221]
+    assert not any(r.stopped for r in rounds)
+
+
+def test_minerva_stopping_p_values() -> None:
+    # r2b2's Arlo test: 1,200 ballots, a 600, b 400, c 100; round 1 draws a 40 b 40 c 3,
+    # round 2 (cumulative) a 110 b 70 c 13: stopped, risk 0.006382 (the a-b pair decides).
+    a_b = minerva(0.1, 600 / 1000, [(80, 40), (180, 110)])
+    a_c = minerva(0.1, 600 / 700, [(43, 40), (123, 110)])
+    assert not a_b[0].stopped and a_b[-1].stopped
+    assert a_c[0].stopped
+    risk = max(a_b[-1].p_value, a_c[-1].p_value)
+    assert risk == pytest.approx(0.006382, abs=5e-7)
+    # Georgia's 2020 Senate runoff: A 2,453,876, B 2,358,432; one round of 17,605 draws with
+    # 8,900 for A.
+    [ga] = minerva(0.1, 2_453_876 / (2_453_876 + 2_358_432), [(17_605, 8_900)])
+    assert ga.p_value == pytest.approx(0.081750333563781, rel=1e-9)
+    assert ga.stopped
 
 
 def test_shangrla_assorters() -> None:

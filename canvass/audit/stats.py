@@ -27,8 +27,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from itertools import repeat
+
+import numpy as np
+from scipy.stats import binom, norm  # type: ignore[import-untyped]
 
 GAMMA = 1.03905
 """The error inflation factor of Stark's tools, Arlo and ColoradoRLA."""
@@ -158,6 +162,132 @@ def bravo_p_value(
     s_w = winner_share / (winner_share + loser_share)
     log_t = winner_votes * math.log(2 * s_w) + loser_votes * math.log(2 * (1 - s_w))
     return 1.0 if log_t <= 0 else math.exp(-log_t)
+
+
+def bravo_sample_size(
+    alpha: float,
+    winner_share: float,
+    loser_share: float,
+    p_completion: float,
+    winner_sampled: int = 0,
+    loser_sampled: int = 0,
+) -> int:
+    """The sample that completes a BRAVO audit in one round with chance ``p_completion``
+    when the reported outcome is right (M. Lindeman's calculation, as Arlo makes it): the
+    normal approximation to the winner's two-way votes set against the votes the test
+    needs, a quadratic in the sample size; then the exact binomial quantile checked, the
+    size raised until it suffices; then scaled up for ballots voting for neither.
+    ``winner_sampled``/``loser_sampled``: votes already in the sample."""
+    d = _bravo_terms(alpha, winner_share, loser_share, winner_sampled, loser_sampled)
+    if d is None:
+        return 0
+    s_w, plus, minus, threshold, both = d
+    s_l = 1 - s_w
+    z = Decimal(-norm.ppf(p_completion))
+    f = threshold / (plus - minus)
+    g = minus / (plus - minus) + s_w
+    a, b, c = g**2, -(z**2 * s_w * s_l + 2 * f * g), f**2
+    radical = max(Decimal(0), b**2 - 4 * a * c).sqrt()
+    size = math.floor((-b + (radical if p_completion > 0.5 else -radical)) / (2 * a))
+
+    # The estimate is close but not sure: the winner's votes at the 1 - p_completion
+    # quantile (exact binomial) must pass the threshold. The size goes up one at a time from
+    # the estimate, as Lindeman's calculation does (the condition is not monotone in the
+    # size, so the first size that passes is the answer).
+    while True:
+        x = Decimal(binom.ppf(1.0 - p_completion, size, float(s_w)))
+        if x * plus + (size - x) * minus > threshold:
+            break
+        size += 1
+    return math.ceil(size / both)
+
+
+def bravo_completion_chance(
+    alpha: float,
+    winner_share: float,
+    loser_share: float,
+    size: int,
+    winner_sampled: int = 0,
+    loser_sampled: int = 0,
+) -> float:
+    """The chance (to two places, as Arlo shows it) that a BRAVO round of ``size`` ballots
+    completes the audit when the reported outcome is right; the inverse of
+    :func:`bravo_sample_size`'s normal approximation."""
+    d = _bravo_terms(alpha, winner_share, loser_share, winner_sampled, loser_sampled)
+    if d is None:
+        return 0.0
+    s_w, plus, minus, threshold, both = d
+    n = size * both
+    needed = (threshold - minus * n) / (plus - minus)
+    z = (needed - n * s_w) / (n * s_w * (1 - s_w)).sqrt()
+    return round(float(norm.cdf(float(-z))), 2)
+
+
+def _bravo_terms(
+    alpha: float, winner_share: float, loser_share: float, winner_sampled: int, loser_sampled: int
+) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal] | None:
+    """(two-way winner share, log-ratio per winner vote, per loser vote, log threshold still
+    to go, winner + loser share), or None when the sample already meets the risk limit."""
+    p_w, p_l = Decimal(winner_share), Decimal(loser_share)
+    both = p_w + p_l
+    s_w = p_w / both
+    plus = (2 * s_w).ln()
+    minus = (2 * (1 - s_w)).ln()
+    threshold = (1 / Decimal(alpha)).ln() - (winner_sampled * plus + loser_sampled * minus)
+    if threshold <= 0:
+        return None
+    return s_w, plus, minus, threshold, both
+
+
+# --- Minerva ------------------------------------------------------------------------------
+
+
+@dataclass
+class MinervaRound:
+    draws: int
+    """Ballots for the winner or the loser drawn so far (cumulative)."""
+    winner: int
+    """Of which for the winner (cumulative)."""
+    kmin: int | None
+    """The winner votes that would have stopped the audit at this round (None: none can)."""
+    p_value: float
+    stopped: bool
+
+
+def minerva(
+    alpha: float, winner_share: float, rounds: Sequence[tuple[int, int]]
+) -> list[MinervaRound]:
+    """Minerva (F. Zagórski, G. McClearn, S. Morin, N. McBurnett, P. L. Vora, *Minerva: The
+    Curious Case of Two Round Tail-Based Risk-Limiting Audits*, 2021), as r2b2 computes it,
+    for one winner–loser pair over cumulative rounds ``(draws, winner votes)``: at each
+    round, the distribution of winner votes under a tie and under the reported two-way
+    share ``winner_share``, each convolved from the last round's (with the outcomes that
+    would have stopped it removed); the risk is the ratio of their tails at the observed
+    votes, and the audit stops when ``alpha`` × the reported tail reaches the tie's tail."""
+    out: list[MinervaRound] = []
+    tie, reported = np.array([1.0]), np.array([1.0])
+    last = 0
+    for draws, won in rounds:
+        if draws < last or not 0 <= won <= draws:
+            raise ValueError(f"round of {draws} draws with {won} for the winner: not cumulative")
+        new = np.arange(draws - last + 1)
+        tie = np.convolve(tie, binom.pmf(new, draws - last, 0.5))
+        reported = np.convolve(reported, binom.pmf(new, draws - last, winner_share))
+        tie_tail = np.cumsum(tie[::-1])[::-1]
+        reported_tail = np.cumsum(reported[::-1])[::-1]
+        met = np.flatnonzero(
+            (alpha * reported_tail >= tie_tail) & (np.arange(draws + 1) > draws / 2)
+        )
+        kmin = int(met[0]) if len(met) else None
+        p = float(tie_tail[won] / reported_tail[won]) if reported_tail[won] > 0 else 1.0
+        out.append(MinervaRound(draws, won, kmin, min(p, 1.0), kmin is not None and won >= kmin))
+        if out[-1].stopped:
+            break
+        if kmin is not None:  # the outcomes that would have stopped this round
+            tie[kmin:] = 0.0
+            reported[kmin:] = 0.0
+        last = draws
+    return out
 
 
 # --- SHANGRLA -------------------------------------------------------------------------

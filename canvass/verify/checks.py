@@ -7,17 +7,19 @@
 3. **artifacts**: every artifact the log names is in the bundle with those bytes (or
    withheld by county policy, as the manifest declares), and every artifact in the bundle
    is named by the log;
-4. **signatures**: the log folded under the canvass rules: every motion, vote,
+4. **ballots**: every published CVR export read again, by the same reader under the same
+   definition, gives the ballot table the log holds, card for card;
+5. **signatures**: the log folded under the canvass rules: every motion, vote,
    certificate and certificate of ascertainment signed by a registered key, every
    certificate with enough signatures under its board's rule;
-5. **certificates**: every county certificate re-counted from the ballot tables it rests
+6. **certificates**: every county certificate re-counted from the ballot tables it rests
    on, which must be the county's imports at the time; its reconciliation recomputed;
    every state certificate the sum of its counties' and its ranked-choice winners
    re-counted; the published certificate index as the log has it;
-6. **results**: the published results re-counted from the ballot tables in force;
-7. **audits**: the commitment signed before the seed, every retrieval list drawn again
+7. **results**: the published results re-counted from the ballot tables in force;
+8. **audits**: the commitment signed before the seed, every retrieval list drawn again
    from the seed, every risk measurement recomputed from the audit boards' readings;
-8. **ascertainment**: every certificate of ascertainment against the state certificate
+9. **ascertainment**: every certificate of ascertainment against the state certificate
    in force when it was issued.
 
 A check that cannot be made (an artifact missing or altered) is a failure, with why.
