@@ -250,3 +250,28 @@ def test_published_results_from_the_command_line() -> None:
     bad = runner.invoke(app, ["reconcile", "published", str(path), "--layout", "ohio"])
     assert bad.exit_code == 1
     assert "layout 'ohio' is not one of michigan-county, georgia-precinct" in bad.output
+
+
+def test_a_table_whose_batches_have_their_own_dictionaries_is_counted() -> None:
+    """A large import is written batch by batch, each with its own dictionary of precincts
+    and vote types; counting by unit unifies them (found on a 5,000,000-card state)."""
+    import pyarrow as pa
+
+    from canvass.reconcile.places import Places, tabulated_units
+
+    def batch(precincts: list[str], vote_type: str) -> pa.Table:
+        return pa.table(
+            {
+                "precinct": pa.array(precincts).dictionary_encode(),
+                "vote_type": pa.array([vote_type] * len(precincts)).dictionary_encode(),
+            }
+        )
+
+    table = pa.concat_tables([batch(["p1", "p2", "p1"], "election-day"), batch(["p2"], "absentee")])
+    assert table.column("precinct").num_chunks == 2
+    at = Places({"c1": "c1"}, {"p1": ("c1", "p1"), "p2": ("c1", "p2")})
+    assert tabulated_units(at, [("c1", table)]) == {
+        ("c1", "p1", "election-day"): 2,
+        ("c1", "p2", "election-day"): 1,
+        ("c1", "p2", "absentee"): 1,
+    }

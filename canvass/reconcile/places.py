@@ -62,6 +62,7 @@ def tabulated_units(at: Places, tables: Iterable[tuple[str, pa.Table]]) -> dict[
     for table_county, table in tables:
         grouped = (
             table.select(["precinct", "vote_type"])
+            .unify_dictionaries()  # a large table's batches each have their own
             .group_by(["precinct", "vote_type"])
             .aggregate([([], "count_all")])
         )
