@@ -6,6 +6,7 @@ super-simple table, ColoradoRLA's generator, cryptorandom, rlacalc, and SHANGRLA
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
@@ -20,8 +21,10 @@ from canvass.audit.sampler import (
     sha256_hex,
     sha256_uniform,
     trim,
+    weighted_sample,
 )
 from canvass.audit.stats import (
+    Outcome,
     alpha_p_value,
     alpha_sample_size,
     arlo_supersimple_sample_size,
@@ -31,6 +34,10 @@ from canvass.audit.stats import (
     bravo_sample_size,
     km_nmin,
     km_p_value,
+    macro_bound,
+    macro_overstatement,
+    macro_risk,
+    macro_sample_size,
     minerva,
     overstatement_assorter,
     plurality_assorter,
@@ -406,3 +413,134 @@ def test_a_large_frame_draws_what_the_whole_heap_draws(
     fast = list(sampler(ids, seed, replacement, drop=drop, take=take, digits=18))
     whole = itertools.islice(sampler(ids, seed, replacement, digits=18), drop, drop + take)
     assert fast == list(whole)
+
+
+# --- MACRO: batch comparison -----------------------------------------------------------------
+# Stark's worked example as Arlo's tests carry it: contests A (60,000 to 54,000), B (30,000 to
+# 24,000) and C (18,000 to 12,600); 200 precinct batches of 400 ballots and 200 absentee
+# batches of 200, with B in the first 100 of each and C in 0-29 and 100-129.
+
+
+def _stark_batches() -> dict[str, dict[str, dict[str, int]]]:
+    batches: dict[str, dict[str, dict[str, int]]] = {}
+    for i in range(200):
+        batches[f"Batch {i}"] = {"A": {"winner": 200, "loser": 180}}
+        batches[f"Batch {i} AV"] = {"A": {"winner": 100, "loser": 90}}
+    for i in range(100):
+        batches[f"Batch {i}"]["B"] = {"winner": 200, "loser": 160}
+        batches[f"Batch {i} AV"]["B"] = {"winner": 100, "loser": 80}
+    for i in [*range(30), *range(100, 130)]:
+        batches[f"Batch {i}"]["C"] = {"winner": 200, "loser": 140}
+        batches[f"Batch {i} AV"]["C"] = {"winner": 100, "loser": 70}
+    return batches
+
+
+STARK_OUTCOMES = {
+    "A": Outcome.of({"winner": 60000, "loser": 54000}),
+    "B": Outcome.of({"winner": 30000, "loser": 24000}),
+    "C": Outcome.of({"winner": 18000, "loser": 12600}),
+}
+
+
+def _ballots(name: str, batch: dict[str, dict[str, int]]) -> dict[str, int]:
+    return {c: 200 if name.endswith("AV") else 400 for c in batch}
+
+
+def test_macro_bounds_and_their_sum() -> None:
+    batches = _stark_batches()
+    expected_u = {"A": (0.0700, 0.035), "B": (0.0733, 0.0367), "C": (0.0852, 0.0426)}
+    expected_total = {"A": 21.0, "B": 11.0, "C": 7.666667}
+    for contest, outcome in STARK_OUTCOMES.items():
+        only = {contest: outcome}
+        total = Fraction(0)
+        for name, batch in batches.items():
+            u = macro_bound(only, batch, _ballots(name, batch))
+            assert u is not None
+            if contest in batch:
+                assert float(u) == pytest.approx(expected_u[contest][name.endswith("AV")], abs=1e-4)
+            else:
+                assert u == 0
+            total += u
+        assert round(float(total), 6) == expected_total[contest]
+
+
+def test_macro_risk_of_stark_example() -> None:
+    """31 clean batches, then 6 where A was counted 190-190 (C clean); C's first 30 counted
+    170-170: final risks 0.22035947, 0.052098685 and 0.432327595."""
+    batches = _stark_batches()
+    audited = {
+        f"Batch {i}": {
+            "A": {"winner": 200, "loser": 180},
+            "B": {"winner": 200, "loser": 160},
+            "C": {"winner": 170, "loser": 170},
+        }
+        for i in range(31)
+    }
+    for i in range(100, 106):
+        audited[f"Batch {i}"] = {
+            "A": {"winner": 190, "loser": 190},
+            "C": {"winner": 200, "loser": 140},
+        }
+    expected = {"A": 0.22035947, "B": 0.052098685, "C": 0.432327595}
+    for contest, outcome in STARK_OUTCOMES.items():
+        only = {contest: outcome}
+        total = sum(
+            (macro_bound(only, b, _ballots(n, b)) or Fraction(0) for n, b in batches.items()),
+            Fraction(0),
+        )
+        draws = [
+            (
+                macro_overstatement(only, batches[name], counted),
+                macro_bound(only, batches[name], _ballots(name, batches[name])) or Fraction(0),
+            )
+            for name, counted in audited.items()
+            if contest in batches[name] and contest in counted
+        ]
+        p, _ = macro_risk(draws, total, alpha=0.0)  # every draw, no stopping
+        assert p == pytest.approx(expected[contest], abs=1e-8)
+    # At a 25% risk limit, A stops at the 29th clean draw: (1 - 1/21)^29.
+    clean = [(Fraction(0), Fraction(7, 100))] * 31
+    assert macro_risk(clean, Fraction(21), 0.25) == (pytest.approx((20 / 21) ** 29), True)
+    # An error the size of a batch's whole bound can never be outweighed.
+    assert macro_risk([(Fraction(7, 100), Fraction(7, 100))], Fraction(21), 0.25) == (1.0, False)
+
+
+@pytest.mark.parametrize("total", [Fraction(21), Fraction(11), Fraction(23, 3), Fraction(5, 2)])
+def test_macro_sample_size_is_the_least_that_reaches_the_risk_limit(total: Fraction) -> None:
+    n = macro_sample_size(total, 0.25)
+    step = 1 - 1 / float(total)
+    assert step**n <= 0.25 < step ** (n - 1)
+
+
+def test_a_tie_cannot_be_confirmed_by_a_batch_sample() -> None:
+    tied = {"T": Outcome.of({"a": 500, "b": 500})}
+    assert macro_bound(tied, {"T": {"a": 5, "b": 5}}, {"T": 10}) is None
+
+
+def test_the_weighted_sampler_follows_its_definition() -> None:
+    """Each draw as the documentation defines it, computed here in integers: the first
+    item whose running total exceeds SHA-256(seed,i) × W / 2^256."""
+    import hashlib
+
+    weights = [
+        ("b1", Fraction(1, 3)),
+        ("b2", Fraction(0)),
+        ("b3", Fraction(5, 6)),
+        ("b4", Fraction(1, 2)),
+    ]
+    seed = "01234567890123456789"
+    drawn = weighted_sample(weights, seed, take=200)
+    for i, key in drawn:
+        r = int.from_bytes(hashlib.sha256(f"{seed},{i}".encode()).digest(), "big")
+        # Running totals over the common denominator 6: 2, 2, 7, 10 of 10.
+        running = [2, 2, 7, 10]
+        expected = next(
+            k
+            for k, c in zip(["b1", "b2", "b3", "b4"], running, strict=True)
+            if c * (1 << 256) > r * 10
+        )
+        assert key == expected
+    assert [i for i, _ in drawn] == list(range(1, 201))
+    assert "b2" not in {k for _, k in drawn}
+    # A later round continues where the last stopped.
+    assert weighted_sample(weights, seed, drop=150, take=50) == drawn[150:]

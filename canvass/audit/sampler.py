@@ -14,14 +14,20 @@
 - :func:`cryptorandom_outputs`: the SHA-256 counter generator of ``statlab/cryptorandom``
   (SHANGRLA): the k-th output is ``SHA-256(str(seed) ‖ ',' ‖ k zero bytes)``.
 
+- :func:`weighted_sample`: batches drawn with probability proportional to a weight (their
+  MACRO error bounds), ``SHA-256(seed ‖ ',' ‖ i)`` over 2²⁵⁶ against the running total of
+  exact fractions.
+
 No library version enters into any of them: the same seed gives the same sample forever.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import heapq
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
@@ -128,6 +134,33 @@ def _smallest_first_tickets(ids: list[Hashable], prefix: str, k: int) -> list[in
     )
     kth = np.partition(key, k - 1)[k - 1]
     return [int(n) for n in np.flatnonzero(key <= kth)]
+
+
+def weighted_sample(
+    weights: Sequence[tuple[Hashable, Fraction]], seed: str, drop: int = 0, take: int = 1
+) -> list[tuple[int, Hashable]]:
+    """Draws ``drop + 1`` to ``drop + take``, with replacement, each item drawn with
+    probability proportional to its weight, defined by SHA-256 and exact fractions alone:
+
+    draw ``i`` takes ``r = SHA-256(seed ‖ ',' ‖ i)`` read as a big-endian integer over
+    2²⁵⁶ (a fraction in [0, 1)) and picks the first item, in the order given, whose
+    running total of weights exceeds ``r × W`` (``W`` their sum). A later round continues
+    with the next ``i``. Items of weight 0 are never drawn. Returns ``(i, item)``."""
+    if any(w < 0 for _, w in weights):
+        raise ValueError("weights are never negative")
+    running: list[Fraction] = []
+    total = Fraction(0)
+    for _, w in weights:
+        total += w
+        running.append(total)
+    if total == 0:
+        raise ValueError("nothing to draw: every weight is 0")
+    out = []
+    for i in range(drop + 1, drop + take + 1):
+        digest = hashlib.sha256(f"{seed},{i}".encode()).digest()
+        target = Fraction(int.from_bytes(digest, "big"), 1 << 256) * total
+        out.append((i, weights[bisect.bisect_right(running, target)][0]))
+    return out
 
 
 def arlo_sample(

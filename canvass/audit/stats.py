@@ -10,6 +10,12 @@ Single-Ballot Risk-Limiting Audits*, EVT/WOTE 2010 (``gamma`` the error inflatio
 - :func:`arlo_supersimple_sample_size` — the initial (or next) sample size as Arlo computes
   it, from expected or observed discrepancy rates.
 
+Batch comparison, MACRO (P. B. Stark, *A Sharper Discrepancy Measure for Post-Election
+Audits*, Annals of Applied Statistics 2008, and *Efficient Post-Election Audits of Multiple
+Contests*, 2009): :func:`macro_bound`, :func:`macro_overstatement`, :func:`macro_risk`,
+:func:`macro_sample_size`, for batches drawn with probability proportional to their error
+bounds (:func:`canvass.audit.sampler.weighted_sample`).
+
 Ballot polling, BRAVO: M. Lindeman, P. B. Stark, V. S. Yates, *BRAVO: Ballot-polling
 Risk-limiting Audits to Verify Outcomes*, EVT/WOTE 2012:
 
@@ -26,9 +32,10 @@ Risk-Limiting Audits: SHANGRLA*, Financial Cryptography 2020).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
 from itertools import repeat
 
 import numpy as np
@@ -288,6 +295,103 @@ def minerva(
             reported[kmin:] = 0.0
         last = draws
     return out
+
+
+# --- MACRO: batch comparison -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A contest's reported outcome: its winners and losers, and every choice's votes."""
+
+    votes: dict[str, int]
+    winners: tuple[str, ...]
+    losers: tuple[str, ...]
+
+    @classmethod
+    def of(cls, votes: Mapping[str, int], seats: int = 1) -> Outcome:
+        ranked = sorted(votes, key=lambda c: (-votes[c], c))
+        return cls(dict(votes), tuple(ranked[:seats]), tuple(ranked[seats:]))
+
+
+def _pairs(outcome: Outcome) -> Iterator[tuple[str, str, int]]:
+    for w in outcome.winners:
+        for loser in outcome.losers:
+            yield w, loser, outcome.votes[w] - outcome.votes[loser]
+
+
+def macro_bound(
+    outcomes: Mapping[str, Outcome],
+    reported: Mapping[str, Mapping[str, int]],
+    ballots: Mapping[str, int],
+) -> Fraction | None:
+    """A batch's largest possible relative overstatement (P. B. Stark, *Efficient
+    Post-Election Audits of Multiple Contests: 2009 California Tests*, 2009, the MACRO
+    bound): over its audited contests and every winner–loser pair,
+    ``(v_w − v_l + b) / V_wl`` with the batch's reported votes ``v``, its ballots ``b`` and
+    the contest's reported margin ``V_wl``. None when a margin is zero: no sample can
+    confirm a tie."""
+    bound = Fraction(0)
+    for contest, outcome in outcomes.items():
+        if contest not in reported:
+            continue
+        votes = reported[contest]
+        for w, loser, margin in _pairs(outcome):
+            if margin <= 0:
+                return None
+            u = Fraction(votes.get(w, 0) - votes.get(loser, 0) + ballots[contest], margin)
+            bound = max(bound, u)
+    return bound
+
+
+def macro_overstatement(
+    outcomes: Mapping[str, Outcome],
+    reported: Mapping[str, Mapping[str, int]],
+    audited: Mapping[str, Mapping[str, int]],
+) -> Fraction:
+    """A batch's relative overstatement found by hand: over its audited contests and every
+    winner–loser pair, ``((v_w − v_l) − (a_w − a_l)) / V_wl``, the largest, and never below
+    zero (an error in the winner's favour is counted as none, to stay conservative)."""
+    worst = Fraction(0)
+    for contest, outcome in outcomes.items():
+        if contest not in reported:
+            continue
+        votes, counted = reported[contest], audited.get(contest, {})
+        for w, loser, margin in _pairs(outcome):
+            error = (votes.get(w, 0) - votes.get(loser, 0)) - (
+                counted.get(w, 0) - counted.get(loser, 0)
+            )
+            worst = max(worst, Fraction(error, margin))
+    return worst
+
+
+def macro_risk(
+    draws: Iterable[tuple[Fraction, Fraction]], total_bound: Fraction, alpha: float
+) -> tuple[float, bool]:
+    """The risk after batches drawn with probability proportional to their error bounds,
+    in draw order, each ``(overstatement, bound)``: the product of
+    ``(1 − 1/U) / (1 − e/u)`` over the draws (``U`` the sum of every batch's bound),
+    stopping at the first draw where it reaches ``alpha``."""
+    p = 1.0
+    step = 1 - 1 / float(total_bound)
+    for e, u in draws:
+        if u == 0:
+            continue
+        taint = float(e / u)
+        if taint >= 1:
+            return 1.0, False
+        p *= step / (1 - taint)
+        if p <= alpha:
+            return p, True
+    return min(p, 1.0), p <= alpha
+
+
+def macro_sample_size(total_bound: Fraction, alpha: float) -> int:
+    """Batches to draw so that, if none holds an error, the risk falls to ``alpha``: the
+    least ``n`` with ``(1 − 1/U)ⁿ ≤ alpha``."""
+    if total_bound <= 1:
+        return 1
+    return math.ceil(math.log(alpha) / math.log(1 - 1 / float(total_bound)))
 
 
 # --- SHANGRLA -------------------------------------------------------------------------
