@@ -179,3 +179,118 @@ def test_the_audit_workflow_from_the_command_line(store: ElectionDirectory, tmp_
     )
     text = run("audit", "measure", path, "--name", "p1")
     assert "proposal-1 after round 1 (40 draws): risk " in text
+
+
+# --- batch comparison ------------------------------------------------------------------------
+
+
+def _paper(store: ElectionDirectory, batch: str) -> dict[str, dict[str, int]]:
+    """What a hand count of a batch finds, counted plainly from its CVRs (the paper agrees
+    with them here): one vote per mark, nothing for a contest overvoted on a card."""
+    from canvass.ingest.ballots import VOTE, read_table
+    from canvass.ingest.names import definition_contests
+    from canvass.store.ballots import definition
+
+    county, tabulator, number = batch.split("/")
+    infos = [info for info, _ in definition_contests(definition(store))]
+    audit = next(iter(load_audits(store).audits.values()))
+    table, _ = read_table(store.artifacts.get(audit.tables[county]))
+    found: dict[str, dict[str, int]] = {}
+    for row in table.to_pylist():
+        if (row["tabulator"], row["batch"]) != (tabulator, number):
+            continue
+        by_contest: dict[int, list[int]] = {}
+        for m in row["marks"] or []:
+            if m["status"] == VOTE:
+                by_contest.setdefault(m["contest"], []).append(m["choice"])
+        for c, choices in by_contest.items():
+            info = infos[c]
+            votes = found.setdefault(info.name, {ch.name: 0 for ch in info.choices})
+            if len(choices) <= info.votes_allowed:
+                for ch in choices:
+                    votes[info.choices[ch].name] += 1
+    return found
+
+
+def _tallies(store: ElectionDirectory, listing: str, shift: int = 0) -> list[dict[str, object]]:
+    batches = sorted(
+        {
+            "/".join((r["county"], r["tabulator"], r["batch"]))
+            for r in csv.DictReader(io.StringIO(listing))
+        }
+    )
+    _, winner, runner_up = _margin(store)
+    out: list[dict[str, object]] = []
+    for n, batch in enumerate(batches):
+        votes = _paper(store, batch)["president"]
+        if shift and n == 0:  # the paper shows the winner's votes went to the runner-up
+            votes[winner] -= shift
+            votes[runner_up] += shift
+        out.append({"batch": batch, "contest": "president", "votes": votes})
+    return out
+
+
+def test_a_batch_comparison_audit(store: ElectionDirectory, tmp_path: Path) -> None:
+    from canvass.errors import StoreError
+    from canvass.publish.bundle import publish
+    from canvass.store.audit import tally
+    from canvass.verify import open_source, verify_bundle
+
+    open_audit(store, "batches", "batch-comparison", 10, ["president"], "director")
+    commit(store, "batches", "director")
+    record_seed(store, "batches", SEED, "director")
+    _, listing = draw(store, "batches", 12, "director")
+    rows = list(csv.DictReader(io.StringIO(listing)))
+    assert [int(r["ticket_number"]) for r in rows] == list(range(1, 13))
+    assert {r["county"] for r in rows} <= {"c001", "c002", "c003"}
+    with pytest.raises(StoreError, match="batch c009/x/y was not drawn"):
+        tally(
+            store,
+            "batches",
+            [{"batch": "c009/x/y", "contest": "president", "votes": {}}],
+            "b1",
+            "ab",
+        )
+    first = f"{rows[0]['county']}/{rows[0]['tabulator']}/{rows[0]['batch']}"
+    with pytest.raises(StoreError, match="nobody not a choice of president; choices: "):
+        tally(
+            store,
+            "batches",
+            [{"batch": first, "contest": "president", "votes": {"nobody": 1}}],
+            "b1",
+            "ab",
+        )
+    tally(store, "batches", _tallies(store, listing), "board-1", "audit-board")
+    [honest] = measure(store, "batches", "director")
+    assert honest["discrepancies"] == {"batches_with_errors": 0}
+    assert honest["draws"] == 12 and honest["p_value"] < 1
+
+    # The same draws, where the paper of one batch moved 30 votes to the runner-up.
+    open_audit(store, "batches-2", "batch-comparison", 10, ["president"], "director")
+    commit(store, "batches-2", "director")
+    record_seed(store, "batches-2", SEED, "director")
+    _, listing2 = draw(store, "batches-2", 12, "director")
+    assert listing2 == listing
+    tally(store, "batches-2", _tallies(store, listing, shift=30), "board-1", "audit-board")
+    [shifted] = measure(store, "batches-2", "director")
+    assert shifted["discrepancies"] == {"batches_with_errors": 1}
+    assert shifted["p_value"] > honest["p_value"]
+
+    # The verifier draws the batches again and recomputes both risks from the hand counts.
+    publish(store, tmp_path / "bundle")
+    report = verify_bundle(open_source(str(tmp_path / "bundle")), reingest=False)
+    audits = next(c for c in report.checks if c.name == "audits")
+    assert audits.ok, report.text()
+    assert audits.checked == 2 * (1 + 1 + 1)
+
+    # A risk recorded lower than the hand counts give is named.
+    from canvass.log.entry import new_entry
+    from canvass.store.audit import _append
+
+    state = load_audits(store)
+    false = {**shifted, "p_value": 0.01, "met": True, "next_size": 0}
+    _append(store, state, [new_entry("audit.measured", "director", false)])
+    publish(store, tmp_path / "bundle", replace=True)
+    report = verify_bundle(open_source(str(tmp_path / "bundle")), reingest=False)
+    [problem, *_] = next(c for c in report.checks if c.name == "audits").problems
+    assert "audit batches-2 president round 1: met: recorded True, recomputed False" in problem

@@ -8,15 +8,28 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import pyarrow as pa
 
 from canvass.audit.sampler import Ticket, sampler
-from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn, bravo_p_value, km_p_value
+from canvass.audit.stats import (
+    Outcome,
+    arlo_supersimple_sample_size,
+    bravo_asn,
+    bravo_p_value,
+    km_p_value,
+    macro_bound,
+    macro_overstatement,
+    macro_risk,
+    macro_sample_size,
+)
 from canvass.audit.workflow import AuditRecord
 from canvass.ingest.ballots import VOTE, ContestInfo
+from canvass.tabulate.plurality import tabulate
 
 RETRIEVAL_COLUMNS = (
     "ticket_number",
@@ -164,3 +177,125 @@ def _overstatement(cvr: set[str], audited: set[str] | None, winner: str, loser: 
     if audited is None:
         return 2
     return ((winner in cvr) - (winner in audited)) - ((loser in cvr) - (loser in audited))
+
+
+# --- batch comparison ---------------------------------------------------------------------
+
+BATCH_COLUMNS = ("ticket_number", "county", "tabulator", "batch", "ballots")
+
+
+@dataclass
+class BatchFrame:
+    """The committed tables as batches (``county/tabulator/batch``): what each reported."""
+
+    reported: dict[str, dict[str, dict[str, int]]]
+    """batch → contest → choice → votes."""
+    ballots: dict[str, dict[str, int]]
+    """batch → contest → cards with the contest."""
+    cards: dict[str, int]
+
+
+def batch_frame(contests: Sequence[ContestInfo], tables: Mapping[str, pa.Table]) -> BatchFrame:
+    frame = BatchFrame({}, {}, {})
+    for county, table in sorted(tables.items()):
+        counted = tabulate(table, list(contests), "batch")
+        for group, totals in counted.groups.items():
+            key = f"{county}/{group}"
+            on = [t for t in totals if t.ballots]
+            frame.reported[key] = {t.contest: dict(t.votes) for t in on}
+            frame.ballots[key] = {t.contest: t.ballots for t in on}
+            frame.cards[key] = max((t.ballots for t in totals), default=0)
+    return frame
+
+
+def outcomes(
+    contests: Sequence[ContestInfo],
+    reported: Mapping[str, Mapping[str, int]],
+    audited: Iterable[str],
+) -> dict[str, Outcome]:
+    """The reported outcome of each audited contest (as many winners as votes allowed)."""
+    info = {c.name: c for c in contests}
+    return {c: Outcome.of(reported[c], info[c].votes_allowed) for c in audited}
+
+
+def batch_audit(
+    contests: Sequence[ContestInfo], tables: Mapping[str, pa.Table], audited: Iterable[str]
+) -> tuple[BatchFrame, dict[str, Outcome]]:
+    """The batches of the committed tables and the outcome they report for each audited
+    contest (their sum)."""
+    frame = batch_frame(contests, tables)
+    totals: dict[str, Counter[str]] = {}
+    for per_contest in frame.reported.values():
+        for contest, votes in per_contest.items():
+            totals.setdefault(contest, Counter()).update(votes)
+    return frame, outcomes(contests, totals, audited)
+
+
+def batch_bounds(frame: BatchFrame, outcome: Mapping[str, Outcome]) -> list[tuple[str, Fraction]]:
+    """Every batch with its MACRO error bound, in batch order: the weights to draw by."""
+    out = []
+    for key in sorted(frame.reported):
+        bound = macro_bound(outcome, frame.reported[key], frame.ballots[key])
+        if bound is None:
+            raise ValueError(
+                "a contest's reported margin is zero: a batch sample cannot confirm a tie"
+            )
+        out.append((key, bound))
+    return out
+
+
+def batch_retrieval_list(draws: Iterable[tuple[int, Hashable]], frame: BatchFrame) -> str:
+    """A round's batches as the CSV the audit boards retrieve them from."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(BATCH_COLUMNS)
+    for ticket, key in draws:
+        county, tabulator, batch = str(key).split("/", 2)
+        writer.writerow([ticket, county, tabulator, batch, frame.cards[str(key)]])
+    return out.getvalue()
+
+
+def drawn_batches(lists: Iterable[str]) -> list[str]:
+    """Every batch drawn, in ticket order across the rounds (once per draw)."""
+    out: list[tuple[int, str]] = []
+    for text in lists:
+        for row in csv.DictReader(io.StringIO(text)):
+            key = "/".join((row["county"], row["tabulator"], row["batch"]))
+            out.append((int(row["ticket_number"]), key))
+    return [key for _, key in sorted(out)]
+
+
+def measure_batches(
+    audit: AuditRecord, outcome: Mapping[str, Outcome], frame: BatchFrame, drawn: Sequence[str]
+) -> dict[str, Any]:
+    """MACRO's risk for the audited contests together, from the hand counts of the drawn
+    batches in ticket order, and the next round's size (every batch, a full hand count,
+    when the sample would exceed a quarter of them)."""
+    bounds = dict(batch_bounds(frame, outcome))
+    total = sum(bounds.values(), Fraction(0))
+    found: dict[str, Fraction] = {}
+    for key in dict.fromkeys(drawn):
+        counted = {c: audit.tallies[(key, c)] for c in outcome if (key, c) in audit.tallies}
+        missing = [c for c in outcome if c in frame.reported[key] and c not in counted]
+        if missing:
+            raise ValueError(f"batch {key} has no hand count for {', '.join(missing)}")
+        found[key] = macro_overstatement(outcome, frame.reported[key], counted)
+    p, met = macro_risk(((found[k], bounds[k]) for k in drawn), total, audit.risk_limit / 100)
+    # What is left to rule out: the bounds of the batches not yet counted, the errors found
+    # in those that were.
+    left = sum((found.get(k, b) for k, b in bounds.items()), Fraction(0))
+    batches = len(bounds)
+    following = len(drawn) + macro_sample_size(left, audit.risk_limit / 100)
+    if not met and following > batches / 4:
+        following = batches
+    errors = sum(1 for e in found.values() if e > 0)
+    return {
+        "audit": audit.name,
+        "round": len(audit.rounds),
+        "contest": "",
+        "p_value": p,
+        "met": met,
+        "next_size": 0 if met else following,
+        "draws": len(drawn),
+        "discrepancies": {"batches_with_errors": errors},
+    }

@@ -11,6 +11,8 @@
 ``audit.interpreted``       ``audit``, ``round``, ``ballot`` (county/tabulator/batch/record),
                             ``contest``, ``votes`` [choice ids] or ``finding``
                             (``not_found``, ``no_consensus``), ``board``
+``audit.batch_tallied``     ``audit``, ``round``, ``batch`` (county/tabulator/batch),
+                            ``contest``, ``votes`` {choice id: hand count}, ``board``
 ``audit.measured``          ``audit``, ``round``, ``contest``, ``p_value``, ``met``,
                             ``discrepancies``, ``next_size``
 ==========================  ==============================================================
@@ -28,7 +30,7 @@ from typing import Any
 from canvass.errors import CanvassError
 from canvass.log.entry import Entry
 
-METHODS = ("comparison", "polling")
+METHODS = ("comparison", "polling", "batch-comparison")
 FINDINGS = ("not_found", "no_consensus")
 
 
@@ -52,6 +54,8 @@ class AuditRecord:
     """(entry, draws so far, SHA-256 of the retrieval list)."""
     interpretations: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     """(ballot, contest) → the audit board's reading (the last one recorded)."""
+    tallies: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    """(batch, contest) → the audit board's hand count (the last one recorded)."""
     measured: list[dict[str, Any]] = field(default_factory=list)
 
     def done(self, contest: str) -> bool:
@@ -129,6 +133,18 @@ class Audits:
         if d.get("finding") not in (None, *FINDINGS):
             raise AuditRefused(f"a finding is one of {', '.join(FINDINGS)}; found {d['finding']!r}")
         a.interpretations[(d["ballot"], d["contest"])] = dict(d)
+
+    def _audit_batch_tallied(self, index: int, entry: Entry) -> None:
+        d = entry.data
+        a = self.audit(d["audit"])
+        if a.method != "batch-comparison":
+            raise AuditRefused(f"audit {a.name} is a {a.method} audit; it counts no batches")
+        if not a.rounds:
+            raise AuditRefused(f"audit {a.name}: no batch has been drawn")
+        votes = d["votes"]
+        if not all(isinstance(n, int) and n >= 0 for n in votes.values()):
+            raise AuditRefused(f"a hand count is a number of votes, 0 or more; found {votes}")
+        a.tallies[(d["batch"], d["contest"])] = dict(votes)
 
     def _audit_measured(self, index: int, entry: Entry) -> None:
         self.audit(entry.data["audit"]).measured.append(dict(entry.data))

@@ -16,7 +16,7 @@ from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn
 from canvass.cli.common import ActorOpt, DirArg, _Typer, out
 from canvass.errors import StoreError
 from canvass.ingest.manifest import read_ballot_manifest
-from canvass.store.audit import commit, interpret, measure, open_audit, record_seed
+from canvass.store.audit import commit, interpret, measure, open_audit, record_seed, tally
 from canvass.store.audit import draw as audit_draw_round
 from canvass.store.audit import report as audit_report
 from canvass.store.election import ElectionDirectory, default_actor
@@ -90,7 +90,9 @@ def audit_open(
     directory: DirArg,
     name: Annotated[str, typer.Option(help="The audit's name")],
     contest: Annotated[list[str], typer.Option(help="A contest to audit (repeat)")],
-    method: Annotated[str, typer.Option(help="comparison or polling")] = "comparison",
+    method: Annotated[
+        str, typer.Option(help="comparison, polling or batch-comparison")
+    ] = "comparison",
     risk_limit: Annotated[int, typer.Option(help="Risk limit, percent")] = 10,
     actor: ActorOpt = None,
 ) -> None:
@@ -163,6 +165,37 @@ def audit_interpret(
     store = ElectionDirectory.open(directory)
     interpret(store, name, rows, board, actor or default_actor())
     out.print(f"Recorded {len(rows)} readings by {board}")
+
+
+@audit_app.command("tally")
+def audit_tally(
+    directory: DirArg,
+    name: Annotated[str, typer.Option()],
+    tallies: Annotated[
+        Path, typer.Argument(help="CSV: county, tabulator, batch, contest, choice, votes")
+    ],
+    board: Annotated[str, typer.Option(help="The audit board")],
+    actor: ActorOpt = None,
+) -> None:
+    """Record the audit board's hand count of drawn batches (batch comparison)."""
+    counted: dict[tuple[str, str], dict[str, int]] = {}
+    for n, row in enumerate(csv.DictReader(io.StringIO(tallies.read_text())), start=2):
+        missing = [
+            c for c in ("county", "tabulator", "batch", "contest", "choice") if not row.get(c)
+        ]
+        if missing:
+            raise StoreError(f"{tallies} row {n}: no {', '.join(missing)}")
+        votes = (row.get("votes") or "").strip()
+        if not votes.isdigit():
+            raise StoreError(
+                f"{tallies} row {n}, votes: expected a whole number of votes; found {votes!r}"
+            )
+        batch = "/".join((row["county"], row["tabulator"], row["batch"]))
+        counted.setdefault((batch, row["contest"]), {})[row["choice"]] = int(votes)
+    rows = [{"batch": b, "contest": c, "votes": v} for (b, c), v in counted.items()]
+    store = ElectionDirectory.open(directory)
+    tally(store, name, rows, board, actor or default_actor())
+    out.print(f"Recorded the hand counts of {len({b for b, _ in counted})} batches by {board}")
 
 
 @audit_app.command("measure")

@@ -11,9 +11,10 @@ from typing import Any
 import pyarrow as pa
 
 from canvass.audit import rounds
+from canvass.audit.sampler import weighted_sample
 from canvass.audit.workflow import AuditRecord, AuditRefused, Audits
 from canvass.errors import StoreError
-from canvass.ingest.ballots import read_table
+from canvass.ingest.ballots import ContestInfo, read_table
 from canvass.ingest.names import definition_contests
 from canvass.log.entry import Entry, new_entry
 from canvass.store.ballots import _imports, definition
@@ -95,14 +96,75 @@ def draw(store: ElectionDirectory, name: str, size: int, actor: str) -> tuple[in
     already = audit.rounds[-1][1] if audit.rounds else 0
     if size <= already:
         raise StoreError(f"audit {name}: {already} ballots are drawn already; ask for more")
-    ids, where = rounds.frame(committed_tables(store, audit))
-    text = rounds.retrieval_list(rounds.draw(ids, audit.seed, already, size), where)
+    tables = committed_tables(store, audit)
+    if audit.method == "batch-comparison":
+        frame, outcome = rounds.batch_audit(_contests(store), tables, audit.contests)
+        try:
+            weights = rounds.batch_bounds(frame, outcome)
+        except ValueError as e:
+            raise AuditRefused(f"audit {name}: {e}") from None
+        if size > len(weights) * 4:
+            raise StoreError(
+                f"audit {name}: {size} draws from {len(weights)} batches; count them all"
+            )
+        draws = weighted_sample(weights, audit.seed, already, size - already)
+        text = rounds.batch_retrieval_list(draws, frame)
+    else:
+        ids, where = rounds.frame(tables)
+        text = rounds.retrieval_list(rounds.draw(ids, audit.seed, already, size), where)
     ref = store.store_artifact(
         text.encode(), f"{name}-round-{len(audit.rounds) + 1}.csv", RETRIEVAL
     )
     data = {"audit": name, "round": len(audit.rounds) + 1, "size": size}
     index = _append(store, state, [new_entry("audit.round", actor, data, (ref,))])[0]
     return index, text
+
+
+def _contests(store: ElectionDirectory) -> list[ContestInfo]:
+    return [info for info, _ in definition_contests(definition(store))]
+
+
+def tally(
+    store: ElectionDirectory,
+    name: str,
+    counts: Sequence[dict[str, Any]],
+    board: str,
+    actor: str,
+) -> list[int]:
+    """Record the audit boards' hand counts of drawn batches: each ``{"batch"
+    (county/tabulator/batch), "contest", "votes" {choice id: votes}}``."""
+    state = load_audits(store)
+    audit = state.audit(name)
+    if audit.method != "batch-comparison":
+        raise StoreError(f"audit {name} is a {audit.method} audit; it counts no batches")
+    drawn_now = set(rounds.drawn_batches(_lists(store, audit)))
+    choices = {info.name: {ch.name for ch in info.choices} for info in _contests(store)}
+    entries = []
+    for c in counts:
+        if c["batch"] not in drawn_now:
+            raise StoreError(f"audit {name}: batch {c['batch']} was not drawn")
+        if c["contest"] not in audit.contests:
+            raise StoreError(f"audit {name}: contest {c['contest']} is not audited")
+        unknown = sorted(set(c["votes"]) - choices[c["contest"]])
+        if unknown:
+            raise StoreError(
+                f"audit {name}: {', '.join(unknown)} not a choice of {c['contest']}; "
+                f"choices: {', '.join(sorted(choices[c['contest']]))}"
+            )
+        data = {
+            "audit": name,
+            "round": len(audit.rounds),
+            "batch": c["batch"],
+            "contest": c["contest"],
+            "votes": dict(c["votes"]),
+            "board": board,
+        }
+        entries.append(new_entry("audit.batch_tallied", actor, data))
+    return _append(store, state, entries)
+
+
+def _lists(store: ElectionDirectory, audit: AuditRecord) -> list[str]:
+    return [store.artifacts.get(sha).decode() for _, _, sha in audit.rounds]
 
 
 def drawn(store: ElectionDirectory, audit: AuditRecord) -> Counter[str]:
@@ -158,12 +220,23 @@ def measure(store: ElectionDirectory, name: str, actor: str) -> list[dict[str, A
     the committed tables report, and record it with the next round's size."""
     state = load_audits(store)
     audit = state.audit(name)
-    sampled = drawn(store, audit)
-    if not sampled:
+    if not audit.rounds:
         raise AuditRefused(f"audit {name}: nothing has been drawn")
     election = definition(store)
     contests = [info for info, _ in definition_contests(election)]
     tables = committed_tables(store, audit)
+    if audit.method == "batch-comparison":
+        frame, outcome = rounds.batch_audit(contests, tables, audit.contests)
+        try:
+            record = rounds.measure_batches(
+                audit, outcome, frame, rounds.drawn_batches(_lists(store, audit))
+            )
+        except ValueError as e:
+            raise StoreError(f"audit {name}: {e}") from None
+        batch_records = [{**record, "contest": c} for c in audit.contests if not audit.done(c)]
+        _append(store, state, [new_entry("audit.measured", actor, m) for m in batch_records])
+        return batch_records
+    sampled = drawn(store, audit)
     reported = {t.contest: t.votes for t in count(election, list(tables.values())).contests}
     _, where = rounds.frame(tables)
     cvrs = rounds.cvr_votes(contests, tables, where, sampled)

@@ -40,8 +40,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from canvass.audit import rounds
-from canvass.audit.sampler import Ticket
-from canvass.audit.workflow import Audits
+from canvass.audit.sampler import Ticket, weighted_sample
+from canvass.audit.stats import Outcome
+from canvass.audit.workflow import AuditRecord, Audits
 from canvass.certify import documents
 from canvass.certify.canvass import STATE, Canvass
 from canvass.domain.definition import load_definition
@@ -207,6 +208,7 @@ class _Verifier:
         self._pollbooks: dict[tuple[str, str], list[PollbookRow]] = {}
         self._frames: dict[tuple[tuple[str, str], ...], tuple[list[str], dict[str, Any]]] = {}
         self._draws: dict[str, list[Ticket]] = {}
+        self._batches: dict[Any, tuple[rounds.BatchFrame, dict[str, Outcome]]] = {}
         self._sizes: dict[str, int] = {}
         """Each audit's largest round: drawn once, every round checked against its slice."""
 
@@ -257,6 +259,18 @@ class _Verifier:
         found = self._draws.get(audit, [])
         if len(found) < size:
             found = self._draws[audit] = rounds.draw(ids, seed, 0, self._sizes.get(audit, size))
+        return found
+
+    def batches(
+        self, definition: str, audit: AuditRecord
+    ) -> tuple[rounds.BatchFrame, dict[str, Outcome]]:
+        """A batch-comparison audit's batches (from its committed tables) and outcomes."""
+        key = (definition, tuple(sorted(audit.tables.items())), tuple(audit.contests))
+        found = self._batches.get(key)
+        if found is None:
+            contests = [info for info, _ in definition_contests(self.definition(definition))]
+            tables = {c: self.table(sha) for c, sha in audit.tables.items()}
+            found = self._batches[key] = rounds.batch_audit(contests, tables, audit.contests)
         return found
 
     def results_table(self, sha256: str) -> pa.Table:
@@ -703,10 +717,18 @@ def _round(v: _Verifier, imports: _Imports, audits: Audits, index: int, entry: E
     audit = audits.audit(entry.data["audit"])
     if audit.seed is None:
         return []  # the fold says so
-    ids, where = v.frame(audit.tables)
     already = audit.rounds[-1][1] if audit.rounds else 0
-    draws = v.draws(audit.name, ids, audit.seed, entry.data["size"])
-    expected = rounds.retrieval_list(draws[already : entry.data["size"]], where)
+    size = entry.data["size"]
+    if audit.method == "batch-comparison":
+        frame, outcome = v.batches(imports.definition, audit)
+        weights = rounds.batch_bounds(frame, outcome)
+        draws = weighted_sample(weights, audit.seed, already, size - already)
+        expected = rounds.batch_retrieval_list(draws, frame)
+    else:
+        ids, where = v.frame(audit.tables)
+        expected = rounds.retrieval_list(
+            v.draws(audit.name, ids, audit.seed, size)[already:size], where
+        )
     found = v.get(entry.artifacts[0].sha256).decode()
     if found != expected:
         return [
@@ -721,18 +743,25 @@ def _measured(
 ) -> list[str]:
     d = entry.data
     audit = audits.audit(d["audit"])
-    election = v.definition(imports.definition)
-    contests = [info for info, _ in definition_contests(election)]
-    tables = {c: v.table(sha) for c, sha in audit.tables.items()}
-    reported = {t.contest: t.votes for t in count(election, list(tables.values())).contests}
-    sampled = rounds.drawn(v.get(sha).decode() for _, _, sha in audit.rounds)
-    _, where = v.frame(audit.tables)
-    cvrs = rounds.cvr_votes(contests, tables, where, sampled)
-    again = rounds.measure_contest(audit, d["contest"], reported[d["contest"]], sampled, cvrs)
+    lists = [v.get(sha).decode() for _, _, sha in audit.rounds]
+    if audit.method == "batch-comparison":
+        frame, outcome = v.batches(imports.definition, audit)
+        measured = rounds.measure_batches(audit, outcome, frame, rounds.drawn_batches(lists))
+        again = {**measured, "contest": d["contest"]}
+    else:
+        election = v.definition(imports.definition)
+        contests = [info for info, _ in definition_contests(election)]
+        tables = {c: v.table(sha) for c, sha in audit.tables.items()}
+        reported = {t.contest: t.votes for t in count(election, list(tables.values())).contests}
+        sampled = rounds.drawn(lists)
+        _, where = v.frame(audit.tables)
+        cvrs = rounds.cvr_votes(contests, tables, where, sampled)
+        again = rounds.measure_contest(audit, d["contest"], reported[d["contest"]], sampled, cvrs)
     if json.loads(json.dumps(again)) != d:
         differ = documents.differences("", d, again, "recomputed")
         return [
-            f"log entry {index}: audit {audit.name} {d['contest']} round {d['round']}:{p}"
+            f"log entry {index}: audit {audit.name} {d['contest']} round {d['round']}:"
+            + p.replace(": certified ", ": recorded ", 1)
             for p in differ
         ]
     return []
