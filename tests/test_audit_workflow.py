@@ -18,6 +18,7 @@ from canvass.store.audit import (
     committed_tables,
     cvr_votes,
     draw,
+    drawn,
     interpret,
     load_audits,
     measure,
@@ -294,3 +295,40 @@ def test_a_batch_comparison_audit(store: ElectionDirectory, tmp_path: Path) -> N
     report = verify_bundle(open_source(str(tmp_path / "bundle")), reingest=False)
     [problem, *_] = next(c for c in report.checks if c.name == "audits").problems
     assert "audit batches-2 president round 1: met: recorded True, recomputed False" in problem
+
+
+def test_a_vote_for_two_contest_is_audited_pair_by_pair(store: ElectionDirectory) -> None:
+    """In the vote-for-2 contest both winners must beat every loser: the margin that
+    counts is the second winner's over the first loser."""
+    from canvass.audit.stats import km_p_value
+
+    open_audit(store, "board", "comparison", 10, ["board-of-education"], "director")
+    commit(store, "board", "director")
+    record_seed(store, "board", SEED, "director")
+    draw(store, "board", 40, "director")
+    audit = load_audits(store).audit("board")
+    sampled = drawn(store, audit)
+    said = cvr_votes(store, audit, sorted(sampled))
+    interpret(
+        store,
+        "board",
+        [
+            {
+                "ballot": b,
+                "contest": "board-of-education",
+                "votes": said[b].get("board-of-education", []),
+            }
+            for b in sorted(sampled)
+        ],
+        "board-1",
+        "audit-board",
+    )
+    [m] = measure(store, "board", "director")
+    counted = results(store)[0]
+    votes = sorted(
+        next(t for t in counted.contests if t.contest == "board-of-education").votes.values(),
+        reverse=True,
+    )
+    margin = (votes[1] - votes[2]) / counted.cards
+    assert m["p_value"] == pytest.approx(km_p_value(40, margin))
+    assert m["discrepancies"] == {"o1": 0, "o2": 0, "u1": 0, "u2": 0}

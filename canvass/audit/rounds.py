@@ -125,25 +125,26 @@ def measure_contest(
     reported: Mapping[str, int],
     sampled: Counter[str],
     cvrs: Mapping[str, Mapping[str, list[str]]],
+    seats: int = 1,
 ) -> dict[str, Any]:
     """One contest's risk from the readings of every drawn ballot, against its reported
-    votes (by choice), and the next round's size (every ballot, a full hand count, when
-    the sample would exceed a quarter of them)."""
+    votes (by choice; the ``seats`` most voted win, as many as votes allowed), and the next
+    round's size (every ballot, a full hand count, when the sample would exceed a quarter
+    of them). Every winner–loser pair must be confirmed: the risk is the largest."""
     ranked = sorted(reported, key=lambda c: -reported[c])
-    winner, losers = ranked[0], ranked[1:]
+    winners, losers = ranked[:seats], ranked[seats:]
+    pairs = [(w, lo) for w in winners for lo in losers]
     ballots = audit.ballots
     n = sum(sampled.values())
     record: dict[str, Any] = {"audit": audit.name, "round": len(audit.rounds), "contest": contest}
     readings = {b: audit.interpretations[(b, contest)] for b in sampled}
     if audit.method == "comparison":
-        margin = (
-            min(reported[winner] - reported[loser] for loser in losers) / ballots if losers else 1.0
-        )
+        margin = min((reported[w] - reported[lo] for w, lo in pairs), default=ballots) / ballots
         counts: Counter[int] = Counter()
         for ballot, times in sampled.items():
             found = None if readings[ballot].get("finding") else set(readings[ballot]["votes"])
             cvr = set(cvrs[ballot].get(contest, []))
-            worst = max((_overstatement(cvr, found, winner, loser) for loser in losers), default=0)
+            worst = max((_overstatement(cvr, found, w, lo) for w, lo in pairs), default=0)
             if worst:
                 counts[worst] += times
         p = km_p_value(n, margin, o1=counts[1], o2=counts[2], u1=counts[-1], u2=counts[-2])
@@ -157,12 +158,13 @@ def measure_contest(
             "u2": counts[-2],
         }
     else:
-        runner_up = losers[0]
-        w = sum(t for b, t in sampled.items() if winner in readings[b].get("votes", []))
-        lo = sum(t for b, t in sampled.items() if runner_up in readings[b].get("votes", []))
-        shares = (reported[winner] / ballots, reported[runner_up] / ballots)
-        p = bravo_p_value(*shares, w, lo)
-        following = n + bravo_asn(audit.risk_limit / 100, *shares)
+        p, following = 0.0, n
+        for w, lo in pairs:
+            won = sum(t for b, t in sampled.items() if w in readings[b].get("votes", []))
+            lost = sum(t for b, t in sampled.items() if lo in readings[b].get("votes", []))
+            shares = (reported[w] / ballots, reported[lo] / ballots)
+            p = max(p, bravo_p_value(*shares, won, lost))
+            following = max(following, n + bravo_asn(audit.risk_limit / 100, *shares))
         record["discrepancies"] = {}
     met = p <= audit.risk_limit / 100
     if not met and following > ballots / 4:

@@ -249,7 +249,10 @@ def measure(store: ElectionDirectory, name: str, actor: str) -> list[dict[str, A
             raise StoreError(
                 f"audit {name}: {len(missing)} drawn ballots have no reading for {contest}"
             )
-        measured.append(rounds.measure_contest(audit, contest, reported[contest], sampled, cvrs))
+        seats = next(c.votes_allowed for c in contests if c.name == contest)
+        measured.append(
+            rounds.measure_contest(audit, contest, reported[contest], sampled, cvrs, seats)
+        )
     _append(store, state, [new_entry("audit.measured", actor, m) for m in measured])
     return measured
 

@@ -756,7 +756,10 @@ def _measured(
         sampled = rounds.drawn(lists)
         _, where = v.frame(audit.tables)
         cvrs = rounds.cvr_votes(contests, tables, where, sampled)
-        again = rounds.measure_contest(audit, d["contest"], reported[d["contest"]], sampled, cvrs)
+        seats = next(c.votes_allowed for c in contests if c.name == d["contest"])
+        again = rounds.measure_contest(
+            audit, d["contest"], reported[d["contest"]], sampled, cvrs, seats
+        )
     if json.loads(json.dumps(again)) != d:
         differ = documents.differences("", d, again, "recomputed")
         return [
