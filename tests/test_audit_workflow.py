@@ -164,8 +164,13 @@ def test_the_audit_workflow_from_the_command_line(store: ElectionDirectory, tmp_
     assert "a seed before the ballot manifests and CVRs are committed is refused" in refused
     assert "publish this checkpoint now" in run("audit", "commit", path, "--name", "p1")
     run("audit", "seed", path, "--name", "p1", "--seed", SEED)
-    listing = run("audit", "round", path, "--name", "p1", "--size", "40")
+    lists = tmp_path / "lists"
+    listing = run("audit", "round", path, "--name", "p1", "--size", "40", "--out-dir", str(lists))
+    listing = listing[: listing.index("Wrote the retrieval lists")]
     rows = list(csv.DictReader(io.StringIO(listing)))
+    per_county = {f.stem: list(csv.DictReader(f.open())) for f in sorted(lists.iterdir())}
+    assert sum(len(r) for r in per_county.values()) == len(rows) == 40
+    assert all(r["county"] == county for county, rs in per_county.items() for r in rs)
     ballots = sorted(
         {"/".join((r["county"], r["tabulator"], r["batch"], r["record"])) for r in rows}
     )
@@ -180,6 +185,42 @@ def test_the_audit_workflow_from_the_command_line(store: ElectionDirectory, tmp_
     )
     text = run("audit", "measure", path, "--name", "p1")
     assert "proposal-1 after round 1 (40 draws): risk " in text
+
+    # A batch comparison: the hand counts come as county, tabulator, batch, contest, choice,
+    # votes.
+    run(
+        "audit",
+        "open",
+        path,
+        "--name",
+        "b1",
+        "--contest",
+        "president",
+        "--method",
+        "batch-comparison",
+    )
+    run("audit", "commit", path, "--name", "b1")
+    run("audit", "seed", path, "--name", "b1", "--seed", SEED)
+    batches = run("audit", "round", path, "--name", "b1", "--size", "4")
+    counts = tmp_path / "tallies.csv"
+    lines = ["county,tabulator,batch,contest,choice,votes"]
+    for t in _tallies(store, batches):
+        county, tabulator, batch = str(t["batch"]).split("/")
+        votes = t["votes"]
+        assert isinstance(votes, dict)
+        lines += [f"{county},{tabulator},{batch},president,{c},{n}" for c, n in votes.items()]
+    counts.write_text("\n".join(lines) + "\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(lines[0] + "\n" + lines[1].rsplit(",", 1)[0] + ",many\n")
+    assert f"{bad} row 2, votes: expected a whole number of votes; found 'many'" in run(
+        "audit", "tally", path, "--name", "b1", "--board", "b", str(bad), code=1
+    )
+    assert "Recorded the hand counts of" in run(
+        "audit", "tally", path, "--name", "b1", "--board", "b", str(counts)
+    )
+    assert "president after round 1 (4 draws): risk " in run(
+        "audit", "measure", path, "--name", "b1"
+    )
 
 
 # --- batch comparison ------------------------------------------------------------------------

@@ -129,6 +129,10 @@ def audit_round(
     directory: DirArg,
     name: Annotated[str, typer.Option()],
     size: Annotated[int, typer.Option(help="Draws in all, after this round")],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(help="Also write each county's retrieval list here, as COUNTY.csv"),
+    ] = None,
     actor: ActorOpt = None,
 ) -> None:
     """Draw a round; prints the retrieval list (county, tabulator, batch, record) as CSV."""
@@ -136,6 +140,15 @@ def audit_round(
         ElectionDirectory.open(directory), name, size, actor or default_actor()
     )
     sys.stdout.write(listing)
+    if out_dir is not None:
+        header, *rows = listing.splitlines(keepends=True)
+        by_county: dict[str, list[str]] = {}
+        for line, row in zip(rows, csv.DictReader(io.StringIO(listing)), strict=True):
+            by_county.setdefault(row["county"], []).append(line)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for county, lines in sorted(by_county.items()):
+            (out_dir / f"{county}.csv").write_text(header + "".join(lines))
+        out.print(f"Wrote the retrieval lists of {len(by_county)} counties to {out_dir}")
 
 
 @audit_app.command("interpret")
