@@ -373,3 +373,36 @@ def test_a_vote_for_two_contest_is_audited_pair_by_pair(store: ElectionDirectory
     margin = (votes[1] - votes[2]) / counted.cards
     assert m["p_value"] == pytest.approx(km_p_value(40, margin))
     assert m["discrepancies"] == {"o1": 0, "o2": 0, "u1": 0, "u2": 0}
+
+
+def test_the_retrieval_list_says_which_container_holds_each_ballot(
+    store: ElectionDirectory, tmp_path: Path
+) -> None:
+    """A county's ballot manifest, committed with its CVRs, names the box each batch is
+    in; the retrieval list carries it."""
+    from collections import Counter
+
+    from canvass.ingest.ballots import read_table
+    from canvass.store.ballots import _imports, import_ballots
+
+    [row] = [r for r in _imports(store, "ballots") if r["county"] == "c001"]
+    table, _ = read_table(store.artifacts.get(str(row["table_sha256"])))
+    cards = Counter(
+        zip(table.column("tabulator").to_pylist(), table.column("batch").to_pylist(), strict=True)
+    )
+    boxes = {key: f"Box {n % 3 + 1}" for n, key in enumerate(sorted(cards))}
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "Container,Tabulator,Batch Name,Number of Ballots\n"
+        + "".join(f"{boxes[(t, b)]},{t},{b},{n}\n" for (t, b), n in sorted(cards.items()))
+    )
+    import_ballots(store, "c001", "ballot-manifest", [manifest], "clerk")
+    open_audit(store, "boxes", "comparison", 10, ["president"], "director")
+    commit(store, "boxes", "director")
+    record_seed(store, "boxes", SEED, "director")
+    _, listing = draw(store, "boxes", 60, "director")
+    rows = list(csv.DictReader(io.StringIO(listing)))
+    assert {r["county"] for r in rows} > {"c001"}
+    for r in rows:
+        expected = boxes[(r["tabulator"], r["batch"])] if r["county"] == "c001" else ""
+        assert r["container"] == expected

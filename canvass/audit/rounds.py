@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
@@ -28,12 +28,14 @@ from canvass.audit.stats import (
     macro_sample_size,
 )
 from canvass.audit.workflow import AuditRecord
+from canvass.domain.model import Batch
 from canvass.ingest.ballots import VOTE, ContestInfo
 from canvass.tabulate.plurality import tabulate
 
 RETRIEVAL_COLUMNS = (
     "ticket_number",
     "county",
+    "container",
     "tabulator",
     "batch",
     "record",
@@ -42,22 +44,42 @@ RETRIEVAL_COLUMNS = (
 )
 
 
-def frame(tables: Mapping[str, pa.Table]) -> tuple[list[str], dict[str, dict[str, Any]]]:
+class Spot(NamedTuple):
+    """Where a drawn ballot is: its county's table, its row there, its imprinted id."""
+
+    county: str
+    row: int
+    imprinted_id: str
+    container: str
+
+
+def containers(manifests: Mapping[str, Iterable[Batch]]) -> dict[tuple[str, str, str], str]:
+    """(county, tabulator, batch) → the container its ballot manifest names."""
+    return {
+        (county, b.tabulator, b.id): b.container
+        for county, batches in manifests.items()
+        for b in batches
+        if b.container
+    }
+
+
+def frame(
+    tables: Mapping[str, pa.Table], kept: Mapping[tuple[str, str, str], str] | None = None
+) -> tuple[list[str], dict[str, Spot]]:
     """The ballot ids of the committed tables (``county/tabulator/batch/record``, counties
-    in order) and where each is: county, row of its table, imprinted id."""
+    in order) and where each is (``kept``: the containers of :func:`containers`)."""
+    kept = kept or {}
     ids: list[str] = []
-    where: dict[str, dict[str, Any]] = {}
+    where: dict[str, Spot] = {}
     for county, table in sorted(tables.items()):
         columns = {c: _strings(table, c) for c in ("tabulator", "batch", "record", "imprinted_id")}
         for row in range(len(table)):
             parts = (columns["tabulator"][row], columns["batch"][row], columns["record"][row])
             key = "/".join((county, *parts))
             ids.append(key)
-            where[key] = {
-                "county": county,
-                "row": row,
-                "imprinted_id": columns["imprinted_id"][row],
-            }
+            where[key] = Spot(
+                county, row, columns["imprinted_id"][row], kept.get((county, *parts[:2]), "")
+            )
     return ids, where
 
 
@@ -76,7 +98,7 @@ def draw(ids: Sequence[str], seed: str, already: int, size: int) -> list[Ticket]
     )
 
 
-def retrieval_list(tickets: Iterable[Ticket], where: Mapping[str, Mapping[str, Any]]) -> str:
+def retrieval_list(tickets: Iterable[Ticket], where: Mapping[str, Spot]) -> str:
     """A round's draws as the CSV the audit boards retrieve ballots from."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -84,9 +106,9 @@ def retrieval_list(tickets: Iterable[Ticket], where: Mapping[str, Mapping[str, A
     for t in tickets:
         key = str(t.id)
         county, tabulator, batch, record = key.split("/", 3)
-        writer.writerow(
-            [t.number, county, tabulator, batch, record, where[key]["imprinted_id"], t.generation]
-        )
+        spot = where[key]
+        row = [t.number, county, spot.container, tabulator, batch, record, spot.imprinted_id]
+        writer.writerow([*row, t.generation])
     return out.getvalue()
 
 
@@ -102,14 +124,14 @@ def drawn(lists: Iterable[str]) -> Counter[str]:
 def cvr_votes(
     contests: Sequence[ContestInfo],
     tables: Mapping[str, pa.Table],
-    where: Mapping[str, Mapping[str, Any]],
+    where: Mapping[str, Spot],
     ballots: Iterable[str],
 ) -> dict[str, dict[str, list[str]]]:
     """What the CVRs say each ballot voted, by contest (choice ids)."""
     out: dict[str, dict[str, list[str]]] = {}
     for ballot in ballots:
         spot = where[ballot]
-        marks = tables[spot["county"]].column("marks")[spot["row"]].as_py() or []
+        marks = tables[spot.county].column("marks")[spot.row].as_py() or []
         votes: dict[str, list[str]] = {}
         for m in marks:
             if m["status"] == VOTE:

@@ -47,6 +47,8 @@ class AuditRecord:
     opened: int
     committed: int | None = None
     tables: dict[str, str] = field(default_factory=dict)
+    manifests: dict[str, str] = field(default_factory=dict)
+    """County → SHA-256 of its committed ballot manifest (where the paper is kept)."""
     ballots: int = 0
     seed: str | None = None
     seeded: int | None = None
@@ -100,6 +102,7 @@ class Audits:
                 f"audit {a.name}: the seed is known; a commitment now proves nothing"
             )
         a.committed, a.tables, a.ballots = index, dict(entry.data["tables"]), entry.data["ballots"]
+        a.manifests = dict(entry.data.get("manifests") or {})
 
     def _audit_seeded(self, index: int, entry: Entry) -> None:
         a = self.audit(entry.data["audit"])

@@ -15,6 +15,7 @@ from canvass.audit.sampler import weighted_sample
 from canvass.audit.workflow import AuditRecord, AuditRefused, Audits
 from canvass.errors import StoreError
 from canvass.ingest.ballots import ContestInfo, read_table
+from canvass.ingest.manifest import parse_ballot_manifest
 from canvass.ingest.names import definition_contests
 from canvass.log.entry import Entry, new_entry
 from canvass.store.ballots import _imports, definition
@@ -110,7 +111,7 @@ def draw(store: ElectionDirectory, name: str, size: int, actor: str) -> tuple[in
         draws = weighted_sample(weights, audit.seed, already, size - already)
         text = rounds.batch_retrieval_list(draws, frame)
     else:
-        ids, where = rounds.frame(tables)
+        ids, where = rounds.frame(tables, _containers(store, audit))
         text = rounds.retrieval_list(rounds.draw(ids, audit.seed, already, size), where)
     ref = store.store_artifact(
         text.encode(), f"{name}-round-{len(audit.rounds) + 1}.csv", RETRIEVAL
@@ -118,6 +119,16 @@ def draw(store: ElectionDirectory, name: str, size: int, actor: str) -> tuple[in
     data = {"audit": name, "round": len(audit.rounds) + 1, "size": size}
     index = _append(store, state, [new_entry("audit.round", actor, data, (ref,))])[0]
     return index, text
+
+
+def _containers(store: ElectionDirectory, audit: AuditRecord) -> dict[tuple[str, str, str], str]:
+    """Where each committed batch's paper is kept, from the committed ballot manifests."""
+    return rounds.containers(
+        {
+            county: parse_ballot_manifest(store.artifacts.get(sha), f"{county} manifest")
+            for county, sha in audit.manifests.items()
+        }
+    )
 
 
 def _contests(store: ElectionDirectory) -> list[ContestInfo]:

@@ -51,6 +51,7 @@ from canvass.errors import CanvassError, LogIntegrityError, VerificationError
 from canvass.ingest import open_export
 from canvass.ingest.ballots import MEDIA_TYPE as BALLOT_TABLE
 from canvass.ingest.ballots import read_table, to_parquet
+from canvass.ingest.manifest import parse_ballot_manifest
 from canvass.ingest.names import NameMap, definition_contests
 from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_TABLE
 from canvass.log.entry import ArtifactRef, Entry
@@ -206,7 +207,7 @@ class _Verifier:
         self._tables: dict[str, pa.Table] = {}
         self._places: dict[str, Places] = {}
         self._pollbooks: dict[tuple[str, str], list[PollbookRow]] = {}
-        self._frames: dict[tuple[tuple[str, str], ...], tuple[list[str], dict[str, Any]]] = {}
+        self._frames: dict[Any, tuple[list[str], dict[str, rounds.Spot]]] = {}
         self._draws: dict[str, list[Ticket]] = {}
         self._batches: dict[Any, tuple[rounds.BatchFrame, dict[str, Outcome]]] = {}
         self._sizes: dict[str, int] = {}
@@ -244,14 +245,19 @@ class _Verifier:
             self._pollbooks[(definition, sha256)] = found
         return found
 
-    def frame(self, tables: dict[str, str]) -> tuple[list[str], dict[str, dict[str, Any]]]:
-        """An audit's frame, from its committed tables (county → SHA-256)."""
-        key = tuple(sorted(tables.items()))
+    def frame(self, audit: AuditRecord) -> tuple[list[str], dict[str, rounds.Spot]]:
+        """An audit's frame, from its committed tables and ballot manifests."""
+        key = (tuple(sorted(audit.tables.items())), tuple(sorted(audit.manifests.items())))
         found = self._frames.get(key)
         if found is None:
-            found = self._frames[key] = rounds.frame(
-                {c: self.table(sha) for c, sha in tables.items()}
+            kept = rounds.containers(
+                {
+                    county: parse_ballot_manifest(self.get(sha), f"{county} manifest")
+                    for county, sha in audit.manifests.items()
+                }
             )
+            tables = {c: self.table(sha) for c, sha in audit.tables.items()}
+            found = self._frames[key] = rounds.frame(tables, kept)
         return found
 
     def draws(self, audit: str, ids: list[str], seed: str, size: int) -> list[Ticket]:
@@ -725,7 +731,7 @@ def _round(v: _Verifier, imports: _Imports, audits: Audits, index: int, entry: E
         draws = weighted_sample(weights, audit.seed, already, size - already)
         expected = rounds.batch_retrieval_list(draws, frame)
     else:
-        ids, where = v.frame(audit.tables)
+        ids, where = v.frame(audit)
         expected = rounds.retrieval_list(
             v.draws(audit.name, ids, audit.seed, size)[already:size], where
         )
@@ -754,7 +760,7 @@ def _measured(
         tables = {c: v.table(sha) for c, sha in audit.tables.items()}
         reported = {t.contest: t.votes for t in count(election, list(tables.values())).contests}
         sampled = rounds.drawn(lists)
-        _, where = v.frame(audit.tables)
+        _, where = v.frame(audit)
         cvrs = rounds.cvr_votes(contests, tables, where, sampled)
         seats = next(c.votes_allowed for c in contests if c.name == d["contest"])
         again = rounds.measure_contest(

@@ -23,19 +23,11 @@ class Source:
 
     def __init__(self, where: str) -> None:
         self.where = where
-        self._cache: dict[str, bytes] = {}
-
-    def _fetch(self, path: str) -> bytes:
-        raise NotImplementedError
 
     def read(self, path: str) -> bytes:
-        found = self._cache.get(path)
-        if found is None:
-            found = self._cache[path] = self._fetch(path)
-        return found
-
-    def forget(self, path: str) -> None:
-        self._cache.pop(path, None)
+        """A file's bytes, read afresh (a bundle can be larger than memory; what the checks
+        reuse, they keep themselves)."""
+        raise NotImplementedError
 
     def listing(self, folder: str) -> list[str] | None:
         """The files under ``folder``, where the source can list them."""
@@ -70,7 +62,7 @@ class Folder(Source):
         super().__init__(str(root))
         self.root = root
 
-    def _fetch(self, path: str) -> bytes:
+    def read(self, path: str) -> bytes:
         target = self.root / path
         try:
             return target.read_bytes()
@@ -89,7 +81,7 @@ class Web(Source):
         super().__init__(url)
         self.base = url if url.endswith("/") else url + "/"
 
-    def _fetch(self, path: str) -> bytes:
+    def read(self, path: str) -> bytes:
         try:
             with urllib.request.urlopen(self.base + path, timeout=60) as response:
                 data: bytes = response.read()
