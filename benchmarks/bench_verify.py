@@ -29,6 +29,9 @@ def main() -> None:
     parser.add_argument("--counties", type=int, default=104)
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--keep", action="store_true", help="Reuse a bundle already built.")
+    parser.add_argument(
+        "--no-reingest", action="store_true", help="Skip reading the CVR exports again."
+    )
     args = parser.parse_args()
     election, bundle = args.work / "election", args.work / "bundle"
     if not (args.keep and (bundle / "manifest.json").is_file()):
@@ -51,7 +54,8 @@ def main() -> None:
         shutil.rmtree(election / "demo-cvrs")
     start = time.perf_counter()
     verified = subprocess.run(
-        [sys.executable, "-m", "canvass", "verify", str(bundle), "--no-trust-store"],
+        [sys.executable, "-m", "canvass", "verify", str(bundle), "--no-trust-store"]
+        + (["--no-reingest"] if args.no_reingest else []),
         capture_output=True,
         text=True,
     )
