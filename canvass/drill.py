@@ -9,6 +9,7 @@ or a witness, or change what an observer saw before: those are what catch them.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import shutil
@@ -168,6 +169,14 @@ def _rewrite(
     ).canonical()
 
 
+def _find(bundle: Path, kind: str, last: bool = False) -> tuple[list[bytes], int, Entry]:
+    """The bundle's entries, and the first (or last) of type ``kind`` with its index."""
+    raw = _entries(bundle)
+    found = [i for i, r in enumerate(raw) if parse_entry(r).type == kind]
+    index = found[-1] if last else found[0]
+    return raw, index, parse_entry(raw[index])
+
+
 def _put_artifact(bundle: Path, data: bytes) -> str:
     sha = hashlib.sha256(data).hexdigest()
     (bundle / "artifacts" / sha).write_bytes(data)
@@ -225,10 +234,7 @@ def _certified_total(bundle: Path, election: Path, operator: Signer) -> None:
 
 def _ballot_table(bundle: Path, election: Path, operator: Signer) -> None:
     _, runner_up = _runner_up(bundle)
-    raw = _entries(bundle)
-    entries = [parse_entry(r) for r in raw]
-    index = next(i for i, e in enumerate(entries) if e.type == "ballots.imported")
-    entry = entries[index]
+    raw, index, entry = _find(bundle, "ballots.imported")
     old = next(r for r in entry.artifacts if r.name.endswith(".parquet"))
     data = _stuffed_table((bundle / "artifacts" / old.sha256).read_bytes(), runner_up)
     sha = _put_artifact(bundle, data)
@@ -273,10 +279,7 @@ def _database(bundle: Path, election: Path, operator: Signer) -> None:
 
 
 def _forged_signature(bundle: Path, election: Path, operator: Signer) -> None:
-    raw = _entries(bundle)
-    entries = [parse_entry(r) for r in raw]
-    index = next(i for i, e in enumerate(entries) if e.type == "board.vote")
-    entry = entries[index]
+    raw, index, entry = _find(bundle, "board.vote")
     impostor = keys.new_signer(entry.data["member"])
     forged = sign(impostor, {"statement": "vote", "forged": True})
     raw[index] = _rewrite(entry, data={**entry.data, "signature": forged})
@@ -284,39 +287,26 @@ def _forged_signature(bundle: Path, election: Path, operator: Signer) -> None:
 
 
 def _back_dated_vote(bundle: Path, election: Path, operator: Signer) -> None:
-    raw = _entries(bundle)
-    entries = [parse_entry(r) for r in raw]
-    index = max(i for i, e in enumerate(entries) if e.type == "board.vote")
-    entry = entries[index]
-    day = int(entry.time[8:10])
-    earlier = (
-        f"{entry.time[:8]}{day - 1:02d}{entry.time[10:]}" if day > 1 else "2000" + entry.time[4:]
-    )
+    raw, index, entry = _find(bundle, "board.vote", last=True)
+    when = dt.datetime.fromisoformat(entry.time.replace("Z", "+00:00")) - dt.timedelta(days=1)
+    earlier = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     raw[index] = _rewrite(entry, time=earlier)
     _resign(bundle, raw, operator)
 
 
 def _removed_entry(bundle: Path, election: Path, operator: Signer) -> None:
-    raw = _entries(bundle)
-    entries = [parse_entry(r) for r in raw]
-    index = next(i for i, e in enumerate(entries) if e.type == "reconciliation.explained")
+    raw, index, _ = _find(bundle, "reconciliation.explained")
     _resign(bundle, raw[:index] + raw[index + 1 :], operator)
 
 
 def _split_view(bundle: Path, election: Path, operator: Signer) -> None:
-    raw = _entries(bundle)
-    entries = [parse_entry(r) for r in raw]
-    index = next(i for i, e in enumerate(entries) if e.type == "audit.interpreted")
-    entry = entries[index]
+    raw, index, entry = _find(bundle, "audit.interpreted")
     raw[index] = _rewrite(entry, data={**entry.data, "votes": []})
     _resign(bundle, raw, operator)
 
 
 def _swapped_electors(bundle: Path, election: Path, operator: Signer) -> None:
-    raw = _entries(bundle)
-    entries = [parse_entry(r) for r in raw]
-    index = next(i for i, e in enumerate(entries) if e.type == "ascertainment.issued")
-    entry = entries[index]
+    raw, index, entry = _find(bundle, "ascertainment.issued")
     old = entry.artifacts[0]
     doc = json.loads((bundle / "artifacts" / old.sha256).read_bytes())
     _, runner_up = _runner_up(bundle)
@@ -324,7 +314,7 @@ def _swapped_electors(bundle: Path, election: Path, operator: Signer) -> None:
     data = bytes(rfc8785.dumps(doc))
     sha = _put_artifact(bundle, data)
     impostor = keys.new_signer(entry.data["official"])
-    election_id = next(e.data["election"] for e in entries if e.type == "election.defined")
+    election_id = _find(bundle, "election.defined")[2].data["election"]
     signature = sign(impostor, ascertainment_statement(election_id, sha))
     ref = ArtifactRef(sha, old.name, old.media_type, len(data))
     raw[index] = _rewrite(
