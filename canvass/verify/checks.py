@@ -71,6 +71,9 @@ from canvass.tabulate.election import count, ranked_choice
 from canvass.verify.source import Source
 from canvass.verify.trust import TrustStore
 
+SIGNED = ("board.motion", "board.vote", "certificate.issued", "ascertainment.issued")
+"""Entries that carry a person's signature."""
+
 SHOWN = 20
 """Problems shown per check in the text report (the JSON report has every one)."""
 
@@ -210,7 +213,7 @@ class _Verifier:
         self._frames: dict[Any, tuple[list[str], dict[str, rounds.Spot]]] = {}
         self._draws: dict[str, list[Ticket]] = {}
         self._batches: dict[Any, tuple[rounds.BatchFrame, dict[str, Outcome]]] = {}
-        self._sizes: dict[str, int] = {}
+        self.largest_round: dict[str, int] = {}
         """Each audit's largest round: drawn once, every round checked against its slice."""
 
     # --- artifacts --------------------------------------------------------------------
@@ -264,7 +267,9 @@ class _Verifier:
         """An audit's first ``size`` draws; every round's are a slice of them."""
         found = self._draws.get(audit, [])
         if len(found) < size:
-            found = self._draws[audit] = rounds.draw(ids, seed, 0, self._sizes.get(audit, size))
+            found = self._draws[audit] = rounds.draw(
+                ids, seed, 0, self.largest_round.get(audit, size)
+            )
         return found
 
     def batches(
@@ -386,18 +391,13 @@ def _log(
     check.problems += result.problems
     check.problems += check_tiles(in_log, result.tree)
     entries = result.entries
-    witnesses = [
-        e.data["name"]
-        for e in entries
-        if e.type == "key.registered" and e.data.get("role") == KeyRole.WITNESS.value
-    ]
-    vkeys = {
+    witnesses = {
         e.data["name"]: e.data["vkey"]
         for e in entries
         if e.type == "key.registered" and e.data.get("role") == KeyRole.WITNESS.value
     }
-    for name in witnesses:
-        wkey = VerifierKey.decode(vkeys[name])
+    for name, vkey in witnesses.items():
+        wkey = VerifierKey.decode(vkey)
         try:
             verify_cosignature(
                 note, VerifierKey(wkey.name, COSIGNATURE_V1, wkey.public_key), "log/checkpoint"
@@ -523,10 +523,9 @@ def _canvass(v: _Verifier, entries: list[Entry], report: Report) -> None:
     for entry in entries:
         if entry.type == "audit.round":
             name, size = entry.data["audit"], entry.data["size"]
-            v._sizes[name] = max(size, v._sizes.get(name, 0))
+            v.largest_round[name] = max(size, v.largest_round.get(name, 0))
     snapshots: dict[str, _Snapshot] = {}
     asc_snapshots: dict[int, str | None] = {}
-    commit_sizes: dict[str, int] = {}
     for index, entry in enumerate(entries):
         imports.apply(index, entry)
         if entry.type in ("audit.measured", "audit.round"):
@@ -540,11 +539,7 @@ def _canvass(v: _Verifier, entries: list[Entry], report: Report) -> None:
             audits.apply(index, entry)
         except CanvassError as e:
             audit_check.problems.append(f"log entry {index} ({entry.type}): {e}")
-        if entry.type == "audit.committed":
-            commit_sizes[entry.data["audit"]] = index
-        signed = entry.type in ("board.motion", "board.vote", "certificate.issued")
-        signed = signed or entry.type == "ascertainment.issued"
-        signatures.checked += signed
+        signatures.checked += entry.type in SIGNED
         try:
             state.apply(index, entry)
         except CanvassError as e:
@@ -599,12 +594,17 @@ def _certificates(
                 problems.append(f"{where}: not counted under the definition then in force")
             election = v.definition(doc["definition"])
             if doc["document"] == "county-certificate":
-                rests = sorted(s["sha256"] for s in doc["rests_on"] if s["kind"] == "ballots")
-                if rests != sorted(snap.ballots):
-                    problems.append(
-                        f"{where}: rests on ballot tables {', '.join(t[:12] for t in rests)}; "
-                        f"the county's imports were {', '.join(t[:12] for t in snap.ballots)}"
-                    )
+                for kind, label, then in (
+                    ("ballots", "ballot", snap.ballots),
+                    ("results", "results-only", snap.results),
+                ):
+                    rests = sorted(x["sha256"] for x in doc["rests_on"] if x["kind"] == kind)
+                    if rests != sorted(then):
+                        problems.append(
+                            f"{where}: rests on {label} tables "
+                            f"{', '.join(t[:12] for t in rests) or 'none'}; the imports in "
+                            f"force were {', '.join(t[:12] for t in then) or 'none'}"
+                        )
                 problems += [f"{where}: {p}" for p in documents.check_county(election, v.get, doc)]
                 problems += _reconciliation(v, doc, snap, where)
             else:
