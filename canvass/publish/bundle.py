@@ -18,6 +18,7 @@ everything an observer needs to check the count without asking anyone.
 ``reconciliation/report.txt``      the out-of-balance summary as Michigan reports it
 ``certificates/index.json``        every certificate: scope, status, signatures, supersedes
 ``audits/index.json``              every audit: method, commitments, seed, rounds, risk
+``audits/<name>.txt``              each audit's report, for people
 ``index.html``                     the results for people, with how to check them
 =================================  =========================================================
 
@@ -48,6 +49,7 @@ from canvass.log.entry import now
 from canvass.log.tiles import write_tiles
 from canvass.reconcile.balance import michigan_report
 from canvass.store.audit import load_audits
+from canvass.store.audit import report as audit_report
 from canvass.store.ballots import definition, export_err, ranked_choice_results, results
 from canvass.store.canvass import load
 from canvass.store.election import ElectionDirectory
@@ -218,6 +220,8 @@ def _write(
         for a in load_audits(store).audits.values()
     ]
     w.json("audits/index.json", {"audits": audits})
+    for name in load_audits(store).audits:
+        w.put(f"audits/{name}.txt", audit_report(store, name).encode())
 
     page = _page(
         election.election.name,
