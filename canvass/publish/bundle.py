@@ -203,6 +203,7 @@ def _write(
         "certificates/index.json",
         {"certificates": certificates, "ascertainments": ascertainments},
     )
+    audit_records = load_audits(store).audits
     audits = [
         {
             "name": a.name,
@@ -217,10 +218,10 @@ def _write(
             "rounds": [{"entry": i, "draws": n, "retrieval_list": sha} for i, n, sha in a.rounds],
             "measured": a.measured,
         }
-        for a in load_audits(store).audits.values()
+        for a in audit_records.values()
     ]
     w.json("audits/index.json", {"audits": audits})
-    for name in load_audits(store).audits:
+    for name in audit_records:
         w.put(f"audits/{name}.txt", audit_report(store, name).encode())
 
     page = _page(
