@@ -10,7 +10,7 @@ DEMO_DIR ?= demo-election
 SERVE ?= $(if $(CI),0,1)
 PORT ?= 8000
 
-.PHONY: install demo tamper-drill test lint bench clean
+.PHONY: install demo tamper-drill test lint bench bench-verify clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user virtualenv && $(PYTHON) -m virtualenv $(VENV); }
@@ -43,6 +43,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_log.py --entries 1000000
 	$(BIN)/python benchmarks/bench_rcv.py --ballots 1000000
 	$(BIN)/python benchmarks/bench_sampler.py --ballots 5000000
+
+bench-verify: $(STAMP)  # about eight minutes: builds, publishes and verifies a 5,000,000-card state
+	$(BIN)/python benchmarks/bench_verify.py --ballots-per-precinct 2000 --work $(DEMO_DIR)-bench-verify
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
