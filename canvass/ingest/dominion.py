@@ -259,6 +259,12 @@ class DominionExport:
         }
         self.ballot_types = self._names("BallotTypeManifest")
         self.ranked = [c.ranks > 0 for c in self.contests]
+        # Per contest: its candidates' ids to choice positions, and how a mark's IsVote and
+        # IsAmbiguous read in it (ranked contests read IsVote differently).
+        self.contest_choices: list[dict[int, int]] = [{} for _ in self.contests]
+        for candidate, (contest, choice) in self.choice_index.items():
+            self.contest_choices[contest][candidate] = choice
+        self.contest_status = [_STATUS[r] for r in self.ranked]
         self.vote_types: dict[str, str] = {}
         self.counting_groups = self._names("CountingGroupManifest")
 
@@ -309,7 +315,11 @@ class DominionExport:
             vote_type,
         )
         cards = version.cards if version.cards is not None else [_Card(version.contests or [])]
-        contest_index, choice_index, ranked = self.contest_index, self.choice_index, self.ranked
+        contest_index, contest_choices, contest_status = (
+            self.contest_index,
+            self.contest_choices,
+            self.contest_status,
+        )
         for k, card in enumerate(cards):
             try:
                 indices = [contest_index[contest.id] for contest in card.contests]
@@ -320,16 +330,16 @@ class DominionExport:
                 ) from None
             marks: list[int] = []
             for contest, c in zip(card.contests, indices, strict=True):
+                choices, status = contest_choices[c], contest_status[c]
                 for mark in contest.marks:
-                    found = choice_index.get(mark.candidate_id)
-                    if found is None or found[0] != c:
+                    choice = choices.get(mark.candidate_id)
+                    if choice is None:
                         raise IngestError(
                             f"{file}: Sessions[{n}].Cards[{k}]: contest {contest.id}: candidate id "
                             f"{mark.candidate_id} is not a candidate of that contest in "
                             "CandidateManifest.json"
                         )
-                    status = _STATUS[ranked[c]][mark.is_vote][mark.is_ambiguous]
-                    marks += (c, found[1], mark.rank, status)
+                    marks += (c, choice, mark.rank, status[mark.is_vote][mark.is_ambiguous])
             yield fields, indices, marks
 
     @staticmethod
