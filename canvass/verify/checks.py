@@ -794,8 +794,9 @@ def _audits(v: _Verifier, audits: Audits, check: Check, report: Report) -> None:
                 )
             else:
                 check.notes.append(
-                    f"audit {audit.name}: frame committed at entry {audit.committed}, signed in "
-                    f"checkpoint {min(between)}, before the seed at entry {audit.seeded}"
+                    f"audit {audit.name}: frame committed at entry {audit.committed} and signed "
+                    f"in the checkpoint of size {min(between)}, before the seed (entry "
+                    f"{audit.seeded})"
                 )
         for contest in audit.contests:
             last = [m for m in audit.measured if m["contest"] == contest]
