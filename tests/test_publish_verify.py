@@ -382,3 +382,77 @@ def test_a_ballot_table_its_cvr_files_do_not_give_is_named(
         f"log entry 3 (c001, dominion): its ballot table holds {stuffed[0] + VOTES:,} cards; "
         f"its CVR files give {stuffed[0]:,}"
     )
+
+
+# --- what cannot be verified says why --------------------------------------------------------
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_verify_names_what_is_not_a_bundle(tmp_path: Path) -> None:
+    assert _cli("verify", str(tmp_path / "nowhere"), "--no-trust-store") == (
+        1,
+        f"error: {tmp_path / 'nowhere'}: no such folder (nor an http(s) address)\n",
+    )
+    (tmp_path / "empty").mkdir()
+    assert _cli("verify", str(tmp_path / "empty"), "--no-trust-store") == (
+        1,
+        f"error: {tmp_path / 'empty'}: no manifest.json; this is not a results bundle\n",
+    )
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "manifest.json").write_text("{not json")
+    code, text = _cli("verify", str(tmp_path / "bad"), "--no-trust-store")
+    assert code == 1
+    assert text.startswith(f"error: {tmp_path / 'bad'}/manifest.json: not JSON (")
+    (tmp_path / "bad" / "manifest.json").write_text('{"bundle": "canvass-bundle/1"}')
+    assert _cli("verify", str(tmp_path / "bad"), "--no-trust-store") == (
+        1,
+        f"error: {tmp_path / 'bad'}/manifest.json: no 'files' table\n",
+    )
+
+
+def test_a_damaged_trust_store_is_refused(published: tuple[Path, Path], tmp_path: Path) -> None:
+    trust = tmp_path / "trust.json"
+    trust.write_text("[1, 2]")
+    code, text = _cli("verify", str(published[1]), "--trust-store", str(trust))
+    assert code == 1
+    assert text.startswith(f"error: {trust}: not a trust store (")
+    assert trust.read_text() == "[1, 2]"  # left as it was
+
+
+def test_a_bundle_missing_over_http_says_so(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    httpd = server(tmp_path / "site", "127.0.0.1", 0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/election/"
+        assert _cli("verify", url, "--no-trust-store") == (
+            1,
+            f"error: {url}: no manifest.json; this is not a results bundle\n",
+        )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_serve_refuses_what_is_not_a_bundle(tmp_path: Path) -> None:
+    assert _cli("serve", str(tmp_path)) == (
+        1,
+        f"error: {tmp_path}: not a results bundle (no manifest.json); run 'canvass publish'\n",
+    )
+
+
+def test_a_failed_verification_exits_2_and_remembers_nothing(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    election, bundle = _copy(published, tmp_path)
+    tamper("certified-total", bundle, election)
+    trust = tmp_path / "trust.json"
+    code, text = _cli("verify", str(bundle), "--trust-store", str(trust))
+    assert code == 2
+    assert text.endswith("problem found: do not rely on this bundle.\n")
+    assert not trust.exists()
