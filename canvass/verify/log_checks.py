@@ -1,0 +1,193 @@
+"""The checks of the bytes: the files against the manifest, the log against its
+checkpoints, tiles and witnesses, the artifacts against the log, and every published CVR
+export read again into its ballot table."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from canvass.domain.model import KeyRole
+from canvass.errors import LogIntegrityError, VerificationError
+from canvass.ingest import open_export
+from canvass.ingest.ballots import MEDIA_TYPE as BALLOT_TABLE
+from canvass.ingest.ballots import read_table, to_parquet
+from canvass.ingest.names import NameMap
+from canvass.log.entry import ArtifactRef, Entry
+from canvass.log.note import (
+    COSIGNATURE_V1,
+    VerifierKey,
+    parse_checkpoint_text,
+    parse_note,
+    verify_cosignature,
+)
+from canvass.log.tiles import check_tiles, read_entries
+from canvass.log.verify import verify_log
+from canvass.verify.artifacts import Artifacts
+from canvass.verify.report import Check, Report, attempt
+from canvass.verify.source import Source
+
+
+def check_files(source: Source, manifest: dict[str, Any], check: Check) -> None:
+    for path, meta in manifest["files"].items():
+        check.checked += 1
+        try:
+            data = source.read(path)
+        except VerificationError as e:
+            check.problems.append(str(e))
+            continue
+        found = hashlib.sha256(data).hexdigest()
+        if found != meta.get("sha256"):
+            check.problems.append(
+                f"{path}: its SHA-256 is {found}; the manifest lists {meta.get('sha256')}"
+            )
+
+
+def check_log(
+    source: Source, key: VerifierKey, trusted: list[str], check: Check, report: Report
+) -> list[Entry] | None:
+    try:
+        note_text = source.read("log/checkpoint").decode()
+        note = parse_note(note_text, "log/checkpoint")
+        size = parse_checkpoint_text(note.text, "log/checkpoint").size
+        published = json.loads(source.read("log/checkpoints.json"))
+    except (VerificationError, ValueError) as e:
+        check.problems.append(str(e))
+        return None
+    report.checkpoint, report.log_size = note_text, size
+
+    def in_log(path: str) -> bytes:
+        return source.read(f"log/{path}")
+
+    try:
+        raw = read_entries(in_log, size)
+    except VerificationError as e:
+        problems = e.problems if isinstance(e, LogIntegrityError) else [str(e)]
+        check.problems += [
+            f"the entries do not match the checkpoint of size {size}: {p}" for p in problems
+        ]
+        return None
+    result = verify_log(raw, [note_text, *published], key, trusted)
+    check.checked = len(raw)
+    check.problems += result.problems
+    check.problems += check_tiles(in_log, result.tree)
+    entries = result.entries
+    witnesses = {
+        e.data["name"]: e.data["vkey"]
+        for e in entries
+        if e.type == "key.registered" and e.data.get("role") == KeyRole.WITNESS.value
+    }
+    for name, vkey in witnesses.items():
+        wkey = VerifierKey.decode(vkey)
+        try:
+            verify_cosignature(
+                note, VerifierKey(wkey.name, COSIGNATURE_V1, wkey.public_key), "log/checkpoint"
+            )
+            check.notes.append(f"cosigned by witness {name}")
+        except VerificationError as e:
+            check.problems.append(f"{e}: the witness has not vouched for this log")
+    if not witnesses:
+        check.notes.append("no witness is registered in this log")
+    for i in range(1, len(entries)):
+        if entries[i].time < entries[i - 1].time:
+            check.problems.append(
+                f"log entry {i} ({entries[i].type} by {entries[i].actor}) is dated "
+                f"{entries[i].time}, before entry {i - 1} ({entries[i - 1].time}): back-dated"
+            )
+    return entries
+
+
+def check_artifacts(
+    source: Source, manifest: dict[str, Any], entries: list[Entry], check: Check
+) -> None:
+    withheld = manifest.get("withheld") or {}
+    named: dict[str, tuple[int, Entry]] = {}
+    for index, entry in enumerate(entries):
+        for ref in entry.artifacts:
+            named.setdefault(ref.sha256, (index, entry))
+    for sha, (index, entry) in named.items():
+        check.checked += 1
+        if sha in withheld:
+            ref = next(r for r in entry.artifacts if r.sha256 == sha)
+            if entry.type != "ballots.imported" or ref.media_type == BALLOT_TABLE:
+                check.problems.append(
+                    f"the manifest withholds artifact {sha} of log entry {index} "
+                    f"({entry.type}); only original CVR files may be withheld"
+                )
+            continue
+        try:
+            source.artifact(sha)
+        except VerificationError as e:
+            check.problems.append(f"log entry {index} ({entry.type}): {e}")
+    if withheld:
+        check.notes.append(
+            f"{len(withheld)} original CVR files withheld by county policy; their normalized "
+            "ballot tables are published and checked"
+        )
+    listed = [p for p in manifest["files"] if p.startswith("artifacts/")]
+    on_disk = source.listing("artifacts") or []
+    for path in sorted(set(listed) | set(on_disk)):
+        if path.removeprefix("artifacts/") not in named:
+            check.problems.append(f"{path}: not named by any log entry")
+
+
+def check_ballots(
+    v: Artifacts, withheld: dict[str, Any], entries: list[Entry], check: Check
+) -> None:
+    """Read every published CVR export again, with the same reader and under the same
+    definition, and compare what it gives with the ballot table the log holds."""
+    for index, entry in enumerate(entries):
+        if entry.type != "ballots.imported":
+            continue
+        d = entry.data
+        key = d.get("signature_key_sha256")
+        table_ref = next(r for r in entry.artifacts if r.media_type == BALLOT_TABLE)
+        sources = [r for r in entry.artifacts if r is not table_ref and r.sha256 != key]
+        if any(r.sha256 in withheld for r in sources):
+            continue
+        check.checked += 1
+        where = f"log entry {index} ({d['county']}, {d['format']})"
+        attempt(check, where, partial(_read_again, v, where, d, sources, table_ref.sha256, key))
+
+
+def _read_again(
+    v: Artifacts,
+    where: str,
+    data: dict[str, Any],
+    sources: list[ArtifactRef],
+    table: str,
+    key: str | None,
+) -> list[str]:
+    with tempfile.TemporaryDirectory(prefix="canvass-verify-") as tmp:
+        folder = Path(tmp) / "export"
+        for n, ref in enumerate(sources):
+            target = folder / ref.name
+            if target.exists():  # two files of one name, from different folders
+                target = folder / f"{n}" / ref.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(v.get(ref.sha256))
+        hart_key = None
+        if key is not None:
+            hart_key = Path(tmp) / "signing-key.xml"
+            hart_key.write_bytes(v.get(key))
+        election = v.definition(data["definition_sha256"])
+        export = open_export(data["format"], [folder], None, hart_key)
+        names = NameMap(export.contests, election, where)
+        batches = (names.remap(b) for b in export.read(data["county"]))
+        again, _ = to_parquet(batches, names.contests)
+    found, found_contests = read_table(again)
+    held, held_contests = read_table(v.get(table))
+    if [c.to_json() for c in found_contests] != [c.to_json() for c in held_contests]:
+        return [f"{where}: its ballot table's contests are not those its CVR files give"]
+    if found.num_rows != held.num_rows:
+        return [
+            f"{where}: its ballot table holds {held.num_rows:,} cards; its CVR files give "
+            f"{found.num_rows:,}"
+        ]
+    if not found.equals(held):
+        return [f"{where}: its ballot table is not what its CVR files give, card for card"]
+    return []

@@ -1,0 +1,91 @@
+"""The verifier's report: each check, what and how much it checked, and every problem
+with where it is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from canvass.errors import CanvassError
+
+SHOWN = 20
+"""Problems shown per check in the text report (the JSON report has every one)."""
+
+
+@dataclass
+class Check:
+    name: str
+    what: str
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Report:
+    where: str
+    checks: list[Check] = field(default_factory=list)
+    checkpoint: str = ""
+    origin: str = ""
+    operator: str = ""
+    log_size: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def check(self, name: str, what: str) -> Check:
+        c = Check(name, what)
+        self.checks.append(c)
+        return c
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bundle": self.where,
+            "ok": self.ok,
+            "origin": self.origin,
+            "log_size": self.log_size,
+            "checks": [
+                {
+                    "check": c.name,
+                    "what": c.what,
+                    "checked": c.checked,
+                    "ok": c.ok,
+                    "problems": c.problems,
+                    "notes": c.notes,
+                }
+                for c in self.checks
+            ],
+        }
+
+    def text(self) -> str:
+        lines = [f"Bundle {self.where}: log {self.origin}, {self.log_size:,} entries"]
+        for c in self.checks:
+            mark = "ok  " if c.ok else "FAIL"
+            lines.append(f"{mark} {c.name:<14} {c.checked:>9,} checked: {c.what}")
+            lines += [f"       note: {n}" for n in c.notes]
+            lines += [f"       {p}" for p in c.problems[:SHOWN]]
+            if len(c.problems) > SHOWN:
+                lines.append(f"       … and {len(c.problems) - SHOWN:,} more (all of them: --json)")
+        failed = sum(len(c.problems) for c in self.checks)
+        lines.append(
+            "Everything holds."
+            if self.ok
+            else f"{failed} problem{'s' if failed != 1 else ''} found: do not rely on this bundle."
+        )
+        return "\n".join(lines) + "\n"
+
+
+def attempt(check: Check, where: str, step: Callable[[], list[str]]) -> None:
+    """Run one step of a check; what stops it is a problem too."""
+    try:
+        check.problems += step()
+    except (CanvassError, KeyError, ValueError, TypeError, pa.ArrowException) as e:
+        check.problems.append(f"{where}: cannot be checked: {e}")
