@@ -28,7 +28,7 @@ SIGNED = ("board.motion", "board.vote", "certificate.issued", "ascertainment.iss
 
 @dataclass
 class _Snapshot:
-    """What a certificate was proposed (or a certificate of ascertainment issued) against."""
+    """What a certificate was proposed against: the state of the log at that entry."""
 
     definition: str
     ballots: list[str]
