@@ -75,9 +75,7 @@ def diverse(ballots: int, seed: int = 2026) -> None:
         for n in range(ballots):
             k = int(rng.integers(0, 7))
             order = rng.choice(len(names), size=k, replace=False, p=weights) if k else []
-            marks: list[int] = []
-            for rank, c in enumerate(order, start=1):
-                marks += (0, int(c), rank, VOTE)
+            marks = [(0, int(c), rank, VOTE) for rank, c in enumerate(order, start=1)]
             yield ("c", "", "", str(n), "", "", "", "", "", ""), [0], marks
 
     start = time.perf_counter()

@@ -74,10 +74,9 @@ def test_tabulation_matches_a_naive_count(
             (county, "t1", "b1", "1", "", "s", "p", "pp", "g", "election_day"),
             on,
             [  # marks only for contests on the card, as every reader produces
-                value
+                (contest, choice, rank if CONTESTS[contest].ranks else 1, status)
                 for contest in on
                 for choice, rank, status in marks.get(contest, [])
-                for value in (contest, choice, rank if CONTESTS[contest].ranks else 1, status)
             ],
         )
         for county, on, marks in cards

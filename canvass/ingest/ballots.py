@@ -43,6 +43,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -146,6 +147,14 @@ def contests_from_metadata(schema: pa.Schema) -> list[ContestInfo]:
     ]
 
 
+Mark = tuple[int, int, int, int]
+"""A mark as readers produce it: contest, choice, rank, status."""
+
+Card = tuple[tuple[str, ...], list[int], list[Mark]]
+"""A card as readers produce it: its fields in :data:`CARD_FIELDS` order, the contests on
+it, and its marks."""
+
+
 class BallotTableBuilder:
     """Collects cards column by column and hands out Arrow record batches.
 
@@ -161,8 +170,7 @@ class BallotTableBuilder:
         self.contest_offsets = [0]
         self.contest_values: list[int] = []
         self.mark_offsets = [0]
-        self.mark_values: list[int] = []
-        """Four integers a mark: contest, choice, rank, status."""
+        self.mark_values: list[Mark] = []
 
     def __len__(self) -> int:
         return len(self.card_fields)
@@ -175,10 +183,10 @@ class BallotTableBuilder:
         self.contest_offsets.append(len(self.contest_values))
         self.mark_offsets.append(self.mark_offsets[-1])
 
-    def add_marks(self, values: Iterable[int]) -> None:
-        """Marks of the current card, flattened: contest, choice, rank, status, contest, ..."""
-        self.mark_values.extend(values)
-        self.mark_offsets[-1] = len(self.mark_values) // 4
+    def add_marks(self, marks: Iterable[Mark]) -> None:
+        """Marks of the current card."""
+        self.mark_values.extend(marks)
+        self.mark_offsets[-1] = len(self.mark_values)
 
     def full(self) -> bool:
         return len(self.card_fields) >= self.batch_size
@@ -195,7 +203,9 @@ class BallotTableBuilder:
                 pa.array(self.contest_values, pa.int16()),
             )
         )
-        flat = np.array(self.mark_values, dtype=np.int16).reshape(-1, 4)
+        flat = np.fromiter(
+            chain.from_iterable(self.mark_values), np.int16, 4 * len(self.mark_values)
+        ).reshape(-1, 4)
         marks = pa.StructArray.from_arrays(
             [
                 pa.array(flat[:, 0]),
@@ -209,11 +219,6 @@ class BallotTableBuilder:
         batch = pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
         self._reset()
         return batch
-
-
-Card = tuple[tuple[str, ...], list[int], list[int]]
-"""A card as readers produce it: its fields in :data:`CARD_FIELDS` order, the contests on
-it, and its marks flattened (contest, choice, rank, status, contest, ...)."""
 
 
 def batches(cards: Iterable[Card], batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:

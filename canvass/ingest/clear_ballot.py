@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, batches
+from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
 from canvass.ingest.files import data_rows, files_in
 
 _CHOICE = re.compile(r"^Choice_\d+_\d+$")
@@ -103,11 +103,11 @@ class ClearBallotCsv:
                         "",
                         "",
                     )
-                    marks: list[int] = []
+                    marks: list[Mark] = []
                     for i, c, choice, rank in columns:
                         cell = row[i].strip()
                         if cell == "1":
-                            marks += (c, choice, rank, VOTE)
+                            marks.append((c, choice, rank, VOTE))
                         elif cell not in ("0", ""):
                             raise IngestError(
                                 f"{path} row {number}, column {i + 1}: expected 1 or 0; "

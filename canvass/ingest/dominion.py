@@ -273,22 +273,31 @@ class DominionExport:
         return batches(self._cards(county))
 
     def _cards(self, county: str) -> Iterator[Card]:
-        for source in self.cvr_files:
-            gc_was_enabled = gc.isenabled()
-            gc.disable()
-            try:
-                export = _DECODER.decode(source.read())
-            except msgspec.ValidationError as e:
-                message, _, at = str(e).rpartition(" - at `")
-                where = at.rstrip("`").removeprefix("$").lstrip(".") or "document"
-                raise IngestError(f"{source.name}: {where}: {message or e}") from None
-            except msgspec.DecodeError as e:
-                raise IngestError(f"{source.name}: expected a CVR export in JSON; {e}") from None
-            finally:
+        # The collector is paused while a file is decoded and its cards are read: the decoded
+        # file is millions of lists the collector would scan again and again, and nothing
+        # made here holds a reference cycle. It resumes between files and if reading stops.
+        gc_was_enabled = gc.isenabled()
+        try:
+            for source in self.cvr_files:
+                gc.disable()
+                try:
+                    export = _DECODER.decode(source.read())
+                except msgspec.ValidationError as e:
+                    message, _, at = str(e).rpartition(" - at `")
+                    where = at.rstrip("`").removeprefix("$").lstrip(".") or "document"
+                    raise IngestError(f"{source.name}: {where}: {message or e}") from None
+                except msgspec.DecodeError as e:
+                    raise IngestError(
+                        f"{source.name}: expected a CVR export in JSON; {e}"
+                    ) from None
+                for n, session in enumerate(export.sessions):
+                    yield from self._session_cards(county, source.name, n, session)
+                del export
                 if gc_was_enabled:
                     gc.enable()
-            for n, session in enumerate(export.sessions):
-                yield from self._session_cards(county, source.name, n, session)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
 
     def _session_cards(self, county: str, file: str, n: int, session: _Session) -> Iterator[Card]:
         version = _pick(session) or self._current(session, f"{file}: Sessions[{n}]")
@@ -328,19 +337,34 @@ class DominionExport:
                     f"{file}: Sessions[{n}].Cards[{k}]: contest id {e.args[0]} is not in "
                     "ContestManifest.json"
                 ) from None
-            marks: list[int] = []
-            for contest, c in zip(card.contests, indices, strict=True):
-                choices, status = contest_choices[c], contest_status[c]
-                for mark in contest.marks:
-                    choice = choices.get(mark.candidate_id)
-                    if choice is None:
-                        raise IngestError(
-                            f"{file}: Sessions[{n}].Cards[{k}]: contest {contest.id}: candidate id "
-                            f"{mark.candidate_id} is not a candidate of that contest in "
-                            "CandidateManifest.json"
-                        )
-                    marks += (c, choice, mark.rank, status[mark.is_vote][mark.is_ambiguous])
+            try:
+                marks = [
+                    (
+                        c,
+                        choices[mark.candidate_id],
+                        mark.rank,
+                        status[mark.is_vote][mark.is_ambiguous],
+                    )
+                    for contest, c in zip(card.contests, indices, strict=True)
+                    for choices, status in ((contest_choices[c], contest_status[c]),)
+                    for mark in contest.marks
+                ]
+            except KeyError:
+                self._unknown_candidate(file, n, k, card, indices)
             yield fields, indices, marks
+
+    def _unknown_candidate(
+        self, file: str, n: int, k: int, card: _Card, indices: list[int]
+    ) -> None:
+        for contest, c in zip(card.contests, indices, strict=True):
+            for mark in contest.marks:
+                if mark.candidate_id not in self.contest_choices[c]:
+                    raise IngestError(
+                        f"{file}: Sessions[{n}].Cards[{k}]: contest {contest.id}: candidate id "
+                        f"{mark.candidate_id} is not a candidate of that contest in "
+                        "CandidateManifest.json"
+                    )
+        raise AssertionError("every candidate of the card is known")
 
     @staticmethod
     def _current(session: _Session, where: str) -> _Version:

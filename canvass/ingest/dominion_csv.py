@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, batches
+from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
 from canvass.ingest.dominion import vote_type_of
 from canvass.ingest.files import data_rows, files_in
 
@@ -115,7 +115,7 @@ class DominionCsv:
                 groups[group],
             )
             on: list[int] = []
-            marks: list[int] = []
+            marks: list[Mark] = []
             for col, (contest, choice) in enumerate(self.columns, start=self.first_vote):
                 cell = row[col].strip()
                 if cell == "":
@@ -123,7 +123,7 @@ class DominionCsv:
                 if contest not in on:
                     on.append(contest)
                 if cell == "1":
-                    marks += (contest, choice, 1, VOTE)
+                    marks.append((contest, choice, 1, VOTE))
                 elif cell != "0":
                     info = self.contests[contest]
                     raise IngestError(

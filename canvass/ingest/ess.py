@@ -28,7 +28,7 @@ import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import OVERVOTE, VOTE, Card, ChoiceInfo, ContestInfo, batches
+from canvass.ingest.ballots import OVERVOTE, VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
 from canvass.ingest.files import files_in
 
 _RANK_HEADER = re.compile(r"choice|rank|^\s*\d+\s*(st|nd|rd|th)?\s*$", re.IGNORECASE)
@@ -125,22 +125,24 @@ class EssWorkbooks:
                 precinct = _column(cells, o.precinct_column)
                 batch = _column(cells, o.batch_column)
                 fields = (county, "", batch, ballot_id, ballot_id, "", precinct, precinct, "", "")
-                marks: list[int] = []
+                marks: list[Mark] = []
                 for rank, cell in enumerate(cells[start : start + self.ranks], start=1):
                     if cell == o.skipped_rank_label or (not cell and not o.blank_is_write_in):
                         continue
                     if cell == o.overvote_label:
-                        marks += (0, -1, rank, OVERVOTE)
+                        marks.append((0, -1, rank, OVERVOTE))
                         continue
                     names = cell.split(o.overvote_delimiter) if o.overvote_delimiter else [cell]
                     for name in (n.strip() for n in names):
                         if not name or name == o.write_in_label:
-                            marks += (
-                                0,
-                                self._choice("Undeclared Write-ins", "write_in"),
-                                rank,
-                                VOTE,
+                            marks.append(
+                                (
+                                    0,
+                                    self._choice("Undeclared Write-ins", "write_in"),
+                                    rank,
+                                    VOTE,
+                                )
                             )
                         else:
-                            marks += (0, self._choice(name), rank, VOTE)
+                            marks.append((0, self._choice(name), rank, VOTE))
                 yield fields, [0], marks

@@ -35,7 +35,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import CARD_FIELDS, VOTE, Card, ChoiceInfo, ContestInfo, batches
+from canvass.ingest.ballots import CARD_FIELDS, VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
 from canvass.ingest.files import data_rows, files_in
 
 _HEADER = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<kind>Vote For|Ranks)=(?P<n>\d+)\))?$", re.I)
@@ -129,7 +129,7 @@ class GenericCsv:
             given["record"] = given.get("record") or card
             fields = tuple(given.get(name, "") for name in CARD_FIELDS)
             on: list[int] = []
-            marks: list[int] = []
+            marks: list[Mark] = []
             for i, c in contests:
                 cell = row[i].strip()
                 if cell == "-":
@@ -140,5 +140,5 @@ class GenericCsv:
                 for rank, ranking in enumerate(rankings, start=1):
                     for name in (n.strip() for n in ranking.split("|")):
                         if name:
-                            marks += (c, self._choice(c, name), rank, VOTE)
+                            marks.append((c, self._choice(c, name), rank, VOTE))
             yield fields, on, marks

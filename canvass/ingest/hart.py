@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from canvass.errors import IngestError, SignatureError
-from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, batches
+from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
 from canvass.ingest.files import files_in
 from canvass.ingest.xmldsig import verify_detached
 
@@ -175,9 +175,9 @@ class HartExport:
                 "",
             )
             on: list[int] = []
-            marks: list[int] = []
+            marks: list[Mark] = []
             for c, contest_marks, _, _ in self._contests(name, root):
                 on.append(c)
                 for choice, rank in contest_marks:
-                    marks += (c, choice, rank, VOTE)
+                    marks.append((c, choice, rank, VOTE))
             yield fields, on, marks

@@ -33,6 +33,7 @@ from canvass.ingest.ballots import (
     Card,
     ChoiceInfo,
     ContestInfo,
+    Mark,
     batches,
 )
 from canvass.ingest.files import files_in
@@ -251,7 +252,7 @@ class NistCvrReport:
             "",
         )
         on: list[int] = []
-        marks: list[int] = []
+        marks: list[Mark] = []
         for contest in snapshot.get("CVRContest", []):
             cid = contest.get("ContestId")
             c = self.contest_index.get(cid)
@@ -275,5 +276,5 @@ class NistCvrReport:
                     status = VOTE if int(position.get("NumberVotes", 0)) >= 1 else NOT_A_VOTE
                     if pending and status == VOTE:
                         status = AMBIGUOUS  # flagged for adjudication and not yet decided
-                    marks += (c, k, int(position.get("Rank", 1)), status)
+                    marks.append((c, k, int(position.get("Rank", 1)), status))
         return fields, on, marks

@@ -23,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, batches
+from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
 from canvass.ingest.files import data_rows, files_in
 
 
@@ -91,7 +91,7 @@ class RctabCsv:
                 def cell(column: int | None, row: list[str] = row) -> str:
                     return row[column - 1].strip() if column else ""
 
-                marks: list[int] = []
+                marks: list[Mark] = []
                 for i, choice in columns:
                     value = row[i].strip()
                     if not value:
@@ -101,7 +101,7 @@ class RctabCsv:
                             f"{path} row {number}, column {i + 1} ({header[i].strip()}): "
                             f"expected a rank (1, 2, ...) or nothing; found {value!r}"
                         )
-                    marks += (0, choice, int(value), VOTE)
+                    marks.append((0, choice, int(value), VOTE))
                 record = cell(o.id_column) or str(number)
                 fields = (
                     county,
