@@ -406,3 +406,14 @@ def test_the_retrieval_list_says_which_container_holds_each_ballot(
     for r in rows:
         expected = boxes[(r["tabulator"], r["batch"])] if r["county"] == "c001" else ""
         assert r["container"] == expected
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", "", "two words"])
+def test_an_audit_name_that_is_not_a_plain_name_is_refused(
+    store: ElectionDirectory, name: str
+) -> None:
+    """An audit's name names files of the published bundle: it cannot climb out of it."""
+    size = store.size()
+    with pytest.raises(AuditRefused, match="an audit's name is letters, digits"):
+        open_audit(store, name, "comparison", 10, ["president"], "director")
+    assert store.size() == size

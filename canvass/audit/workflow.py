@@ -24,12 +24,15 @@ commitment is refused, and the log shows which came first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from canvass.errors import CanvassError
 from canvass.log.entry import Entry
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""An audit's name: it names files of the published bundle too."""
 METHODS = ("comparison", "polling", "batch-comparison")
 FINDINGS = ("not_found", "no_consensus")
 
@@ -83,6 +86,11 @@ class Audits:
 
     def _audit_opened(self, index: int, entry: Entry) -> None:
         d = entry.data
+        if not NAME.fullmatch(str(d["audit"])):
+            raise AuditRefused(
+                f"an audit's name is letters, digits, '.', '_' and '-', starting with a letter "
+                f"or digit; found {d['audit']!r}"
+            )
         if d["audit"] in self.audits:
             raise AuditRefused(f"an audit {d['audit']!r} was already opened")
         if d["method"] not in METHODS:
