@@ -457,3 +457,42 @@ def test_a_failed_verification_exits_2_and_remembers_nothing(
     assert code == 2
     assert text.endswith("problem found: do not rely on this bundle.\n")
     assert not trust.exists()
+
+
+def test_a_bundle_cannot_make_the_verifier_read_or_write_outside_it(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A hostile bundle names files outside itself: in its manifest (read) and as the name
+    of a CVR file to read again (written to a scratch folder)."""
+    import tempfile
+
+    from canvass.drill import _find, _resign, _rewrite
+    from canvass.log.entry import ArtifactRef
+
+    election, bundle = _copy(published, tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not the bundle's")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"]["../secret.txt"] = {
+        "sha256": hashlib.sha256(secret.read_bytes()).hexdigest(),
+        "size": 16,
+    }
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    escaped = Path(tempfile.gettempdir()) / "escaped-by-a-bundle.json"
+    escaped.unlink(missing_ok=True)
+    raw, index, entry = _find(bundle, "ballots.imported")
+    refs = list(entry.artifacts)
+    refs[0] = ArtifactRef(
+        refs[0].sha256, "../../escaped-by-a-bundle.json", refs[0].media_type, refs[0].size
+    )
+    raw[index] = _rewrite(entry, artifacts=refs)
+    _resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
+    report = _verify(bundle)
+    assert "'../secret.txt': not a path inside the bundle" in _failed(report)["files"]
+    assert not escaped.exists()
+    # Read again under its plain name, the renamed manifest is no longer one Dominion's
+    # reader knows: that county's export no longer gives its table, and the check says so.
+    assert _failed(report)["ballots"] == [
+        "log entry 3 (c001, dominion): its ballot table is not what its CVR files give, "
+        "card for card"
+    ]

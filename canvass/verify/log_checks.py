@@ -165,9 +165,13 @@ def _read_again(
     with tempfile.TemporaryDirectory(prefix="canvass-verify-") as tmp:
         folder = Path(tmp) / "export"
         for n, ref in enumerate(sources):
-            target = folder / ref.name
+            # The name as the log gives it, but never a path: it is the bundle's word.
+            name = Path(ref.name).name
+            if name in ("", ".", ".."):
+                name = f"file-{n}"
+            target = folder / name
             if target.exists():  # two files of one name, from different folders
-                target = folder / f"{n}" / ref.name
+                target = folder / f"{n}" / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(v.get(ref.sha256))
         hart_key = None

@@ -57,13 +57,21 @@ class Source:
         return data
 
 
+def inside(path: str) -> str:
+    """A path the bundle names, refused unless it stays inside the bundle."""
+    parts = path.split("/")
+    if not path or path.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in path:
+        raise VerificationError(f"{path!r}: not a path inside the bundle")
+    return path
+
+
 class Folder(Source):
     def __init__(self, root: Path) -> None:
         super().__init__(str(root))
         self.root = root
 
     def read(self, path: str) -> bytes:
-        target = self.root / path
+        target = self.root / inside(path)
         try:
             return target.read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
@@ -83,7 +91,7 @@ class Web(Source):
 
     def read(self, path: str) -> bytes:
         try:
-            with urllib.request.urlopen(self.base + path, timeout=60) as response:
+            with urllib.request.urlopen(self.base + inside(path), timeout=60) as response:
                 data: bytes = response.read()
                 return data
         except urllib.error.HTTPError as e:
