@@ -342,3 +342,37 @@ def test_candidate_manifest_names_an_unknown_contest(tmp_path: Path) -> None:
         f"{folder / 'CandidateManifest.json'}: List[1].ContestId: expected a contest of "
         "ContestManifest.json; found 99"
     )
+
+
+@pytest.mark.parametrize(
+    ("conditions", "flagged", "ambiguous"),
+    [
+        # This export numbers "Ambiguous" 7: a mark flagged 7 is ambiguous, though
+        # IsAmbiguous says false.
+        ([{"Description": "Writein", "Id": 0}, {"Description": "Ambiguous", "Id": 7}], [7], True),
+        # Here 0 is "Writein", not "Ambiguous" as in San Francisco's export.
+        ([{"Description": "Writein", "Id": 0}, {"Description": "Ambiguous", "Id": 7}], [0], False),
+        ([{"Description": "Ambiguous", "Id": 0}], [0], True),
+        ([], [0], False),  # an export without the manifest names no condition
+    ],
+)
+def test_outstack_conditions_are_looked_up_by_name(
+    tmp_path: Path, conditions: list[dict[str, Any]], flagged: list[int], ambiguous: bool
+) -> None:
+    """The scanner's reasons for setting a card aside are numbered per export; the one for
+    an ambiguous mark is found by its name in OutstackConditionManifest.json. (A mark the
+    scanner did not count, IsVote false, is then ambiguous rather than no mark at all.)"""
+    from canvass.ingest.ballots import AMBIGUOUS, NOT_A_VOTE
+
+    folder = write_export(tmp_path / "e", [{"contests": {1: [(10, False, False)], 2: []}}])
+    if conditions:
+        (folder / "OutstackConditionManifest.json").write_text(manifest(conditions))
+    doc = json.loads((folder / "CvrExport.json").read_text())
+    doc["Sessions"][0]["Original"]["Cards"][0]["Contests"][0]["Marks"][0][
+        "OutstackConditionIds"
+    ] = flagged
+    (folder / "CvrExport.json").write_text(json.dumps(doc))
+    table, export = read([folder])
+    [mark] = table.column("marks")[0].as_py()
+    assert mark["status"] == (AMBIGUOUS if ambiguous else NOT_A_VOTE)
+    assert tabulate(table, export.contests).contests[0].votes["ADAMS"] == 0

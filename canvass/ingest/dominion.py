@@ -70,6 +70,8 @@ class _Mark(msgspec.Struct, gc=False, rename="pascal"):
     rank: int = 1
     is_ambiguous: bool = False
     is_vote: bool = True
+    outstack_condition_ids: tuple[int, ...] = ()
+    """Why the scanner set the card aside at this mark: ids of the OutstackConditionManifest."""
 
 
 class _Contest(msgspec.Struct, gc=False, rename="pascal"):
@@ -265,6 +267,13 @@ class DominionExport:
         for candidate, (contest, choice) in self.choice_index.items():
             self.contest_choices[contest][candidate] = choice
         self.contest_status = [_STATUS[r] for r in self.ranked]
+        # Outstack condition ids differ from one export to another: the one for an ambiguous
+        # mark is looked up by its name (-1 when the export names none).
+        outstack = {
+            str(item.get("Description", "")).lower(): item["Id"]
+            for item in self.manifests.get("OutstackConditionManifest", [])
+        }
+        self.ambiguous_condition = outstack.get("ambiguous", -1)
         self.vote_types: dict[str, str] = {}
         self.counting_groups = self._names("CountingGroupManifest")
 
@@ -324,10 +333,11 @@ class DominionExport:
             vote_type,
         )
         cards = version.cards if version.cards is not None else [_Card(version.contests or [])]
-        contest_index, contest_choices, contest_status = (
+        contest_index, contest_choices, contest_status, ambiguous = (
             self.contest_index,
             self.contest_choices,
             self.contest_status,
+            self.ambiguous_condition,
         )
         for k, card in enumerate(cards):
             try:
@@ -343,7 +353,9 @@ class DominionExport:
                         c,
                         choices[mark.candidate_id],
                         mark.rank,
-                        status[mark.is_vote][mark.is_ambiguous],
+                        status[mark.is_vote][
+                            mark.is_ambiguous or ambiguous in mark.outstack_condition_ids
+                        ],
                     )
                     for contest, c in zip(card.contests, indices, strict=True)
                     for choices, status in ((contest_choices[c], contest_status[c]),)
