@@ -60,6 +60,12 @@ FORMAT = "canvass-bundle/1"
 MANIFEST = "manifest.json"
 ALL = "all"
 
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("canvass.publish", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
 
 @dataclass
 class Published:
@@ -224,15 +230,15 @@ def _write(
     for name in audit_records:
         w.put(f"audits/{name}.txt", audit_report(store, name).encode())
 
-    page = _page(
-        election.election.name,
-        results_doc,
-        {c: contests[c].name for c in results_doc["contests"] if c in contests},
-        ranked,
-        certificates,
-        audits,
-        checkpoint,
-        names,
+    page = _TEMPLATES.get_template("index.html.j2").render(
+        title=election.election.name,
+        results=results_doc,
+        contest_names={c: contests[c].name for c in results_doc["contests"] if c in contests},
+        ranked=ranked,
+        certificates=certificates,
+        audits=audits,
+        checkpoint=checkpoint,
+        names=names,
     )
     w.put("index.html", page.encode())
     operator = store.operator_key().encode()
@@ -311,32 +317,3 @@ def _units_csv(units: Sequence[Any]) -> bytes:
             ]
         )
     return out.getvalue().encode()
-
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("canvass.publish", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-)
-
-
-def _page(
-    title: str,
-    results_doc: dict[str, Any],
-    contest_names: dict[str, str],
-    ranked: dict[str, list[dict[str, Any]]],
-    certificates: list[dict[str, Any]],
-    audits: list[dict[str, Any]],
-    checkpoint: str,
-    names: dict[str, str],
-) -> str:
-    return _TEMPLATES.get_template("index.html.j2").render(
-        title=title,
-        results=results_doc,
-        contest_names=contest_names,
-        ranked=ranked,
-        certificates=certificates,
-        audits=audits,
-        checkpoint=checkpoint,
-        names=names,
-    )
