@@ -496,3 +496,35 @@ def test_a_bundle_cannot_make_the_verifier_read_or_write_outside_it(
         "log entry 3 (c001, dominion): its ballot table is not what its CVR files give, "
         "card for card"
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [
+        ("certificate.proposed", "certificate"),
+        ("key.registered", "vkey"),
+        ("ballots.imported", "definition_sha256"),
+        ("audit.round", "size"),
+        ("board.vote", "motion"),
+        ("election.defined", "election"),
+    ],
+)
+def test_a_malformed_entry_is_a_problem_not_a_crash(
+    kind: str, field: str, published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """An operator's log can hold anything it signed: an entry missing a field the rules
+    need is reported where it is, and the other checks go on."""
+    from canvass.drill import _find, _resign, _rewrite
+
+    election, bundle = _copy(published, tmp_path)
+    raw, index, entry = _find(bundle, kind)
+    data = {k: v for k, v in entry.data.items() if k != field}
+    raw[index] = _rewrite(entry, data=data)
+    _resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
+    report = _verify(bundle)
+    assert not report.ok
+    assert {c.name for c in report.checks} >= {"signatures", "certificates", "results"}
+    problems = [p for c in report.checks for p in c.problems]
+    assert any(f"no field {field!r}" in p or "cannot be checked" in p for p in problems), (
+        report.text()
+    )

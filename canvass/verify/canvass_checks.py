@@ -12,7 +12,6 @@ from typing import Any
 from canvass.audit.workflow import Audits
 from canvass.certify import documents
 from canvass.certify.canvass import STATE, Canvass
-from canvass.errors import CanvassError
 from canvass.log.entry import Entry
 from canvass.reconcile.balance import Key, balance
 from canvass.reconcile.places import tabulated_units
@@ -20,7 +19,7 @@ from canvass.tabulate.election import count, ranked_choice
 from canvass.verify.artifacts import Artifacts
 from canvass.verify.audit_checks import check_audits, check_measured, check_round
 from canvass.verify.imports import Imports
-from canvass.verify.report import Check, Report, attempt
+from canvass.verify.report import MALFORMED, Check, Report, attempt, describe
 
 SIGNED = ("board.motion", "board.vote", "certificate.issued", "ascertainment.issued")
 """Entries that carry a person's signature."""
@@ -50,16 +49,22 @@ def check_canvass(v: Artifacts, entries: list[Entry], report: Report) -> None:
     audit_check = report.check(
         "audits", "commitments before seeds, samples drawn again, risks measured again"
     )
-    election = next((e.data["election"] for e in entries if e.type == "election.defined"), "")
+    election = next(
+        (str(e.data.get("election")) for e in entries if e.type == "election.defined"), ""
+    )
     state = Canvass(election)
     for entry in entries:
-        if entry.type == "audit.round":
-            name, size = entry.data["audit"], entry.data["size"]
+        name, size = entry.data.get("audit"), entry.data.get("size")
+        if entry.type == "audit.round" and isinstance(name, str) and isinstance(size, int):
             v.largest_round[name] = max(size, v.largest_round.get(name, 0))
     snapshots: dict[str, _Snapshot] = {}
     asc_snapshots: dict[int, str | None] = {}
     for index, entry in enumerate(entries):
-        imports.apply(index, entry)
+        where = f"log entry {index} ({entry.type} by {entry.actor})"
+        try:
+            imports.apply(index, entry)
+        except MALFORMED as e:
+            signatures.problems.append(f"{where}: {describe(e)}")
         if entry.type in ("audit.measured", "audit.round"):
             step = check_measured if entry.type == "audit.measured" else check_round
             attempt(
@@ -69,14 +74,14 @@ def check_canvass(v: Artifacts, entries: list[Entry], report: Report) -> None:
             )
         try:
             audits.apply(index, entry)
-        except CanvassError as e:
-            audit_check.problems.append(f"log entry {index} ({entry.type}): {e}")
+        except MALFORMED as e:
+            audit_check.problems.append(f"{where}: {describe(e)}")
         signatures.checked += entry.type in SIGNED
         try:
             state.apply(index, entry)
-        except CanvassError as e:
-            signatures.problems.append(f"log entry {index} ({entry.type} by {entry.actor}): {e}")
-        if entry.type == "certificate.proposed":
+        except MALFORMED as e:
+            signatures.problems.append(f"{where}: {describe(e)}")
+        if entry.type == "certificate.proposed" and isinstance(entry.data.get("certificate"), str):
             snapshots[entry.data["certificate"]] = _Snapshot(
                 imports.definition,
                 [i.table for i in imports.current("ballots", entry.data.get("county"))],
@@ -117,7 +122,10 @@ def _certificates(
             continue
         check.checked += 1
         where = f"{cert.county or 'state'} certificate {sha[:12]} (log entry {cert.issued})"
-        snap = snapshots[sha]
+        snap = snapshots.get(sha)
+        if snap is None:
+            check.problems.append(f"{where}: no log entry proposed it")
+            continue
 
         def one(sha: str = sha, where: str = where, snap: _Snapshot = snap) -> list[str]:
             doc = documents.read_document(v.get, sha)

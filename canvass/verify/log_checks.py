@@ -77,13 +77,13 @@ def check_log(
     check.problems += check_tiles(in_log, result.tree)
     entries = result.entries
     witnesses = {
-        e.data["name"]: e.data["vkey"]
+        str(e.data.get("name")): str(e.data.get("vkey"))
         for e in entries
         if e.type == "key.registered" and e.data.get("role") == KeyRole.WITNESS.value
     }
     for name, vkey in witnesses.items():
-        wkey = VerifierKey.decode(vkey)
         try:
+            wkey = VerifierKey.decode(vkey)
             verify_cosignature(
                 note, VerifierKey(wkey.name, COSIGNATURE_V1, wkey.public_key), "log/checkpoint"
             )
@@ -145,12 +145,15 @@ def check_ballots(
             continue
         d = entry.data
         key = d.get("signature_key_sha256")
-        table_ref = next(r for r in entry.artifacts if r.media_type == BALLOT_TABLE)
+        where = f"log entry {index} ({d.get('county')}, {d.get('format')})"
+        table_ref = next((r for r in entry.artifacts if r.media_type == BALLOT_TABLE), None)
         sources = [r for r in entry.artifacts if r is not table_ref and r.sha256 != key]
         if any(r.sha256 in withheld for r in sources):
             continue
         check.checked += 1
-        where = f"log entry {index} ({d['county']}, {d['format']})"
+        if table_ref is None:
+            check.problems.append(f"{where}: names no ballot table")
+            continue
         attempt(check, where, partial(_read_again, v, where, d, sources, table_ref.sha256, key))
 
 

@@ -83,9 +83,29 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
+MALFORMED = (
+    CanvassError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    StopIteration,
+    pa.ArrowException,
+)
+"""What a bundle's contents can raise when they are not what they should be: the verifier
+reads hostile input, and reports each of these as a problem rather than stopping."""
+
+
+def describe(e: BaseException) -> str:
+    if isinstance(e, KeyError):
+        return f"no field {e.args[0]!r} where one is required"
+    return str(e) or type(e).__name__
+
+
 def attempt(check: Check, where: str, step: Callable[[], list[str]]) -> None:
     """Run one step of a check; what stops it is a problem too."""
     try:
         check.problems += step()
-    except (CanvassError, KeyError, ValueError, TypeError, pa.ArrowException) as e:
-        check.problems.append(f"{where}: cannot be checked: {e}")
+    except MALFORMED as e:
+        check.problems.append(f"{where}: cannot be checked: {describe(e)}")
