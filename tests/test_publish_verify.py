@@ -528,3 +528,22 @@ def test_a_malformed_entry_is_a_problem_not_a_crash(
     assert any(f"no field {field!r}" in p or "cannot be checked" in p for p in problems), (
         report.text()
     )
+
+
+def test_a_malformed_manifest_or_checkpoint_list_is_a_problem_not_a_crash(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, bundle = _copy(published, tmp_path)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["files"]["index.html"] = "not a table"
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    (bundle / "log" / "checkpoints.json").write_text("42")
+    failed = _failed(_verify(bundle))
+    assert any(p.startswith("index.html: its SHA-256 is ") for p in failed["files"])
+    assert "log/checkpoints.json: expected a list of signed checkpoints" in failed["log"]
+    manifest["withheld"] = ["everything"]
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    assert _cli("verify", str(bundle), "--no-trust-store") == (
+        1,
+        f"error: {bundle}/manifest.json: 'withheld' is not a table\n",
+    )

@@ -94,7 +94,7 @@ def check_canvass(v: Artifacts, entries: list[Entry], report: Report) -> None:
             asc_snapshots[index] = state.current.get(STATE)
     _certificates(v, state, snapshots, certificates)
     _published_index(v, state, certificates)
-    check_audits(v, audits, audit_check)
+    check_audits(audits, report.signed_sizes, audit_check)
     _results(v, imports, report.check("results", "published results re-counted"))
     asc = report.check("ascertainment", "certificates of ascertainment against the state's")
     for index, sha in state.ascertainments:

@@ -40,11 +40,10 @@ def check_files(source: Source, manifest: dict[str, Any], check: Check) -> None:
         except VerificationError as e:
             check.problems.append(str(e))
             continue
+        listed = meta.get("sha256") if isinstance(meta, dict) else None
         found = hashlib.sha256(data).hexdigest()
-        if found != meta.get("sha256"):
-            check.problems.append(
-                f"{path}: its SHA-256 is {found}; the manifest lists {meta.get('sha256')}"
-            )
+        if found != listed:
+            check.problems.append(f"{path}: its SHA-256 is {found}; the manifest lists {listed}")
 
 
 def check_log(
@@ -58,6 +57,9 @@ def check_log(
     except (VerificationError, ValueError) as e:
         check.problems.append(str(e))
         return None
+    if not isinstance(published, list) or not all(isinstance(n, str) for n in published):
+        check.problems.append("log/checkpoints.json: expected a list of signed checkpoints")
+        published = []
     report.checkpoint, report.log_size = note_text, size
 
     def in_log(path: str) -> bytes:
@@ -72,6 +74,7 @@ def check_log(
         ]
         return None
     result = verify_log(raw, [note_text, *published], key, trusted)
+    report.signed_sizes = sorted({cp.size for cp in result.checkpoints})
     check.checked = len(raw)
     check.problems += result.problems
     check.problems += check_tiles(in_log, result.tree)

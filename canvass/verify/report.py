@@ -36,6 +36,8 @@ class Report:
     origin: str = ""
     operator: str = ""
     log_size: int = 0
+    signed_sizes: list[int] = field(default_factory=list)
+    """The sizes of the log's checkpoints whose signatures verified."""
 
     @property
     def ok(self) -> bool:

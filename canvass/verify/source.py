@@ -44,6 +44,8 @@ class Source:
             raise VerificationError(f"{self.where}/{MANIFEST}: not JSON ({e})") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("files"), dict):
             raise VerificationError(f"{self.where}/{MANIFEST}: no 'files' table")
+        if not isinstance(doc.get("withheld", {}), dict):
+            raise VerificationError(f"{self.where}/{MANIFEST}: 'withheld' is not a table")
         return doc
 
     def artifact(self, sha256: str) -> bytes:
