@@ -547,3 +547,34 @@ def test_a_malformed_manifest_or_checkpoint_list_is_a_problem_not_a_crash(
         1,
         f"error: {bundle}/manifest.json: 'withheld' is not a table\n",
     )
+
+
+def test_a_commitment_without_a_signed_checkpoint_before_the_seed_is_named(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The evidence that the frame was committed before the seed is a checkpoint the
+    operator signed holding the commitment but not the seed: without one, the audit fails;
+    and one whose signature does not verify is no evidence."""
+    from canvass.drill import _find, _rehash
+    from canvass.log.note import parse_checkpoint_text, parse_note
+
+    _, bundle = _copy(published, tmp_path)
+    _, committed, _ = _find(bundle, "audit.committed")
+    _, seeded, seed_entry = _find(bundle, "audit.seeded")
+    notes = json.loads((bundle / "log" / "checkpoints.json").read_text())
+
+    def size(note: str) -> int:
+        return parse_checkpoint_text(parse_note(note).text).size
+
+    between = [n for n in notes if committed < size(n) <= seeded]
+    assert between  # the honest log has one
+    kept = [n for n in notes if n not in between]
+    forged = [b.replace(b.splitlines()[-1], b.splitlines()[-1][:-8] + "AAAAAAA=") for b in between]
+    (bundle / "log" / "checkpoints.json").write_text(json.dumps(kept + forged))
+    _rehash(bundle, "log/checkpoints.json")
+    failed = _failed(_verify(bundle))
+    audit = seed_entry.data["audit"]
+    assert (
+        f"audit {audit}: no signed checkpoint holds its commitment (log entry {committed}) "
+        f"without its seed (log entry {seeded})"
+    ) in failed["audits"]
