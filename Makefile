@@ -48,4 +48,4 @@ bench-verify: $(STAMP)  # about eight minutes: builds, publishes and verifies a 
 	$(BIN)/python benchmarks/bench_verify.py --ballots-per-precinct 2000 --work $(DEMO_DIR)-bench-verify
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) $(DEMO_DIR)-bench-verify .pytest_cache .mypy_cache .ruff_cache
