@@ -376,6 +376,15 @@ def test_the_audit_commands(tmp_path: object) -> None:
     assert sizes.exit_code == 0
     assert "ballot comparison (Kaplan-Markov): 27 ballots" in sizes.output
     assert "ballot polling (BRAVO, average): 119 ballots" in sizes.output
+    # Arlo's round sizes for 600 to 400 of 1,000 ballots: ASN 119 (52%), 184, 244, 351.
+    arlo = runner.invoke(
+        app, ["audit", "sample-size", "--winner", "600", "--loser", "400", "--ballots", "1000"]
+    )
+    assert "ballot polling (BRAVO, average): 119 ballots (52% chance to finish" in arlo.output
+    for chance, size in (("70%", 184), ("80%", 244), ("90%", 351)):
+        assert f"ballot polling (BRAVO, {chance} chance in one round): {size} ballots" in (
+            arlo.output
+        )
     manifest = Path(str(tmp_path)) / "manifest.csv"
     manifest.write_text(
         "Tabulator,Batch Name,Number of Ballots\n"

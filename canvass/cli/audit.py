@@ -12,7 +12,12 @@ import typer
 
 from canvass.audit.handcount import compare, georgia_machine_counts, read_arlo_report
 from canvass.audit.sampler import arlo_sample
-from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn
+from canvass.audit.stats import (
+    arlo_supersimple_sample_size,
+    bravo_asn,
+    bravo_completion_chance,
+    bravo_sample_size,
+)
 from canvass.cli.common import ActorOpt, DirArg, _Typer, out
 from canvass.errors import StoreError
 from canvass.ingest.manifest import read_ballot_manifest
@@ -34,7 +39,8 @@ def audit_sample_size(
     risk_limit: Annotated[int, typer.Option(help="Risk limit, percent")] = 10,
 ) -> None:
     """Initial sample sizes: ballot comparison (Kaplan-Markov, as Arlo) and ballot polling
-    (BRAVO's average sample number)."""
+    (BRAVO: its average sample number with the chance it finishes in one round, and the
+    round sizes that finish with a 70%, 80% and 90% chance)."""
     if not 0 < risk_limit < 100 or ballots <= 0 or winner <= loser or winner + loser > ballots:
         raise StoreError(
             "expected 0 < risk limit < 100 and loser < winner with winner + loser <= ballots"
@@ -44,7 +50,15 @@ def audit_sample_size(
     polling = bravo_asn(risk_limit / 100, winner / ballots, loser / ballots)
     out.print(f"diluted margin {margin:.4%}")
     out.print(f"ballot comparison (Kaplan-Markov): {comparison:,} ballots")
-    out.print(f"ballot polling (BRAVO, average): {min(polling, ballots):,} ballots")
+    alpha, w, lo = risk_limit / 100, winner / ballots, loser / ballots
+    chance = bravo_completion_chance(alpha, w, lo, polling)
+    out.print(
+        f"ballot polling (BRAVO, average): {min(polling, ballots):,} ballots "
+        f"({chance:.0%} chance to finish in one round)"
+    )
+    for p in (0.7, 0.8, 0.9):
+        size = min(bravo_sample_size(alpha, w, lo, p), ballots)
+        out.print(f"ballot polling (BRAVO, {p:.0%} chance in one round): {size:,} ballots")
 
 
 @audit_app.command("draw")
