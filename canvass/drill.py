@@ -57,7 +57,7 @@ TAMPERS = (
         "ballot-table",
         f"add {VOTES:,} ballots for the runner-up to a county's ballot table and point the "
         "log at it, re-signing the log",
-        "no cosignature by",
+        "rests on ballot tables",
     ),
     Tamper(
         "county-certificate",
