@@ -376,3 +376,153 @@ def test_outstack_conditions_are_looked_up_by_name(
     [mark] = table.column("marks")[0].as_py()
     assert mark["status"] == (AMBIGUOUS if ambiguous else NOT_A_VOTE)
     assert tabulate(table, export.contests).contests[0].votes["ADAMS"] == 0
+
+
+def test_rank_beyond_the_table_is_refused(tmp_path: Path) -> None:
+    folder = write_export(tmp_path / "e", BALLOTS[:1])
+    doc = json.loads((folder / "CvrExport.json").read_text())
+    doc["Sessions"][0]["Original"]["Cards"][0]["Contests"][0]["Marks"][0]["Rank"] = 128
+    (folder / "CvrExport.json").write_text(json.dumps(doc))
+    with pytest.raises(IngestError) as e:
+        list(DominionExport([folder]).read("c"))
+    assert str(e.value) == (
+        f"{folder / 'CvrExport.json'}: Sessions[0].Original.Cards[0].Contests[0].Marks[0].Rank: "
+        "Expected `int` <= 127"
+    )
+
+
+def test_every_field_of_every_card_as_read_by_hand(tmp_path: Path) -> None:
+    """The reader works out names and mark fields a record batch at a time; here a seeded
+    random export (several cards to a session, Modified versions, missing ids, ranked
+    marks, ambiguous marks, records "X") is read card by card from its JSON, the plain
+    way, and every column of every card must be the same, across batch boundaries."""
+    import random
+
+    from canvass.ingest.ballots import AMBIGUOUS, NOT_A_VOTE, VOTE
+
+    rng = random.Random(11)
+    folder = write_export(tmp_path / "e", [])
+    contests = {1: (10, 11, 12), 2: (20, 21, 22), 3: (30, 31)}
+    doc = json.loads((folder / "ContestManifest.json").read_text())
+    doc["List"].append({"Description": "RANKED", "Id": 3, "VoteFor": 1, "NumOfRanks": 3})
+    (folder / "ContestManifest.json").write_text(json.dumps(doc))
+    doc = json.loads((folder / "CandidateManifest.json").read_text())
+    doc["List"] += [
+        {"Description": "FOX", "Id": 30, "ContestId": 3, "Type": "Regular"},
+        {"Description": "GRAY", "Id": 31, "ContestId": 3, "Type": "Regular"},
+    ]
+    (folder / "CandidateManifest.json").write_text(json.dumps(doc))
+    (folder / "OutstackConditionManifest.json").write_text(
+        manifest([{"Description": "Overvote", "Id": 1}, {"Description": "Ambiguous", "Id": 4}])
+    )
+    (folder / "BallotTypeManifest.json").write_text(
+        manifest([{"Description": "Style 1", "Id": 3}, {"Description": "Style 2", "Id": 4}])
+    )
+    (folder / "PrecinctPortionManifest.json").write_text(
+        manifest(
+            [
+                {"Description": "P1-A", "Id": 1, "PrecinctId": 1},
+                {"Description": "P1-B", "Id": 2, "PrecinctId": 1},
+                {"Description": "P2", "Id": 3, "PrecinctId": 2},
+            ]
+        )
+    )
+    (folder / "PrecinctManifest.json").write_text(
+        manifest([{"Description": "P1", "Id": 1}, {"Description": "P2", "Id": 2}])
+    )
+
+    def card() -> dict[str, Any]:
+        return {
+            "Contests": [
+                {
+                    "Id": contest,
+                    "Marks": [
+                        {
+                            "CandidateId": candidate,
+                            "Rank": rng.randint(1, 3) if contest == 3 else 1,
+                            "IsVote": rng.random() < 0.8,
+                            "IsAmbiguous": rng.random() < 0.1,
+                            "OutstackConditionIds": rng.choice([[], [], [1], [4], [1, 4]]),
+                        }
+                        for candidate in rng.sample(candidates, rng.randint(0, len(candidates)))
+                    ],
+                }
+                for contest, candidates in contests.items()
+                if rng.random() < 0.8
+            ]
+        }
+
+    sessions = []
+    for n in range(300):
+        version: dict[str, Any] = {
+            "PrecinctPortionId": rng.choice([1, 2, 3, 99, None]),
+            "BallotTypeId": rng.choice([3, 4, 7, None]),
+            "IsCurrent": True,
+            "Cards": [card() for _ in range(rng.randint(1, 3))],
+        }
+        session: dict[str, Any] = {
+            "TabulatorId": rng.randint(1, 4),
+            "BatchId": rng.randint(1, 9),
+            "RecordId": "X" if rng.random() < 0.05 else n,
+            "CountingGroupId": rng.choice([1, 2, 5, None]),
+            "Original": version,
+        }
+        if rng.random() < 0.2:
+            session["Original"] = {**version, "IsCurrent": False, "Cards": [card()]}
+            session["Modified"] = version
+        sessions.append(session)
+    (folder / "CvrExport.json").write_text(json.dumps({"Sessions": sessions}))
+
+    names = {
+        "PrecinctPortionId": {1: "P1-A", 2: "P1-B", 3: "P2"},
+        "BallotTypeId": {3: "Style 1", 4: "Style 2"},
+    }
+    precincts = {1: "P1", 2: "P1", 3: "P2"}
+    groups = {1: "Election Day", 2: "Mail"}
+    vote_types = {"Election Day": "election_day", "Mail": "absentee", "": ""}
+    choice = {10: 0, 11: 1, 12: 2, 20: 0, 21: 1, 22: 2, 30: 0, 31: 1}
+    expected = []
+    for s in sessions:
+        version = s["Modified"] if "Modified" in s else s["Original"]
+        portion, style = version["PrecinctPortionId"], version["BallotTypeId"]
+        group = groups.get(s["CountingGroupId"], "")
+        for c in version["Cards"]:
+            marks = []
+            for contest in c["Contests"]:
+                for m in contest["Marks"]:
+                    ambiguous = m["IsAmbiguous"] or 4 in m["OutstackConditionIds"]
+                    if contest["Id"] == 3:  # ranked: every mark not ambiguous is a ranking
+                        status = AMBIGUOUS if ambiguous else VOTE
+                    elif m["IsVote"]:
+                        status = VOTE
+                    else:
+                        status = AMBIGUOUS if ambiguous else NOT_A_VOTE
+                    marks.append(
+                        {
+                            "contest": contest["Id"] - 1,
+                            "choice": choice[m["CandidateId"]],
+                            "rank": m["Rank"],
+                            "status": status,
+                        }
+                    )
+            record = str(s["RecordId"])
+            expected.append(
+                {
+                    "county": "Test County",
+                    "tabulator": str(s["TabulatorId"]),
+                    "batch": str(s["BatchId"]),
+                    "record": record,
+                    "imprinted_id": f"{s['TabulatorId']}-{s['BatchId']}-{record}",
+                    "ballot_style": names["BallotTypeId"].get(style, str(style or "")),
+                    "precinct": precincts.get(portion, ""),
+                    "precinct_portion": names["PrecinctPortionId"].get(portion, str(portion or "")),
+                    "counting_group": group,
+                    "vote_type": vote_types[group],
+                    "contests": [contest["Id"] - 1 for contest in c["Contests"]],
+                    "marks": marks,
+                }
+            )
+    export = DominionExport([folder])
+    batches = list(export.read("Test County", batch_size=64))
+    assert len(batches) > 5
+    assert pa.Table.from_batches(batches).to_pylist() == expected

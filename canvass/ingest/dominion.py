@@ -17,12 +17,15 @@ Dominion's "CVR Export Format" document:
   ``IsVote``: tabulation decides them from the votes against the contest's ``VoteFor``;
 - candidates of type ``WriteIn`` are undeclared write-in lines, ``QualifiedWriteIn``
   declared write-ins;
-- outstack conditions (the scanner's own flags: overvote, blank contest, ambiguous mark)
-  are not used to count: overvotes and ambiguity come from the marks themselves, so the
-  ids a given manifest assigns to those flags are never relied on.
+- outstack conditions are the scanner's own flags (overvote, blank contest, ambiguous
+  mark), numbered differently in each export: a mark flagged with the condition that
+  ``OutstackConditionManifest.json`` names "Ambiguous" is ambiguous. Overvotes are never
+  taken from the flags.
 
 Decoding uses typed ``msgspec`` Structs that the garbage collector never scans
-(see PERFORMANCE notes: 5-20x faster than a generic JSON parse), one CVR file at a time.
+(5-20x faster than a generic JSON parse), one CVR file at a time. Each card's ids and each
+mark are kept as integers, and turned into the table's names and fields a whole record
+batch at a time (``_Columns``): the per-mark Python work is a few attribute reads.
 """
 
 from __future__ import annotations
@@ -30,24 +33,29 @@ from __future__ import annotations
 import gc
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from canvass.errors import IngestError
 from canvass.ingest.ballots import (
     AMBIGUOUS,
+    MARK_TYPE,
     NOT_A_VOTE,
+    SCHEMA,
     VOTE,
-    Card,
     ChoiceInfo,
     ContestInfo,
-    batches,
 )
+
+MAX_RANK = 127
+"""The highest rank the ballot table holds (its ``rank`` is an int8)."""
 
 MANIFESTS = (
     "ContestManifest",
@@ -67,7 +75,7 @@ _KINDS = {"WriteIn": "write_in", "Writein": "write_in", "QualifiedWriteIn": "dec
 
 class _Mark(msgspec.Struct, gc=False, rename="pascal"):
     candidate_id: int
-    rank: int = 1
+    rank: Annotated[int, msgspec.Meta(ge=0, le=MAX_RANK)] = 1
     is_ambiguous: bool = False
     is_vote: bool = True
     outstack_condition_ids: tuple[int, ...] = ()
@@ -109,22 +117,104 @@ class _Export(msgspec.Struct, gc=False, rename="pascal"):
 _DECODER = msgspec.json.Decoder(_Export)
 
 
-def _pick(session: _Session) -> _Version | None:
-    """The current version when there is one to take without question."""
-    modified, original = session.modified, session.original
-    if modified is not None and modified.is_current:
-        return modified
-    if original is not None and original.is_current:
-        return original
-    return None
-
-
 # Mark status by [ranked contest][IsVote][IsAmbiguous]. In a ranked contest every mark that
 # is not ambiguous is a ranking; elsewhere IsVote decides, ambiguity only naming the reason.
-_STATUS = (
-    ((NOT_A_VOTE, AMBIGUOUS), (VOTE, VOTE)),
-    ((VOTE, AMBIGUOUS), (VOTE, AMBIGUOUS)),
+_STATUS = np.array(
+    [
+        [[NOT_A_VOTE, AMBIGUOUS], [VOTE, VOTE]],
+        [[VOTE, AMBIGUOUS], [VOTE, AMBIGUOUS]],
+    ],
+    np.int8,
 )
+
+
+class _Columns:
+    """Cards read but not yet handed out, kept as the export's own numbers.
+
+    Per card: the session's ids (tabulator, batch, record, counting group, precinct
+    portion, ballot type), its contests, and each mark as one integer,
+    ``pair << 10 | rank << 2 | IsVote << 1 | ambiguous``, where ``pair`` numbers the
+    (contest, choice) pairs of the manifests and ``rank`` is at most 127. The names and the
+    mark fields are worked out a whole record batch at a time, in NumPy and Arrow."""
+
+    def __init__(self, export: DominionExport, county: str) -> None:
+        self.export = export
+        self.county = county
+        self.pair_contest = np.array(export.pair_contest, np.int16)
+        self.pair_choice = np.array(export.pair_choice, np.int16)
+        self.ranked = np.array(export.ranked, np.int8)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+        self.contest_values: list[int] = []
+        self.contest_offsets = [0]
+        self.mark_values: list[int] = []
+        self.mark_offsets = [0]
+
+    def flush(self) -> pa.RecordBatch:
+        export, rows = self.export, self.rows
+        tabulator, batch, record, group, portion, ballot_type = (
+            [row[i] for row in rows] for i in range(6)
+        )
+        tabulators = pa.array(tabulator, pa.int64()).cast(pa.string())
+        batch_names = pa.array(batch, pa.int64()).cast(pa.string())
+        try:
+            records = pa.array(record, pa.int64()).cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            records = pa.array([str(r) for r in record], pa.string())
+        groups = _ids(group)
+        portions = _ids(portion)
+        arrays = [
+            pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(len(rows), np.int32)), pa.array([self.county], pa.string())
+            ),
+            tabulators.dictionary_encode(),
+            batch_names.dictionary_encode(),
+            records,
+            pc.binary_join_element_wise(tabulators, batch_names, records, "-"),
+            _named(
+                _ids(ballot_type),
+                lambda i: export.ballot_types.get(i or -1, str(i or "")),
+            ),
+            _named(portions, lambda i: export.portion_precinct.get(i or -1, "")),
+            _named(portions, lambda i: export.portions.get(i or -1, str(i or ""))),
+            _named(groups, lambda i: export.counting_groups.get(i or -1, "")),
+            _named(groups, lambda i: vote_type_of(export.counting_groups.get(i or -1, ""))),
+            pa.ListArray.from_arrays(
+                pa.array(self.contest_offsets, pa.int32()),
+                pa.array(self.contest_values, pa.int16()),
+            ),
+        ]
+        codes = np.array(self.mark_values, np.int64)
+        pair = codes >> 10
+        contest = self.pair_contest[pair]
+        marks = pa.StructArray.from_arrays(
+            [
+                pa.array(contest),
+                pa.array(self.pair_choice[pair]),
+                pa.array(((codes >> 2) & 0xFF).astype(np.int8)),
+                pa.array(_STATUS[self.ranked[contest], (codes >> 1) & 1, codes & 1]),
+            ],
+            fields=list(MARK_TYPE),
+        )
+        arrays.append(pa.ListArray.from_arrays(pa.array(self.mark_offsets, pa.int32()), marks))
+        self._reset()
+        return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+
+def _ids(values: list[int | None]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Ids as a NumPy array, a missing one as 0: the lookups read 0 as no id at all."""
+    ids: np.ndarray[Any, np.dtype[np.int64]] = pa.array(values, pa.int64()).fill_null(0).to_numpy()
+    return ids
+
+
+def _named(ids: np.ndarray[Any, np.dtype[np.int64]], name: Callable[[int], str]) -> pa.Array:
+    """A dictionary column of each id's name, each distinct name once in the dictionary."""
+    distinct, inverse = np.unique(ids, return_inverse=True)
+    encoded = pa.array([name(int(i)) for i in distinct], pa.string()).dictionary_encode()
+    indices = encoded.indices.to_numpy()[inverse].astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(indices), encoded.dictionary)
 
 
 @dataclass
@@ -260,13 +350,24 @@ class DominionExport:
             for item in self.manifests.get("PrecinctPortionManifest", [])
         }
         self.ballot_types = self._names("BallotTypeManifest")
+        # Each mark is read into one integer (see _Columns): its (contest, choice) pair's
+        # number shifted left by 10, plus rank << 2, IsVote << 1 and whether it is ambiguous.
+        # mark_base maps a contest id, then a candidate id, to the pair's part.
+        self.pair_contest: list[int] = []
+        self.pair_choice: list[int] = []
+        self.mark_base: dict[int, dict[int, int]] = {}
+        contest_ids = {c: contest_id for contest_id, c in self.contest_index.items()}
+        for candidate, (contest, choice) in self.choice_index.items():
+            base = self.mark_base.setdefault(contest_ids[contest], {})
+            base[candidate] = len(self.pair_contest) << 10
+            self.pair_contest.append(contest)
+            self.pair_choice.append(choice)
+        for contest_id in self.contest_index:
+            self.mark_base.setdefault(contest_id, {})
         self.ranked = [c.ranks > 0 for c in self.contests]
-        # Per contest: its candidates' ids to choice positions, and how a mark's IsVote and
-        # IsAmbiguous read in it (ranked contests read IsVote differently).
         self.contest_choices: list[dict[int, int]] = [{} for _ in self.contests]
         for candidate, (contest, choice) in self.choice_index.items():
             self.contest_choices[contest][candidate] = choice
-        self.contest_status = [_STATUS[r] for r in self.ranked]
         # Outstack condition ids differ from one export to another: the one for an ambiguous
         # mark is looked up by its name (-1 when the export names none).
         outstack = {
@@ -274,96 +375,103 @@ class DominionExport:
             for item in self.manifests.get("OutstackConditionManifest", [])
         }
         self.ambiguous_condition = outstack.get("ambiguous", -1)
-        self.vote_types: dict[str, str] = {}
         self.counting_groups = self._names("CountingGroupManifest")
 
-    def read(self, county: str) -> Iterator[pa.RecordBatch]:
+    def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
         """The cards of every CVR file, as ballot-table record batches."""
-        return batches(self._cards(county))
+        columns = _Columns(self, county)
+        for source in self.cvr_files:
+            yield from self._read_file(source, columns, batch_size)
+        if columns.rows:
+            yield columns.flush()
 
-    def _cards(self, county: str) -> Iterator[Card]:
+    def _read_file(
+        self, source: _Source, columns: _Columns, batch_size: int
+    ) -> Iterator[pa.RecordBatch]:
         # The collector is paused while a file is decoded and its cards are read: the decoded
-        # file is millions of lists the collector would scan again and again, and nothing
-        # made here holds a reference cycle. It resumes between files and if reading stops.
+        # file is millions of objects the collector would scan again and again, and nothing
+        # made here holds a reference cycle. It resumes after the file and if reading stops.
         gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
-            for source in self.cvr_files:
-                gc.disable()
-                try:
-                    export = _DECODER.decode(source.read())
-                except msgspec.ValidationError as e:
-                    message, _, at = str(e).rpartition(" - at `")
-                    where = at.rstrip("`").removeprefix("$").lstrip(".") or "document"
-                    raise IngestError(f"{source.name}: {where}: {message or e}") from None
-                except msgspec.DecodeError as e:
-                    raise IngestError(
-                        f"{source.name}: expected a CVR export in JSON; {e}"
-                    ) from None
-                for n, session in enumerate(export.sessions):
-                    yield from self._session_cards(county, source.name, n, session)
-                del export
-                if gc_was_enabled:
-                    gc.enable()
+            try:
+                export = _DECODER.decode(source.read())
+            except msgspec.ValidationError as e:
+                message, _, at = str(e).rpartition(" - at `")
+                where = at.rstrip("`").removeprefix("$").lstrip(".") or "document"
+                raise IngestError(f"{source.name}: {where}: {message or e}") from None
+            except msgspec.DecodeError as e:
+                raise IngestError(f"{source.name}: expected a CVR export in JSON; {e}") from None
+            # This loop runs once per card and its inner comprehension once per mark: it is
+            # kept to plain local lookups, and each mark becomes one integer (see _Columns).
+            rows, contest_values, contest_offsets, mark_values, mark_offsets = (
+                columns.rows,
+                columns.contest_values,
+                columns.contest_offsets,
+                columns.mark_values,
+                columns.mark_offsets,
+            )
+            contest_index, mark_base, ambiguous = (
+                self.contest_index,
+                self.mark_base,
+                self.ambiguous_condition,
+            )
+            for n, session in enumerate(export.sessions):
+                version = session.modified
+                if version is None or not version.is_current:
+                    version = session.original
+                    if version is None or not version.is_current:
+                        version = self._current(session, f"{source.name}: Sessions[{n}]")
+                ids = (
+                    session.tabulator_id,
+                    session.batch_id,
+                    session.record_id,
+                    session.counting_group_id,
+                    version.precinct_portion_id,
+                    version.ballot_type_id,
+                )
+                cards = version.cards
+                if cards is None:
+                    cards = [_Card(version.contests or [])]
+                for k, card in enumerate(cards):
+                    contests = card.contests
+                    try:
+                        indices = [contest_index[contest.id] for contest in contests]
+                    except KeyError as e:
+                        raise IngestError(
+                            f"{source.name}: Sessions[{n}].Cards[{k}]: contest id {e.args[0]} "
+                            "is not in ContestManifest.json"
+                        ) from None
+                    try:
+                        marks = [
+                            base[mark.candidate_id]
+                            + (mark.rank << 2)
+                            + (mark.is_vote << 1)
+                            + (mark.is_ambiguous or ambiguous in mark.outstack_condition_ids)
+                            for contest in contests
+                            for base in (mark_base[contest.id],)
+                            for mark in contest.marks
+                        ]
+                    except KeyError:
+                        self._unknown_candidate(source.name, n, k, card, indices)
+                    rows.append(ids)
+                    contest_values += indices
+                    contest_offsets.append(len(contest_values))
+                    mark_values += marks
+                    mark_offsets.append(len(mark_values))
+                    if len(rows) >= batch_size:
+                        yield columns.flush()
+                        rows, contest_values, contest_offsets, mark_values, mark_offsets = (
+                            columns.rows,
+                            columns.contest_values,
+                            columns.contest_offsets,
+                            columns.mark_values,
+                            columns.mark_offsets,
+                        )
+            del export
         finally:
             if gc_was_enabled:
                 gc.enable()
-
-    def _session_cards(self, county: str, file: str, n: int, session: _Session) -> Iterator[Card]:
-        version = _pick(session) or self._current(session, f"{file}: Sessions[{n}]")
-        tabulator, batch, record = (
-            str(session.tabulator_id),
-            str(session.batch_id),
-            str(session.record_id),
-        )
-        group = self.counting_groups.get(session.counting_group_id or -1, "")
-        vote_type = self.vote_types.get(group)
-        if vote_type is None:
-            vote_type = self.vote_types[group] = vote_type_of(group)
-        portion_id = version.precinct_portion_id
-        fields = (
-            county,
-            tabulator,
-            batch,
-            record,
-            f"{tabulator}-{batch}-{record}",
-            self.ballot_types.get(version.ballot_type_id or -1, str(version.ballot_type_id or "")),
-            self.portion_precinct.get(portion_id or -1, ""),
-            self.portions.get(portion_id or -1, str(portion_id or "")),
-            group,
-            vote_type,
-        )
-        cards = version.cards if version.cards is not None else [_Card(version.contests or [])]
-        contest_index, contest_choices, contest_status, ambiguous = (
-            self.contest_index,
-            self.contest_choices,
-            self.contest_status,
-            self.ambiguous_condition,
-        )
-        for k, card in enumerate(cards):
-            try:
-                indices = [contest_index[contest.id] for contest in card.contests]
-            except KeyError as e:
-                raise IngestError(
-                    f"{file}: Sessions[{n}].Cards[{k}]: contest id {e.args[0]} is not in "
-                    "ContestManifest.json"
-                ) from None
-            try:
-                marks = [
-                    (
-                        c,
-                        choices[mark.candidate_id],
-                        mark.rank,
-                        status[mark.is_vote][
-                            mark.is_ambiguous or ambiguous in mark.outstack_condition_ids
-                        ],
-                    )
-                    for contest, c in zip(card.contests, indices, strict=True)
-                    for choices, status in ((contest_choices[c], contest_status[c]),)
-                    for mark in contest.marks
-                ]
-            except KeyError:
-                self._unknown_candidate(file, n, k, card, indices)
-            yield fields, indices, marks
 
     def _unknown_candidate(
         self, file: str, n: int, k: int, card: _Card, indices: list[int]
