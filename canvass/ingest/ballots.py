@@ -245,7 +245,10 @@ def to_parquet(batches: Iterable[pa.RecordBatch], contests: list[ContestInfo]) -
     sink = io.BytesIO()
     schema = with_contests(SCHEMA, contests)
     cards = 0
-    with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
+    # Dictionary pages only for the columns that are dictionaries: for the per-card strings
+    # (record, imprinted id) and the mark integers they cost time and save nothing.
+    dictionaries = [name for name in CARD_FIELDS if name not in _PLAIN_STRINGS]
+    with pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=dictionaries) as writer:
         for batch in batches:
             writer.write_batch(batch.replace_schema_metadata(schema.metadata))
             cards += batch.num_rows

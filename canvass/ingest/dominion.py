@@ -31,12 +31,14 @@ batch at a time (``_Columns``): the per-mark Python work is a few attribute read
 from __future__ import annotations
 
 import gc
+import mmap
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import msgspec
 import numpy as np
@@ -125,7 +127,8 @@ _STATUS = np.array(
         [[VOTE, AMBIGUOUS], [VOTE, AMBIGUOUS]],
     ],
     np.int8,
-)
+).reshape(-1)
+"""Flattened: the status of a mark is at ``4 * ranked + 2 * IsVote + ambiguous``."""
 
 
 class _Columns:
@@ -142,7 +145,12 @@ class _Columns:
         self.county = county
         self.pair_contest = np.array(export.pair_contest, np.int16)
         self.pair_choice = np.array(export.pair_choice, np.int16)
-        self.ranked = np.array(export.ranked, np.int8)
+        # Where a pair's statuses start in the flattened _STATUS: 4 for a ranked contest.
+        self.pair_ranked = 4 * np.array(export.ranked, np.int64)[self.pair_contest]
+        # Cards list contest ids, known to be in the manifest; the table holds their indices.
+        ids = sorted(export.contest_index)
+        self.contest_ids = np.array(ids, np.int64)
+        self.contest_of_id = np.array([export.contest_index[i] for i in ids], np.int16)
         self._reset()
 
     def _reset(self) -> None:
@@ -154,15 +162,16 @@ class _Columns:
 
     def flush(self) -> pa.RecordBatch:
         export, rows = self.export, self.rows
-        tabulator, batch, record, group, portion, ballot_type = (
-            [row[i] for row in rows] for i in range(6)
-        )
-        tabulators = pa.array(tabulator, pa.int64()).cast(pa.string())
-        batch_names = pa.array(batch, pa.int64()).cast(pa.string())
         try:
-            records = pa.array(record, pa.int64()).cast(pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
-            records = pa.array([str(r) for r in record], pa.string())
+            tabulator, batch, record, group, portion, ballot_type = pa.array(rows, _IDS).flatten()
+            records = record.cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # a record "X"
+            tabulator, batch, _, group, portion, ballot_type = pa.array(
+                [(*row[:2], 0, *row[3:]) for row in rows], _IDS
+            ).flatten()
+            records = pa.array([str(row[2]) for row in rows], pa.string())
+        tabulators = tabulator.cast(pa.string())
+        batch_names = batch.cast(pa.string())
         groups = _ids(group)
         portions = _ids(portion)
         arrays = [
@@ -183,18 +192,19 @@ class _Columns:
             _named(groups, lambda i: vote_type_of(export.counting_groups.get(i or -1, ""))),
             pa.ListArray.from_arrays(
                 pa.array(self.contest_offsets, pa.int32()),
-                pa.array(self.contest_values, pa.int16()),
+                pa.array(
+                    self.contest_of_id[np.searchsorted(self.contest_ids, self.contest_values)]
+                ),
             ),
         ]
         codes = np.array(self.mark_values, np.int64)
         pair = codes >> 10
-        contest = self.pair_contest[pair]
         marks = pa.StructArray.from_arrays(
             [
-                pa.array(contest),
+                pa.array(self.pair_contest[pair]),
                 pa.array(self.pair_choice[pair]),
                 pa.array(((codes >> 2) & 0xFF).astype(np.int8)),
-                pa.array(_STATUS[self.ranked[contest], (codes >> 1) & 1, codes & 1]),
+                pa.array(_STATUS[self.pair_ranked[pair] + (codes & 3)]),
             ],
             fields=list(MARK_TYPE),
         )
@@ -203,18 +213,29 @@ class _Columns:
         return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
 
 
-def _ids(values: list[int | None]) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """Ids as a NumPy array, a missing one as 0: the lookups read 0 as no id at all."""
-    ids: np.ndarray[Any, np.dtype[np.int64]] = pa.array(values, pa.int64()).fill_null(0).to_numpy()
-    return ids
+_IDS = pa.struct(
+    [
+        (name, pa.int64())
+        for name in ("tabulator", "batch", "record", "group", "portion", "ballot_type")
+    ]
+)
+"""A card's ids as _Columns keeps them."""
 
 
-def _named(ids: np.ndarray[Any, np.dtype[np.int64]], name: Callable[[int], str]) -> pa.Array:
+def _ids(values: pa.Array) -> pa.DictionaryArray:
+    """Ids, each distinct one once in the dictionary; a missing id is read as 0, which the
+    lookups read as no id at all."""
+    encoded: pa.DictionaryArray = values.fill_null(0).dictionary_encode()
+    return encoded
+
+
+def _named(ids: pa.DictionaryArray, name: Callable[[int], str]) -> pa.DictionaryArray:
     """A dictionary column of each id's name, each distinct name once in the dictionary."""
-    distinct, inverse = np.unique(ids, return_inverse=True)
-    encoded = pa.array([name(int(i)) for i in distinct], pa.string()).dictionary_encode()
-    indices = encoded.indices.to_numpy()[inverse].astype(np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(indices), encoded.dictionary)
+    names: pa.DictionaryArray = pa.array(
+        [name(i) for i in ids.dictionary.to_pylist()], pa.string()
+    ).dictionary_encode()
+    indices = names.indices.to_numpy()[ids.indices.to_numpy()]
+    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), names.dictionary)
 
 
 @dataclass
@@ -231,6 +252,21 @@ class _Source:
             return self.path.read_bytes()
         with zipfile.ZipFile(self.path) as archive:
             return archive.read(self.member)
+
+    @contextmanager
+    def mapped(self) -> Iterator[bytes | mmap.mmap]:
+        """The bytes, mapped from the file rather than copied when it is a plain file."""
+        if self.member is not None:
+            yield self.read()
+            return
+        with self.path.open("rb") as f:
+            try:
+                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (ValueError, OSError):  # an empty file, or one that cannot be mapped
+                yield f.read()
+                return
+            with mapped:
+                yield mapped
 
 
 def _sources(paths: Sequence[Path]) -> Iterator[_Source]:
@@ -267,6 +303,12 @@ def vote_type_of(counting_group: str) -> str:
         if any(w in name for w in words):
             return vote_type
     return ""
+
+
+def _at(items: list[Any], item: Any) -> int:
+    """Where an item is in a list, found only to name it in a message (by identity: two
+    sessions may be equal)."""
+    return next(i for i, x in enumerate(items) if x is item)
 
 
 class DominionExport:
@@ -395,7 +437,8 @@ class DominionExport:
         gc.disable()
         try:
             try:
-                export = _DECODER.decode(source.read())
+                with source.mapped() as data:
+                    export = _DECODER.decode(data)
             except msgspec.ValidationError as e:
                 message, _, at = str(e).rpartition(" - at `")
                 where = at.rstrip("`").removeprefix("$").lstrip(".") or "document"
@@ -411,17 +454,16 @@ class DominionExport:
                 columns.mark_values,
                 columns.mark_offsets,
             )
-            contest_index, mark_base, ambiguous = (
-                self.contest_index,
-                self.mark_base,
-                self.ambiguous_condition,
-            )
-            for n, session in enumerate(export.sessions):
+            mark_base, ambiguous = self.mark_base, self.ambiguous_condition
+            sessions = export.sessions
+            for session in sessions:
                 version = session.modified
                 if version is None or not version.is_current:
                     version = session.original
                     if version is None or not version.is_current:
-                        version = self._current(session, f"{source.name}: Sessions[{n}]")
+                        version = self._current(
+                            session, f"{source.name}: Sessions[{_at(sessions, session)}]"
+                        )
                 ids = (
                     session.tabulator_id,
                     session.batch_id,
@@ -433,29 +475,27 @@ class DominionExport:
                 cards = version.cards
                 if cards is None:
                     cards = [_Card(version.contests or [])]
-                for k, card in enumerate(cards):
+                for card in cards:
                     contests = card.contests
-                    try:
-                        indices = [contest_index[contest.id] for contest in contests]
-                    except KeyError as e:
-                        raise IngestError(
-                            f"{source.name}: Sessions[{n}].Cards[{k}]: contest id {e.args[0]} "
-                            "is not in ContestManifest.json"
-                        ) from None
                     try:
                         marks = [
                             base[mark.candidate_id]
                             + (mark.rank << 2)
-                            + (mark.is_vote << 1)
-                            + (mark.is_ambiguous or ambiguous in mark.outstack_condition_ids)
+                            + (2 if mark.is_vote else 0)
+                            + (
+                                1
+                                if mark.is_ambiguous or ambiguous in mark.outstack_condition_ids
+                                else 0
+                            )
                             for contest in contests
                             for base in (mark_base[contest.id],)
                             for mark in contest.marks
                         ]
                     except KeyError:
-                        self._unknown_candidate(source.name, n, k, card, indices)
+                        where = f"Sessions[{_at(sessions, session)}].Cards[{_at(cards, card)}]"
+                        self._unknown(f"{source.name}: {where}", card)
                     rows.append(ids)
-                    contest_values += indices
+                    contest_values += [contest.id for contest in contests]  # ids known now
                     contest_offsets.append(len(contest_values))
                     mark_values += marks
                     mark_offsets.append(len(mark_values))
@@ -473,18 +513,22 @@ class DominionExport:
             if gc_was_enabled:
                 gc.enable()
 
-    def _unknown_candidate(
-        self, file: str, n: int, k: int, card: _Card, indices: list[int]
-    ) -> None:
-        for contest, c in zip(card.contests, indices, strict=True):
+    def _unknown(self, where: str, card: _Card) -> NoReturn:
+        """Name the contest or candidate of a card that the manifests do not have."""
+        for contest in card.contests:
+            c = self.contest_index.get(contest.id)
+            if c is None:
+                raise IngestError(
+                    f"{where}: contest id {contest.id} is not in ContestManifest.json"
+                )
             for mark in contest.marks:
                 if mark.candidate_id not in self.contest_choices[c]:
                     raise IngestError(
-                        f"{file}: Sessions[{n}].Cards[{k}]: contest {contest.id}: candidate id "
+                        f"{where}: contest {contest.id}: candidate id "
                         f"{mark.candidate_id} is not a candidate of that contest in "
                         "CandidateManifest.json"
                     )
-        raise AssertionError("every candidate of the card is known")
+        raise AssertionError("every contest and candidate of the card is known")
 
     @staticmethod
     def _current(session: _Session, where: str) -> _Version:
