@@ -424,6 +424,65 @@ def test_a_large_frame_draws_what_the_whole_heap_draws(
     assert fast == list(whole)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.binary(min_size=32, max_size=32), min_size=1, max_size=50))
+def test_ticket_keys_are_the_tickets_first_digits(digests: list[bytes]) -> None:
+    """The NumPy remainders are exact: each key is the first 4 digits of the ticket as
+    sha256_uniform writes it, from Python's own big integers."""
+    from canvass.audit.sampler import _keys
+
+    key, heads = _keys(bytearray(b"".join(digests)))
+    for k, digest in zip(key.tolist(), digests, strict=True):
+        ticket = "0." + f"{int.from_bytes(digest, 'big'):064d}"[::-1]
+        assert k == int(ticket[2:6])
+    assert heads.tolist() == sorted(int.from_bytes(d[:8], "big") for d in digests)
+
+
+def test_a_frame_hashed_in_two_processes_draws_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large frames are hashed half in a forked child; the draws are the plain sampler's,
+    and a child that fails has its half hashed again in the parent."""
+    import os
+
+    from canvass.audit import sampler as module
+
+    ids = [f"c{i % 3}/t{i % 7}/b{i // 50}/{i}" for i in range(3000)]
+    whole = list(itertools.islice(sampler(ids, "2718281828459045", True, digits=18), 25))
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted_fork() -> int:
+        forks.append(1)
+        return fork()
+
+    monkeypatch.setattr(module, "_FORK_FROM", 1000)
+    monkeypatch.setattr(module.os, "fork", counted_fork)
+    monkeypatch.setattr(module.threading, "active_count", lambda: 1)
+    assert list(sampler(ids, "2718281828459045", True, take=25, digits=18)) == whole
+    assert forks == [1]
+
+    parent, keys = os.getpid(), module._keys
+
+    def failing_in_the_child(digests: bytearray) -> object:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return keys(digests)
+
+    monkeypatch.setattr(module, "_keys", failing_in_the_child)
+    assert list(sampler(ids, "2718281828459045", True, take=25, digits=18)) == whole
+    assert forks == [1, 1]
+
+
+def test_a_large_frame_with_an_id_twice_is_refused() -> None:
+    """The preselection finds repeated ids too, and ids that differ only in type (their
+    text, and so their tickets, are the same)."""
+    ids: list[object] = [f"b{i // 100}/{i}" for i in range(2000)]
+    with pytest.raises(ValueError, match="not distinct"):
+        list(sampler([*ids, "b7/777"], 1, take=5))
+    with pytest.raises(ValueError, match="not distinct"):
+        list(sampler([*range(2000), "17"], 1, take=5))
+    assert len(list(sampler(ids, 1, take=5))) == 5
+
+
 # --- MACRO: batch comparison -----------------------------------------------------------------
 # Stark's worked example as Arlo's tests carry it: contests A (60,000 to 54,000), B (30,000 to
 # 24,000) and C (18,000 to 12,600); 200 precinct batches of 400 ballots and 200 absentee

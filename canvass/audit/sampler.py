@@ -26,9 +26,12 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
+import itertools
+import os
+import threading
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -85,13 +88,13 @@ def sampler(
     digits: int = 9,
 ) -> Iterator[Ticket]:
     """Tickets drawn in order: the ``drop`` first skipped, then at most ``take``."""
-    id_list = list(ids)
-    if len(set(id_list)) != len(id_list):
-        raise ValueError("the ids to sample from are not distinct")
+    id_list = ids if isinstance(ids, list) else list(ids)
     prefix = sha256_hex(seed)
     chosen: Iterable[int] = range(len(id_list))
     if take is not None and len(id_list) > 4 * (drop + take):
         chosen = _smallest_first_tickets(id_list, prefix, drop + take)
+    elif len(set(map(str, id_list))) != len(id_list):
+        raise ValueError(_NOT_DISTINCT)
     heap = [
         (sha256_uniform(prefix + str(id_list[n])), n, id_list[n], 1) for n in chosen
     ]  # n breaks ties as Python's tuple order would by id, without comparing ids
@@ -108,30 +111,107 @@ def sampler(
             yield Ticket(trim(number, digits), i, generation)
 
 
-_KEY_DIGITS = 12
-_REVERSED_4 = np.array([int(f"{n:04d}"[::-1]) for n in range(10_000)], dtype=np.int64)
+_NOT_DISTINCT = "the ids to sample from are not distinct"
+_REVERSED_4 = np.array([int(f"{n:04d}"[::-1]) for n in range(10_000)], dtype=np.int16)
+_WORD_WEIGHTS = np.array([pow(2, 64 * (3 - j), 625) for j in range(4)], dtype=np.uint64)
+_INVERSE_625 = pow(625, -1, 16)
+_FORK_FROM = 500_000
+"""Frames at least this large are hashed in two processes where that is safe."""
+
+
+def _digests(ids: Sequence[Hashable], prefix: str, start: int, stop: int) -> bytearray:
+    """``SHA-256(prefix ‖ str(id))`` of the ids from ``start`` to ``stop``, one after another."""
+    begin = hashlib.sha256(prefix.encode()).copy  # the prefix is one whole SHA-256 block
+    out = bytearray()
+    try:  # ids are nearly always text: encoded as they are, without str() each time
+        for text in itertools.islice(ids, start, stop):
+            h = begin()
+            h.update(text.encode())  # type: ignore[attr-defined]
+            out += h.digest()
+    except AttributeError:
+        out.clear()
+        for text in map(str, itertools.islice(ids, start, stop)):
+            h = begin()
+            h.update(text.encode())
+            out += h.digest()
+    return out
+
+
+def _keys(digests: bytearray) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """For each digest the first 4 digits of its ticket, as an integer to compare; and the
+    digests' first 8 bytes, sorted (to find repeated ids).
+
+    A ticket's first 4 digits are the last 4 decimal digits of the digest's integer,
+    reversed. That remainder modulo 10⁴ is exact integer arithmetic in NumPy: modulo 16 it
+    is the low 4 bits; modulo 625 it is the sum of the four 64-bit words, each reduced
+    modulo 625 and times 2^(64·k) mod 625; the two are joined by the Chinese remainder
+    theorem."""
+    words = np.ascontiguousarray(np.frombuffer(digests, ">u8").reshape(-1, 4).T)
+    by_625 = (words[0] % np.uint64(625)) * _WORD_WEIGHTS[0]
+    for j in range(1, 4):
+        by_625 += (words[j] % np.uint64(625)) * _WORD_WEIGHTS[j]
+    b = (by_625 % np.uint64(625)).astype(np.int64)
+    a = (words[3] & np.uint64(15)).astype(np.int64)
+    return _REVERSED_4[b + 625 * (((a - b) * _INVERSE_625) & 15)], np.sort(words[0])
+
+
+def _hashed(ids: list[Hashable], prefix: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """:func:`_keys` of every id's first ticket. A large frame is hashed in two processes
+    where forking is safe (a POSIX system with more than one processor and no other thread
+    in this one); the child hashes the second half and hands back its keys through a pipe.
+    Anything amiss with the child, and its half is hashed here."""
+    half = len(ids) // 2
+    if (
+        len(ids) < _FORK_FROM
+        or not hasattr(os, "fork")
+        or (os.cpu_count() or 1) < 2
+        or threading.active_count() > 1
+    ):
+        return _keys(_digests(ids, prefix, 0, len(ids)))
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: hash the second half, write the keys, and leave at once
+        status = 1
+        try:
+            os.close(read_end)
+            key, heads = _keys(_digests(ids, prefix, half, len(ids)))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(key.tobytes())
+                out.write(heads.tobytes())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    try:
+        first_key, first_heads = _keys(_digests(ids, prefix, 0, half))
+        with os.fdopen(read_end, "rb") as received:
+            data = received.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    n = len(ids) - half
+    if status != 0 or len(data) != 10 * n:
+        second_key, second_heads = _keys(_digests(ids, prefix, half, len(ids)))
+    else:
+        second_key = np.frombuffer(data, np.int16, n)
+        second_heads = np.frombuffer(data, np.uint64, n, 2 * n)
+    heads = np.sort(np.concatenate([first_heads, second_heads]), kind="stable")  # a merge
+    return np.concatenate([first_key, second_key]), heads
 
 
 def _smallest_first_tickets(ids: list[Hashable], prefix: str, k: int) -> list[int]:
     """The positions of the ids whose first tickets may be among the ``k`` smallest.
 
     The first draws, with or without replacement, all come from the ``k`` smallest first
-    tickets (an id's later tickets are larger than its first, and drawn after it). A
-    ticket's first 12 digits are the last 12 decimal digits of its SHA-256, reversed: those
-    are compared in NumPy, and every id whose key is not above the k-th smallest is kept,
-    ties included, for the exact comparison of whole tickets."""
-    modulus = 10**_KEY_DIGITS
-    sha256 = hashlib.sha256
-    low = np.fromiter(
-        (int.from_bytes(sha256((prefix + str(i)).encode()).digest(), "big") % modulus for i in ids),
-        dtype=np.int64,
-        count=len(ids),
-    )
-    key = (
-        _REVERSED_4[low % 10_000] * 100_000_000
-        + _REVERSED_4[(low // 10_000) % 10_000] * 10_000
-        + _REVERSED_4[low // 100_000_000]
-    )
+    tickets (an id's later tickets are larger than its first, and drawn after it). The
+    tickets' first 4 digits are compared in NumPy: an id whose 4 digits are above the k-th
+    smallest has a ticket above at least k others, so only the ids at or below it are kept,
+    ties included, for the exact comparison of whole tickets.
+
+    Raises ValueError when two ids are the same (as text, so their tickets would be too):
+    two digests that begin alike are looked into, the same text always has the same one."""
+    key, heads = _hashed(ids, prefix)
+    if (heads[1:] == heads[:-1]).any() and len(set(map(str, ids))) != len(ids):
+        raise ValueError(_NOT_DISTINCT)
     kth = np.partition(key, k - 1)[k - 1]
     return [int(n) for n in np.flatnonzero(key <= kth)]
 
