@@ -26,7 +26,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
-import itertools
 import os
 import threading
 from collections.abc import Hashable, Iterable, Iterator, Sequence
@@ -124,13 +123,13 @@ def _digests(ids: Sequence[Hashable], prefix: str, start: int, stop: int) -> byt
     begin = hashlib.sha256(prefix.encode()).copy  # the prefix is one whole SHA-256 block
     out = bytearray()
     try:  # ids are nearly always text: encoded as they are, without str() each time
-        for text in itertools.islice(ids, start, stop):
+        for text in ids[start:stop]:
             h = begin()
             h.update(text.encode())  # type: ignore[attr-defined]
             out += h.digest()
     except AttributeError:
         out.clear()
-        for text in map(str, itertools.islice(ids, start, stop)):
+        for text in map(str, ids[start:stop]):
             h = begin()
             h.update(text.encode())
             out += h.digest()
