@@ -36,14 +36,40 @@ def manifest(items: list[dict[str, object]]) -> bytes:
     return msgspec.json.encode({"Version": "5.10.50.85", "List": items})
 
 
+# San Francisco's November 2024 export lists these outstack conditions (its manifest).
+OUTSTACK = [
+    ("Ambiguous", 0),
+    ("Writein", 1),
+    ("BlankBallot", 2),
+    ("Overvote", 5),
+    ("Undervote", 4),
+    ("BlankContest", 6),
+    ("OvervotedRanking", 9),
+    ("InconsistentRcvOrdering", 10),
+    ("SkippedRanking", 11),
+    ("DuplicatedRcvCandidate", 12),
+    ("UnvotedRcvContest", 13),
+    ("UnusedRanking", 14),
+]
+PORTIONS = 300
+
+
 def generate(folder: Path, cards: int, per_file: int) -> int:
+    """Ids as Dominion numbers them (from 1 in each manifest; manifestation ids six and
+    seven digits long, as in San Francisco's export), every manifest a reader uses, and
+    about 1 mark in 100 flagged by the scanner as ambiguous."""
     folder.mkdir(parents=True, exist_ok=True)
     contests = [
         {"Description": f"CONTEST {c}", "Id": c, "VoteFor": 1 if c % 4 else 2, "NumOfRanks": 0}
         for c in range(1, CONTESTS + 1)
     ]
     candidates = [
-        {"Description": f"CANDIDATE {c}-{k}", "Id": c * 100 + k, "ContestId": c, "Type": "Regular"}
+        {
+            "Description": f"CANDIDATE {c}-{k}",
+            "Id": (c - 1) * CANDIDATES + k + 1,
+            "ContestId": c,
+            "Type": "Regular",
+        }
         for c in range(1, CONTESTS + 1)
         for k in range(CANDIDATES)
     ]
@@ -52,35 +78,57 @@ def generate(folder: Path, cards: int, per_file: int) -> int:
     (folder / "CountingGroupManifest.json").write_bytes(
         manifest([{"Description": "Election Day", "Id": 1}, {"Description": "Mail", "Id": 2}])
     )
+    (folder / "OutstackConditionManifest.json").write_bytes(
+        manifest([{"Description": name, "Id": i} for name, i in OUTSTACK])
+    )
+    (folder / "PrecinctManifest.json").write_bytes(
+        manifest([{"Description": f"PCT {p}", "Id": p} for p in range(1, PORTIONS // 2 + 1)])
+    )
+    (folder / "PrecinctPortionManifest.json").write_bytes(
+        manifest(
+            [
+                {"Description": f"PCT {(p + 1) // 2}-{p % 2}", "Id": p, "PrecinctId": (p + 1) // 2}
+                for p in range(1, PORTIONS + 1)
+            ]
+        )
+    )
+    (folder / "BallotTypeManifest.json").write_bytes(
+        manifest([{"Description": f"Ballot Type {b}", "Id": b} for b in range(1, 21)])
+    )
     rng = random.Random(5)
     written = 0
     file_no = 0
+    manifestation = 1_376_187
     while written < cards:
         sessions = []
         for _ in range(min(per_file, cards - written)):
             marks = []
             for c in range(1, CONTESTS + 1):
                 chosen = rng.sample(range(CANDIDATES), 2 if c % 4 == 0 else 1)
+                contest_marks = []
+                for k in chosen:
+                    ambiguous = rng.random() < 0.01
+                    manifestation += 2
+                    contest_marks.append(
+                        {
+                            "CandidateId": (c - 1) * CANDIDATES + k + 1,
+                            "ManifestationId": manifestation,
+                            "PartyId": 0,
+                            "Rank": 1,
+                            "MarkDensity": rng.randint(9, 20) if ambiguous else rng.randint(90, 99),
+                            "IsAmbiguous": ambiguous,
+                            "IsVote": not ambiguous,
+                            "OutstackConditionIds": [0] if ambiguous else [],
+                        }
+                    )
                 marks.append(
                     {
                         "Id": c,
-                        "ManifestationId": 1000 + c,
+                        "ManifestationId": 168_700 + c,
                         "Undervotes": 0,
                         "Overvotes": 0,
                         "OutstackConditionIds": [],
-                        "Marks": [
-                            {
-                                "CandidateId": c * 100 + k,
-                                "ManifestationId": 5000 + k,
-                                "PartyId": 0,
-                                "Rank": 1,
-                                "MarkDensity": 90 + k,
-                                "IsAmbiguous": False,
-                                "IsVote": True,
-                                "OutstackConditionIds": [],
-                            }
-                            for k in chosen
-                        ],
+                        "Marks": contest_marks,
                     }
                 )
             written += 1
@@ -95,11 +143,16 @@ def generate(folder: Path, cards: int, per_file: int) -> int:
                     "VotingSessionIdentifier": "",
                     "UniqueVotingIdentifier": "",
                     "Original": {
-                        "PrecinctPortionId": 1 + written % 300,
-                        "BallotTypeId": 1,
+                        "PrecinctPortionId": 1 + written % PORTIONS,
+                        "BallotTypeId": 1 + written % 20,
                         "IsCurrent": True,
                         "Cards": [
-                            {"Id": written, "KeyInId": written, "PaperIndex": 0, "Contests": marks}
+                            {
+                                "Id": 99_000 + written,
+                                "KeyInId": 99_000 + written,
+                                "PaperIndex": 0,
+                                "Contests": marks,
+                            }
                         ],
                     },
                 }

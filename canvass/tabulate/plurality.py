@@ -90,23 +90,24 @@ class Results:
 
 
 class _Columns:
-    """The table's marks and contests flattened once into NumPy arrays (int32 where it
-    suffices: on large tables the cost is memory traffic, not arithmetic)."""
+    """The table's marks and contests flattened once into NumPy arrays, kept at their
+    stored widths (int16 contests and choices): on large tables the cost is memory
+    traffic, not arithmetic."""
 
     def __init__(self, batch: pa.RecordBatch) -> None:
         self.cards = batch.num_rows
         marks = batch.column("marks")
         flat = pc.list_flatten(marks)
         self.mark_card = _parents(marks)
-        self.mark_contest = _np(flat.field("contest")).astype(np.int32)
-        self.mark_choice = _np(flat.field("choice")).astype(np.int32)
+        self.mark_contest = _np(flat.field("contest"))
+        self.mark_choice = _np(flat.field("choice"))
         status = _np(flat.field("status"))
         self.mark_vote = status == VOTE
         self.mark_overvote = status == OVERVOTE
         self.mark_rank = _np(flat.field("rank"))
         contests = batch.column("contests")
         self.on_card = _parents(contests)
-        self.on_contest = _np(pc.list_flatten(contests)).astype(np.int32)
+        self.on_contest = _np(pc.list_flatten(contests))
 
 
 def _parents(lists: pa.ListArray) -> npt.NDArray[np.int32]:
@@ -133,7 +134,7 @@ def _group_codes(table: pa.Table, by: str) -> tuple[list[str], npt.NDArray[np.in
     return names, _np(column.indices.fill_null(0))
 
 
-CHUNK = 65_536
+CHUNK = 16_384
 """Cards counted at a time: small enough that the working arrays stay in cache."""
 
 
@@ -156,12 +157,12 @@ def tabulate(table: pa.Table, contests: list[ContestInfo], by: str | None = None
     The table is counted in chunks of cards (a card's contests never straddle two), each
     in one pass for all contests: votes are keyed by (card, contest) to find overvotes,
     then by (group, contest, choice) to count."""
-    table = table.unify_dictionaries()
     if by is None:
         names, codes = ["all"], np.zeros(table.num_rows, dtype=np.int64)
     else:
         if by not in BY:
             raise ValueError(f"cannot break results down by {by!r}; choose one of {', '.join(BY)}")
+        table = table.unify_dictionaries()
         names, codes = _group_codes(table, by)
     n_groups, n_contests = len(names), len(contests)
     offsets = np.cumsum([0, *(len(c.choices) for c in contests)])
@@ -230,55 +231,57 @@ def _count_chunk(
     codes: npt.NDArray[np.int64],
     counts: _Counts,
 ) -> None:
+    # Marks that are not counted go to one extra bin past the end of each bincount, which
+    # is then dropped: cheaper than copying every mark array without them.
     n_groups, n_choices = counts.votes.shape
     n_contests = len(contests)
+    cells = cols.cards * n_contests
     allowed = np.array([c.votes_allowed for c in contests], dtype=np.int64)
     vote = cols.mark_vote | cols.mark_overvote
     ranked = np.array([c.ranks > 0 for c in contests], dtype=bool)
+    key = cols.mark_card * n_contests + cols.mark_contest  # the mark's (card, contest)
     if ranked.any():
         in_ranked = vote & ranked[cols.mark_contest]
         vote = vote & (~ranked[cols.mark_contest] | _first_ranked(cols, in_ranked, n_contests))
-    if vote.all():
-        card, contest, choice = cols.mark_card, cols.mark_contest, cols.mark_choice
-    else:
-        card, contest, choice = (
-            cols.mark_card[vote],
-            cols.mark_contest[vote],
-            cols.mark_choice[vote],
-        )
-    key = np.add(card * n_contests, contest)
-    per_card_contest = np.bincount(key, minlength=cols.cards * n_contests)
-    if cols.mark_overvote.any():  # a reported overvote: more than the contest allows
-        reported = cols.mark_overvote[vote] if not vote.all() else cols.mark_overvote
-        per_card_contest += np.bincount(key[reported], minlength=cols.cards * n_contests) * (
+    every_mark_votes = bool(vote.all())
+    voting_key = key if every_mark_votes else np.where(vote, key, cells)
+    per_card_contest = np.bincount(voting_key, minlength=cells + 1)[:cells]
+    reported = cols.mark_overvote & vote
+    if reported.any():  # a reported overvote: more than the contest allows
+        per_card_contest += np.bincount(key[reported], minlength=cells) * (
             max(c.votes_allowed for c in contests) + 1
         )
     per_card_contest = per_card_contest.reshape(cols.cards, n_contests)
     over = per_card_contest > allowed
     off = _open_primary(cols, contests, per_card_contest, over)
     over, off = over.ravel(), off.ravel()
-    choice = np.add(offsets.astype(np.int32)[contest], choice)
-    if over.any() or off.any():
-        counted = ~(over | off)[key]
-        card, choice = card[counted], choice[counted]
-    if n_groups == 1:
-        counts.votes[0] += np.bincount(choice, minlength=n_choices)
-    else:
-        counts.votes += np.bincount(
-            codes[card] * n_choices + choice, minlength=n_groups * n_choices
-        ).reshape(n_groups, n_choices)
-    on = ~off[cols.on_card.astype(np.int64) * n_contests + cols.on_contest]
-    counts.ballots += np.bincount(
-        codes[cols.on_card[on]] * n_contests + cols.on_contest[on],
-        minlength=n_groups * n_contests,
-    ).reshape(n_groups, n_contests)
+    any_off = bool(off.any())
+    counted = vote & ~(over | off)[key] if over.any() or any_off else vote
+    choice = offsets.astype(np.int32)[cols.mark_contest] + cols.mark_choice
+    if n_groups > 1:
+        choice = codes[cols.mark_card] * n_choices + choice
+    if counted is not vote or not every_mark_votes:
+        choice = np.where(counted, choice, n_groups * n_choices)
+    counts.votes += np.bincount(choice, minlength=n_groups * n_choices + 1)[:-1].reshape(
+        n_groups, n_choices
+    )
+    on_cell = cols.on_card * n_contests + cols.on_contest
+    on_contest = (
+        cols.on_contest if n_groups == 1 else codes[cols.on_card] * n_contests + cols.on_contest
+    )
+    if any_off:
+        on_contest = np.where(off[on_cell], n_groups * n_contests, on_contest)
+    counts.ballots += np.bincount(on_contest, minlength=n_groups * n_contests + 1)[:-1].reshape(
+        n_groups, n_contests
+    )
     over_at = np.flatnonzero(over & ~off)
     counts.overvoted += np.bincount(
         codes[over_at // n_contests] * n_contests + over_at % n_contests,
         minlength=n_groups * n_contests,
     ).reshape(n_groups, n_contests)
     voted = np.zeros(cols.cards, dtype=bool)
-    voted[cols.mark_card[cols.mark_vote | cols.mark_overvote]] = True  # a vote or overvote
+    any_vote = cols.mark_vote | cols.mark_overvote  # a vote or overvote, ranked or not
+    voted[cols.mark_card if any_vote.all() else cols.mark_card[any_vote]] = True
     counts.voted_cards += int(voted.sum())
 
 
