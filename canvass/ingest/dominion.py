@@ -151,14 +151,17 @@ class _Columns:
         ids = sorted(export.contest_index)
         self.contest_ids = np.array(ids, np.int64)
         self.contest_of_id = np.array([export.contest_index[i] for i in ids], np.int16)
-        self._reset()
-
-    def _reset(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
         self.contest_values: list[int] = []
         self.contest_offsets = [0]
         self.mark_values: list[int] = []
         self.mark_offsets = [0]
+
+    def _reset(self) -> None:
+        """Empty the lists in place: the reading loop holds them as locals."""
+        for values in (self.rows, self.contest_values, self.mark_values):
+            values.clear()
+        self.contest_offsets[:] = self.mark_offsets[:] = [0]
 
     def flush(self) -> pa.RecordBatch:
         export, rows = self.export, self.rows
@@ -501,13 +504,6 @@ class DominionExport:
                     mark_offsets.append(len(mark_values))
                     if len(rows) >= batch_size:
                         yield columns.flush()
-                        rows, contest_values, contest_offsets, mark_values, mark_offsets = (
-                            columns.rows,
-                            columns.contest_values,
-                            columns.contest_offsets,
-                            columns.mark_values,
-                            columns.mark_offsets,
-                        )
             del export
         finally:
             if gc_was_enabled:
