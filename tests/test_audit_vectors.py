@@ -472,6 +472,30 @@ def test_a_frame_hashed_in_two_processes_draws_the_same(monkeypatch: pytest.Monk
     assert forks == [1, 1]
 
 
+def test_a_failure_while_the_child_hashes_leaves_no_process_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If hashing fails in the parent (here: an interruption), the child is not left
+    blocked writing to a pipe nobody reads, and the parent does not wait for it forever."""
+    import os
+
+    from canvass.audit import sampler as module
+
+    ids = [f"b{i // 100}/{i}" for i in range(20_000)]  # the child's half fills the pipe
+    parent, digests = os.getpid(), module._digests
+
+    def interrupted_in_the_parent(*args: object) -> bytearray:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        return digests(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "_FORK_FROM", 1000)
+    monkeypatch.setattr(module.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(module, "_digests", interrupted_in_the_parent)
+    with pytest.raises(KeyboardInterrupt):
+        list(sampler(ids, "2718281828459045", True, take=5, digits=18))
+
+
 def test_a_large_frame_with_an_id_twice_is_refused() -> None:
     """The preselection finds repeated ids too, and ids that differ only in type (their
     text, and so their tickets, are the same)."""

@@ -181,11 +181,12 @@ def _hashed(ids: list[Hashable], prefix: str) -> tuple[np.ndarray[Any, Any], np.
         finally:
             os._exit(status)
     os.close(write_end)
+    received = os.fdopen(read_end, "rb")
     try:
         first_key, first_heads = _keys(_digests(ids, prefix, 0, half))
-        with os.fdopen(read_end, "rb") as received:
-            data = received.read()
+        data = received.read()
     finally:
+        received.close()  # first: a child still writing then stops instead of waiting
         _, status = os.waitpid(pid, 0)
     n = len(ids) - half
     if status != 0 or len(data) != 10 * n:
