@@ -158,7 +158,9 @@ def _hashed(ids: list[Hashable], prefix: str) -> tuple[np.ndarray[Any, Any], np.
     """:func:`_keys` of every id's first ticket. A large frame is hashed in two processes
     where forking is safe (a POSIX system with more than one processor and no other thread
     in this one); the child hashes the second half and hands back its keys through a pipe.
-    Anything amiss with the child, and its half is hashed here."""
+    Anything amiss with the child, and its half is hashed here. The child calls nothing but
+    hashlib, NumPy arithmetic and the pipe, never touches an open database or file it
+    inherited, and leaves with ``os._exit``: no buffer is flushed twice, no handler runs."""
     half = len(ids) // 2
     if (
         len(ids) < _FORK_FROM
