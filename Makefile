@@ -1,24 +1,39 @@
 # Two commands do all the set-up: `make demo` and `make test`.
-# Both build a virtual environment in .venv from a bare Python 3.11+ with pip.
+# Both build a virtual environment in .venv from a bare Python 3.11+ with pip, holding
+# exactly the packages of requirements.lock (every version pinned, every file hashed).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+LOCK := requirements.lock
+# The resolver `make lock` uses; it runs in its own environment, never in .venv.
+UV_VERSION := 0.13.8
+LOCK_TOOL := .lock-tool
 DEMO_DIR ?= demo-election
 # `make demo` serves the published bundle at the end (Ctrl-C stops); SERVE=0 does not.
 SERVE ?= $(if $(CI),0,1)
 PORT ?= 8000
 
-.PHONY: install demo tamper-drill test lint bench bench-verify clean
+.PHONY: install lock demo tamper-drill test lint bench bench-verify clean
 
-$(STAMP): pyproject.toml
+# A new environment each time the lock changes, so nothing outside the lock lingers.
+$(STAMP): $(LOCK) pyproject.toml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user virtualenv && $(PYTHON) -m virtualenv $(VENV); }
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Resolve pyproject.toml's ranges (every extra) into the lock, keeping the pins that still
+# satisfy them; `make lock UPGRADE=1` takes the newest releases. Then run `make test`.
+lock:
+	test -x $(LOCK_TOOL)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOL) && $(LOCK_TOOL)/bin/python -m pip install --quiet uv==$(UV_VERSION); }
+	$(LOCK_TOOL)/bin/uv pip compile pyproject.toml --all-extras --generate-hashes --universal \
+		--python-version 3.11 --custom-compile-command "make lock" --quiet \
+		$(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 demo: $(STAMP)
 	$(BIN)/canvass demo $(DEMO_DIR) --replace
@@ -48,4 +63,4 @@ bench-verify: $(STAMP)  # about eight minutes: builds, publishes and verifies a 
 	$(BIN)/python benchmarks/bench_verify.py --ballots-per-precinct 2000 --work $(DEMO_DIR)-bench-verify
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) $(DEMO_DIR)-bench-verify .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_TOOL) $(DEMO_DIR) $(DEMO_DIR)-bench-verify .pytest_cache .mypy_cache .ruff_cache

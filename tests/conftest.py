@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,12 +14,62 @@ SHARED = ROOT.parent / "shared"
 EXAMPLES = ROOT / "examples"
 
 
+NEEDS_SHARED = "[reference data]"
+"""Begins the reason of every skip for want of ../shared, so the run can count them."""
+
+
+def absent(path: Path) -> str:
+    return f"{NEEDS_SHARED} {path} is absent: the shared reference data is not beside this checkout"
+
+
+def skip_without(path: Path) -> None:
+    """Skip the test, saying why, unless ``path`` (under ../shared) exists."""
+    if not path.exists():
+        pytest.skip(absent(path))
+
+
 def shared_path(*parts: str) -> Path:
     """A file under ../shared, or skip the test saying why."""
     path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent: the shared reference data is not beside this checkout")
+    skip_without(path)
     return path
+
+
+def shared_params(values: Iterable[Any], where: Path) -> list[Any]:
+    """Parameters read from ``where`` under ../shared; without it, one that skips saying
+    why (rather than an empty set, which would not say it)."""
+    if where.exists():
+        return list(values)
+    return [pytest.param(None, marks=pytest.mark.skip(reason=absent(where)), id="absent")]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    skipped = [
+        r for r in terminalreporter.stats.get("skipped", []) if NEEDS_SHARED in str(r.longrepr)
+    ]
+    if skipped:
+        terminalreporter.write_line(
+            f"{len(skipped)} tests skipped for missing reference data: {SHARED} is absent "
+            "or incomplete (see ../shared/data/README.md)",
+            yellow=True,
+        )
+        if os.environ.get("CANVASS_REQUIRE_SHARED") == "1":
+            terminalreporter.write_line(
+                "CANVASS_REQUIRE_SHARED=1: the reference data must be complete here, so "
+                "these skips fail the run",
+                red=True,
+            )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """With CANVASS_REQUIRE_SHARED=1 (set by .ci/run where ../shared/data is present), a
+    test skipped for missing reference data fails the run."""
+    if os.environ.get("CANVASS_REQUIRE_SHARED") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    stats = reporter.stats if reporter is not None else {}
+    if any(NEEDS_SHARED in str(r.longrepr) for r in stats.get("skipped", [])):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import yaml
 
 from canvass.demo import demo_definition
 from canvass.domain.definition import load_definition
-from canvass.domain.model import ContestType, contest_choices, definition_schema
+from canvass.domain.model import ContestType, _normalize, contest_choices, definition_schema
 from canvass.errors import DefinitionError
 from tests.conftest import EXAMPLES, ROOT
 
@@ -40,6 +40,23 @@ def test_example_loads() -> None:
 def test_json_and_yaml_are_the_same_document() -> None:
     as_json = json.dumps(yaml.safe_load(EXAMPLE), default=str).encode()
     assert load_definition(as_json, "election.json") == load_definition(EXAMPLE, "election.yaml")
+
+
+def test_the_schema_does_not_depend_on_how_msgspec_renders_docstrings() -> None:
+    """msgspec 0.23 strips a docstring's indentation and earlier releases keep it; before
+    0.22 ``null`` came first in ``anyOf``. The published schema is the same under all."""
+    older = {
+        "description": "How a contest is counted.\n    Second line, indented.",
+        "properties": {"rules": {"anyOf": [{"type": "null"}, {"$ref": "#/$defs/Rules"}]}},
+    }
+    newer = {
+        "description": "How a contest is counted.\nSecond line, indented.",
+        "properties": {"rules": {"anyOf": [{"$ref": "#/$defs/Rules"}, {"type": "null"}]}},
+    }
+    _normalize(older)
+    _normalize(newer)
+    assert older == newer
+    assert newer["description"] == "How a contest is counted.\nSecond line, indented."
 
 
 def test_published_schema_is_current() -> None:

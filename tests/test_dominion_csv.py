@@ -12,7 +12,7 @@ import pytest
 from canvass.errors import IngestError
 from canvass.ingest.dominion_csv import DominionCsv, DominionCsvSet
 from canvass.tabulate.plurality import tabulate
-from tests.conftest import SHARED, shared_path
+from tests.conftest import SHARED, shared_params, shared_path
 
 ARLO = SHARED / "data" / "arlo"
 TOTALS = sorted(ARLO.glob("*/* - candidate totals by batch.csv")) if ARLO.exists() else []
@@ -23,7 +23,7 @@ def test_arlo_fixtures_are_present() -> None:
     assert len(TOTALS) >= 14
 
 
-@pytest.mark.parametrize("totals", TOTALS, ids=lambda p: p.name)
+@pytest.mark.parametrize("totals", shared_params(TOTALS, ARLO), ids=lambda p: p.name if p else "")
 def test_cvrs_reproduce_candidate_totals_by_batch(totals: Path) -> None:
     jurisdiction, contest = totals.name.split(" - ")[:2]
     reader = DominionCsv(totals.parent / f"{jurisdiction} - cvrs.csv")

@@ -13,7 +13,7 @@ import pytest
 from canvass.errors import IngestError
 from canvass.ingest.ess import EssOptions, EssWorkbooks
 from canvass.tabulate.plurality import tabulate
-from tests.conftest import SHARED, shared_path
+from tests.conftest import SHARED, shared_path, skip_without
 
 RCTAB = SHARED / "data" / "rctab"
 ROUND_ONE = [
@@ -94,8 +94,7 @@ def test_first_choices_equal_rctab_round_one(case: str) -> None:
 
 
 def test_cases_left_for_the_ranked_choice_rules_are_there() -> None:
-    if not RCTAB.exists():
-        pytest.skip(f"{RCTAB} is absent")
+    skip_without(RCTAB)
     for case in NOT_YET:
         assert (RCTAB / case).is_dir()
 

@@ -19,7 +19,7 @@ import pytest
 from canvass.errors import ProofError
 from canvass.log import merkle
 from canvass.log.merkle import MerkleTree
-from tests.conftest import SHARED
+from tests.conftest import SHARED, shared_params, skip_without
 
 LEAVES = [
     bytes.fromhex(h)
@@ -140,8 +140,7 @@ def _table(section: str) -> dict[tuple[int, int], list[str]]:
 
 def _vectors_md() -> str:
     path = SHARED / "vectors" / "merkle-rfc6962.md"
-    if not path.exists():
-        pytest.skip(f"{path} is absent: the shared vectors are not beside this checkout")
+    skip_without(path)
     return path.read_text()
 
 
@@ -200,14 +199,15 @@ def _check_probe(kind: str, d: dict) -> None:  # type: ignore[type-arg]
 
 
 def test_golden_probes_are_present() -> None:
-    if not GOLDEN.exists():
-        pytest.skip(f"{GOLDEN} is absent: the shared vectors are not beside this checkout")
+    skip_without(GOLDEN)
     assert len(PROBES) == 518
     wanted_errors = sum(json.loads(p.read_text())["wantErr"] for p in PROBES)
     assert 0 < wanted_errors < len(PROBES)
 
 
-@pytest.mark.parametrize("probe", PROBES, ids=lambda p: str(p.relative_to(GOLDEN)))
+@pytest.mark.parametrize(
+    "probe", shared_params(PROBES, GOLDEN), ids=lambda p: str(p.relative_to(GOLDEN)) if p else ""
+)
 def test_golden_probe(probe: Path) -> None:
     d = json.loads(probe.read_text())
     kind = probe.relative_to(GOLDEN).parts[0]
@@ -220,8 +220,7 @@ def test_golden_probe(probe: Path) -> None:
 
 def test_generated_subtree_proofs_match_happy_path_probes() -> None:
     """Our proof generator, not only our verifier, agrees with the golden files."""
-    if not GOLDEN.exists():
-        pytest.skip(f"{GOLDEN} is absent")
+    skip_without(GOLDEN)
     tree = MerkleTree(LEAVES)
     checked = 0
     for probe in GOLDEN.glob("subtreeconsistency/*/happy-path.json"):

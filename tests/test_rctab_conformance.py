@@ -23,7 +23,7 @@ from canvass.errors import CanvassError, IngestError, RulesError, TabulationErro
 from canvass.tabulate.rctab import load_config, read_ballots
 from canvass.tabulate.rcv import tabulate_passes
 from canvass.tabulate.urcvt import write_reports
-from tests.conftest import SHARED
+from tests.conftest import SHARED, shared_params, skip_without
 
 RCTAB = SHARED / "data" / "rctab"
 
@@ -104,8 +104,7 @@ def _phantom_csv(lines: list[str], rows: int) -> list[str]:
 
 
 def test_every_case_is_run_or_listed() -> None:
-    if not RCTAB.exists():
-        pytest.skip(f"{RCTAB} is absent")
+    skip_without(RCTAB)
     cases = _cases()
     assert len(cases) >= 75
     for case in NEGATIVE:
@@ -114,7 +113,9 @@ def test_every_case_is_run_or_listed() -> None:
     assert len(passing) == 65  # the README states this count
 
 
-@pytest.mark.parametrize("case", [c for c in _cases() if c not in LEFT_OUT and c not in NEGATIVE])
+@pytest.mark.parametrize(
+    "case", shared_params([c for c in _cases() if c not in LEFT_OUT and c not in NEGATIVE], RCTAB)
+)
 def test_case_gives_rctabs_reports(case: str, tmp_path: Path) -> None:
     folder = RCTAB / case
     configs = sorted(folder.glob("*_config.json"))
@@ -141,8 +142,7 @@ def test_case_gives_rctabs_reports(case: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", sorted(PHANTOM_ROWS))
 def test_phantom_rows_are_really_in_the_sheet(case: str) -> None:
     folder = RCTAB / case
-    if not folder.exists():
-        pytest.skip(f"{folder} is absent")
+    skip_without(folder)
     sheet = zipfile.ZipFile(next(folder.glob("*.xlsx"))).read("xl/worksheets/sheet1.xml").decode()
     empty = [m for m in re.finditer(r'<row r="(\d+)"[^>]*?(?:/>|>\s*</row>)', sheet)]
     assert len(empty) == PHANTOM_ROWS[case]
@@ -151,8 +151,7 @@ def test_phantom_rows_are_really_in_the_sheet(case: str) -> None:
 @pytest.mark.parametrize("case", sorted(NEGATIVE))
 def test_negative_case_fails_with_a_clear_error(case: str, tmp_path: Path) -> None:
     folder = RCTAB / case
-    if not folder.exists():
-        pytest.skip(f"{folder} is absent")
+    skip_without(folder)
     error, fragment = NEGATIVE[case]
     with pytest.raises(error) as raised:
         _run(folder / f"{case}_config.json", tmp_path)
@@ -161,8 +160,7 @@ def test_negative_case_fails_with_a_clear_error(case: str, tmp_path: Path) -> No
 
 
 def test_left_out_cases_are_still_there() -> None:
-    if not RCTAB.exists():
-        pytest.skip(f"{RCTAB} is absent")
+    skip_without(RCTAB)
     for case in LEFT_OUT:
         assert (RCTAB / case).is_dir()
     # Not a configured case: Hart's signature files, checked in test_hart_signatures.py.

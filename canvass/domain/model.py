@@ -8,6 +8,8 @@ check its types, and publish the JSON Schema of the format
 from __future__ import annotations
 
 import datetime as dt
+import inspect
+import json
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -289,6 +291,25 @@ class Batch(_Value, frozen=True):
 def definition_schema() -> dict[str, object]:
     """The JSON Schema of the election definition format."""
     schema = msgspec.json.schema(ElectionDefinition)
+    _normalize(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Canvass election definition"
     return schema
+
+
+def _normalize(node: object) -> None:
+    """Make the schema depend on our text and types alone, not on the msgspec release
+    that generated it: every description as :func:`inspect.cleandoc` leaves the docstring
+    it came from (0.23 strips the indentation, earlier releases keep it), and the
+    alternatives of every ``anyOf`` in one order (releases before 0.22 put ``null`` first)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                node[key] = inspect.cleandoc(value)
+            else:
+                _normalize(value)
+        if isinstance(node.get("anyOf"), list):
+            node["anyOf"].sort(key=lambda option: json.dumps(option, sort_keys=True))
+    elif isinstance(node, list):
+        for item in node:
+            _normalize(item)
