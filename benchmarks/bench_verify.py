@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from canvass.demo.build import build_demo
 from canvass.publish.bundle import publish
-from canvass.store.demo import build_demo
 
 
 def main() -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from canvass.app.actor import Actor
+from canvass.app.elections import define
 from canvass.store.election import ElectionDirectory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,5 +86,5 @@ def election_dir(tmp_path: Path) -> Iterator[ElectionDirectory]:
 def defined(election_dir: ElectionDirectory) -> ElectionDirectory:
     """An election directory holding the example definition."""
     path = EXAMPLES / "election.yaml"
-    election_dir.define(path.read_bytes(), path.name, "clerk")
+    define(election_dir, Actor("clerk"), path.read_bytes(), path.name)
     return election_dir

@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from canvass.audit.rounds import frame
-from canvass.audit.sampler import first_fraction, sampler, trim
-from canvass.audit.stats import km_nmin
-from canvass.audit.workflow import AuditRefused
-from canvass.store.audit import (
+from canvass.app.actor import Actor
+from canvass.app.audits import (
     commit,
     committed_tables,
     cvr_votes,
@@ -24,10 +21,14 @@ from canvass.store.audit import (
     measure,
     open_audit,
     record_seed,
-    report,
 )
-from canvass.store.ballots import results
-from canvass.store.demo import build_demo
+from canvass.app.results import results
+from canvass.audit.rounds import frame
+from canvass.audit.sampler import first_fraction, sampler, trim
+from canvass.audit.stats import km_nmin
+from canvass.audit.workflow import AuditRefused
+from canvass.demo.build import build_demo
+from canvass.publish.reports import audit_report
 from canvass.store.election import ElectionDirectory
 
 SEED = "31415926535897932384"
@@ -45,32 +46,32 @@ def _margin(store: ElectionDirectory) -> tuple[float, str, str]:
 
 
 def test_the_seed_comes_after_the_commitment(store: ElectionDirectory) -> None:
-    open_audit(store, "pres", "comparison", 10, ["president"], "director")
+    open_audit(store, Actor("director"), "pres", "comparison", 10, ["president"])
     size = store.size()
     with pytest.raises(
         AuditRefused, match="a seed before the ballot manifests and CVRs are committed is refused"
     ):
-        record_seed(store, "pres", SEED, "director")
+        record_seed(store, Actor("director"), "pres", SEED)
     assert store.size() == size  # nothing written
-    index, checkpoint = commit(store, "pres", "director")
+    index, checkpoint = commit(store, Actor("director"), "pres")
     assert checkpoint.splitlines()[1] == str(index + 1)  # the signed checkpoint covers it
     with pytest.raises(AuditRefused, match="at least 20 digits"):
-        record_seed(store, "pres", "12345", "director")
-    seeded = record_seed(store, "pres", SEED, "director")
+        record_seed(store, Actor("director"), "pres", "12345")
+    seeded = record_seed(store, Actor("director"), "pres", SEED)
     assert seeded > index
     with pytest.raises(AuditRefused, match="the seed is known"):
-        commit(store, "pres", "director")
+        commit(store, Actor("director"), "pres")
     types = [e.type for _, e in store.entries(index - 1)]
     assert types == ["audit.opened", "audit.committed", "audit.seeded"]
 
 
 def test_a_comparison_audit_runs_to_its_risk_limit(store: ElectionDirectory) -> None:
     margin, _, _ = _margin(store)
-    open_audit(store, "pres", "comparison", 10, ["president"], "director")
-    commit(store, "pres", "director")
-    record_seed(store, "pres", SEED, "director")
+    open_audit(store, Actor("director"), "pres", "comparison", 10, ["president"])
+    commit(store, Actor("director"), "pres")
+    record_seed(store, Actor("director"), "pres", SEED)
     size = km_nmin(0.1, margin) + 2
-    _, listing = draw(store, "pres", size, "director")
+    _, listing = draw(store, Actor("director"), "pres", size)
     rows = list(csv.DictReader(io.StringIO(listing)))
     assert len(rows) == size
     numbers = [r["ticket_number"] for r in rows]
@@ -90,27 +91,27 @@ def test_a_comparison_audit_runs_to_its_risk_limit(store: ElectionDirectory) -> 
     said = cvr_votes(store, audit, ballots)
     interpret(
         store,
+        Actor("board-1"),
         "pres",
         [
             {"ballot": b, "contest": "president", "votes": said[b].get("president", [])}
             for b in ballots
         ],
         "board-1",
-        "board-1",
     )
-    [measured] = measure(store, "pres", "director")
+    [measured] = measure(store, Actor("director"), "pres")
     assert measured["met"] and measured["p_value"] <= 0.1
     assert measured["discrepancies"] == {"o1": 0, "o2": 0, "u1": 0, "u2": 0}
-    assert "risk limit met" in report(store, "pres")
+    assert "risk limit met" in audit_report(load_audits(store).audit("pres"))
 
 
 def test_a_discrepancy_asks_for_more(store: ElectionDirectory) -> None:
     margin, winner, loser = _margin(store)
-    open_audit(store, "pres", "comparison", 10, ["president"], "director")
-    commit(store, "pres", "director")
-    record_seed(store, "pres", SEED, "director")
+    open_audit(store, Actor("director"), "pres", "comparison", 10, ["president"])
+    commit(store, Actor("director"), "pres")
+    record_seed(store, Actor("director"), "pres", SEED)
     size = km_nmin(0.1, margin) + 2
-    _, listing = draw(store, "pres", size, "director")
+    _, listing = draw(store, Actor("director"), "pres", size)
     rows = list(csv.DictReader(io.StringIO(listing)))
     ballots = sorted(
         {"/".join((r["county"], r["tabulator"], r["batch"], r["record"])) for r in rows}
@@ -125,8 +126,8 @@ def test_a_discrepancy_asks_for_more(store: ElectionDirectory) -> None:
     ]  # fmt: skip
     missing = next(b for b in ballots if b != flipped)
     readings = [r if r["ballot"] != missing else {**r, "finding": "not_found"} for r in readings]
-    interpret(store, "pres", readings, "board-1", "board-1")
-    [measured] = measure(store, "pres", "director")
+    interpret(store, Actor("board-1"), "pres", readings, "board-1")
+    [measured] = measure(store, Actor("director"), "pres")
     assert not measured["met"]
     times = {
         b: sum(
@@ -139,9 +140,9 @@ def test_a_discrepancy_asks_for_more(store: ElectionDirectory) -> None:
     with pytest.raises(Exception, match="was not drawn"):
         interpret(
             store,
+            Actor("b"),
             "pres",
             [{"ballot": "nowhere/1/1/1", "contest": "president", "votes": []}],
-            "b",
             "b",
         )
 
@@ -229,9 +230,9 @@ def test_the_audit_workflow_from_the_command_line(store: ElectionDirectory, tmp_
 def _paper(store: ElectionDirectory, batch: str) -> dict[str, dict[str, int]]:
     """What a hand count of a batch finds, counted plainly from its CVRs (the paper agrees
     with them here): one vote per mark, nothing for a contest overvoted on a card."""
+    from canvass.app.results import definition
     from canvass.ingest.ballots import VOTE, read_table
     from canvass.ingest.names import definition_contests
-    from canvass.store.ballots import definition
 
     county, tabulator, number = batch.split("/")
     infos = [info for info, _ in definition_contests(definition(store))]
@@ -273,48 +274,48 @@ def _tallies(store: ElectionDirectory, listing: str, shift: int = 0) -> list[dic
 
 
 def test_a_batch_comparison_audit(store: ElectionDirectory, tmp_path: Path) -> None:
+    from canvass.app.audits import tally
     from canvass.errors import StoreError
     from canvass.publish.bundle import publish
-    from canvass.store.audit import tally
     from canvass.verify import open_source, verify_bundle
 
-    open_audit(store, "batches", "batch-comparison", 10, ["president"], "director")
-    commit(store, "batches", "director")
-    record_seed(store, "batches", SEED, "director")
-    _, listing = draw(store, "batches", 12, "director")
+    open_audit(store, Actor("director"), "batches", "batch-comparison", 10, ["president"])
+    commit(store, Actor("director"), "batches")
+    record_seed(store, Actor("director"), "batches", SEED)
+    _, listing = draw(store, Actor("director"), "batches", 12)
     rows = list(csv.DictReader(io.StringIO(listing)))
     assert [int(r["ticket_number"]) for r in rows] == list(range(1, 13))
     assert {r["county"] for r in rows} <= {"c001", "c002", "c003"}
     with pytest.raises(StoreError, match="batch c009/x/y was not drawn"):
         tally(
             store,
+            Actor("ab"),
             "batches",
             [{"batch": "c009/x/y", "contest": "president", "votes": {}}],
             "b1",
-            "ab",
         )
     first = f"{rows[0]['county']}/{rows[0]['tabulator']}/{rows[0]['batch']}"
     with pytest.raises(StoreError, match="nobody not a choice of president; choices: "):
         tally(
             store,
+            Actor("ab"),
             "batches",
             [{"batch": first, "contest": "president", "votes": {"nobody": 1}}],
             "b1",
-            "ab",
         )
-    tally(store, "batches", _tallies(store, listing), "board-1", "audit-board")
-    [honest] = measure(store, "batches", "director")
+    tally(store, Actor("audit-board"), "batches", _tallies(store, listing), "board-1")
+    [honest] = measure(store, Actor("director"), "batches")
     assert honest["discrepancies"] == {"batches_with_errors": 0}
     assert honest["draws"] == 12 and honest["p_value"] < 1
 
     # The same draws, where the paper of one batch moved 30 votes to the runner-up.
-    open_audit(store, "batches-2", "batch-comparison", 10, ["president"], "director")
-    commit(store, "batches-2", "director")
-    record_seed(store, "batches-2", SEED, "director")
-    _, listing2 = draw(store, "batches-2", 12, "director")
+    open_audit(store, Actor("director"), "batches-2", "batch-comparison", 10, ["president"])
+    commit(store, Actor("director"), "batches-2")
+    record_seed(store, Actor("director"), "batches-2", SEED)
+    _, listing2 = draw(store, Actor("director"), "batches-2", 12)
     assert listing2 == listing
-    tally(store, "batches-2", _tallies(store, listing, shift=30), "board-1", "audit-board")
-    [shifted] = measure(store, "batches-2", "director")
+    tally(store, Actor("audit-board"), "batches-2", _tallies(store, listing, shift=30), "board-1")
+    [shifted] = measure(store, Actor("director"), "batches-2")
     assert shifted["discrepancies"] == {"batches_with_errors": 1}
     assert shifted["p_value"] > honest["p_value"]
 
@@ -327,11 +328,10 @@ def test_a_batch_comparison_audit(store: ElectionDirectory, tmp_path: Path) -> N
 
     # A risk recorded lower than the hand counts give is named.
     from canvass.log.entry import new_entry
-    from canvass.store.audit import _append
 
-    state = load_audits(store)
     false = {**shifted, "p_value": 0.01, "met": True, "next_size": 0}
-    _append(store, state, [new_entry("audit.measured", "director", false)])
+    with store.writing() as w:
+        w.append(new_entry("audit.measured", "director", false))
     publish(store, tmp_path / "bundle", replace=True)
     report = verify_bundle(open_source(str(tmp_path / "bundle")), reingest=False)
     [problem, *_] = next(c for c in report.checks if c.name == "audits").problems
@@ -343,15 +343,16 @@ def test_a_vote_for_two_contest_is_audited_pair_by_pair(store: ElectionDirectory
     counts is the second winner's over the first loser."""
     from canvass.audit.stats import km_p_value
 
-    open_audit(store, "board", "comparison", 10, ["board-of-education"], "director")
-    commit(store, "board", "director")
-    record_seed(store, "board", SEED, "director")
-    draw(store, "board", 40, "director")
+    open_audit(store, Actor("director"), "board", "comparison", 10, ["board-of-education"])
+    commit(store, Actor("director"), "board")
+    record_seed(store, Actor("director"), "board", SEED)
+    draw(store, Actor("director"), "board", 40)
     audit = load_audits(store).audit("board")
     sampled = drawn(store, audit)
     said = cvr_votes(store, audit, sorted(sampled))
     interpret(
         store,
+        Actor("audit-board"),
         "board",
         [
             {
@@ -362,9 +363,8 @@ def test_a_vote_for_two_contest_is_audited_pair_by_pair(store: ElectionDirectory
             for b in sorted(sampled)
         ],
         "board-1",
-        "audit-board",
     )
-    [m] = measure(store, "board", "director")
+    [m] = measure(store, Actor("director"), "board")
     counted = results(store)[0]
     votes = sorted(
         next(t for t in counted.contests if t.contest == "board-of-education").votes.values(),
@@ -382,10 +382,11 @@ def test_the_retrieval_list_says_which_container_holds_each_ballot(
     in; the retrieval list carries it."""
     from collections import Counter
 
+    from canvass.app.imports import import_ballots
+    from canvass.app.results import imports_in_force
     from canvass.ingest.ballots import read_table
-    from canvass.store.ballots import _imports, import_ballots
 
-    [row] = [r for r in _imports(store, "ballots") if r["county"] == "c001"]
+    [row] = [r for r in imports_in_force(store, "ballots") if r["county"] == "c001"]
     table, _ = read_table(store.artifacts.get(str(row["table_sha256"])))
     cards = Counter(
         zip(table.column("tabulator").to_pylist(), table.column("batch").to_pylist(), strict=True)
@@ -396,11 +397,11 @@ def test_the_retrieval_list_says_which_container_holds_each_ballot(
         "Container,Tabulator,Batch Name,Number of Ballots\n"
         + "".join(f"{boxes[(t, b)]},{t},{b},{n}\n" for (t, b), n in sorted(cards.items()))
     )
-    import_ballots(store, "c001", "ballot-manifest", [manifest], "clerk")
-    open_audit(store, "boxes", "comparison", 10, ["president"], "director")
-    commit(store, "boxes", "director")
-    record_seed(store, "boxes", SEED, "director")
-    _, listing = draw(store, "boxes", 60, "director")
+    import_ballots(store, Actor("clerk"), "c001", "ballot-manifest", [manifest])
+    open_audit(store, Actor("director"), "boxes", "comparison", 10, ["president"])
+    commit(store, Actor("director"), "boxes")
+    record_seed(store, Actor("director"), "boxes", SEED)
+    _, listing = draw(store, Actor("director"), "boxes", 60)
     rows = list(csv.DictReader(io.StringIO(listing)))
     assert {r["county"] for r in rows} > {"c001"}
     for r in rows:
@@ -415,5 +416,5 @@ def test_an_audit_name_that_is_not_a_plain_name_is_refused(
     """An audit's name names files of the published bundle: it cannot climb out of it."""
     size = store.size()
     with pytest.raises(AuditRefused, match="an audit's name is letters, digits"):
-        open_audit(store, name, "comparison", 10, ["president"], "director")
+        open_audit(store, Actor("director"), name, "comparison", 10, ["president"])
     assert store.size() == size

@@ -12,30 +12,34 @@ from pathlib import Path
 
 import pytest
 
+from canvass.app.actor import Actor
+from canvass.app.boards import (
+    constitute,
+    escalate,
+    propose_county,
+    read_document,
+    verify_canvass,
+)
+from canvass.app.elections import define, register_key
+from canvass.app.folds import canvass as load
+from canvass.app.imports import import_ballots
+from canvass.app.state import (
+    ascertainment_to_sign,
+    county_certificate_for_state_board,
+    issue_ascertainment,
+    order_recount,
+    prepare_ascertainment,
+    propose_state,
+)
 from canvass.certify.canvass import STATE, CanvassRefused, Member, county_board
+from canvass.certify.statements import sign
+from canvass.demo.build import build_demo
 from canvass.domain.model import KeyRole
 from canvass.errors import SignatureError, StoreError
 from canvass.keys import new_signer
 from canvass.log.entry import now
 from canvass.log.note import Signer
-from canvass.store.ballots import import_ballots
-from canvass.store.canvass import (
-    constitute,
-    county_certificate_for_state_board,
-    escalate,
-    issue_ascertainment,
-    load,
-    move,
-    order_recount,
-    prepare_ascertainment,
-    propose_county,
-    propose_state,
-    read_document,
-    sign_ascertainment,
-    verify_canvass,
-    vote,
-)
-from canvass.store.demo import build_demo
+from canvass.signing import move, vote
 from canvass.store.election import ElectionDirectory
 
 
@@ -52,7 +56,7 @@ class Election:
 
 def _register(e: Election, name: str, role: KeyRole) -> Signer:
     signer = new_signer(name)
-    e.store.register_key(signer.verifier(), role, "clerk")
+    register_key(e.store, Actor("clerk"), signer.verifier(), role)
     e.people[name] = signer
     return signer
 
@@ -69,18 +73,18 @@ def michigan(tmp_path: Path) -> Election:
             role = KeyRole.STATE_OFFICIAL if board == STATE else KeyRole.BOARD_MEMBER
             _register(e, name, role)
             seats.append(Member(name, name, party))
-        constitute(e.store, board, "michigan", seats, "clerk")
+        constitute(e.store, Actor("clerk"), board, "michigan", seats)
     _register(e, "secretary-of-state", KeyRole.STATE_OFFICIAL)
     return e
 
 
 def _certify(e: Election, county: str, board: str | None = None) -> str:
     board = board or county_board(county)
-    cert = propose_county(e.store, county, "clerk", board=board)
+    cert = propose_county(e.store, Actor("clerk"), county, board=board)
     first, *others = e.members(board)
-    motion = move(e.store, board, "certify", first, cert, "I move that we certify")
+    motion = move(e.store, first, board, "certify", cert, "I move that we certify")
     for member in (first, *others):
-        vote(e.store, motion, "yes", member)
+        vote(e.store, member, motion, "yes")
     return cert
 
 
@@ -97,12 +101,12 @@ def test_a_deadlocked_board_then_certifies_and_a_rescind_changes_nothing(
     e, county = michigan, michigan.counties[0]
     board = county_board(county)
     d1, d2, r1, r2 = e.members(board)
-    cert = propose_county(e.store, county, "clerk")
-    motion = move(e.store, board, "certify", d1, cert, "Move to certify the canvass")
+    cert = propose_county(e.store, Actor("clerk"), county)
+    motion = move(e.store, d1, board, "certify", cert, "Move to certify the canvass")
     for member, choice in ((d1, "yes"), (d2, "yes"), (r1, "no")):
-        vote(e.store, motion, choice, member)
+        vote(e.store, member, motion, choice)
     start = e.store.size()
-    vote(e.store, motion, "no", r2)
+    vote(e.store, r2, motion, "no")
     assert _types(e.store, start) == ["board.vote", "board.decided"]
     decided = dict(e.store.entries(start + 1))[start + 1].data
     assert decided == {
@@ -115,21 +119,21 @@ def test_a_deadlocked_board_then_certifies_and_a_rescind_changes_nothing(
     }
     assert load(e.store).certificate_of(county) is None
 
-    again = move(e.store, board, "certify", r1, cert, "Move again to certify")
+    again = move(e.store, r1, board, "certify", cert, "Move again to certify")
     for member in (d1, d2, r1):
-        vote(e.store, again, "yes", member)
+        vote(e.store, member, again, "yes")
     state = load(e.store)
     issued = state.certificate_of(county)
     assert issued is not None and issued.sha256 == cert and issued.motion == again
     assert len(issued.signatures) == 3  # issued the moment the third yes vote came in
     start = e.store.size()
-    vote(e.store, again, "no", r2)  # the roll call ends; the outcome stands
+    vote(e.store, r2, again, "no")  # the roll call ends; the outcome stands
     assert _types(e.store, start) == ["board.vote"]
     assert load(e.store).motions[again].outcome == "passed"
 
-    rescind = move(e.store, board, "rescind", r1, cert, "Move to rescind our certification")
+    rescind = move(e.store, r1, board, "rescind", cert, "Move to rescind our certification")
     for member in (r1, r2, d1):
-        vote(e.store, rescind, "yes", member)
+        vote(e.store, member, rescind, "yes")
     state = load(e.store)
     assert state.motions[rescind].outcome == "passed"
     assert state.certificate_of(county).sha256 == cert  # the certificate stands
@@ -140,33 +144,33 @@ def test_only_a_seated_member_votes_once_with_their_own_key(michigan: Election) 
     e, county = michigan, michigan.counties[0]
     board = county_board(county)
     d1, d2, *_ = e.members(board)
-    cert = propose_county(e.store, county, "clerk")
-    motion = move(e.store, board, "certify", d1, cert, "Move to certify")
+    cert = propose_county(e.store, Actor("clerk"), county)
+    motion = move(e.store, d1, board, "certify", cert, "Move to certify")
     outsider = e.members(county_board(e.counties[1]))[0]
     with pytest.raises(CanvassRefused, match=f"{outsider.name} does not sit on board {board}"):
-        vote(e.store, motion, "yes", outsider)
-    vote(e.store, motion, "yes", d2)
+        vote(e.store, outsider, motion, "yes")
+    vote(e.store, d2, motion, "yes")
     with pytest.raises(CanvassRefused, match=f"{d2.name} has already voted"):
-        vote(e.store, motion, "no", d2)
+        vote(e.store, d2, motion, "no")
     forged = Signer(d1.name, new_signer("someone").private_key)  # d1's name, another key
     with pytest.raises(SignatureError, match=f"the signature is not {d1.name}'s"):
-        vote(e.store, motion, "yes", forged)
+        vote(e.store, forged, motion, "yes")
     seated = [
         Member(m.name, m.name, p)
         for m, p in zip(e.members(board), ["DEM", "DEM", "REP", "REP"], strict=True)
     ]
     with pytest.raises(CanvassRefused, match="seats 4 members; 3 named"):
-        constitute(e.store, board, "michigan", seated[:3], "clerk")
+        constitute(e.store, Actor("clerk"), board, "michigan", seated[:3])
     with pytest.raises(CanvassRefused, match="seats 2 members of each party; found DEM 3, REP 1"):
         constitute(
             e.store,
+            Actor("clerk"),
             board,
             "michigan",
             [*seated[:2], Member(seated[2].key, "x", "DEM"), seated[3]],
-            "clerk",
         )
     with pytest.raises(CanvassRefused, match="a member is listed twice"):
-        constitute(e.store, board, "michigan", [seated[0], *seated[:3]], "clerk")
+        constitute(e.store, Actor("clerk"), board, "michigan", [seated[0], *seated[:3]])
 
 
 # --- (b) a missed deadline: the state board certifies the county --------------------------
@@ -176,18 +180,18 @@ def test_a_county_that_misses_its_deadline_is_certified_by_the_state(michigan: E
     e, county = michigan, michigan.counties[1]
     deadline_day = "2026-11-17"  # 14 days after the 2026-11-03 election
     with pytest.raises(CanvassRefused, match=f"has until {deadline_day}T23:59:59"):
-        escalate(e.store, county, "clerk", time=f"{deadline_day}T12:00:00.000000Z")
-    index = escalate(e.store, county, "clerk", time=now())
+        escalate(e.store, Actor("clerk"), county, time=f"{deadline_day}T12:00:00.000000Z")
+    index = escalate(e.store, Actor("clerk"), county, time=now())
     entry = dict(e.store.entries(index, index + 1))[index]
     assert entry.data["to"] == "Board of State Canvassers"
-    cert = propose_county(e.store, county, "clerk")
+    cert = propose_county(e.store, Actor("clerk"), county)
     with pytest.raises(CanvassRefused, match=r"passed to the state .* its board cannot certify"):
-        move(e.store, county_board(county), "certify", e.members(county_board(county))[0], cert)
-    state_cert = county_certificate_for_state_board(e.store, county, "clerk")
+        move(e.store, e.members(county_board(county))[0], county_board(county), "certify", cert)
+    state_cert = county_certificate_for_state_board(e.store, Actor("clerk"), county)
     members = e.members(STATE)
-    motion = move(e.store, STATE, "certify", members[0], state_cert, f"Certify {county}")
+    motion = move(e.store, members[0], STATE, "certify", state_cert, f"Certify {county}")
     for m in members[:3]:
-        vote(e.store, motion, "yes", m)
+        vote(e.store, m, motion, "yes")
     issued = load(e.store).certificate_of(county)
     assert issued is not None and issued.board == STATE and issued.sha256 == state_cert
 
@@ -221,22 +225,22 @@ def test_a_close_contest_is_recounted_and_certificates_are_superseded(
     e = michigan
     for county in e.counties:
         _certify(e, county)
-    first_state = propose_state(e.store, "clerk")
+    first_state = propose_state(e.store, Actor("clerk"))
     doc = read_document(e.store, first_state)
     assert "president" in doc["within_recount_margin"]  # Michigan: within 2,000 votes
     members = e.members(STATE)
-    motion = move(e.store, STATE, "certify", members[0], first_state, "Certify the state")
+    motion = move(e.store, members[0], STATE, "certify", first_state, "Certify the state")
     for m in members[:3]:
-        vote(e.store, motion, "yes", m)
+        vote(e.store, m, motion, "yes")
     assert load(e.store).certificate_of(STATE).sha256 == first_state
 
     reason = "statewide margin within 2,000 votes (MCL 168.880a)"
-    order_recount(e.store, "president", reason, "director")
+    order_recount(e.store, Actor("director"), "president", reason)
     county = e.counties[0]
     export = tmp_path / "recount" / county
     shutil.copytree(e.path / "demo-cvrs" / county, export)
     _tamper_one_vote(export)
-    import_ballots(e.store, county, "dominion", [export], "clerk", replace=True)
+    import_ballots(e.store, Actor("clerk"), county, "dominion", [export], replace=True)
     superseding = {c: _certify(e, c) for c in e.counties}
     changed = read_document(e.store, superseding[county])
     assert changed["status"] == "recount"
@@ -246,10 +250,10 @@ def test_a_close_contest_is_recounted_and_certificates_are_superseded(
     after = changed["results"]["president"]["votes"]
     assert sum(before.values()) == sum(after.values()) and before != after
 
-    second_state = propose_state(e.store, "clerk", reason)
-    motion = move(e.store, STATE, "certify", members[0], second_state, "Certify the recount")
+    second_state = propose_state(e.store, Actor("clerk"), reason)
+    motion = move(e.store, members[0], STATE, "certify", second_state, "Certify the recount")
     for m in members[:3]:
-        vote(e.store, motion, "yes", m)
+        vote(e.store, m, motion, "yes")
     state = load(e.store)
     new = read_document(e.store, second_state)
     assert (new["status"], new["supersedes"], new["reason"]) == ("recount", first_state, reason)
@@ -264,11 +268,11 @@ def test_a_close_contest_is_recounted_and_certificates_are_superseded(
 def _certified_state(e: Election) -> None:
     for county in e.counties:
         _certify(e, county)
-    cert = propose_state(e.store, "clerk")
+    cert = propose_state(e.store, Actor("clerk"))
     members = e.members(STATE)
-    motion = move(e.store, STATE, "certify", members[0], cert, "Certify the state")
+    motion = move(e.store, members[0], STATE, "certify", cert, "Certify the state")
     for m in members[:3]:
-        vote(e.store, motion, "yes", m)
+        vote(e.store, m, motion, "yes")
 
 
 def _electors(e: Election) -> dict[str, list[str]]:
@@ -287,7 +291,9 @@ def test_a_certificate_of_ascertainment_is_issued_and_checked(michigan: Election
     doc = prepare_ascertainment(e.store, "president", _electors(e), official.name)
     winner = max(doc["votes"], key=lambda c: doc["votes"][c])
     assert doc["appointed"] == doc["electors"][winner]
-    issue_ascertainment(e.store, doc, official.name, sign_ascertainment(e.store, doc, official))
+    issue_ascertainment(
+        e.store, Actor(official.name), doc, sign(official, ascertainment_to_sign(e.store, doc))
+    )
     assert verify_canvass(e.store) == []
 
 
@@ -296,13 +302,15 @@ def test_an_ascertainment_by_an_unregistered_key_is_refused(michigan: Election) 
     _certified_state(e)
     impostor = new_signer("impostor")
     doc = prepare_ascertainment(e.store, "president", _electors(e), impostor.name)
-    signature = sign_ascertainment(e.store, doc, impostor)
+    signature = sign(impostor, ascertainment_to_sign(e.store, doc))
     size = e.store.size()
     with pytest.raises(CanvassRefused, match="'impostor' is not a registered key"):
-        issue_ascertainment(e.store, doc, impostor.name, signature)
+        issue_ascertainment(e.store, Actor(impostor.name), doc, signature)
     member = e.members(county_board(e.counties[0]))[0]
     with pytest.raises(CanvassRefused, match="registered as board-member"):
-        issue_ascertainment(e.store, doc, member.name, sign_ascertainment(e.store, doc, member))
+        issue_ascertainment(
+            e.store, Actor(member.name), doc, sign(member, ascertainment_to_sign(e.store, doc))
+        )
     assert e.store.size() == size
 
 
@@ -315,7 +323,9 @@ def test_an_ascertainment_whose_totals_differ_is_refused(michigan: Election) -> 
     certified = doc["votes"][loser]
     doc["votes"] = {**doc["votes"], loser: certified + 11_780}
     with pytest.raises(CanvassRefused) as refused:
-        issue_ascertainment(e.store, doc, official.name, sign_ascertainment(e.store, doc, official))
+        issue_ascertainment(
+            e.store, Actor(official.name), doc, sign(official, ascertainment_to_sign(e.store, doc))
+        )
     assert (
         f"president {loser}: certified {certified}, on this certificate {certified + 11_780}"
         in str(refused.value)
@@ -330,14 +340,19 @@ def test_certified_totals_cannot_change_by_any_path(michigan: Election) -> None:
     cert = _certify(e, county)
     with pytest.raises(StoreError, match=f"{county}'s results are certified"):
         import_ballots(
-            e.store, county, "dominion", [e.path / "demo-cvrs" / county], "clerk", replace=True
+            e.store,
+            Actor("clerk"),
+            county,
+            "dominion",
+            [e.path / "demo-cvrs" / county],
+            replace=True,
         )
     definition = e.path / "demo-election.json"
     body = dict(e.store.entries(1, 2))[1]  # the definition entry
     source = e.store.artifacts.get(body.artifacts[0].sha256)
     definition.write_bytes(source.replace(b"Lakeland General Election", b"Lakeland Election"))
     with pytest.raises(StoreError, match="results are certified"):
-        e.store.define(definition.read_bytes(), definition.name, "clerk")
+        define(e.store, Actor("clerk"), definition.read_bytes(), definition.name)
     assert e.store.verify() == [] and verify_canvass(e.store) == []
 
     # A swapped certificate document is found.
@@ -437,35 +452,35 @@ def test_the_canvass_from_the_command_line(tmp_path: Path) -> None:
 
 
 def test_a_correction_supersedes_in_the_open(michigan: Election, tmp_path: Path) -> None:
-    from canvass.store.canvass import meeting, open_correction
+    from canvass.app.boards import meeting, open_correction
 
     e, county = michigan, michigan.counties[1]
     board = county_board(county)
     present = [m.name for m in e.members(board)]
-    meeting(e.store, board, "opened", present, "clerk", "County building, room 2")
+    meeting(e.store, Actor("clerk"), board, "opened", present, "County building, room 2")
     first = _certify(e, county)
-    meeting(e.store, board, "adjourned", [], "clerk")
+    meeting(e.store, Actor("clerk"), board, "adjourned", [])
     with pytest.raises(CanvassRefused, match="is certified"):
-        propose_county(e.store, county, "clerk")
+        propose_county(e.store, Actor("clerk"), county)
     reason = "a batch of 10 ballots from precinct 2 was scanned twice"
-    open_correction(e.store, county, reason, "clerk")
+    open_correction(e.store, Actor("clerk"), county, reason)
     export = tmp_path / "corrected"
     shutil.copytree(e.path / "demo-cvrs" / county, export)
     _tamper_one_vote(export)
-    import_ballots(e.store, county, "dominion", [export], "clerk", replace=True)
-    second = propose_county(e.store, county, "clerk", reason=reason)
+    import_ballots(e.store, Actor("clerk"), county, "dominion", [export], replace=True)
+    second = propose_county(e.store, Actor("clerk"), county, reason=reason)
     doc = read_document(e.store, second)
     assert (doc["status"], doc["supersedes"], doc["reason"]) == ("correction", first, reason)
     members = e.members(board)
-    motion = move(e.store, board, "certify", members[0], second, "Certify the corrected canvass")
+    motion = move(e.store, members[0], board, "certify", second, "Certify the corrected canvass")
     for m in members[:3]:
-        vote(e.store, motion, "yes", m)
+        vote(e.store, m, motion, "yes")
     state = load(e.store)
     assert state.certificate_of(county).sha256 == second
     assert state.certificates[first].superseded_by == second and state.frozen(county) is not None
     assert [a for _, _, a, _, _ in state.meetings[board]] == ["opened", "adjourned"]
     with pytest.raises(CanvassRefused, match="do not sit on board"):
-        meeting(e.store, board, "opened", ["nobody"], "clerk")
+        meeting(e.store, Actor("clerk"), board, "opened", ["nobody"])
 
 
 def test_recount_margins_by_profile() -> None:

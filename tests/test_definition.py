@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from canvass.demo import demo_definition
+from canvass.demo.definition import demo_definition
 from canvass.domain.definition import load_definition
 from canvass.domain.model import ContestType, _normalize, contest_choices, definition_schema
 from canvass.errors import DefinitionError

@@ -9,9 +9,12 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from canvass.app.actor import Actor
+from canvass.app.elections import define
+from canvass.app.imports import import_ballots
+from canvass.app.results import export_err, results
 from canvass.cli import app
 from canvass.errors import StoreError
-from canvass.store.ballots import export_err, import_ballots, results
 from canvass.store.election import ElectionDirectory
 from tests.conftest import shared_path
 from tests.test_dominion import write_export
@@ -21,8 +24,10 @@ from tests.test_import import BALLOTS, DEFINITION
 @pytest.fixture
 def counted(tmp_path: Path) -> ElectionDirectory:
     store = ElectionDirectory.init(tmp_path / "e", "canvass.test/e", "clerk")
-    store.define(DEFINITION.encode(), "e.yaml", "clerk")
-    import_ballots(store, "adams", "dominion", [write_export(tmp_path / "cvr", BALLOTS)], "clerk")
+    define(store, Actor("clerk"), DEFINITION.encode(), "e.yaml")
+    import_ballots(
+        store, Actor("clerk"), "adams", "dominion", [write_export(tmp_path / "cvr", BALLOTS)]
+    )
     return store
 
 
@@ -82,8 +87,8 @@ def test_a_report_imports_back_as_results_only(counted: ElectionDirectory, tmp_p
     report = tmp_path / "report.json"
     report.write_text(json.dumps(export_err(counted, "certified", "Adams County Clerk")))
     other = ElectionDirectory.init(tmp_path / "state", "canvass.test/state", "sos")
-    other.define(DEFINITION.encode(), "e.yaml", "sos")
-    assert import_ballots(other, "adams", "nist-err", [report], "sos") is not None
+    define(other, Actor("sos"), DEFINITION.encode(), "e.yaml")
+    assert import_ballots(other, Actor("sos"), "adams", "nist-err", [report]) is not None
     theirs, _ = results(other)
     ours, _ = results(counted)
     assert [t.votes for t in theirs.contests] == [t.votes for t in ours.contests]
@@ -100,9 +105,9 @@ def test_counts_that_do_not_add_up_are_refused(counted: ElectionDirectory, tmp_p
     report = tmp_path / "report.json"
     report.write_text(json.dumps(doc))
     other = ElectionDirectory.init(tmp_path / "state", "canvass.test/state", "sos")
-    other.define(DEFINITION.encode(), "e.yaml", "sos")
+    define(other, Actor("sos"), DEFINITION.encode(), "e.yaml")
     with pytest.raises(Exception) as e:
-        import_ballots(other, "adams", "nist-err", [report], "sos")
+        import_ballots(other, Actor("sos"), "adams", "nist-err", [report])
     assert str(e.value) == (
         f"{report}: Election[0].Contest[0] ('Mayor'): selection 'sel-mayor-adams-c' at 'ru-state': "
         "counts by vote type add up to 6, not the total 1"

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from canvass.app.actor import Actor
+from canvass.app.elections import define
+from canvass.app.imports import import_ballots
+from canvass.app.results import results
 from canvass.errors import IngestError, StoreError
-from canvass.store.ballots import import_ballots, results
 from canvass.store.election import ElectionDirectory
 from tests.test_dominion import write_export
 
@@ -39,14 +42,15 @@ BALLOTS = [
 @pytest.fixture
 def county(tmp_path: Path) -> ElectionDirectory:
     store = ElectionDirectory.init(tmp_path / "e", "canvass.test/e", "clerk")
-    store.define(DEFINITION.encode(), "e.yaml", "clerk")
+    define(store, Actor("clerk"), DEFINITION.encode(), "e.yaml")
     return store
 
 
 def test_import_and_count(county: ElectionDirectory, tmp_path: Path) -> None:
     folder = write_export(tmp_path / "cvr", BALLOTS)
-    index = import_ballots(county, "Adams County", "dominion", [folder], "clerk")
-    assert index == 2
+    done = import_ballots(county, Actor("clerk"), "Adams County", "dominion", [folder])
+    assert done is not None and done.entry == 2
+    index = done.entry
     counted, labels = results(county)
     mayor, council = counted.contests
     assert mayor.votes == {"adams-c": 1, "baker": 0, "write-in": 1}
@@ -68,16 +72,16 @@ def test_import_and_count(county: ElectionDirectory, tmp_path: Path) -> None:
 
 def test_same_bytes_twice_is_a_no_op(county: ElectionDirectory, tmp_path: Path) -> None:
     folder = write_export(tmp_path / "cvr", BALLOTS)
-    import_ballots(county, "adams", "dominion", [folder], "clerk")
+    import_ballots(county, Actor("clerk"), "adams", "dominion", [folder])
     size = county.size()
-    assert import_ballots(county, "adams", "dominion", [folder], "clerk") is None
+    assert import_ballots(county, Actor("clerk"), "adams", "dominion", [folder]) is None
     assert county.size() == size
 
 
 def failing(county: ElectionDirectory, folder: Path, county_name: str = "adams") -> str:
     size, artifacts = county.size(), set(county.artifacts)
     with pytest.raises(IngestError) as e:
-        import_ballots(county, county_name, "dominion", [folder], "clerk")
+        import_ballots(county, Actor("clerk"), county_name, "dominion", [folder])
     assert county.size() == size and set(county.artifacts) == artifacts
     return str(e.value)
 
@@ -130,17 +134,21 @@ def test_a_broken_file_changes_nothing(county: ElectionDirectory, tmp_path: Path
     shutil.copytree(folder, good)
     (folder / "CvrExport.json").write_text('{"Sessions": [{"TabulatorId": 1}]}')
     assert failing(county, folder).startswith(f"{folder / 'CvrExport.json'}: Sessions[0]: ")
-    assert import_ballots(county, "adams", "dominion", [good], "clerk") == 2
+    done = import_ballots(county, Actor("clerk"), "adams", "dominion", [good])
+    assert done is not None and done.entry == 2
 
 
 def test_ballots_from_an_earlier_definition_are_not_counted_silently(
     county: ElectionDirectory, tmp_path: Path
 ) -> None:
-    import_ballots(county, "adams", "dominion", [write_export(tmp_path / "cvr", BALLOTS)], "clerk")
-    county.define(
+    import_ballots(
+        county, Actor("clerk"), "adams", "dominion", [write_export(tmp_path / "cvr", BALLOTS)]
+    )
+    define(
+        county,
+        Actor("clerk"),
         DEFINITION.replace("candidates: [adams-c, baker]", "candidates: [baker, adams-c]").encode(),
         "e.yaml",
-        "clerk",
     )
     with pytest.raises(StoreError) as e:
         results(county)
@@ -148,7 +156,9 @@ def test_ballots_from_an_earlier_definition_are_not_counted_silently(
         "the ballots of log entry 2 (adams) were imported under an earlier election definition, "
         "whose contests and choices may differ; import them again"
     )
-    assert import_ballots(county, "adams", "dominion", [tmp_path / "cvr"], "clerk") is not None
+    assert (
+        import_ballots(county, Actor("clerk"), "adams", "dominion", [tmp_path / "cvr"]) is not None
+    )
     counted, _ = results(county)  # the import under the new definition replaces the old one
     assert counted.cards == 3
     assert counted.contests[0].votes == {"baker": 0, "adams-c": 1, "write-in": 1}
@@ -174,14 +184,16 @@ contests:
 
 def test_open_primary_counts_only_the_party_voted(tmp_path: Path) -> None:
     store = ElectionDirectory.init(tmp_path / "p", "canvass.test/p", "clerk")
-    store.define(OPEN_PRIMARY.encode(), "p.yaml", "clerk")
+    define(store, Actor("clerk"), OPEN_PRIMARY.encode(), "p.yaml")
     ballots = [
         {"contests": {1: [(10, True, False)], 2: []}},  # a Democrat: council not on this card
         {"contests": {1: [], 2: [(20, True, False)]}},  # a Republican who left a vote unused
         {"contests": {1: [(11, True, False)], 2: [(21, True, False)]}},  # crossed over
         {"contests": {1: [], 2: []}},  # voted in neither party
     ]
-    import_ballots(store, "adams", "dominion", [write_export(tmp_path / "cvr", ballots)], "clerk")
+    import_ballots(
+        store, Actor("clerk"), "adams", "dominion", [write_export(tmp_path / "cvr", ballots)]
+    )
     mayor, council = results(store)[0].contests
     assert (mayor.ballots, mayor.votes["adams-c"], mayor.votes["baker"]) == (2, 1, 0)
     assert (mayor.overvoted_ballots, mayor.undervotes) == (1, 0)
@@ -192,7 +204,7 @@ def test_open_primary_counts_only_the_party_voted(tmp_path: Path) -> None:
 def test_primary_party_must_be_a_party(county: ElectionDirectory) -> None:
     bad = OPEN_PRIMARY.replace("primary_party: rep", "primary_party: gop")
     with pytest.raises(Exception) as e:
-        county.define(bad.encode(), "p.yaml", "clerk")
+        define(county, Actor("clerk"), bad.encode(), "p.yaml")
     assert str(e.value) == (
         "p.yaml: contests[1].primary_party: expected the id of a party; found 'gop', which is not one"
     )

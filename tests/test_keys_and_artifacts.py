@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from canvass import keys
 from canvass.errors import ArtifactError, KeyFileError
-from canvass.store.artifacts import ArtifactStore
+from canvass.store.artifacts import FileArtifactStore
 
 
 def test_key_round_trip_without_passphrase(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_missing_key_file(tmp_path: Path) -> None:
 
 
 def test_artifact_store_is_content_addressed(tmp_path: Path) -> None:
-    store = ArtifactStore(tmp_path / "artifacts")
+    store = FileArtifactStore(tmp_path / "artifacts")
     digest = store.put(b"CvrExport")
     assert digest == hashlib.sha256(b"CvrExport").hexdigest()
     assert store.path(digest) == tmp_path / "artifacts" / digest[:2] / digest
@@ -84,7 +84,7 @@ def test_any_changed_byte_in_an_artifact_is_rejected(data: bytes, draw: st.DataO
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = ArtifactStore(Path(tmp))
+        store = FileArtifactStore(Path(tmp))
         digest = store.put(data)
         pos = draw.draw(st.integers(0, len(data) - 1))
         bit = draw.draw(st.integers(0, 7))

@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from canvass.app.actor import Actor
+from canvass.app.elections import define
+from canvass.app.imports import import_ballots
+from canvass.app.results import manifest_check
 from canvass.cli import app
 from canvass.errors import IngestError
 from canvass.ingest.manifest import read_ballot_manifest
-from canvass.store.ballots import import_ballots, manifest_check
 from canvass.store.election import ElectionDirectory
 from tests.conftest import shared_path
 
@@ -40,23 +43,31 @@ def small_election(tmp_path: Path) -> ElectionDirectory:
         ],
     }
     store = ElectionDirectory.init(tmp_path / "small", "canvass.test/small", "clerk")
-    store.define(json.dumps(doc).encode(), "small.json", "clerk")
+    define(store, Actor("clerk"), json.dumps(doc).encode(), "small.json")
     return store
 
 
 def test_arlo_manifest_agrees_with_its_cvrs(tmp_path: Path) -> None:
     folder = shared_path("data", "arlo", "small-election")
     store = small_election(tmp_path)
-    import_ballots(store, "Siletz", "dominion-csv", [folder / "Siletz - cvrs.csv"], "clerk")
+    import_ballots(store, Actor("clerk"), "Siletz", "dominion-csv", [folder / "Siletz - cvrs.csv"])
     import_ballots(
-        store, "Siletz", "ballot-manifest", [folder / "Siletz - ballot manifest.csv"], "clerk"
+        store,
+        Actor("clerk"),
+        "Siletz",
+        "ballot-manifest",
+        [folder / "Siletz - ballot manifest.csv"],
     )
     assert manifest_check(store, "siletz") == (3, [])
     assert store.verify() == []
     size = store.size()
     assert (
         import_ballots(
-            store, "Siletz", "ballot-manifest", [folder / "Siletz - ballot manifest.csv"], "clerk"
+            store,
+            Actor("clerk"),
+            "Siletz",
+            "ballot-manifest",
+            [folder / "Siletz - ballot manifest.csv"],
         )
         is None
     )
@@ -66,12 +77,12 @@ def test_arlo_manifest_agrees_with_its_cvrs(tmp_path: Path) -> None:
 def test_a_manifest_that_disagrees_is_reported(tmp_path: Path) -> None:
     folder = shared_path("data", "arlo", "small-election")
     store = small_election(tmp_path)
-    import_ballots(store, "Siletz", "dominion-csv", [folder / "Siletz - cvrs.csv"], "clerk")
+    import_ballots(store, Actor("clerk"), "Siletz", "dominion-csv", [folder / "Siletz - cvrs.csv"])
     manifest = tmp_path / "manifest.csv"
     manifest.write_text(
         "Tabulator,Batch Name,Number of Ballots\nTabulator A,Batch 1,27\nTabulator B,Batch 2,22\n"
     )
-    import_ballots(store, "Siletz", "ballot-manifest", [manifest], "clerk")
+    import_ballots(store, Actor("clerk"), "Siletz", "ballot-manifest", [manifest])
     _, problems = manifest_check(store, "siletz")
     assert problems == [
         "batch 'Batch 1' of 'Tabulator A': the manifest lists 27 cards, the CVRs hold 26",

@@ -16,14 +16,17 @@ import pytest
 from typer.testing import CliRunner
 
 from canvass import keys
+from canvass.app.actor import Actor
+from canvass.app.elections import register_key
 from canvass.cli import app
+from canvass.demo.build import WITNESS, build_demo
+from canvass.demo.drill import TAMPERS, VOTES, copy_election, tamper
 from canvass.domain.model import KeyRole
-from canvass.drill import TAMPERS, VOTES, copy_election, tamper
 from canvass.errors import StoreError
 from canvass.log.merkle import MerkleTree
 from canvass.log.tiles import check_tiles, read_entries, tile_path, write_tiles
 from canvass.publish.bundle import publish
-from canvass.store.demo import WITNESS, build_demo
+from canvass.signing import witness as cosign_as
 from canvass.store.election import ElectionDirectory
 from canvass.verify import Report, TrustStore, open_source, verify_bundle
 from canvass.web.static import server
@@ -135,9 +138,11 @@ def test_a_log_that_grew_honestly_still_verifies_against_what_was_seen(
     first = _verify(bundle, trust)
     TrustStore(trust).remember(first.origin, first.operator, first.checkpoint)
     store = ElectionDirectory.open(election)
-    store.register_key(keys.new_signer("c001-alt1").verifier(), KeyRole.BOARD_MEMBER, "clerk")
+    register_key(
+        store, Actor("clerk"), keys.new_signer("c001-alt1").verifier(), KeyRole.BOARD_MEMBER
+    )
     witness = keys.read_key(published[0] / "demo-keys" / f"{WITNESS}.key")
-    store.cosign(witness, 1_800_000_000, since=first.checkpoint)
+    cosign_as(store, witness, 1_800_000_000, since=first.checkpoint)
     publish(store, tmp_path / "later")
     store.close()
     later = _verify(tmp_path / "later", trust)
@@ -224,7 +229,7 @@ def test_a_different_operator_key_is_refused(published: tuple[Path, Path]) -> No
 def test_every_tamper_is_caught_and_named(
     case: object, published: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from canvass.drill import Tamper
+    from canvass.demo.drill import Tamper
 
     assert isinstance(case, Tamper)
     election, bundle = _copy(published, tmp_path)
@@ -357,9 +362,9 @@ def test_a_ballot_table_its_cvr_files_do_not_give_is_named(
 ) -> None:
     """A server whose import code adds ballots of its own, logged and signed as usual, is
     caught when the verifier reads the published CVR files again."""
-    import canvass.store.ballots as importing
-    from canvass.demo import demo_definition
-    from canvass.drill import _stuffed_table
+    import canvass.app.imports as importing
+    from canvass.demo.definition import demo_definition
+    from canvass.demo.drill import _stuffed_table
 
     honest = importing.to_parquet
     stuffed: list[int] = []
@@ -466,7 +471,7 @@ def test_a_bundle_cannot_make_the_verifier_read_or_write_outside_it(
     of a CVR file to read again (written to a scratch folder)."""
     import tempfile
 
-    from canvass.drill import _find, _resign, _rewrite
+    from canvass.demo.drill import _find, _resign, _rewrite
     from canvass.log.entry import ArtifactRef
 
     election, bundle = _copy(published, tmp_path)
@@ -514,7 +519,7 @@ def test_a_malformed_entry_is_a_problem_not_a_crash(
 ) -> None:
     """An operator's log can hold anything it signed: an entry missing a field the rules
     need is reported where it is, and the other checks go on."""
-    from canvass.drill import _find, _resign, _rewrite
+    from canvass.demo.drill import _find, _resign, _rewrite
 
     election, bundle = _copy(published, tmp_path)
     raw, index, entry = _find(bundle, kind)
@@ -555,7 +560,7 @@ def test_a_commitment_without_a_signed_checkpoint_before_the_seed_is_named(
     """The evidence that the frame was committed before the seed is a checkpoint the
     operator signed holding the commitment but not the seed: without one, the audit fails;
     and one whose signature does not verify is no evidence."""
-    from canvass.drill import _find, _rehash
+    from canvass.demo.drill import _find, _rehash
     from canvass.log.note import parse_checkpoint_text, parse_note
 
     _, bundle = _copy(published, tmp_path)

@@ -355,8 +355,8 @@ def test_the_command_writes_the_reports(tmp_path: Path) -> None:
 
 
 def test_ranked_choice_contests_count_round_by_round_in_a_directory(tmp_path: Path) -> None:
-    from canvass.store.ballots import ranked_choice_results, results
-    from canvass.store.demo import build_demo
+    from canvass.app.results import ranked_choice_results, results
+    from canvass.demo.build import build_demo
 
     run = build_demo(tmp_path / "demo", False, 5, 20, 2026, 40)
     [tabulation] = ranked_choice_results(run.store, "congress-2")["congress-2"]

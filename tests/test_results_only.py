@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from canvass.app.actor import Actor
+from canvass.app.elections import define
+from canvass.app.imports import import_ballots
+from canvass.app.results import results
 from canvass.errors import IngestError
-from canvass.store.ballots import import_ballots, results
 from canvass.store.election import ElectionDirectory
 from tests.conftest import shared_path
 
@@ -92,14 +95,17 @@ def georgia(tmp_path: Path) -> tuple[ElectionDirectory, Path]:
     with path.open() as f:
         counties = sorted({row["CTYNAME"] for row in csv.DictReader(f)})
     store = ElectionDirectory.init(tmp_path / "ga", "canvass.test/ga", "sos")
-    store.define(georgia_definition(counties), "ga.json", "sos")
+    define(store, Actor("sos"), georgia_definition(counties), "ga.json")
     return store, path
 
 
 def test_georgia_2020_original_certification(georgia: tuple[ElectionDirectory, Path]) -> None:
     store, path = georgia
-    index = import_ballots(store, None, "precinct-results", [path], "sos", "CTYNAME", "PRECINCT_N")
-    assert index is not None
+    done = import_ballots(
+        store, Actor("sos"), None, "precinct-results", [path], "CTYNAME", "PRECINCT_N"
+    )
+    assert done is not None
+    index = done.entry
     entry = dict(store.entries(index, index + 1))[index]
     assert entry.data["counties"] == 159
     assert "trump_all" in entry.data["ignored_columns"]
@@ -115,7 +121,9 @@ def test_georgia_2020_original_certification(georgia: tuple[ElectionDirectory, P
     assert len(by_county.groups) == 159
     assert store.verify() == []
     assert (
-        import_ballots(store, None, "precinct-results", [path], "sos", "CTYNAME", "PRECINCT_N")
+        import_ballots(
+            store, Actor("sos"), None, "precinct-results", [path], "CTYNAME", "PRECINCT_N"
+        )
         is None
     )
 
@@ -125,7 +133,9 @@ def test_unknown_choice_column(georgia: tuple[ElectionDirectory, Path], tmp_path
     bad = tmp_path / "bad.csv"
     bad.write_text("CTYNAME,PRECINCT_N,trump_eday,bidden_eday\nAPPLING,P1,1,2\n")
     with pytest.raises(IngestError) as e:
-        import_ballots(store, None, "precinct-results", [bad], "sos", "CTYNAME", "PRECINCT_N")
+        import_ballots(
+            store, Actor("sos"), None, "precinct-results", [bad], "CTYNAME", "PRECINCT_N"
+        )
     assert str(e.value) == (
         f"{bad} row 1, column 4 ('bidden_eday'): expected a choice of the election definition "
         "before '_eday'; found 'bidden' (nearest: 'biden'). Add it as an alias"
@@ -139,14 +149,18 @@ def test_bad_count_and_unknown_county(
     bad = tmp_path / "bad.csv"
     bad.write_text("CTYNAME,PRECINCT_N,trump_eday\nAPPLING,P1,12a\n")
     with pytest.raises(IngestError) as e:
-        import_ballots(store, None, "precinct-results", [bad], "sos", "CTYNAME", "PRECINCT_N")
+        import_ballots(
+            store, Actor("sos"), None, "precinct-results", [bad], "CTYNAME", "PRECINCT_N"
+        )
     assert (
         str(e.value)
         == f"{bad} row 2, column 'trump_eday': expected a whole number of votes; found '12a'"
     )
     bad.write_text("CTYNAME,PRECINCT_N,trump_eday\nATLANTIS,P1,12\n")
     with pytest.raises(IngestError) as e:
-        import_ballots(store, None, "precinct-results", [bad], "sos", "CTYNAME", "PRECINCT_N")
+        import_ballots(
+            store, Actor("sos"), None, "precinct-results", [bad], "CTYNAME", "PRECINCT_N"
+        )
     assert (
         str(e.value)
         == f"{bad} row 2, column 'CTYNAME': expected a county of the election; found 'ATLANTIS'"
@@ -157,5 +171,5 @@ def test_bad_count_and_unknown_county(
 def test_cvr_import_needs_a_county(georgia: tuple[ElectionDirectory, Path]) -> None:
     store, path = georgia
     with pytest.raises(IngestError) as e:
-        import_ballots(store, None, "dominion", [path], "sos")
+        import_ballots(store, Actor("sos"), None, "dominion", [path])
     assert str(e.value) == "a dominion import needs --county: its files name no county"

@@ -15,10 +15,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from canvass import keys
+from canvass.app.actor import Actor
+from canvass.app.elections import define, register_key
 from canvass.domain.model import KeyRole
 from canvass.errors import DefinitionError, StoreError, VerificationError
 from canvass.log import merkle
 from canvass.log.entry import new_entry
+from canvass.signing import witness as cosign_as
 from canvass.store import schema as s
 from canvass.store.election import ElectionDirectory
 from tests.conftest import EXAMPLES
@@ -94,13 +97,13 @@ def test_define_projects_the_definition(defined: ElectionDirectory) -> None:
 
 def test_defining_the_same_bytes_again_changes_nothing(defined: ElectionDirectory) -> None:
     size = defined.size()
-    assert defined.define(EXAMPLE.read_bytes(), EXAMPLE.name, "clerk") is None
+    assert define(defined, Actor("clerk"), EXAMPLE.read_bytes(), EXAMPLE.name) is None
     assert defined.size() == size
 
 
 def test_a_new_definition_supersedes_in_the_open(defined: ElectionDirectory) -> None:
     data = EXAMPLE.read_bytes().replace(b"Example County General", b"Antrim County General")
-    index = defined.define(data, EXAMPLE.name, "clerk")
+    index = define(defined, Actor("clerk"), data, EXAMPLE.name)
     assert index is not None
     entries = dict(defined.entries())
     assert entries[index].data["supersedes"] == entries[index - 1].artifacts[0].sha256
@@ -111,7 +114,7 @@ def test_a_new_definition_supersedes_in_the_open(defined: ElectionDirectory) -> 
 def test_a_bad_definition_changes_nothing(election_dir: ElectionDirectory) -> None:
     before = election_dir.size()
     with pytest.raises(DefinitionError):
-        election_dir.define(b"election: [", "bad.yaml", "clerk")
+        define(election_dir, Actor("clerk"), b"election: [", "bad.yaml")
     assert election_dir.size() == before
     assert list(election_dir.artifacts) == []
 
@@ -119,7 +122,7 @@ def test_a_bad_definition_changes_nothing(election_dir: ElectionDirectory) -> No
 def test_one_directory_holds_one_election(defined: ElectionDirectory) -> None:
     data = EXAMPLE.read_bytes().replace(b"id: example-2026-general", b"id: other-election")
     with pytest.raises(StoreError) as e:
-        defined.define(data, "other.yaml", "clerk")
+        define(defined, Actor("clerk"), data, "other.yaml")
     assert str(e.value) == (
         "other.yaml: election.id is 'other-election', but this directory holds election "
         "'example-2026-general'; one directory holds one election"
@@ -128,10 +131,12 @@ def test_one_directory_holds_one_election(defined: ElectionDirectory) -> None:
 
 def test_register_key_once(election_dir: ElectionDirectory) -> None:
     member = keys.new_signer("jane.doe")
-    election_dir.register_key(member.verifier(), KeyRole.BOARD_MEMBER, "clerk")
+    register_key(election_dir, Actor("clerk"), member.verifier(), KeyRole.BOARD_MEMBER)
     size = election_dir.size()
     with pytest.raises(StoreError, match=r"a key named 'jane\.doe' is already registered"):
-        election_dir.register_key(keys.new_signer("jane.doe").verifier(), KeyRole.CLERK, "clerk")
+        register_key(
+            election_dir, Actor("clerk"), keys.new_signer("jane.doe").verifier(), KeyRole.CLERK
+        )
     assert election_dir.size() == size
 
 
@@ -198,7 +203,7 @@ def test_rewritten_entry_is_caught(defined: ElectionDirectory) -> None:
 
 
 def test_reordered_entries_are_caught(defined: ElectionDirectory) -> None:
-    defined.register_key(keys.new_signer("witness").verifier(), KeyRole.WITNESS, "clerk")
+    register_key(defined, Actor("clerk"), keys.new_signer("witness").verifier(), KeyRole.WITNESS)
     defined.checkpoint()
     conn = db(defined)
     rows = conn.execute("SELECT idx, leaf_hash, body FROM log_entry WHERE idx IN (1, 2)").fetchall()
@@ -225,7 +230,7 @@ def test_rollback_is_caught_against_a_checkpoint_seen_before(
 ) -> None:
     backup = tmp_path / "backup"
     shutil.copytree(defined.path, backup)
-    defined.register_key(keys.new_signer("witness").verifier(), KeyRole.WITNESS, "clerk")
+    register_key(defined, Actor("clerk"), keys.new_signer("witness").verifier(), KeyRole.WITNESS)
     seen = defined.checkpoint()
     defined.close()
     shutil.rmtree(defined.path)
@@ -240,9 +245,9 @@ def test_fork_is_caught(defined: ElectionDirectory, tmp_path: Path) -> None:
     twin_path = tmp_path / "twin"
     shutil.copytree(defined.path, twin_path)
     twin = ElectionDirectory.open(twin_path)
-    twin.register_key(keys.new_signer("mallory").verifier(), KeyRole.CLERK, "clerk")
+    register_key(twin, Actor("clerk"), keys.new_signer("mallory").verifier(), KeyRole.CLERK)
     shown_to_others = twin.checkpoint()
-    defined.register_key(keys.new_signer("jane").verifier(), KeyRole.CLERK, "clerk")
+    register_key(defined, Actor("clerk"), keys.new_signer("jane").verifier(), KeyRole.CLERK)
     defined.checkpoint()
     problems = defined.verify([shown_to_others])
     assert problems == [
@@ -285,22 +290,22 @@ def test_forged_checkpoint_is_caught(defined: ElectionDirectory) -> None:
 
 def test_witness_cosigns_only_an_extension(defined: ElectionDirectory, tmp_path: Path) -> None:
     witness = keys.new_signer("gazette")
-    defined.register_key(witness.verifier(), KeyRole.WITNESS, "clerk")
+    register_key(defined, Actor("clerk"), witness.verifier(), KeyRole.WITNESS)
     twin_path = tmp_path / "twin"
     shutil.copytree(defined.path, twin_path)
-    first = defined.cosign(witness, 1_800_000_000)
-    defined.register_key(keys.new_signer("jane").verifier(), KeyRole.CLERK, "clerk")
-    second = defined.cosign(witness, 1_800_000_100, since=first)
+    first = cosign_as(defined, witness, 1_800_000_000)
+    register_key(defined, Actor("clerk"), keys.new_signer("jane").verifier(), KeyRole.CLERK)
+    second = cosign_as(defined, witness, 1_800_000_100, since=first)
     assert second.count("\u2014 ") == 2
     assert defined.verify() == []
     # The operator shows the witness a different history of the same length: refused.
     twin = ElectionDirectory.open(twin_path)
-    twin.register_key(keys.new_signer("mallory").verifier(), KeyRole.CLERK, "clerk")
+    register_key(twin, Actor("clerk"), keys.new_signer("mallory").verifier(), KeyRole.CLERK)
     with pytest.raises(VerificationError, match="two different roots for the same size 4"):
-        twin.cosign(witness, 1_800_000_200, since=second)
+        cosign_as(twin, witness, 1_800_000_200, since=second)
     twin.close()
 
 
 def test_cosignature_by_an_unregistered_witness_is_refused(defined: ElectionDirectory) -> None:
     with pytest.raises(StoreError, match="'stranger' is not a registered witness"):
-        defined.cosign(keys.new_signer("stranger"), 1_800_000_000)
+        cosign_as(defined, keys.new_signer("stranger"), 1_800_000_000)

@@ -10,6 +10,17 @@ from typing import Annotated, Any
 
 import typer
 
+from canvass.app.audits import (
+    commit,
+    interpret,
+    load_audits,
+    measure,
+    open_audit,
+    record_seed,
+    tally,
+)
+from canvass.app.audits import draw as audit_draw_round
+from canvass.app.elections import open_election
 from canvass.audit.handcount import compare, georgia_machine_counts, read_arlo_report
 from canvass.audit.sampler import arlo_sample
 from canvass.audit.stats import (
@@ -18,13 +29,10 @@ from canvass.audit.stats import (
     bravo_completion_chance,
     bravo_sample_size,
 )
-from canvass.cli.common import ActorOpt, DirArg, _Typer, out
+from canvass.cli.common import ActorOpt, DirArg, _Typer, actor, out
 from canvass.errors import StoreError
 from canvass.ingest.manifest import read_ballot_manifest
-from canvass.store.audit import commit, interpret, measure, open_audit, record_seed, tally
-from canvass.store.audit import draw as audit_draw_round
-from canvass.store.audit import report as audit_report
-from canvass.store.election import ElectionDirectory, default_actor
+from canvass.publish.reports import audit_report
 
 audit_app = _Typer(
     help="Risk-limiting audits: sample sizes, draws, hand counts.", no_args_is_help=True
@@ -108,20 +116,19 @@ def audit_open(
         str, typer.Option(help="comparison, polling or batch-comparison")
     ] = "comparison",
     risk_limit: Annotated[int, typer.Option(help="Risk limit, percent")] = 10,
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Open an audit of some contests at a risk limit."""
-    store = ElectionDirectory.open(directory)
-    index = open_audit(store, name, method, risk_limit, contest, actor or default_actor())
+    index = open_audit(open_election(directory), actor(who), name, method, risk_limit, contest)
     out.print(f"Audit {name} opened as log entry {index}")
 
 
 @audit_app.command("commit")
 def audit_commit(
-    directory: DirArg, name: Annotated[str, typer.Option()], actor: ActorOpt = None
+    directory: DirArg, name: Annotated[str, typer.Option()], who: ActorOpt = None
 ) -> None:
     """Commit the ballot tables and manifests, in a signed checkpoint, before the seed."""
-    index, checkpoint = commit(ElectionDirectory.open(directory), name, actor or default_actor())
+    index, checkpoint = commit(open_election(directory), actor(who), name)
     out.print(f"Committed the audit frame as log entry {index}; publish this checkpoint now:")
     out.print(checkpoint, end="")
 
@@ -131,10 +138,10 @@ def audit_seed(
     directory: DirArg,
     name: Annotated[str, typer.Option()],
     seed: Annotated[str, typer.Option(help="20 or more digits rolled on public dice")],
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Record the seed (refused before the commitment)."""
-    index = record_seed(ElectionDirectory.open(directory), name, seed, actor or default_actor())
+    index = record_seed(open_election(directory), actor(who), name, seed)
     out.print(f"Seed recorded as log entry {index}")
 
 
@@ -147,12 +154,10 @@ def audit_round(
         Path | None,
         typer.Option(help="Also write each county's retrieval list here, as COUNTY.csv"),
     ] = None,
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Draw a round; prints the retrieval list (county, tabulator, batch, record) as CSV."""
-    _, listing = audit_draw_round(
-        ElectionDirectory.open(directory), name, size, actor or default_actor()
-    )
+    _, listing = audit_draw_round(open_election(directory), actor(who), name, size)
     sys.stdout.write(listing)
     if out_dir is not None:
         header, *rows = listing.splitlines(keepends=True)
@@ -173,7 +178,7 @@ def audit_interpret(
         Path, typer.Argument(help="CSV: ballot, contest, votes (choice ids, |-separated), finding")
     ],
     board: Annotated[str, typer.Option(help="The audit board")],
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Record what the audit board read on the paper."""
     rows = []
@@ -189,8 +194,7 @@ def audit_interpret(
                 "finding": (row.get("finding") or "").strip(),
             }
         )
-    store = ElectionDirectory.open(directory)
-    interpret(store, name, rows, board, actor or default_actor())
+    interpret(open_election(directory), actor(who), name, rows, board)
     out.print(f"Recorded {len(rows)} readings by {board}")
 
 
@@ -202,7 +206,7 @@ def audit_tally(
         Path, typer.Argument(help="CSV: county, tabulator, batch, contest, choice, votes")
     ],
     board: Annotated[str, typer.Option(help="The audit board")],
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Record the audit board's hand count of drawn batches (batch comparison)."""
     counted: dict[tuple[str, str], dict[str, int]] = {}
@@ -220,22 +224,21 @@ def audit_tally(
         batch = "/".join((row["county"], row["tabulator"], row["batch"]))
         counted.setdefault((batch, row["contest"]), {})[row["choice"]] = int(votes)
     rows = [{"batch": b, "contest": c, "votes": v} for (b, c), v in counted.items()]
-    store = ElectionDirectory.open(directory)
-    tally(store, name, rows, board, actor or default_actor())
+    tally(open_election(directory), actor(who), name, rows, board)
     out.print(f"Recorded the hand counts of {len({b for b, _ in counted})} batches by {board}")
 
 
 @audit_app.command("measure")
 def audit_measure(
-    directory: DirArg, name: Annotated[str, typer.Option()], actor: ActorOpt = None
+    directory: DirArg, name: Annotated[str, typer.Option()], who: ActorOpt = None
 ) -> None:
     """Measure the risk of every audited contest; say what comes next."""
-    store = ElectionDirectory.open(directory)
-    measure(store, name, actor or default_actor())
-    sys.stdout.write(audit_report(store, name))
+    store = open_election(directory)
+    measure(store, actor(who), name)
+    sys.stdout.write(audit_report(load_audits(store).audit(name)))
 
 
 @audit_app.command("report")
 def audit_report_(directory: DirArg, name: Annotated[str, typer.Option()]) -> None:
     """The audit so far: commitment, seed, rounds, risk measured."""
-    sys.stdout.write(audit_report(ElectionDirectory.open(directory), name))
+    sys.stdout.write(audit_report(load_audits(open_election(directory)).audit(name)))

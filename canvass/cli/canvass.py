@@ -10,36 +10,31 @@ import typer
 import yaml
 
 from canvass import keys
-from canvass.certify.canvass import Member
-from canvass.cli.common import ActorOpt, DirArg, KeyOpt, PassOpt, _Typer, out
+from canvass.app.boards import (
+    CanvassStatus,
+    constitute,
+    escalate,
+    meeting,
+    open_correction,
+    propose_county,
+    status,
+    verify_canvass,
+)
+from canvass.app.elections import open_election
+from canvass.app.reconcile import contest_identities, explain, import_pollbook, reconcile
+from canvass.app.results import definition
+from canvass.app.state import (
+    county_certificate_for_state_board,
+    order_recount,
+    prepare_ascertainment,
+    propose_state,
+)
+from canvass.certify.canvass import STATE, Member
+from canvass.cli.common import ActorOpt, DirArg, KeyOpt, PassOpt, _Typer, actor, out
 from canvass.errors import StoreError
 from canvass.reconcile.balance import REASONS, georgia_report, michigan_report
 from canvass.reconcile.published import georgia_precincts, michigan_counties
-from canvass.store.ballots import (
-    definition,
-)
-from canvass.store.canvass import (
-    constitute,
-    county_certificate_for_state_board,
-    escalate,
-    issue_ascertainment,
-    meeting,
-    move,
-    open_correction,
-    order_recount,
-    prepare_ascertainment,
-    propose_county,
-    propose_state,
-    sign_ascertainment,
-    verify_canvass,
-    vote,
-)
-from canvass.store.canvass import load as load_canvass
-from canvass.store.canvass import (
-    status as canvass_status,
-)
-from canvass.store.election import ElectionDirectory, default_actor
-from canvass.store.reconcile import contest_identities, explain, import_pollbook, reconcile
+from canvass.signing import ascertain, move, vote
 
 reconcile_app = _Typer(help="Balance poll books against ballots.", no_args_is_help=True)
 board_app = _Typer(help="Boards of canvassers: seat, move, vote.", no_args_is_help=True)
@@ -55,10 +50,10 @@ def reconcile_import(
     file: Annotated[
         Path, typer.Argument(help="Poll-book CSV (see canvass/reconcile/pollbook.py).")
     ],
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Record poll-book and ballot-accounting counts per precinct and vote type."""
-    index = import_pollbook(ElectionDirectory.open(directory), file, actor or default_actor())
+    index = import_pollbook(open_election(directory), actor(who), file)
     out.print(f"Recorded the poll book as log entry {index}")
 
 
@@ -70,11 +65,11 @@ def reconcile_explain(
     vote_type: Annotated[str, typer.Option(help="election_day, absentee, ...")],
     reason: Annotated[str, typer.Option(help=", ".join(REASONS))],
     text: Annotated[str, typer.Option(help="The explanation in words.")] = "",
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Record why a precinct is out of balance."""
-    store = ElectionDirectory.open(directory)
-    index = explain(store, county, precinct, vote_type, reason, text, actor or default_actor())
+    store = open_election(directory)
+    index = explain(store, actor(who), county, precinct, vote_type, reason, text)
     out.print(f"Recorded the explanation as log entry {index}")
 
 
@@ -84,20 +79,25 @@ def reconcile_report(
     layout: Annotated[str, typer.Option("--format", help="michigan or georgia")] = "michigan",
 ) -> None:
     """Balance every precinct and vote type: Michigan's summary or Georgia's report."""
-    store = ElectionDirectory.open(directory)
+    store = open_election(directory)
     names = {j.id: j.name for j in definition(store).jurisdictions}
     units = reconcile(store)
     if layout == "georgia":
         sys.stdout.write(georgia_report(units, names))
     elif layout == "michigan":
         sys.stdout.write(michigan_report(units, names))
-        checked, failures = contest_identities(store)
+        identities = contest_identities(store)
+        failures = [i for i in identities if not i.holds]
         out.print(
             f"votes + undervotes + overvotes = ballots × votes allowed: "
-            f"{checked - len(failures):,} of {checked:,} precinct contests hold"
+            f"{len(identities) - len(failures):,} of {len(identities):,} precinct contests hold"
         )
-        for failure in failures:
-            out.print(f"  {failure}")
+        for f in failures:
+            out.print(
+                f"  {f.precinct} / {f.contest}: {f.votes} votes + {f.undervotes} undervotes + "
+                f"{f.overvotes} overvotes = {f.votes + f.undervotes + f.overvotes}, but "
+                f"{f.ballots} ballots × {f.votes_allowed} = {f.ballots * f.votes_allowed}"
+            )
     else:
         raise StoreError(f"format {layout!r} is not michigan or georgia")
 
@@ -122,7 +122,7 @@ def board_constitute(
     member: Annotated[
         list[str], typer.Option(help="KEY:Full name:PARTY, once per member (registered keys)")
     ],
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Seat a board of canvassers under a state profile."""
     members = []
@@ -130,9 +130,7 @@ def board_constitute(
         key, _, rest = m.partition(":")
         name, _, party = rest.partition(":")
         members.append(Member(key, name or key, party))
-    index = constitute(
-        ElectionDirectory.open(directory), board, profile, members, actor or default_actor()
-    )
+    index = constitute(open_election(directory), actor(who), board, profile, members)
     out.print(f"Board {board} constituted ({len(members)} members) as log entry {index}")
 
 
@@ -143,11 +141,10 @@ def board_meeting(
     action: Annotated[str, typer.Option(help="opened or adjourned")],
     present: Annotated[list[str] | None, typer.Option(help="A member present (key name)")] = None,
     text: Annotated[str, typer.Option(help="Place, notice, remarks")] = "",
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Record a board's meeting opened (with who is present) or adjourned."""
-    store = ElectionDirectory.open(directory)
-    index = meeting(store, board, action, present or [], actor or default_actor(), text)
+    index = meeting(open_election(directory), actor(who), board, action, present or [], text)
     out.print(f"Meeting of board {board} {action} as log entry {index}")
 
 
@@ -163,7 +160,7 @@ def board_move(
 ) -> None:
     """Make a motion, signed with your key."""
     signer = keys.read_key(key, passphrase)
-    index = move(ElectionDirectory.open(directory), board, kind, signer, certificate, text)
+    index = move(open_election(directory), signer, board, kind, certificate, text)
     out.print(f"Motion {index} ({kind}) by {signer.name} on board {board}")
 
 
@@ -176,23 +173,19 @@ def board_vote(
     passphrase: PassOpt = None,
 ) -> None:
     """Vote on a motion, signed with your key."""
-    store = ElectionDirectory.open(directory)
+    store = open_election(directory)
     signer = keys.read_key(key, passphrase)
-    vote(store, motion, choice, signer)
-    state = load_canvass(store)
-    decided = state.motions[motion]
+    cast = vote(store, signer, motion, choice)
     out.print(
-        f"{signer.name} voted {choice} on motion {motion}: {decided.count('yes')} yes, "
-        f"{decided.count('no')} no, {decided.count('abstain')} abstain; "
-        f"{decided.outcome or 'undecided'}"
+        f"{signer.name} voted {choice} on motion {motion}: {cast.yes} yes, "
+        f"{cast.no} no, {cast.abstain} abstain; {cast.outcome or 'undecided'}"
     )
 
 
 @board_app.command("status")
 def board_status(directory: DirArg) -> None:
     """Boards, motions and their votes, certificates in force, deadlines and recounts."""
-    store = ElectionDirectory.open(directory)
-    sys.stdout.write(canvass_status(store))
+    sys.stdout.write(_status_text(status(open_election(directory))))
 
 
 @certify_app.command("propose")
@@ -203,26 +196,26 @@ def certify_propose(
     for_state_board: Annotated[
         bool, typer.Option(help="The state board's certificate for a county past its deadline")
     ] = False,
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Write a certificate for a board to vote on; prints its SHA-256."""
-    store = ElectionDirectory.open(directory)
-    who = actor or default_actor()
+    store = open_election(directory)
+    acting = actor(who)
     if county is None:
-        sha = propose_state(store, who, reason)
+        sha = propose_state(store, acting, reason)
     elif for_state_board:
-        sha = county_certificate_for_state_board(store, county, who)
+        sha = county_certificate_for_state_board(store, acting, county)
     else:
-        sha = propose_county(store, county, who, reason=reason)
+        sha = propose_county(store, acting, county, reason=reason)
     out.print(sha)
 
 
 @certify_app.command("escalate")
 def certify_escalate(
-    directory: DirArg, county: Annotated[str, typer.Option()], actor: ActorOpt = None
+    directory: DirArg, county: Annotated[str, typer.Option()], who: ActorOpt = None
 ) -> None:
     """Record that a county's deadline passed without a certificate."""
-    index = escalate(ElectionDirectory.open(directory), county, actor or default_actor())
+    index = escalate(open_election(directory), actor(who), county)
     out.print(f"{county}'s canvass passed to the state as log entry {index}")
 
 
@@ -231,19 +224,17 @@ def certify_correct(
     directory: DirArg,
     county: Annotated[str, typer.Option()],
     reason: Annotated[str, typer.Option(help="What is corrected and why")],
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Open a correction: the county may change and certify again, superseding."""
-    index = open_correction(
-        ElectionDirectory.open(directory), county, reason, actor or default_actor()
-    )
+    index = open_correction(open_election(directory), actor(who), county, reason)
     out.print(f"Correction of {county} opened as log entry {index}")
 
 
 @certify_app.command("verify")
 def certify_verify(directory: DirArg) -> None:
     """Check every vote's signature and every certificate against its artifacts."""
-    problems = verify_canvass(ElectionDirectory.open(directory))
+    problems = verify_canvass(open_election(directory))
     for p in problems:
         typer.echo(f"FAILED {p}")
     if problems:
@@ -256,12 +247,10 @@ def state_recount(
     directory: DirArg,
     contest: Annotated[str, typer.Option()],
     reason: Annotated[str, typer.Option()],
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Order a recount of a contest: counties may re-import and certify again."""
-    index = order_recount(
-        ElectionDirectory.open(directory), contest, reason, actor or default_actor()
-    )
+    index = order_recount(open_election(directory), actor(who), contest, reason)
     out.print(f"Recount of {contest} ordered as log entry {index}")
 
 
@@ -274,14 +263,69 @@ def state_ascertain(
     passphrase: PassOpt = None,
 ) -> None:
     """Issue the certificate of ascertainment, signed with your (state official's) key."""
-    store = ElectionDirectory.open(directory)
+    store = open_election(directory)
     signer = keys.read_key(key, passphrase)
     named = yaml.safe_load(electors.read_text())
     if not isinstance(named, dict) or not all(isinstance(v, list) for v in named.values()):
         raise StoreError(f"{electors}: expected candidate ids, each with a list of elector names")
     doc = prepare_ascertainment(store, contest, named, signer.name)
-    index = issue_ascertainment(store, doc, signer.name, sign_ascertainment(store, doc, signer))
+    index = ascertain(store, signer, doc)
     out.print(
         f"Certificate of ascertainment issued as log entry {index}: electors appointed "
         f"{', '.join(doc['appointed'])}"
     )
+
+
+def _status_text(found: CanvassStatus) -> str:
+    """The canvass in words: boards, motions and votes, certificates, deadlines, recounts."""
+    state, names = found.canvass, found.names
+    profile = state.profile
+    if profile is None or found.county_deadline is None or found.state_deadline is None:
+        return "No board of canvassers has been constituted yet.\n"
+    lines = [
+        f"Profile: {profile.name} (county deadline {found.county_deadline[:10]}, "
+        f"state deadline {found.state_deadline[:10]})"
+    ]
+    for board in state.boards.values():
+        scope = names.get(board.county or "", "State") if board.county else "State"
+        members = ", ".join(f"{m.name} ({m.party})" if m.party else m.name for m in board.members)
+        lines.append(f"Board {board.id} — {scope}: {members}; {board.needed} votes carry a motion")
+        for index, at, action, present, text in state.meetings.get(board.id, []):
+            who = f", present: {', '.join(present)}" if present else ""
+            lines.append(
+                f"  meeting {action} at {at[:16]} (log entry {index}){who} {text}".rstrip()
+            )
+        for motion in (m for m in state.motions.values() if m.board == board.id):
+            votes = ", ".join(f"{v.member} {v.vote}" for v in motion.votes.values())
+            target = f" certificate {motion.certificate[:12]}" if motion.certificate else ""
+            lines.append(
+                f"  motion {motion.index}: {motion.kind}{target} by {motion.mover}: "
+                f"{motion.outcome or 'open'} ({votes or 'no votes yet'})"
+            )
+        if board.county:
+            cert = state.certificate_of(board.county)
+            if cert is not None:
+                lines.append(
+                    f"  certified: {cert.sha256[:12]} ({cert.status}), log entry {cert.issued}"
+                    + (", reopened" if board.county in state.reopened else "")
+                )
+            elif board.county in state.escalated:
+                lines.append(f"  deadline passed; escalated to {profile.escalation}")
+            else:
+                lines.append("  not certified")
+    cert = state.certificate_of(STATE)
+    if found.state_deadline_passed:
+        lines.append(f"State deadline {found.state_deadline[:10]} passed without a certificate")
+    if cert is not None:
+        lines.append(
+            f"State certificate: {cert.sha256[:12]} ({cert.status}), log entry {cert.issued}"
+        )
+        for contest in found.within_recount_margin:
+            lines.append(f"  {contest}: within the recount margin")
+    for index, recount in state.recounts:
+        lines.append(
+            f"Recount of {recount['contest']} ordered at log entry {index}: {recount['reason']}"
+        )
+    for index, sha in state.ascertainments:
+        lines.append(f"Certificate of ascertainment {sha[:12]}, log entry {index}")
+    return "\n".join(lines) + "\n"

@@ -1,9 +1,10 @@
 """What every command shares: the Typer that turns Canvass errors into one line and exit
-status 1, the console, and the common options."""
+status 1, the console, the common options, and who is acting."""
 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +14,7 @@ from rich.console import Console
 from sqlalchemy.exc import OperationalError
 
 from canvass import keys
+from canvass.app.actor import Actor
 from canvass.errors import CanvassError
 
 
@@ -52,3 +54,8 @@ KeyOpt = Annotated[
     Path, typer.Option("--key", help="Your own private key file (it stays with you).")
 ]
 PassOpt = Annotated[str | None, typer.Option(envvar=keys.PASSPHRASE_ENV, hidden=True)]
+
+
+def actor(name: str | None) -> Actor:
+    """Who is acting: ``--actor``, else ``$CANVASS_ACTOR``, else the login name."""
+    return Actor(name or os.environ.get("CANVASS_ACTOR") or os.environ.get("USER") or "operator")

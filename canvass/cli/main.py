@@ -19,28 +19,21 @@ import typer
 from rich.table import Table
 
 from canvass import keys
+from canvass.app import elections
+from canvass.app.imports import import_ballots
+from canvass.app.publishing import publish
+from canvass.app.results import export_err, manifest_check, ranked_choice_results, results
 from canvass.cli.audit import audit_app
 from canvass.cli.canvass import board_app, certify_app, reconcile_app, state_app
-from canvass.cli.common import ActorOpt, DirArg, _Typer, out
+from canvass.cli.common import ActorOpt, DirArg, _Typer, actor, out
 from canvass.cli.publish import publish_command, serve_command, verify_command
+from canvass.demo.build import build_demo
+from canvass.demo.drill import run_drill
 from canvass.domain.model import KeyRole, definition_schema
-from canvass.drill import run_drill
 from canvass.errors import StoreError
 from canvass.ingest import open_export
 from canvass.ingest.ballots import SCHEMA
-from canvass.publish.bundle import publish
-from canvass.store.ballots import (
-    export_err,
-    import_ballots,
-    manifest_check,
-    ranked_choice_results,
-    results,
-)
-from canvass.store.canvass import (
-    verify_canvass,
-)
-from canvass.store.demo import build_demo
-from canvass.store.election import ElectionDirectory, default_actor, registered_keys
+from canvass.signing import witness
 from canvass.tabulate.plurality import Results, tabulate
 from canvass.tabulate.rctab import load_config, read_ballots
 from canvass.tabulate.rcv import Tabulation, tabulate_passes
@@ -74,33 +67,44 @@ def init(
     origin: Annotated[
         str | None, typer.Option(help="The log's origin line, e.g. results.sos.example.gov/2026")
     ] = None,
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Create an election directory, its log operator key and its log."""
-    store = ElectionDirectory.init(directory, origin, actor or default_actor())
+    store = elections.init(directory, actor(who), origin)
     out.print(f"Created election directory {directory}")
-    out.print(f"Log operator key: {store.operator_key().encode()}")
-    out.print(store.checkpoint(), end="")
+    out.print(f"Log operator key: {elections.operator_key(store).encode()}")
+    out.print(elections.checkpoint(store), end="")
+    store.close()
+
+
+@app.command()
+def migrate(directory: DirArg) -> None:
+    """Bring an election directory's database schema up to this version of Canvass."""
+    before, after = elections.migrate(directory)
+    if before == after:
+        out.print(f"{directory}: the schema is up to date (revision {after})")
+    else:
+        out.print(f"{directory}: migrated the schema from revision {before} to {after}")
 
 
 @app.command()
 def define(
     directory: DirArg,
     file: Annotated[Path, typer.Argument(help="Definition (YAML or JSON).")],
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Record the election definition (see docs/election-definition.md)."""
     try:
         data = file.read_bytes()
     except OSError as e:
         raise StoreError(f"{file}: cannot read ({e.strerror})") from None
-    store = ElectionDirectory.open(directory)
-    index = store.define(data, file.name, actor or default_actor())
+    store = elections.open_election(directory)
+    index = elections.define(store, actor(who), data, file.name)
     if index is None:
         out.print(f"{file.name}: unchanged; this definition is already in force")
         return
     out.print(f"{file.name}: recorded as log entry {index}")
-    out.print(store.checkpoint(), end="")
+    out.print(elections.checkpoint(store), end="")
 
 
 @app.command("import")
@@ -140,29 +144,32 @@ def import_(
         bool,
         typer.Option(help="These CVRs replace the county's earlier ones (a recount, a correction)"),
     ] = False,
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Import a county's cast vote records (all or nothing; the same bytes twice: no-op)."""
-    store = ElectionDirectory.open(directory)
-    index = import_ballots(
-        store,
+    done = import_ballots(
+        elections.open_election(directory),
+        actor(who),
         county,
         fmt,
         paths,
-        actor or default_actor(),
         county_column,
         precinct_column,
         cvr_schema,
         hart_key,
         replace,
     )
-    if index is None:
+    if done is None:
         out.print("unchanged: these files were already imported for this county")
-        return
-    entry = dict(store.entries(index, index + 1))[index]
-    out.print(
-        f"Imported {entry.data['cards']:,} cards for {entry.data['county']} as log entry {index}"
-    )
+    elif done.kind == "results":
+        out.print(
+            f"Imported {done.data['votes']:,} votes for {done.data['counties']} counties as "
+            f"log entry {done.entry}"
+        )
+    else:
+        out.print(
+            f"Imported {done.data['cards']:,} cards for {done.county} as log entry {done.entry}"
+        )
 
 
 ByOpt = Annotated[
@@ -191,7 +198,7 @@ def results_(
 ) -> None:
     """Count every imported ballot against the election definition; ranked-choice contests
     also round by round, with every elimination and transfer, under their rules."""
-    store = ElectionDirectory.open(directory)
+    store = elections.open_election(directory)
     try:
         counted, labels = results(store, by and by.replace("-", "_"))
     except ValueError as e:
@@ -237,7 +244,7 @@ def batches_(
     county: Annotated[str, typer.Option(help="The county (id or name).")],
 ) -> None:
     """Compare a county's ballot manifest with the cards in its CVRs, batch by batch."""
-    count, problems = manifest_check(ElectionDirectory.open(directory), county)
+    count, problems = manifest_check(elections.open_election(directory), county)
     for problem in problems:
         typer.echo(f"DIFFERS {problem}")
     if problems:
@@ -253,7 +260,7 @@ def export_err_(
     issuer: Annotated[str, typer.Option(help="Who issues the report")] = "Canvass",
 ) -> None:
     """Write the results as NIST SP 1500-100 v2 JSON (election results reporting)."""
-    report = export_err(ElectionDirectory.open(directory), status, issuer)
+    report = export_err(elections.open_election(directory), status, issuer)
     out_file.write_text(json.dumps(report, indent=1) + "\n")
     out.print(f"Wrote {out_file}")
 
@@ -304,7 +311,7 @@ def schema() -> None:
 @app.command()
 def rebuild(directory: DirArg) -> None:
     """Regenerate every table from the log and the artifacts."""
-    size = ElectionDirectory.open(directory).rebuild()
+    size = elections.rebuild(elections.open_election(directory))
     out.print(f"Rebuilt the tables from {size} log entries")
 
 
@@ -356,7 +363,7 @@ def demo(
     out.print(
         f"  {kinds.count('county')} counties, {kinds.count('precinct')} precincts, "
         f"{len(definition['contests'])} contests, {cards:,} ballot cards, "
-        f"{demo_run.store.size()} log entries"
+        f"{elections.size(demo_run.store)} log entries"
     )
     out.print("Signed checkpoint, cosigned by the witness lakeland-gazette:")
     out.print(demo_run.cosigned, end="")
@@ -402,12 +409,12 @@ def log_show(
     as_json: Annotated[bool, typer.Option("--json", help="One canonical entry per line.")] = False,
 ) -> None:
     """List log entries."""
-    store = ElectionDirectory.open(directory)
+    store = elections.open_election(directory)
     if as_json:
-        for raw in store.entry_bytes(start, start + limit):
+        for raw in elections.entry_bytes(store, start, limit):
             sys.stdout.write(raw.decode() + "\n")
         return
-    for index, entry in store.entries(start, start + limit):
+    for index, entry in elections.entries(store, start, limit):
         facts = " ".join(
             f"{k}={v}" for k, v in entry.data.items() if isinstance(v, (str, int)) and k != "vkey"
         )
@@ -419,9 +426,7 @@ def log_show(
 @log_app.command("checkpoint")
 def log_checkpoint(directory: DirArg) -> None:
     """Print the signed checkpoint of the log as it stands (signing one if the log grew)."""
-    store = ElectionDirectory.open(directory)
-    store.checkpoint()
-    out.print(store.cosigned_checkpoint(), end="")
+    out.print(elections.cosigned_checkpoint(elections.open_election(directory)), end="")
 
 
 @log_app.command("prove")
@@ -436,15 +441,14 @@ def log_prove(
     ] = None,
 ) -> None:
     """Print an inclusion or consistency proof as JSON (hashes in base64)."""
-    store = ElectionDirectory.open(directory)
-    size = store.size() if size is None else size
+    store = elections.open_election(directory)
     if (entry is None) == (since is None):
         raise StoreError("give exactly one of --entry N (inclusion) or --since SIZE (consistency)")
     if entry is not None:
-        doc = store.inclusion_proof_document(entry, size)
+        doc = elections.prove_inclusion(store, entry, size)
     else:
         assert since is not None
-        doc = store.consistency_proof_document(since, size)
+        doc = elections.prove_consistency(store, since, size)
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
@@ -458,17 +462,14 @@ def log_verify(
 ) -> None:
     """Check entries, tree, checkpoints, cosignatures, artifacts and every table row; and
     the canvass: every signed vote and certificate, each against the ballots it rests on."""
-    store = ElectionDirectory.open(directory)
     notes = [p.read_text() for p in trusted or []]
-    problems = store.verify(notes)
-    if not problems and any(e.type == "certificate.issued" for _, e in store.entries()):
-        problems = verify_canvass(store)
-    if problems:
-        for p in problems:
+    checked = elections.verify(elections.open_election(directory), notes)
+    if checked.problems:
+        for p in checked.problems:
             typer.echo(f"FAIL {p}", err=True)
         raise typer.Exit(1)
     out.print(
-        f"OK: {store.size()} entries, {len(store.checkpoints())} checkpoints, "
+        f"OK: {checked.entries} entries, {checked.checkpoints} checkpoints, "
         "tree, artifacts and tables agree with the log"
     )
 
@@ -483,9 +484,9 @@ def log_cosign(
     passphrase: Annotated[str | None, typer.Option(envvar=keys.PASSPHRASE_ENV, hidden=True)] = None,
 ) -> None:
     """Cosign the latest checkpoint as a registered witness."""
-    store = ElectionDirectory.open(directory)
-    witness = keys.read_key(key, passphrase)
-    note = store.cosign(witness, int(time.time()), since.read_text() if since else None)
+    store = elections.open_election(directory)
+    signer = keys.read_key(key, passphrase)
+    note = witness(store, signer, int(time.time()), since.read_text() if since else None)
     out.print(note, end="")
 
 
@@ -521,21 +522,21 @@ def keys_register(
     directory: DirArg,
     public_key: Annotated[Path, typer.Argument(help="The .pub file.")],
     role: Annotated[KeyRole, typer.Option(help="What the key's owner does.")],
-    actor: ActorOpt = None,
+    who: ActorOpt = None,
 ) -> None:
     """Register a public key in the election, with its role."""
-    store = ElectionDirectory.open(directory)
+    store = elections.open_election(directory)
     key = keys.read_public_key(public_key)
-    index = store.register_key(key, role, actor or default_actor())
+    index = elections.register_key(store, actor(who), key, role)
     out.print(f"Registered {key.name} as {role.value} in log entry {index}")
-    out.print(store.checkpoint(), end="")
+    out.print(elections.checkpoint(store), end="")
 
 
 @keys_app.command("list")
 def keys_list(directory: DirArg) -> None:
     """List the registered keys."""
     table = Table("name", "role", "key", "entry")
-    for row in registered_keys(ElectionDirectory.open(directory)):
+    for row in elections.registered_keys(elections.open_election(directory)):
         table.add_row(row["name"], row["role"], row["vkey"], str(row["entry"]))
     out.print(table)
 

@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
+from canvass.app.elections import open_election
+from canvass.app.publishing import publish
 from canvass.cli.common import DirArg, out
 from canvass.errors import StoreError
-from canvass.publish.bundle import MANIFEST, publish
-from canvass.store.election import ElectionDirectory
+from canvass.publish.bundle import MANIFEST
 from canvass.verify import TrustStore, open_source, verify_bundle
 from canvass.verify.trust import default_path
 from canvass.web.static import server
@@ -32,8 +33,7 @@ def publish_command(
 ) -> None:
     """Write the static results bundle: results, reconciliation, certificates, audits, the
     log as tiles with its checkpoints, the ballot tables and a manifest of SHA-256."""
-    store = ElectionDirectory.open(directory)
-    done = publish(store, out_dir, withhold_originals or [], replace)
+    done = publish(open_election(directory), out_dir, withhold_originals or [], replace)
     out.print(
         f"Published {done.files:,} files ({done.bytes / 1e6:,.1f} MB) to {done.path}: log of "
         f"{done.log_size:,} entries"

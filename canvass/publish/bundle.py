@@ -42,18 +42,18 @@ from typing import Any
 
 import jinja2
 
+from canvass.app.audits import load_audits
+from canvass.app.folds import canvass as load
+from canvass.app.reconcile import reconcile
+from canvass.app.results import definition, export_err, ranked_choice_results, results
 from canvass.certify.canvass import STATE
 from canvass.errors import StoreError
 from canvass.ingest.ballots import MEDIA_TYPE as BALLOT_TABLE
 from canvass.log.entry import now
 from canvass.log.tiles import write_tiles
+from canvass.publish.reports import audit_report
 from canvass.reconcile.balance import michigan_report
-from canvass.store.audit import load_audits
-from canvass.store.audit import report as audit_report
-from canvass.store.ballots import definition, export_err, ranked_choice_results, results
-from canvass.store.canvass import load
 from canvass.store.election import ElectionDirectory
-from canvass.store.reconcile import reconcile
 from canvass.tabulate.render import rounds_json
 
 FORMAT = "canvass-bundle/1"
@@ -227,8 +227,8 @@ def _write(
         for a in audit_records.values()
     ]
     w.json("audits/index.json", {"audits": audits})
-    for name in audit_records:
-        w.put(f"audits/{name}.txt", audit_report(store, name).encode())
+    for name, record in audit_records.items():
+        w.put(f"audits/{name}.txt", audit_report(record).encode())
 
     page = _TEMPLATES.get_template("index.html.j2").render(
         title=election.election.name,

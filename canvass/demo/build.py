@@ -17,15 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from canvass import keys
-from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn
-from canvass.certify.canvass import STATE, Member, county_board
-from canvass.demo import demo_definition
-from canvass.demo_cvrs import county_exports
-from canvass.domain.model import KeyRole
-from canvass.errors import StoreError
-from canvass.log.note import Signer
-from canvass.reconcile.balance import summarize
-from canvass.store.audit import (
+from canvass.app.actor import Actor
+from canvass.app.audits import (
     commit,
     cvr_votes,
     draw,
@@ -36,21 +29,27 @@ from canvass.store.audit import (
     open_audit,
     record_seed,
 )
-from canvass.store.ballots import import_ballots, results
-from canvass.store.canvass import (
-    constitute,
-    issue_ascertainment,
-    move,
-    prepare_ascertainment,
-    propose_county,
-    propose_state,
-    sign_ascertainment,
-    vote,
-)
+from canvass.app.boards import constitute, propose_county
+from canvass.app.elections import define, init, register_key
+from canvass.app.imports import import_ballots
+from canvass.app.reconcile import explain, import_pollbook, reconcile, tabulated
+from canvass.app.results import results
+from canvass.app.state import prepare_ascertainment, propose_state
+from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn
+from canvass.certify.canvass import STATE, Member, county_board
+from canvass.demo.cvrs import county_exports
+from canvass.demo.definition import demo_definition
+from canvass.domain.model import KeyRole
+from canvass.errors import StoreError
+from canvass.log.note import Signer
+from canvass.reconcile.balance import summarize
+from canvass.signing import ascertain, move, vote, witness
 from canvass.store.election import ElectionDirectory
-from canvass.store.reconcile import explain, import_pollbook, reconcile, tabulated
 from canvass.tabulate.plurality import Results
 
+CLERK = Actor("clerk")
+DIRECTOR = Actor("director")
+AUDIT_BOARD = Actor("audit-board")
 WITNESS = "lakeland-gazette"
 
 
@@ -89,13 +88,13 @@ def build_demo(
         definition = demo_definition(counties, precincts, seed)
     except ValueError as e:
         raise StoreError(str(e)) from None
-    store = ElectionDirectory.init(directory, "canvass.invalid/lakeland-2026-general", "clerk")
-    store.define(json.dumps(definition, indent=1).encode(), "lakeland-2026-general.json", "clerk")
+    store = init(directory, CLERK, "canvass.invalid/lakeland-2026-general")
+    define(store, CLERK, json.dumps(definition, indent=1).encode(), "lakeland-2026-general.json")
     witness_file = directory / "demo-keys" / f"{WITNESS}.key"
     witness_file.parent.mkdir(mode=0o700)
-    witness = keys.new_signer(WITNESS)
-    keys.write_key(witness, witness_file)
-    store.register_key(witness.verifier(), KeyRole.WITNESS, "clerk")
+    witness_key = keys.new_signer(WITNESS)
+    keys.write_key(witness_key, witness_file)
+    register_key(store, CLERK, witness_key.verifier(), KeyRole.WITNESS)
     run = DemoRun(store, definition, "")
     if ballots_per_precinct > 0:
         for county, files in county_exports(definition, ballots_per_precinct, seed):
@@ -103,19 +102,19 @@ def build_demo(
             folder.mkdir(parents=True)
             for name, data in files.items():
                 (folder / name).write_bytes(data)
-            import_ballots(store, county, "dominion", [folder], "clerk")
+            import_ballots(store, CLERK, county, "dominion", [folder])
         run.results, run.labels = results(store)
         run.by_county, _ = results(store, "county")
         if canvass:
             run.canvass = canvass_demo(store, definition, directory, seed)
-    run.cosigned = store.cosign(witness, int(time.time()))
+    run.cosigned = witness(store, witness_key, int(time.time()))
     return run
 
 
 def _member(store: ElectionDirectory, folder: Path, name: str, role: KeyRole) -> Signer:
     signer = keys.new_signer(name)
     keys.write_key(signer, folder / f"{name}.key")
-    store.register_key(signer.verifier(), role, "clerk")
+    register_key(store, CLERK, signer.verifier(), role)
     return signer
 
 
@@ -149,7 +148,7 @@ def canvass_demo(
             lines.append(",".join([county, precinct, vote_type, *map(str, row)]))
     book = directory / "demo-pollbook.csv"
     book.write_text("\n".join(lines) + "\n")
-    import_pollbook(store, book, "clerk")
+    import_pollbook(store, CLERK, book)
     reasons = [
         ("left-without-voting", "a voter checked in and left before voting"),
         ("left-without-voting", "a voter checked in twice at the e-poll book"),
@@ -157,7 +156,7 @@ def canvass_demo(
         ("spoiled-not-recorded", "a spoiled ballot was put in the unused stock"),
     ]
     for (county, precinct, vote_type), (reason, text) in zip(odd[:4], reasons, strict=True):
-        explain(store, county, precinct, vote_type, reason, text, "clerk")
+        explain(store, CLERK, county, precinct, vote_type, reason, text)
     summary = summarize(reconcile(store))
     said.append(
         f"Reconciled {summary.units:,} precinct and vote-type units: {summary.out_of_balance} "
@@ -177,30 +176,30 @@ def canvass_demo(
             seated.append((signer, party))
         constitute(
             store,
+            CLERK,
             board,
             "michigan",
             [Member(sg.name, sg.name, party.upper()) for sg, party in seated],
-            "clerk",
         )
         boards[board] = [sg for sg, _ in seated]
     for n, county in enumerate(counties):
         board = county_board(county)
         d1, d2, r1, r2 = boards[board]
-        cert = propose_county(store, county, "clerk")
+        cert = propose_county(store, CLERK, county)
         if n == 0:  # a 2-2 deadlock first, then a unanimous certification
-            motion = move(store, board, "certify", d1, cert, "Move to certify the canvass")
+            motion = move(store, d1, board, "certify", cert, "Move to certify the canvass")
             for member, choice in ((d1, "yes"), (r1, "no"), (d2, "yes"), (r2, "no")):
-                vote(store, motion, choice, member)
+                vote(store, member, motion, choice)
             said.append(f"{county}: the board deadlocked 2-2 on motion {motion}")
-        motion = move(store, board, "certify", r1, cert, "Move to certify the canvass")
+        motion = move(store, r1, board, "certify", cert, "Move to certify the canvass")
         for member in (r1, d1, d2, r2):
-            vote(store, motion, "yes", member)
+            vote(store, member, motion, "yes")
     said.append(f"{len(counties)} county boards certified (canvass board status {directory})")
-    cert = propose_state(store, "clerk")
+    cert = propose_state(store, CLERK)
     members = boards[STATE]
-    motion = move(store, STATE, "certify", members[0], cert, "Move to certify the state canvass")
+    motion = move(store, members[0], STATE, "certify", cert, "Move to certify the state canvass")
     for member in members:
-        vote(store, motion, "yes", member)
+        vote(store, member, motion, "yes")
     said.append(f"The state board certified: certificate {cert[:16]}…")
     official = _member(store, folder, "secretary-of-state", KeyRole.STATE_OFFICIAL)
     president = next(c for c in definition["contests"] if c["id"] == "president")
@@ -209,7 +208,7 @@ def canvass_demo(
         for candidate in president["candidates"]
     }
     doc = prepare_ascertainment(store, "president", electors, official.name)
-    issue_ascertainment(store, doc, official.name, sign_ascertainment(store, doc, official))
+    ascertain(store, official, doc)
     votes = doc["votes"]
     winner = max(votes, key=lambda c: votes[c])
     said.append(
@@ -231,10 +230,10 @@ def audit_demo(store: ElectionDirectory, seed: int) -> list[str]:
         ("president-comparison", "comparison", "president"),
         ("proposal-1-polling", "polling", "proposal-1"),
     ):
-        open_audit(store, name, method, 10, [contest], "director")
-        commit(store, name, "director")
+        open_audit(store, DIRECTOR, name, method, 10, [contest])
+        commit(store, DIRECTOR, name)
         dice = "".join(str(rng.randint(0, 9)) for _ in range(20))
-        record_seed(store, name, dice, "director")
+        record_seed(store, DIRECTOR, name, dice)
         t = totals[contest]
         top = sorted(t.votes.values(), reverse=True)
         ballots = counted.cards
@@ -243,7 +242,7 @@ def audit_demo(store: ElectionDirectory, seed: int) -> list[str]:
         else:
             size = bravo_asn(0.1, top[0] / ballots, top[1] / ballots) * 3 // 2
         for round_number in (1, 2, 3):
-            draw(store, name, size, "director")
+            draw(store, DIRECTOR, name, size)
             audit = load_audits(store).audit(name)
             sampled = sorted(drawn(store, audit))
             said_votes = cvr_votes(store, audit, sampled)
@@ -255,8 +254,8 @@ def audit_demo(store: ElectionDirectory, seed: int) -> list[str]:
                 if method == "comparison" and round_number == 1 and len(readings) in (3, 17):
                     votes = []  # the paper shows no vote where the scanner counted one
                 readings.append({"ballot": ballot, "contest": contest, "votes": votes})
-            interpret(store, name, readings, f"audit-board-{round_number}", "audit-board")
-            [result] = measure(store, name, "director")
+            interpret(store, AUDIT_BOARD, name, readings, f"audit-board-{round_number}")
+            [result] = measure(store, DIRECTOR, name)
             if result["met"] or result["next_size"] >= ballots:
                 break
             size = result["next_size"]

@@ -1,0 +1,169 @@
+"""The election as counted: the definition in force, the imports to count under it, and
+the results (overall, by any breakdown, round by round for ranked choice, as a NIST SP
+1500-100 report), all as data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from difflib import get_close_matches
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+
+from canvass.app.snapshot import Source, viewing
+from canvass.domain.definition import load_definition
+from canvass.domain.model import Batch, ElectionDefinition, JurisdictionKind
+from canvass.errors import IngestError, StoreError
+from canvass.ingest.ballots import SCHEMA, read_table
+from canvass.ingest.manifest import compare_with_cards
+from canvass.ingest.names import definition_contests, norm
+from canvass.ingest.results_csv import county_ids
+from canvass.publish.err import election_report
+from canvass.store import schema as s
+from canvass.store.cache import ContentCache
+from canvass.store.log import LogReader
+from canvass.tabulate.election import count, labels, ranked_choice
+from canvass.tabulate.plurality import Results
+from canvass.tabulate.rcv import Tabulation
+
+_DEFINITIONS: ContentCache[str, ElectionDefinition] = ContentCache(8)
+"""Definitions read, by SHA-256: a definition is immutable, and large ones take a while to
+check."""
+
+
+def definition_sha256(view: LogReader) -> str:
+    row = view.conn.execute(select(s.election.c.definition_sha256)).first()
+    if row is None:
+        raise StoreError(f"{view.where}: no election is defined yet; run 'canvass define' first")
+    return str(row.definition_sha256)
+
+
+def definition(source: Source) -> ElectionDefinition:
+    """The election definition in force."""
+    with viewing(source) as view:
+        sha = definition_sha256(view)
+        return _DEFINITIONS.get(sha, lambda: load_definition(view.artifacts.get(sha), "definition"))
+
+
+def county_id(election: ElectionDefinition, county: str) -> str:
+    """The id of the county named ``county`` (by id or name, as an official would write it)."""
+    found = county_ids(election).get(norm(county))
+    if found is not None:
+        return found
+    names = [j.name for j in election.jurisdictions if j.kind == JurisdictionKind.COUNTY]
+    near = get_close_matches(county, names, n=3, cutoff=0.5)
+    hint = ", ".join(repr(n) for n in near) or "none close"
+    raise IngestError(f"county {county!r} is not a county of the election; nearest: {hint}")
+
+
+def imports_in_force(source: Source, kind: str) -> list[dict[str, Any]]:
+    """The imports of ``kind`` (ballots, results, manifest) to count under the definition in
+    force.
+
+    Their contest and choice numbers are the definition's, so they mean nothing under
+    another one. An import made under an earlier definition is passed over when the same
+    files were imported again since; otherwise counting stops and says so."""
+    with viewing(source) as view:
+        current = definition_sha256(view)
+        rows = [
+            dict(r)
+            for r in view.conn.execute(
+                select(s.ballot_import)
+                .where(s.ballot_import.c.kind == kind)
+                .order_by(s.ballot_import.c.entry)
+            ).mappings()
+        ]
+    redone = {(r["county"], r["sources_sha256"]) for r in rows if r["definition_sha256"] == current}
+    for r in rows:
+        if r["definition_sha256"] != current and (r["county"], r["sources_sha256"]) not in redone:
+            raise StoreError(
+                f"the {kind} of log entry {r['entry']} ({r['county'] or 'several counties'}) "
+                "were imported under an earlier election definition, whose contests and "
+                "choices may differ; import them again"
+            )
+    return [r for r in rows if r["definition_sha256"] == current and r["replaced_by"] is None]
+
+
+def ballot_tables(source: Source, county: str | None = None) -> Iterator[tuple[str, pa.Table]]:
+    """Every ballot table to count (of one county, or all), with its county."""
+    with viewing(source) as view:
+        expected = [info.to_json() for info, _ in definition_contests(definition(view))]
+        for r in imports_in_force(view, "ballots"):
+            if county is not None and r["county"] != county:
+                continue
+            table, contests = read_table(view.artifacts.get(str(r["table_sha256"])))
+            if [c.to_json() for c in contests] != expected:
+                raise StoreError(
+                    f"the ballot table of log entry {r['entry']} does not match the election "
+                    "definition it was imported under"
+                )
+            yield str(r["county"]), table
+
+
+def results_tables(source: Source) -> list[pa.Table]:
+    """Every results-only table to count."""
+    with viewing(source) as view:
+        return [
+            pq.read_table(pa.BufferReader(view.artifacts.get(str(r["table_sha256"]))))
+            for r in imports_in_force(view, "results")
+        ]
+
+
+def results(source: Source, by: str | None = None) -> tuple[Results, dict[str, str]]:
+    """Tabulate every imported ballot against the election definition; also return the
+    names to show for contest and choice ids (``contest`` and ``contest/choice``)."""
+    with viewing(source) as view:
+        election = definition(view)
+        tables = [t for _, t in ballot_tables(view)]
+        results_only = results_tables(view)
+        if not tables and not results_only:
+            raise StoreError(f"{view.where}: no ballots or results have been imported yet")
+        return count(election, tables, results_only, by), labels(election)
+
+
+def ranked_choice_results(
+    source: Source, contest: str | None = None
+) -> dict[str, list[Tabulation]]:
+    """Count every ranked-choice contest (or only ``contest``) round by round under its
+    rules; see :func:`canvass.tabulate.election.ranked_choice`."""
+    with viewing(source) as view:
+        return ranked_choice(definition(view), [t for _, t in ballot_tables(view)], contest)
+
+
+def export_err(source: Source, status: str, issuer: str) -> dict[str, object]:
+    """The election's results as a NIST SP 1500-100 v2 report."""
+    with viewing(source) as view:
+        election = definition(view)
+        overall, _ = results(view)
+        by_county, _ = results(view, "county")
+        by_vote_type, _ = results(view, "vote_type")
+    try:
+        return election_report(election, overall, by_county, by_vote_type, status, issuer)
+    except ValueError as e:
+        raise StoreError(str(e)) from None
+
+
+def manifest_check(source: Source, county: str) -> tuple[int, list[str]]:
+    """Compare a county's latest ballot manifest with the cards its CVRs hold: the number
+    of batches in the manifest, and every discrepancy in words."""
+    with viewing(source) as view:
+        county = county_id(definition(view), county)
+        latest = view.conn.execute(
+            select(func.max(s.manifest_batch.c.entry)).where(s.manifest_batch.c.county == county)
+        ).scalar()
+        if latest is None:
+            raise StoreError(f"no ballot manifest has been imported for {county}")
+        rows = (
+            view.conn.execute(select(s.manifest_batch).where(s.manifest_batch.c.entry == latest))
+            .mappings()
+            .all()
+        )
+        tables = [t for c, t in ballot_tables(view) if c == county]
+    manifest = [
+        Batch(id=r["batch"], tabulator=r["tabulator"], cards=r["cards"], container=r["container"])
+        for r in rows
+    ]
+    cards = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+    return len(manifest), compare_with_cards(manifest, cards)

@@ -1,0 +1,22 @@
+"""What the read workflows take: an election (each call reads its own snapshot) or a
+reader already open on one, so that several reads can share a snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from canvass.store.election import ElectionDirectory
+from canvass.store.log import LogReader
+
+Source = ElectionDirectory | LogReader
+
+
+@contextmanager
+def viewing(source: Source) -> Iterator[LogReader]:
+    """A reader on ``source``: itself, or a new snapshot of the election."""
+    if isinstance(source, LogReader):
+        yield source
+    else:
+        with source.reading() as view:
+            yield view

@@ -1,0 +1,120 @@
+"""Migrations run once, by ``canvass migrate``; opening an election only checks that its
+schema is the one this Canvass needs, and never changes it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from typer.testing import CliRunner
+
+from canvass.cli import app
+from canvass.errors import StoreError
+from canvass.store.db import MIGRATIONS, engine, head_revision, sqlite_engine
+from canvass.store.election import ElectionDirectory
+
+runner = CliRunner()
+
+
+def run(*args: str | Path, code: int = 0) -> str:
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result.stdout if code == 0 else result.stderr
+
+
+def _revision(path: Path) -> str:
+    with sqlite3.connect(path / "canvass.db") as conn:
+        (found,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return str(found)
+
+
+@pytest.fixture
+def behind(tmp_path: Path) -> Path:
+    """An election directory whose schema an older Canvass made: one migration behind."""
+    path = tmp_path / "county"
+    ElectionDirectory.init(path, "canvass.test/county", "clerk").close()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    engine = sqlite_engine(path / "canvass.db")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0002")
+    engine.dispose()
+    assert _revision(path) == "0002"
+    return path
+
+
+def test_the_newest_migration_is_the_one_this_canvass_needs() -> None:
+    assert head_revision() == "0003"
+
+
+def test_init_creates_the_newest_schema(tmp_path: Path) -> None:
+    ElectionDirectory.init(tmp_path / "e").close()
+    assert _revision(tmp_path / "e") == head_revision()
+
+
+def test_opening_a_directory_behind_says_to_migrate_and_changes_nothing(behind: Path) -> None:
+    with pytest.raises(StoreError) as e:
+        ElectionDirectory.open(behind)
+    assert str(e.value) == (
+        f"{behind}: the database schema is at revision 0002, and this Canvass needs 0003; "
+        f"run 'canvass migrate {behind}' first"
+    )
+    assert _revision(behind) == "0002"
+    assert run("log", "verify", behind, code=1) == f"error: {e.value}\n"
+    assert _revision(behind) == "0002"
+
+
+def test_canvass_migrate_brings_the_schema_up_once(behind: Path) -> None:
+    assert run("migrate", behind) == f"{behind}: migrated the schema from revision 0002 to 0003\n"
+    assert _revision(behind) == "0003"
+    assert run("migrate", behind) == f"{behind}: the schema is up to date (revision 0003)\n"
+    store = ElectionDirectory.open(behind)
+    assert store.verify() == []
+    store.close()
+
+
+def test_a_schema_from_a_newer_canvass_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "e"
+    ElectionDirectory.init(path).close()
+    with sqlite3.connect(path / "canvass.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    with pytest.raises(StoreError) as e:
+        ElectionDirectory.open(path)
+    assert str(e.value) == (
+        f"{path}: the database schema is at revision 0099, which this Canvass does not know "
+        "(its newest is 0003); it was made by a newer Canvass"
+    )
+
+
+def test_migrate_needs_an_election_directory(tmp_path: Path) -> None:
+    assert run("migrate", tmp_path, code=1) == (
+        f"error: {tmp_path}: not an election directory (no canvass.db); "
+        "create one with 'canvass init'\n"
+    )
+
+
+def test_a_database_without_a_schema_says_to_migrate(tmp_path: Path) -> None:
+    (tmp_path / "canvass.db").touch()
+    with pytest.raises(StoreError) as e:
+        ElectionDirectory.open(tmp_path)
+    assert str(e.value) == (
+        f"{tmp_path}: the database has no schema; run 'canvass migrate {tmp_path}'"
+    )
+
+
+def test_an_engine_is_made_from_a_database_url(tmp_path: Path) -> None:
+    made = engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert made.dialect.name == "sqlite"
+    made.dispose()
+    with pytest.raises(StoreError) as e:
+        engine("not a url")
+    assert str(e.value) == "'not a url' is not a database URL; expected e.g. sqlite:///canvass.db"
+    with pytest.raises(StoreError) as e:
+        engine("mysql://db.example/canvass")
+    assert str(e.value) == (
+        "mysql://db.example/canvass: mysql databases are not supported yet; use sqlite:///PATH"
+    )
