@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from canvass.app import boards, elections, state
-from canvass.app.actor import Actor
+from canvass.app import Actor, Election, boards, elections, state
 from canvass.app.boards import VoteRecorded
 from canvass.certify.statements import sign
 from canvass.log.note import Signer, cosign, parse_note
-from canvass.store.election import ElectionDirectory
 
 
 def move(
-    election: ElectionDirectory,
+    election: Election,
     signer: Signer,
     board: str,
     kind: str,
@@ -33,7 +31,7 @@ def move(
 
 
 def vote(
-    election: ElectionDirectory, signer: Signer, motion: int, choice: str, time: str | None = None
+    election: Election, signer: Signer, motion: int, choice: str, time: str | None = None
 ) -> VoteRecorded:
     """Vote on a motion, signed with ``signer``'s key."""
     signature = sign(signer, boards.vote_to_sign(election, motion, choice))
@@ -41,7 +39,7 @@ def vote(
 
 
 def ascertain(
-    election: ElectionDirectory,
+    election: Election,
     signer: Signer,
     doc: dict[str, Any],
     time: str | None = None,
@@ -51,9 +49,7 @@ def ascertain(
     return state.issue_ascertainment(election, Actor(signer.name), doc, signature, time)
 
 
-def witness(
-    election: ElectionDirectory, signer: Signer, timestamp: int, since: str | None = None
-) -> str:
+def witness(election: Election, signer: Signer, timestamp: int, since: str | None = None) -> str:
     """Cosign the latest checkpoint as the witness ``signer``, once it is shown to extend
     ``since``; returns the cosigned checkpoint."""
     note = elections.to_cosign(election, signer.name, since)
