@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from canvass.errors import IngestError, RulesError
+from canvass.errors import IngestError, RulesError, TabulationError
 from canvass.ingest.ballots import OVERVOTE, VOTE, ContestInfo
 from canvass.tabulate.rcv import (
     OVERVOTE_LABEL,
@@ -35,10 +35,9 @@ from canvass.tabulate.rcv import (
     TIEBREAK_MODES,
     UNDECLARED_WRITE_INS,
     WINNER_MODES,
-    Ballot,
     Rules,
-    group,
 )
+from canvass.tabulate.rcv_ballots import RankedBallots, concatenate
 from canvass.tabulate.urcvt import ReportHeader
 
 PROVIDERS = ("ess", "dominion", "cdf", "clearBallot", "hart", "genericCsv")
@@ -388,20 +387,22 @@ class SourceTable:
     """For each choice of the contest, the labels it may be matched by (name, vendor ids)."""
 
 
-def read_ballots(config: ContestConfig) -> list[Ballot]:
+def read_ballots(config: ContestConfig) -> RankedBallots:
     """Every ballot of every source that carries the contest, grouped (identical ballots
     counted once with their number)."""
-    ballots: list[Ballot] = []
-    for source in config.sources:
-        ballots += ranked_ballots(config, source, read_source(source))
-    if "precinct" in config.slices and all(
-        b.precinct in (MISSING["precinct"], MISSING_CSV["precinct"]) for b in ballots
+    ballots = concatenate(
+        [ranked_ballots(config, source, read_source(source)) for source in config.sources]
+    )
+    precincts = ballots.slices.get("precinct")
+    if precincts is not None and all(
+        precincts[1][i] in (MISSING["precinct"], MISSING_CSV["precinct"])
+        for i in np.unique(precincts[0]).tolist()
     ):
         raise RulesError(
             f"{config.path}: outputSettings.tabulateByPrecinct is on, but the cast vote "
             "records give no precincts"
         )
-    return group(ballots)
+    return ballots
 
 
 def read_source(source: Source) -> SourceTable:
@@ -409,7 +410,7 @@ def read_source(source: Source) -> SourceTable:
     return _READERS[source.provider](source)
 
 
-def ranked_ballots(config: ContestConfig, source: Source, read: SourceTable) -> list[Ballot]:
+def ranked_ballots(config: ContestConfig, source: Source, read: SourceTable) -> RankedBallots:
     """The ballots of a source's table that carry the contest, as ranked ballots, grouped."""
     contest = read.contests[read.contest]
     candidates = list(config.rules.candidates)
@@ -449,7 +450,7 @@ def table_ballots(
     where: str = "",
     unknown: str = "is not a candidate",
     choice_names: list[str] | None = None,
-) -> list[Ballot]:
+) -> RankedBallots:
     """The cards of a ballot table that carry ``contest``, as ranked ballots grouped
     (identical rankings, precinct and batch counted once). ``codes[k]`` is the candidate
     (an index into ``candidates``) choice ``k`` stands for, or -1 if none: a ballot marking
@@ -507,30 +508,56 @@ def table_ballots(
         slice_names.append(values.dictionary.to_pylist())
         keys[:, top * width + n] = values.indices.to_numpy(zero_copy_only=False)
     keys = keys[on_card]
-    if not len(keys):
-        return []
     unique, counts = np.unique(keys, axis=0, return_counts=True)
-    labels = [*candidates, OVERVOTE_LABEL]
-    ballots: list[Ballot] = []
-    for row, count in zip(unique, counts, strict=True):
-        rankings: list[tuple[int, tuple[str, ...]]] = []
-        for r in range(top):
-            words = row[r * width : (r + 1) * width]
-            if words.any():
-                marked = tuple(
-                    labels[w * 64 + b]
-                    for w, word in enumerate(words.tolist())
-                    for b in range(64)
-                    if word >> b & 1
-                )
-                rankings.append((r + 1, marked))
-        slice_ids = {
-            kind: slice_names[n][int(row[top * width + n])] for n, kind in enumerate(slices)
-        }
-        ballots.append(
-            Ballot(tuple(rankings), int(count), slice_ids.get("precinct"), slice_ids.get("batch"))
+    choices, ranked, sets = _rankings(unique[:, : top * width], top, width, len(candidates))
+    return RankedBallots(
+        tuple(candidates),
+        choices,
+        ranked,
+        counts.astype(np.int64),
+        sets=tuple(sets),
+        slices={
+            kind: (unique[:, top * width + n].astype(np.int32), tuple(slice_names[n]))
+            for n, kind in enumerate(slices)
+        },
+    )
+
+
+def _rankings(
+    masks: np.ndarray[Any, Any], top: int, width: int, n: int
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], list[tuple[int, ...]]]:
+    """Each distinct ballot's rankings from its bit masks (``width`` 64-bit words per rank,
+    bit ``c`` for candidate code ``c``, bit ``n`` for a rank reported only as overvoted):
+    the code marked at each rank present, first to last, the rank of each, and the sets of
+    candidates marked together at one rank (codes ``n + 1 + s``)."""
+    rows = len(masks)
+    words = masks.reshape(rows, top, width)
+    marks = np.bitwise_count(words).sum(axis=2, dtype=np.int64)
+    codes = np.full((rows, top), -1, np.int32)
+    # One mark: its word's index × 64 + its bit's position (2^k − 1 has k bits set).
+    word_at = np.argmax(words != 0, axis=2)
+    word = np.take_along_axis(words, word_at[..., None], axis=2)[..., 0]
+    position = np.bitwise_count(word - np.uint64(1)).astype(np.int64)
+    one = marks == 1
+    codes[one] = (word_at * 64 + position)[one]
+    sets: dict[tuple[int, ...], int] = {}
+    for g, r in zip(*np.nonzero(marks > 1), strict=True):  # rare: an overvoted rank
+        marked = tuple(
+            w * 64 + b
+            for w, value in enumerate(words[g, r].tolist())
+            for b in range(64)
+            if value >> b & 1
         )
-    return ballots
+        if n in marked:
+            raise TabulationError("a ranking names candidates and is also marked as an overvote")
+        codes[g, r] = n + 1 + sets.setdefault(marked, len(sets))
+    order = np.argsort(marks == 0, axis=1, kind="stable")  # the ranks present, in order
+    choices = np.take_along_axis(codes, order, axis=1)
+    ranks = np.take_along_axis(
+        np.broadcast_to(np.arange(1, top + 1, dtype=np.int16), (rows, top)), order, axis=1
+    )
+    ranks[choices < 0] = 0
+    return choices, ranks, list(sets)
 
 
 def _card_id(table: pa.Table, row: int) -> str:

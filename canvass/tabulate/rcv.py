@@ -24,10 +24,21 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
+
+import numpy as np
 
 from canvass.errors import TabulationError
 from canvass.tabulate.javaorder import hash_map_order
 from canvass.tabulate.javarandom import JavaRandom, java_shuffle
+from canvass.tabulate.rcv_ballots import (
+    ACTIVE,
+    STATUSES,
+    Array,
+    RankedBallots,
+    Walk,
+    from_ballots,
+)
 from canvass.tabulate.rcv_model import (
     _CONTEXT,
     _UNCOUNTED,
@@ -89,28 +100,12 @@ def _divide(a: Decimal, b: Decimal, places: int, rounding: str = decimal.ROUND_D
     return down
 
 
-class _Group:
-    __slots__ = ("allocations", "ballot", "recipient", "slices", "status", "value", "weight")
-
-    def __init__(self, ballot: Ballot, slices: tuple[str, ...]) -> None:
-        self.ballot = ballot
-        self.recipient: str | None = None
-        self.status = Status.ACTIVE
-        self.allocations: dict[str, Decimal] = {}
-        """Per ballot: the part of its vote each earlier winner keeps."""
-        self.value = ONE
-        """Per ballot: the part of its vote still to count."""
-        self.weight = Decimal(ballot.count)
-        """``value × count``."""
-        self.slices = slices
-
-
 def _new_round(number: int, candidates: Iterable[str]) -> Round:
     return Round(number, {c: ZERO for c in candidates}, {s: ZERO for s in Status})
 
 
 def tabulate(
-    ballots: Sequence[Ballot],
+    ballots: Sequence[Ballot] | RankedBallots,
     rules: Rules,
     slices: Sequence[str] = (),
     ask: Ask = _no_one_to_ask,
@@ -119,17 +114,18 @@ def tabulate(
     when ``slices`` names ``"precinct"`` and/or ``"batch"`` (every ballot must then say
     which). A multi-pass IRV contest is counted pass by pass with :func:`tabulate_passes`."""
     with decimal.localcontext(_CONTEXT):
-        return _Count(ballots, rules, slices, ask).run()
+        return _Count(_columns(ballots, rules), rules, slices, ask).run()
 
 
 def tabulate_passes(
-    ballots: Sequence[Ballot],
+    ballots: Sequence[Ballot] | RankedBallots,
     rules: Rules,
     slices: Sequence[str] = (),
     ask: Ask = _no_one_to_ask,
 ) -> list[Tabulation]:
     """Every pass of a contest: one for most rules; for ``multiPassIrv``, one single-winner
     count per seat, each leaving out the winners of the passes before it."""
+    ballots = _columns(ballots, rules)
     if rules.winner_mode != "multiPassIrv":
         return [tabulate(ballots, rules, slices, ask)]
     passes: list[Tabulation] = []
@@ -146,23 +142,53 @@ def tabulate_passes(
 
 class _Count:
     def __init__(
-        self, ballots: Sequence[Ballot], rules: Rules, slices: Sequence[str], ask: Ask
+        self, ballots: RankedBallots, rules: Rules, slices: Sequence[str], ask: Ask
     ) -> None:
         self.rules = rules
         self.ask = ask
         self.slice_kinds = list(slices)
-        self.groups = []
-        for b in ballots:
-            ids = tuple(getattr(b, kind) for kind in self.slice_kinds)
-            if None in ids:
-                raise TabulationError(
-                    f"a ballot does not say its {self.slice_kinds[ids.index(None)]}"
-                )
-            self.groups.append(_Group(b, ids))
-        self.slice_ids: dict[str, list[str]] = {
-            kind: sorted({g.slices[i] for g in self.groups})
-            for i, kind in enumerate(self.slice_kinds)
-        }
+        self.code = {c: k for k, c in enumerate(rules.candidates)}
+        self.ballots = ballots
+        self.walker = Walk(
+            ballots, rules.overvote_rule, rules.max_skipped_ranks, rules.exhaust_on_duplicate
+        )
+        # Votes are whole numbers of units of 10^-decimal_places: transfers are cut to that
+        # many places, so every sum and difference is exact in integers. Up to 9 places the
+        # products fit in 64 bits; beyond, Python's integers are used.
+        places = rules.decimal_places
+        self.unit = 10**places
+        dtype: Any = np.int64 if places <= 9 else object
+        groups = len(ballots)
+        self.counts = ballots.counts.astype(dtype)
+        self.value = np.full(groups, self.unit, dtype)
+        """Per ballot: the part of its vote still to count."""
+        self.weight = self.counts * self.unit
+        """``value × count``."""
+        self.touched = np.zeros(groups, bool)
+        """Groups whose value a surplus has cut: their votes carry ``decimal_places``
+        decimals (``8.0000``), as ``BigDecimal`` arithmetic writes them."""
+        self.status = np.full(groups, ACTIVE, np.int8)
+        self.recipient = np.full(groups, -1, np.int64)
+        self.allocations: dict[int, Array] = {}
+        """Per winner (code), per ballot of each group: the part of its vote the winner
+        keeps; only where ``kept`` says so."""
+        self.kept: dict[int, Array] = {}
+        self.slice_index: list[Array] = []
+        self.slice_ids: dict[str, list[str]] = {}
+        for kind in self.slice_kinds:
+            if kind not in ballots.slices:
+                if groups:
+                    raise TabulationError(f"a ballot does not say its {kind}")
+                self.slice_ids[kind] = []
+                self.slice_index.append(np.zeros(0, np.int64))
+                continue
+            index, names = ballots.slices[kind]
+            used = np.unique(index)
+            ids = sorted(names[int(i)] for i in used)
+            position = np.zeros(len(names), np.int64)
+            position[used] = [ids.index(names[int(i)]) for i in used]
+            self.slice_ids[kind] = ids
+            self.slice_index.append(position[index])
         self.rounds: list[Round] = []
         self.slice_rounds: dict[str, dict[str, list[Round]]] = {
             kind: {s: [] for s in ids} for kind, ids in self.slice_ids.items()
@@ -191,6 +217,10 @@ class _Count:
         if candidate in self.winner_round:
             return self.rules.continue_until_two
         return candidate not in self.eliminated_round
+
+    def continuing_codes(self) -> Array:
+        """For each candidate code, whether the candidate is continuing."""
+        return np.array([self.continuing(c) for c in self.rules.candidates] + [False], bool)
 
     # --- the rounds -----------------------------------------------------------------------
 
@@ -272,106 +302,96 @@ class _Count:
                 self.slice_rounds[kind][s].append(rnd)
         transfers: dict[str, dict[str, Decimal]] = {}
         self._transfers = transfers
-        self._slice_transfers: list[dict[str, dict[str, dict[str, Decimal]]]] = [
-            {} for _ in self.slice_kinds
-        ]
-        for g in self.groups:
-            here = [per_slice[s] for per_slice, s in zip(slices, g.slices, strict=True)]
-            if g.status is not Status.ACTIVE:
-                for rnd in (current, *here):
-                    rnd.inactive[g.status] += g.weight
-                continue
-            if g.recipient is not None and self.continuing(g.recipient):
-                for rnd in (current, *here):
-                    rnd.tally[g.recipient] += g.weight
-                    rnd.active += g.weight
-                continue
-            self.walk(g, current, here)
+        # Ballots still counting for a continuing candidate stay; the others walk down their
+        # rankings again.
+        continuing = self.continuing_codes()
+        recipient = self.recipient
+        active = self.status == ACTIVE
+        stays = active & continuing[recipient]  # -1 (none yet) looks up the overvote label
+        walking = np.flatnonzero(active & ~stays)
+        r = self.rules
+        filled = r.uses_surpluses and len(self.winner_round) == r.number_of_winners
+        to, status = self.walker.walk(walking, continuing, filled)
         if n > 1:
             self.rounds[n - 2].transfers = transfers
-            for k, kind in enumerate(self.slice_kinds):
-                for s, per in self._slice_transfers[k].items():
-                    self.slice_rounds[kind][s][n - 2].transfers = per
+            self.record_transfers(walking, to, transfers)
+        recipient[walking] = to
+        self.status[walking] = status
+        self.fill(current, slices)
         return current
 
-    def walk(self, g: _Group, current: Round, here: list[Round]) -> None:
-        """Find the ballots' highest-ranked continuing candidate, or why they are inactive."""
-        r = self.rules
-        rankings = g.ballot.rankings
-        if not rankings:
-            self.record(g, current, here, None, Status.UNDERVOTE)
-            return
-        last_rank = rankings[-1][0]
-        seen: set[str] = set()
-        previous = 0
-        for rank, candidates in rankings:
-            if r.uses_surpluses and len(self.winner_round) == r.number_of_winners:
-                self.record(g, current, here, None, Status.FINAL_ROUND_SURPLUS)
-                return
-            if r.max_skipped_ranks is not None and rank - previous > r.max_skipped_ranks + 1:
-                self.record(g, current, here, None, Status.SKIPPED)
-                return
-            previous = rank
-            if r.exhaust_on_duplicate:
-                repeated = False
-                for c in candidates:
-                    if c in seen:
-                        repeated = True
-                        break
-                    seen.add(c)
-                if repeated:
-                    self.record(g, current, here, None, Status.REPEATED)
-                    return
-            decision = self.overvote_decision(candidates)
-            if decision == "exhaust":
-                self.record(g, current, here, None, Status.OVERVOTE)
-                return
-            if decision == "skip":
-                if rank == last_rank:
-                    self.record(g, current, here, None, Status.EXHAUSTED)
-                continue
-            for c in candidates:
-                if self.continuing(c):
-                    self.record(g, current, here, c, Status.ACTIVE)
-                    for rnd in (current, *here):
-                        rnd.tally[c] += g.weight
-                        rnd.active += g.weight
-                    return
-            if rank == last_rank:
-                self.record(g, current, here, None, Status.EXHAUSTED)
-
-    def overvote_decision(self, candidates: tuple[str, ...]) -> str:
-        rule = self.rules.overvote_rule
-        if OVERVOTE_LABEL in candidates:
-            if len(candidates) != 1:
-                raise TabulationError(
-                    "a ranking names candidates and is also marked as an overvote"
-                )
-            return "exhaust" if rule == "exhaustImmediately" else "skip"
-        if len(candidates) <= 1:
-            return "none"
-        if rule == "exhaustImmediately":
-            return "exhaust"
-        if rule == "alwaysSkipToNextRank":
-            return "skip"
-        continuing = sum(1 for c in candidates if self.continuing(c))
-        return "exhaust" if continuing > 1 else "none"
-
-    def record(
-        self, g: _Group, current: Round, here: list[Round], to: str | None, status: Status
+    def record_transfers(
+        self, walking: Array, to: Array, transfers: dict[str, dict[str, Decimal]]
     ) -> None:
-        if g.value > 0:
-            source = g.recipient if g.recipient is not None else _UNCOUNTED
-            target = to if to is not None else EXHAUSTED
-            _add_transfer(self._transfers, source, target, g.weight)
-            for k, s in enumerate(g.slices):
-                _add_transfer(self._slice_transfers[k].setdefault(s, {}), source, target, g.weight)
-        g.recipient = to
-        if to is None:
-            g.status = status
-        if status is not Status.ACTIVE:
-            for rnd in (current, *here):
-                rnd.inactive[status] += g.weight
+        """Votes that moved this round, by where they came from and went, in the previous
+        round's report; each pair in the order the groups first moved that way."""
+        moving = self.value[walking] > 0
+        walking, to = walking[moving], to[moving]
+        names = [*self.rules.candidates, _UNCOUNTED, EXHAUSTED]
+        source = np.where(self.recipient[walking] >= 0, self.recipient[walking], len(names) - 2)
+        target = np.where(to >= 0, to, len(names) - 1)
+        pair = source * len(names) + target
+        for key, amount in self.sums(pair, walking):
+            _add_transfer(transfers, names[key // len(names)], names[key % len(names)], amount)
+        for k, kind in enumerate(self.slice_kinds):
+            ids = self.slice_ids[kind]
+            where = self.slice_index[k][walking]
+            by_slice: dict[str, dict[str, dict[str, Decimal]]] = {}
+            width = len(names) ** 2
+            for key, amount in self.sums(where * width + pair, walking):
+                s = ids[key // width]
+                pair_key = key % width
+                _add_transfer(
+                    by_slice.setdefault(s, {}),
+                    names[pair_key // len(names)],
+                    names[pair_key % len(names)],
+                    amount,
+                )
+            for s, per in by_slice.items():
+                self.slice_rounds[kind][s][-2].transfers = per
+
+    def sums(self, keys: Array, groups: Array) -> list[tuple[int, Decimal]]:
+        """The weight of ``groups`` summed by ``keys``, each key in the order first seen."""
+        if not len(keys):
+            return []
+        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        totals = _sum_by(inverse, self.weight[groups], len(unique))
+        touched = np.bincount(inverse, self.touched[groups], len(unique)) > 0
+        return [
+            (int(unique[i]), self.decimal(totals[i], touched[i]))
+            for i in np.argsort(first, kind="stable").tolist()
+        ]
+
+    def decimal(self, units: Any, touched: Any) -> Decimal:
+        """Units as the ``Decimal`` the Java count would hold: whole votes unless a surplus
+        has cut some of them."""
+        if touched:
+            return Decimal(int(units)).scaleb(-self.rules.decimal_places)
+        return Decimal(int(units) // self.unit)
+
+    def fill(self, current: Round, slices: list[dict[str, Round]]) -> None:
+        """The round's tallies and inactive ballots, for the contest and each slice."""
+        n = len(self.rules.candidates)
+        bins = n + len(STATUSES)
+        where = np.where(self.status == ACTIVE, self.recipient, n + self.status.astype(np.int64))
+        self.fill_rounds([current], where, bins)
+        for k, kind in enumerate(self.slice_kinds):
+            rounds = [slices[k][s] for s in self.slice_ids[kind]]
+            self.fill_rounds(rounds, self.slice_index[k] * bins + where, bins)
+
+    def fill_rounds(self, rounds: list[Round], index: Array, bins: int) -> None:
+        """``index``: for each group, its round (in ``rounds``) times ``bins`` plus its bin:
+        the candidate it counts for, or ``n`` + its inactive status."""
+        n = len(self.rules.candidates)
+        totals = _sum_by(index, self.weight, bins * len(rounds)).reshape(-1, bins)
+        touched = np.bincount(index, self.touched, bins * len(rounds)).reshape(-1, bins) > 0
+        for rnd, sums, marked in zip(rounds, totals, touched, strict=True):
+            for c in rnd.tally:
+                code = self.code[c]
+                rnd.tally[c] = self.decimal(sums[code], marked[code])
+            rnd.active = self.decimal(sums[:n].sum(), marked[:n].any())
+            for status in range(1, len(STATUSES)):
+                rnd.inactive[STATUSES[status]] = self.decimal(sums[n + status], marked[n + status])
 
     # --- thresholds and winners -------------------------------------------------------------
 
@@ -452,12 +472,19 @@ class _Count:
         votes = current.tally[winner]
         extra = votes - current.threshold
         fraction = _divide(extra, votes, r.decimal_places) if extra > 0 else ZERO
-        for g in self.groups:
-            if g.recipient == winner:
-                moved = _cut(g.value * fraction, r.decimal_places)
-                g.allocations[winner] = g.value - moved
-                g.value = ONE - sum(g.allocations.values(), ZERO)
-                g.weight = g.value * g.ballot.count
+        share = int(fraction.scaleb(r.decimal_places))  # exact: cut to decimal_places
+        code = self.code[winner]
+        at = np.flatnonzero(self.recipient == code)
+        moved = self.value[at] * share // self.unit  # cut down, as _cut does
+        dtype = self.value.dtype
+        kept = self.allocations.setdefault(code, np.zeros(len(self.value), dtype))
+        has = self.kept.setdefault(code, np.zeros(len(self.value), bool))
+        kept[at] = self.value[at] - moved
+        has[at] = True
+        held = sum((a[at] for a in self.allocations.values()), np.zeros(len(at), dtype))
+        self.value[at] = self.unit - held
+        self.weight[at] = self.value[at] * self.counts[at]
+        self.touched[at] = True
 
     def update_winner_tallies(self) -> None:
         current = self.rounds[-1]
@@ -475,13 +502,20 @@ class _Count:
                 now.tally[w] = ZERO if w in fresh else before.tally[w]  # type: ignore[union-attr]
         if not fresh:
             return
-        for g in self.groups:
-            for w, kept in g.allocations.items():
-                if w in fresh:
-                    amount = kept * g.ballot.count
-                    current.tally[w] += amount
-                    for k, kind in enumerate(self.slice_kinds):
-                        self.slice_rounds[kind][g.slices[k]][-1].tally[w] += amount
+        for w in fresh:
+            code = self.code[w]
+            if code not in self.kept or not self.kept[code].any():
+                continue
+            at = np.flatnonzero(self.kept[code])
+            amounts = self.allocations[code][at] * self.counts[at]
+            current.tally[w] += self.decimal(amounts.sum(), True)
+            for k, kind in enumerate(self.slice_kinds):
+                where = self.slice_index[k][at]
+                totals = _sum_by(where, amounts, len(self.slice_ids[kind]))
+                for s in np.unique(where).tolist():
+                    self.slice_rounds[kind][self.slice_ids[kind][s]][-1].tally[w] += self.decimal(
+                        totals[s], True
+                    )
         for w in hash_map_order(w for w in self.winner_round if w in fresh):
             residual = current.tally[w] - current.threshold
             if residual > 0:
@@ -609,6 +643,21 @@ class _Count:
             tiebreaks=self.tiebreaks,
             decided_by_tie=self.decided_by_tie,
         )
+
+
+def _columns(ballots: Sequence[Ballot] | RankedBallots, rules: Rules) -> RankedBallots:
+    if isinstance(ballots, RankedBallots):
+        if ballots.candidates != rules.candidates:
+            raise TabulationError("the ballots were read for other candidates than the rules'")
+        return ballots
+    return from_ballots(ballots, rules.candidates)
+
+
+def _sum_by(index: Array, values: Array, size: int) -> Array:
+    """``values`` summed by ``index`` exactly (``bincount`` would sum in floating point)."""
+    out = np.zeros(size, values.dtype)
+    np.add.at(out, index, values)
+    return out
 
 
 def _add_transfer(
