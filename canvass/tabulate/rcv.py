@@ -14,7 +14,12 @@ down to ``decimal_places``), so reports print ``8.0000`` where RCTab prints ``8.
 
 Identical ballots (same rankings, same precinct and batch) are counted as one group with a
 count: every decision RCTab makes about a ballot depends only on those, so a group moves as
-its ballots would, and a contest of a million ballots is a few tens of thousands of groups.
+its ballots would, and a contest of a million ballots is a few thousand to a few tens of
+thousands of groups. The groups are columns (:mod:`~canvass.tabulate.rcv_ballots`): each
+round walks down the rankings of every group whose candidate is no longer continuing at
+once, and sums the votes with NumPy in exact integer units
+(:mod:`~canvass.tabulate.rcv_votes`). This module holds RCTab's rules: thresholds, who is
+elected or eliminated, ties.
 """
 
 from __future__ import annotations
@@ -24,21 +29,13 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
 
 import numpy as np
 
 from canvass.errors import TabulationError
 from canvass.tabulate.javaorder import hash_map_order
 from canvass.tabulate.javarandom import JavaRandom, java_shuffle
-from canvass.tabulate.rcv_ballots import (
-    ACTIVE,
-    STATUSES,
-    Array,
-    RankedBallots,
-    Walk,
-    from_ballots,
-)
+from canvass.tabulate.rcv_ballots import Array, RankedBallots, Walk, from_ballots
 from canvass.tabulate.rcv_model import (
     _CONTEXT,
     _UNCOUNTED,
@@ -62,6 +59,7 @@ from canvass.tabulate.rcv_model import (
     _no_one_to_ask,
     group,
 )
+from canvass.tabulate.rcv_votes import Sums, Votes
 
 __all__ = [
     "EXHAUSTED",
@@ -152,43 +150,8 @@ class _Count:
         self.walker = Walk(
             ballots, rules.overvote_rule, rules.max_skipped_ranks, rules.exhaust_on_duplicate
         )
-        # Votes are whole numbers of units of 10^-decimal_places: transfers are cut to that
-        # many places, so every sum and difference is exact in integers. Up to 9 places the
-        # products fit in 64 bits; beyond, Python's integers are used.
-        places = rules.decimal_places
-        self.unit = 10**places
-        dtype: Any = np.int64 if places <= 9 else object
-        groups = len(ballots)
-        self.counts = ballots.counts.astype(dtype)
-        self.value = np.full(groups, self.unit, dtype)
-        """Per ballot: the part of its vote still to count."""
-        self.weight = self.counts * self.unit
-        """``value × count``."""
-        self.touched = np.zeros(groups, bool)
-        """Groups whose value a surplus has cut: their votes carry ``decimal_places``
-        decimals (``8.0000``), as ``BigDecimal`` arithmetic writes them."""
-        self.status = np.full(groups, ACTIVE, np.int8)
-        self.recipient = np.full(groups, -1, np.int64)
-        self.allocations: dict[int, Array] = {}
-        """Per winner (code), per ballot of each group: the part of its vote the winner
-        keeps; only where ``kept`` says so."""
-        self.kept: dict[int, Array] = {}
-        self.slice_index: list[Array] = []
-        self.slice_ids: dict[str, list[str]] = {}
-        for kind in self.slice_kinds:
-            if kind not in ballots.slices:
-                if groups:
-                    raise TabulationError(f"a ballot does not say its {kind}")
-                self.slice_ids[kind] = []
-                self.slice_index.append(np.zeros(0, np.int64))
-                continue
-            index, names = ballots.slices[kind]
-            used = np.unique(index)
-            ids = sorted(names[int(i)] for i in used)
-            position = np.zeros(len(names), np.int64)
-            position[used] = [ids.index(names[int(i)]) for i in used]
-            self.slice_ids[kind] = ids
-            self.slice_index.append(position[index])
+        self.votes = Votes(ballots, rules.decimal_places, self.slice_kinds)
+        self.slice_ids = dict(zip(self.slice_kinds, self.votes.slice_ids, strict=True))
         self.rounds: list[Round] = []
         self.slice_rounds: dict[str, dict[str, list[Round]]] = {
             kind: {s: [] for s in ids} for kind, ids in self.slice_ids.items()
@@ -305,93 +268,37 @@ class _Count:
         # Ballots still counting for a continuing candidate stay; the others walk down their
         # rankings again.
         continuing = self.continuing_codes()
-        recipient = self.recipient
-        active = self.status == ACTIVE
-        stays = active & continuing[recipient]  # -1 (none yet) looks up the overvote label
-        walking = np.flatnonzero(active & ~stays)
+        walking = self.votes.to_walk(continuing)
         r = self.rules
         filled = r.uses_surpluses and len(self.winner_round) == r.number_of_winners
         to, status = self.walker.walk(walking, continuing, filled)
-        if n > 1:
+        if n > 1:  # what moved is reported with the round before
             self.rounds[n - 2].transfers = transfers
-            self.record_transfers(walking, to, transfers)
-        recipient[walking] = to
-        self.status[walking] = status
-        self.fill(current, slices)
+            self.record_transfers(*self.votes.moves(walking, to))
+        self.votes.move(walking, to, status)
+        self.votes.fill(
+            current,
+            [
+                [per_slice[s] for s in self.slice_ids[kind]]
+                for kind, per_slice in zip(self.slice_kinds, slices, strict=True)
+            ],
+            self.code,
+        )
         return current
 
-    def record_transfers(
-        self, walking: Array, to: Array, transfers: dict[str, dict[str, Decimal]]
-    ) -> None:
-        """Votes that moved this round, by where they came from and went, in the previous
-        round's report; each pair in the order the groups first moved that way."""
-        moving = self.value[walking] > 0
-        walking, to = walking[moving], to[moving]
+    def record_transfers(self, contest: Sums, per_slice: list[Sums]) -> None:
         names = [*self.rules.candidates, _UNCOUNTED, EXHAUSTED]
-        source = np.where(self.recipient[walking] >= 0, self.recipient[walking], len(names) - 2)
-        target = np.where(to >= 0, to, len(names) - 1)
-        pair = source * len(names) + target
-        for key, amount in self.sums(pair, walking):
-            _add_transfer(transfers, names[key // len(names)], names[key % len(names)], amount)
-        for k, kind in enumerate(self.slice_kinds):
-            ids = self.slice_ids[kind]
-            where = self.slice_index[k][walking]
+        width = len(names)
+        for key, amount in contest:
+            _add_transfer(self._transfers, names[key // width], names[key % width], amount)
+        for kind, sums in zip(self.slice_kinds, per_slice, strict=True):
             by_slice: dict[str, dict[str, dict[str, Decimal]]] = {}
-            width = len(names) ** 2
-            for key, amount in self.sums(where * width + pair, walking):
-                s = ids[key // width]
-                pair_key = key % width
-                _add_transfer(
-                    by_slice.setdefault(s, {}),
-                    names[pair_key // len(names)],
-                    names[pair_key % len(names)],
-                    amount,
-                )
-            for s, per in by_slice.items():
-                self.slice_rounds[kind][s][-2].transfers = per
-
-    def sums(self, keys: Array, groups: Array) -> list[tuple[int, Decimal]]:
-        """The weight of ``groups`` summed by ``keys``, each key in the order first seen."""
-        if not len(keys):
-            return []
-        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        totals = _sum_by(inverse, self.weight[groups], len(unique))
-        touched = np.bincount(inverse, self.touched[groups], len(unique)) > 0
-        return [
-            (int(unique[i]), self.decimal(totals[i], touched[i]))
-            for i in np.argsort(first, kind="stable").tolist()
-        ]
-
-    def decimal(self, units: Any, touched: Any) -> Decimal:
-        """Units as the ``Decimal`` the Java count would hold: whole votes unless a surplus
-        has cut some of them."""
-        if touched:
-            return Decimal(int(units)).scaleb(-self.rules.decimal_places)
-        return Decimal(int(units) // self.unit)
-
-    def fill(self, current: Round, slices: list[dict[str, Round]]) -> None:
-        """The round's tallies and inactive ballots, for the contest and each slice."""
-        n = len(self.rules.candidates)
-        bins = n + len(STATUSES)
-        where = np.where(self.status == ACTIVE, self.recipient, n + self.status.astype(np.int64))
-        self.fill_rounds([current], where, bins)
-        for k, kind in enumerate(self.slice_kinds):
-            rounds = [slices[k][s] for s in self.slice_ids[kind]]
-            self.fill_rounds(rounds, self.slice_index[k] * bins + where, bins)
-
-    def fill_rounds(self, rounds: list[Round], index: Array, bins: int) -> None:
-        """``index``: for each group, its round (in ``rounds``) times ``bins`` plus its bin:
-        the candidate it counts for, or ``n`` + its inactive status."""
-        n = len(self.rules.candidates)
-        totals = _sum_by(index, self.weight, bins * len(rounds)).reshape(-1, bins)
-        touched = np.bincount(index, self.touched, bins * len(rounds)).reshape(-1, bins) > 0
-        for rnd, sums, marked in zip(rounds, totals, touched, strict=True):
-            for c in rnd.tally:
-                code = self.code[c]
-                rnd.tally[c] = self.decimal(sums[code], marked[code])
-            rnd.active = self.decimal(sums[:n].sum(), marked[:n].any())
-            for status in range(1, len(STATUSES)):
-                rnd.inactive[STATUSES[status]] = self.decimal(sums[n + status], marked[n + status])
+            for key, amount in sums:
+                s, pair = divmod(key, width * width)
+                to = by_slice.setdefault(self.slice_ids[kind][s], {})
+                _add_transfer(to, names[pair // width], names[pair % width], amount)
+            for name, moved in by_slice.items():
+                self.slice_rounds[kind][name][-2].transfers = moved
 
     # --- thresholds and winners -------------------------------------------------------------
 
@@ -472,19 +379,7 @@ class _Count:
         votes = current.tally[winner]
         extra = votes - current.threshold
         fraction = _divide(extra, votes, r.decimal_places) if extra > 0 else ZERO
-        share = int(fraction.scaleb(r.decimal_places))  # exact: cut to decimal_places
-        code = self.code[winner]
-        at = np.flatnonzero(self.recipient == code)
-        moved = self.value[at] * share // self.unit  # cut down, as _cut does
-        dtype = self.value.dtype
-        kept = self.allocations.setdefault(code, np.zeros(len(self.value), dtype))
-        has = self.kept.setdefault(code, np.zeros(len(self.value), bool))
-        kept[at] = self.value[at] - moved
-        has[at] = True
-        held = sum((a[at] for a in self.allocations.values()), np.zeros(len(at), dtype))
-        self.value[at] = self.unit - held
-        self.weight[at] = self.value[at] * self.counts[at]
-        self.touched[at] = True
+        self.votes.pass_surplus(self.code[winner], fraction)
 
     def update_winner_tallies(self) -> None:
         current = self.rounds[-1]
@@ -503,19 +398,13 @@ class _Count:
         if not fresh:
             return
         for w in fresh:
-            code = self.code[w]
-            if code not in self.kept or not self.kept[code].any():
+            kept = self.votes.kept_by(self.code[w])
+            if kept is None:
                 continue
-            at = np.flatnonzero(self.kept[code])
-            amounts = self.allocations[code][at] * self.counts[at]
-            current.tally[w] += self.decimal(amounts.sum(), True)
-            for k, kind in enumerate(self.slice_kinds):
-                where = self.slice_index[k][at]
-                totals = _sum_by(where, amounts, len(self.slice_ids[kind]))
-                for s in np.unique(where).tolist():
-                    self.slice_rounds[kind][self.slice_ids[kind][s]][-1].tally[w] += self.decimal(
-                        totals[s], True
-                    )
+            current.tally[w] += kept[0]
+            for kind, by_slice in zip(self.slice_kinds, kept[1], strict=True):
+                for s, amount in by_slice.items():
+                    self.slice_rounds[kind][self.slice_ids[kind][s]][-1].tally[w] += amount
         for w in hash_map_order(w for w in self.winner_round if w in fresh):
             residual = current.tally[w] - current.threshold
             if residual > 0:
@@ -651,13 +540,6 @@ def _columns(ballots: Sequence[Ballot] | RankedBallots, rules: Rules) -> RankedB
             raise TabulationError("the ballots were read for other candidates than the rules'")
         return ballots
     return from_ballots(ballots, rules.candidates)
-
-
-def _sum_by(index: Array, values: Array, size: int) -> Array:
-    """``values`` summed by ``index`` exactly (``bincount`` would sum in floating point)."""
-    out = np.zeros(size, values.dtype)
-    np.add.at(out, index, values)
-    return out
 
 
 def _add_transfer(
