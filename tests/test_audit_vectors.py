@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from canvass.audit.sampler import (
+    arlo_sample,
     corla_prng,
     cryptorandom_outputs,
     first_fraction,
@@ -438,62 +439,35 @@ def test_ticket_keys_are_the_tickets_first_digits(digests: list[bytes]) -> None:
     assert heads.tolist() == sorted(int.from_bytes(d[:8], "big") for d in digests)
 
 
-def test_a_frame_hashed_in_two_processes_draws_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large frames are hashed half in a forked child; the draws are the plain sampler's,
-    and a child that fails has its half hashed again in the parent."""
-    import os
-
-    from canvass.audit import sampler as module
-
-    ids = [f"c{i % 3}/t{i % 7}/b{i // 50}/{i}" for i in range(3000)]
-    whole = list(itertools.islice(sampler(ids, "2718281828459045", True, digits=18), 25))
-    forks: list[int] = []
-    fork = os.fork
-
-    def counted_fork() -> int:
-        forks.append(1)
-        return fork()
-
-    monkeypatch.setattr(module, "_FORK_FROM", 1000)
-    monkeypatch.setattr(module.os, "fork", counted_fork)
-    monkeypatch.setattr(module.threading, "active_count", lambda: 1)
-    assert list(sampler(ids, "2718281828459045", True, take=25, digits=18)) == whole
-    assert forks == [1]
-
-    parent, keys = os.getpid(), module._keys
-
-    def failing_in_the_child(digests: bytearray) -> object:
-        if os.getpid() != parent:
-            raise RuntimeError("the child fails")
-        return keys(digests)
-
-    monkeypatch.setattr(module, "_keys", failing_in_the_child)
-    assert list(sampler(ids, "2718281828459045", True, take=25, digits=18)) == whole
-    assert forks == [1, 1]
-
-
-def test_a_failure_while_the_child_hashes_leaves_no_process_waiting(
-    monkeypatch: pytest.MonkeyPatch,
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 60), min_size=1, max_size=30),
+    seed=st.text(st.sampled_from("0123456789"), min_size=20, max_size=24),
+    already=st.integers(0, 10),
+    size=st.integers(1, 30),
+)
+def test_a_manifest_draws_what_the_sampler_draws_from_its_ids(
+    sizes: list[int], seed: str, already: int, size: int
 ) -> None:
-    """If hashing fails in the parent (here: an interruption), the child is not left
-    blocked writing to a pipe nobody reads, and the parent does not wait for it forever."""
-    import os
+    """Arlo's ids are never made for a manifest's ballots until drawn: each batch's hash state
+    is shared by its ballots. The draws are those of the sampler over every id."""
+    manifest = [((f"T{b % 3}", f"B {b}"), n) for b, n in enumerate(sizes)]
+    ids = [(batch, p) for batch, n in manifest for p in range(1, n + 1)]
+    want = list(sampler(ids, seed, True, drop=already, take=size, digits=18))
+    assert arlo_sample(manifest, seed, size, already) == want
 
+
+def test_frames_hashed_a_chunk_at_a_time_draw_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Digests are reduced a chunk of ids at a time; chunks of 5 draw what one chunk draws."""
     from canvass.audit import sampler as module
 
-    ids = [f"b{i // 100}/{i}" for i in range(20_000)]  # the child's half fills the pipe
-    parent, digests = os.getpid(), module._digests
-
-    def interrupted_in_the_parent(*args: object) -> bytearray:
-        if os.getpid() == parent:
-            raise KeyboardInterrupt
-        return digests(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(module, "_FORK_FROM", 1000)
-    monkeypatch.setattr(module.threading, "active_count", lambda: 1)
-    monkeypatch.setattr(module, "_digests", interrupted_in_the_parent)
-    with pytest.raises(KeyboardInterrupt):
-        list(sampler(ids, "2718281828459045", True, take=5, digits=18))
+    manifest = [((f"T{b % 3}", f"B {b}"), 7 + b % 4) for b in range(40)]
+    ids = [f"c1/b{i // 9}/{i}" for i in range(400)]
+    seed = "31415926535897932384"
+    whole = arlo_sample(manifest, seed, 12), list(sampler(ids, 7, True, take=12, digits=18))
+    monkeypatch.setattr(module, "_CHUNK", 5)
+    chunked = arlo_sample(manifest, seed, 12), list(sampler(ids, 7, True, take=12, digits=18))
+    assert chunked == whole
 
 
 def test_a_large_frame_with_an_id_twice_is_refused() -> None:

@@ -26,11 +26,9 @@ from __future__ import annotations
 import bisect
 import hashlib
 import heapq
-import os
-import threading
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -88,14 +86,24 @@ def sampler(
 ) -> Iterator[Ticket]:
     """Tickets drawn in order: the ``drop`` first skipped, then at most ``take``."""
     id_list = ids if isinstance(ids, list) else list(ids)
-    prefix = sha256_hex(seed)
-    chosen: Iterable[int] = range(len(id_list))
-    if take is not None and len(id_list) > 4 * (drop + take):
-        chosen = _smallest_first_tickets(id_list, prefix, drop + take)
-    elif len(set(map(str, id_list))) != len(id_list):
+    return _draw(_IdFrame(id_list), sha256_hex(seed), with_replacement, drop, take, digits)
+
+
+def _draw(
+    frame: _Frame,
+    prefix: str,
+    with_replacement: bool,
+    drop: int,
+    take: int | None,
+    digits: int,
+) -> Iterator[Ticket]:
+    chosen: Iterable[int] = range(len(frame))
+    if take is not None and len(frame) > 4 * (drop + take):
+        chosen = _smallest_first_tickets(frame, prefix, drop + take)
+    elif not frame.distinct(None):
         raise ValueError(_NOT_DISTINCT)
     heap = [
-        (sha256_uniform(prefix + str(id_list[n])), n, id_list[n], 1) for n in chosen
+        (sha256_uniform(prefix + frame.text(n)), n, frame.id(n), 1) for n in chosen
     ]  # n breaks ties as Python's tuple order would by id, without comparing ids
     heapq.heapify(heap)
     count = 0
@@ -114,93 +122,145 @@ _NOT_DISTINCT = "the ids to sample from are not distinct"
 _REVERSED_4 = np.array([int(f"{n:04d}"[::-1]) for n in range(10_000)], dtype=np.int16)
 _WORD_WEIGHTS = np.array([pow(2, 64 * (3 - j), 625) for j in range(4)], dtype=np.uint64)
 _INVERSE_625 = pow(625, -1, 16)
-_FORK_FROM = 500_000
-"""Frames at least this large are hashed in two processes where that is safe."""
+_CHUNK = 1 << 20
+"""Ids hashed at a time: the digests of a chunk (32 MiB) are reduced to 2 bytes an id
+before the next chunk is hashed."""
 
 
-def _digests(ids: Sequence[Hashable], prefix: str, start: int, stop: int) -> bytearray:
-    """``SHA-256(prefix ‖ str(id))`` of the ids from ``start`` to ``stop``, one after another."""
-    begin = hashlib.sha256(prefix.encode()).copy  # the prefix is one whole SHA-256 block
-    out = bytearray()
-    try:  # ids are nearly always text: encoded as they are, without str() each time
-        for text in ids[start:stop]:
-            h = begin()
-            h.update(text.encode())  # type: ignore[attr-defined]
-            out += h.digest()
-    except AttributeError:
-        out.clear()
-        for text in map(str, ids[start:stop]):
-            h = begin()
-            h.update(text.encode())
-            out += h.digest()
-    return out
+class _Frame(Protocol):
+    """The ids to draw from, by position."""
+
+    def __len__(self) -> int: ...
+
+    def text(self, n: int) -> str:
+        """``str()`` of the id at ``n``: what its ticket is the hash of."""
+
+    def id(self, n: int) -> Hashable: ...
+
+    def digests(self, prefix: str) -> Iterator[bytearray]:
+        """``SHA-256(prefix ‖ text)`` of every id in order, a chunk at a time."""
+
+    def distinct(self, heads: np.ndarray[Any, Any] | None) -> bool:
+        """Whether no two ids have the same text; ``heads``: the digests' first 8 bytes,
+        sorted, when they have been worked out."""
 
 
-def _keys(digests: bytearray) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """For each digest the first 4 digits of its ticket, as an integer to compare; and the
-    digests' first 8 bytes, sorted (to find repeated ids).
+class _IdFrame:
+    """Ids given one by one."""
+
+    def __init__(self, ids: list[Hashable]) -> None:
+        self.ids = ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def text(self, n: int) -> str:
+        return str(self.ids[n])
+
+    def id(self, n: int) -> Hashable:
+        return self.ids[n]
+
+    def digests(self, prefix: str) -> Iterator[bytearray]:
+        begin = hashlib.sha256(prefix.encode()).copy  # the prefix is one whole SHA-256 block
+        for start in range(0, len(self.ids), _CHUNK):
+            out = bytearray()
+            chunk = self.ids[start : start + _CHUNK]
+            try:  # ids are nearly always text: encoded as they are, without str() each time
+                for text in chunk:
+                    h = begin()
+                    h.update(text.encode())  # type: ignore[attr-defined]
+                    out += h.digest()
+            except AttributeError:
+                out.clear()
+                for text in map(str, chunk):
+                    h = begin()
+                    h.update(text.encode())
+                    out += h.digest()
+            yield out
+
+    def distinct(self, heads: np.ndarray[Any, Any] | None) -> bool:
+        # The same text always has the same digest: only when two digests begin alike
+        # are the texts compared.
+        if heads is not None and not (heads[1:] == heads[:-1]).any():
+            return True
+        return len(set(map(str, self.ids))) == len(self.ids)
+
+
+class _ManifestFrame:
+    """Every ballot of a ballot manifest, as Arlo numbers them: ``(batch, position)`` for
+    positions 1 to the batch's number of ballots. No id is made until it is drawn: each
+    batch's ids share the text before the position (``"(('T1', 'B1'), "``), so its hash
+    state is worked out once per batch."""
+
+    def __init__(self, batches: list[tuple[Hashable, int]]) -> None:
+        self.batches = [b for b, _ in batches]
+        self.sizes = [n for _, n in batches]
+        self.ends = np.cumsum(np.array(self.sizes, np.int64))
+
+    def __len__(self) -> int:
+        return int(self.ends[-1]) if len(self.ends) else 0
+
+    def _locate(self, n: int) -> tuple[int, int]:
+        b = int(np.searchsorted(self.ends, n, side="right"))
+        return b, n - int(self.ends[b]) + self.sizes[b] + 1
+
+    def text(self, n: int) -> str:
+        return str(self.id(n))
+
+    def id(self, n: int) -> Hashable:
+        b, position = self._locate(n)
+        return (self.batches[b], position)
+
+    def digests(self, prefix: str) -> Iterator[bytearray]:
+        seed = hashlib.sha256(prefix.encode())
+        tails = [b"%d)" % p for p in range(1, min(max(self.sizes, default=0), 100_000) + 1)]
+        out = bytearray()
+        for batch, size in zip(self.batches, self.sizes, strict=True):
+            state = seed.copy()
+            state.update(f"({batch!r}, ".encode())  # str() of a tuple: its items' repr()
+            begin = state.copy
+            for tail in tails[:size] if size <= len(tails) else _tails(size):
+                h = begin()
+                h.update(tail)
+                out += h.digest()
+            if len(out) >= 32 * _CHUNK:
+                yield out
+                out = bytearray()
+        yield out
+
+    def distinct(self, heads: np.ndarray[Any, Any] | None) -> bool:
+        return len(set(map(repr, self.batches))) == len(self.batches)
+
+
+def _tails(size: int) -> Iterator[bytes]:
+    return (b"%d)" % p for p in range(1, size + 1))
+
+
+def _first_digits(digests: bytearray) -> np.ndarray[Any, Any]:
+    """For each digest the first 4 digits of its ticket, as an integer to compare.
 
     A ticket's first 4 digits are the last 4 decimal digits of the digest's integer,
     reversed. That remainder modulo 10⁴ is exact integer arithmetic in NumPy: modulo 16 it
     is the low 4 bits; modulo 625 it is the sum of the four 64-bit words, each reduced
     modulo 625 and times 2^(64·k) mod 625; the two are joined by the Chinese remainder
     theorem."""
-    words = np.ascontiguousarray(np.frombuffer(digests, ">u8").reshape(-1, 4).T)
-    by_625 = (words[0] % np.uint64(625)) * _WORD_WEIGHTS[0]
+    words = np.frombuffer(digests, ">u8").reshape(-1, 4)
+    by_625 = (words[:, 0] % np.uint64(625)) * _WORD_WEIGHTS[0]
     for j in range(1, 4):
-        by_625 += (words[j] % np.uint64(625)) * _WORD_WEIGHTS[j]
+        by_625 += (words[:, j] % np.uint64(625)) * _WORD_WEIGHTS[j]
     b = (by_625 % np.uint64(625)).astype(np.int64)
-    a = (words[3] & np.uint64(15)).astype(np.int64)
-    return _REVERSED_4[b + 625 * (((a - b) * _INVERSE_625) & 15)], np.sort(words[0])
+    a = (words[:, 3] & np.uint64(15)).astype(np.int64)
+    digits: np.ndarray[Any, Any] = _REVERSED_4[b + 625 * (((a - b) * _INVERSE_625) & 15)]
+    return digits
 
 
-def _hashed(ids: list[Hashable], prefix: str) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """:func:`_keys` of every id's first ticket. A large frame is hashed in two processes
-    where forking is safe (a POSIX system with more than one processor and no other thread
-    in this one); the child hashes the second half and hands back its keys through a pipe.
-    Anything amiss with the child, and its half is hashed here. The child calls nothing but
-    hashlib, NumPy arithmetic and the pipe, never touches an open database or file it
-    inherited, and leaves with ``os._exit``: no buffer is flushed twice, no handler runs."""
-    half = len(ids) // 2
-    if (
-        len(ids) < _FORK_FROM
-        or not hasattr(os, "fork")
-        or (os.cpu_count() or 1) < 2
-        or threading.active_count() > 1
-    ):
-        return _keys(_digests(ids, prefix, 0, len(ids)))
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: hash the second half, write the keys, and leave at once
-        status = 1
-        try:
-            os.close(read_end)
-            key, heads = _keys(_digests(ids, prefix, half, len(ids)))
-            with os.fdopen(write_end, "wb") as out:
-                out.write(key.tobytes())
-                out.write(heads.tobytes())
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    received = os.fdopen(read_end, "rb")
-    try:
-        first_key, first_heads = _keys(_digests(ids, prefix, 0, half))
-        data = received.read()
-    finally:
-        received.close()  # first: a child still writing then stops instead of waiting
-        _, status = os.waitpid(pid, 0)
-    n = len(ids) - half
-    if status != 0 or len(data) != 10 * n:
-        second_key, second_heads = _keys(_digests(ids, prefix, half, len(ids)))
-    else:
-        second_key = np.frombuffer(data, np.int16, n)
-        second_heads = np.frombuffer(data, np.uint64, n, 2 * n)
-    heads = np.sort(np.concatenate([first_heads, second_heads]), kind="stable")  # a merge
-    return np.concatenate([first_key, second_key]), heads
+def _keys(digests: bytearray) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """:func:`_first_digits`, and the digests' first 8 bytes, sorted (to find repeated
+    ids)."""
+    return _first_digits(digests), np.sort(np.frombuffer(digests, ">u8")[::4].astype(np.uint64))
 
 
-def _smallest_first_tickets(ids: list[Hashable], prefix: str, k: int) -> list[int]:
+def _smallest_first_tickets(frame: _Frame, prefix: str, k: int) -> list[int]:
     """The positions of the ids whose first tickets may be among the ``k`` smallest.
 
     The first draws, with or without replacement, all come from the ``k`` smallest first
@@ -209,10 +269,18 @@ def _smallest_first_tickets(ids: list[Hashable], prefix: str, k: int) -> list[in
     smallest has a ticket above at least k others, so only the ids at or below it are kept,
     ties included, for the exact comparison of whole tickets.
 
-    Raises ValueError when two ids are the same (as text, so their tickets would be too):
-    two digests that begin alike are looked into, the same text always has the same one."""
-    key, heads = _hashed(ids, prefix)
-    if (heads[1:] == heads[:-1]).any() and len(set(map(str, ids))) != len(ids):
+    Raises ValueError when two ids are the same (as text, so their tickets would be too)."""
+    keys, heads = [], []
+    by_id = isinstance(frame, _IdFrame)
+    for chunk in frame.digests(prefix):
+        if by_id:
+            key, head = _keys(chunk)
+            heads.append(head)
+        else:
+            key = _first_digits(chunk)
+        keys.append(key)
+    key = np.concatenate(keys)
+    if not frame.distinct(np.sort(np.concatenate(heads)) if by_id else None):
         raise ValueError(_NOT_DISTINCT)
     kth = np.partition(key, k - 1)[k - 1]
     return [int(n) for n in np.flatnonzero(key <= kth)]
@@ -251,8 +319,8 @@ def arlo_sample(
     """Arlo's ballot sample: ids ``(batch key, position)`` for every position 1..n of every
     batch in the manifest, drawn with replacement, tickets of 18 digits; ``already`` drawn
     in earlier rounds are skipped, so rounds extend one another."""
-    ids = [(batch, position) for batch, n in manifest for position in range(1, n + 1)]
-    return list(sampler(ids, seed, with_replacement=True, drop=already, take=size, digits=18))
+    frame = _ManifestFrame(list(manifest))
+    return list(_draw(frame, sha256_hex(seed), True, already, size, 18))
 
 
 def corla_prng(seed: str, low: int, high: int, replacement: bool = True) -> Iterator[int]:
