@@ -19,18 +19,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING
 
 from canvass.errors import KeyFileError, VerificationError
-from canvass.log.note import Signer, VerifierKey, check_key_name
+
+if TYPE_CHECKING:  # imported where used: the command line starts without them
+    from canvass.log.note import Signer, VerifierKey
 
 HEADER = "canvass-key v1"
 PASSPHRASE_ENV = "CANVASS_PASSPHRASE"
 
 
 def new_signer(name: str) -> Signer:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from canvass.log.note import Signer, check_key_name
+
     try:
         check_key_name(name)
     except VerificationError as e:
@@ -48,6 +52,8 @@ def _write_private(path: Path, data: bytes) -> None:
 
 def write_key(signer: Signer, path: Path, passphrase: str | None = None) -> Path:
     """Write the private key file (mode 0600, never over an existing file) and ``.pub``."""
+    from cryptography.hazmat.primitives import serialization
+
     pub_path = path.with_name(path.name + ".pub")
     for p in (path, pub_path):
         if p.exists():
@@ -69,6 +75,11 @@ def write_key(signer: Signer, path: Path, passphrase: str | None = None) -> Path
 
 def read_key(path: Path, passphrase: str | None = None) -> Signer:
     """Read a private key file, decrypting it with ``passphrase`` if it is encrypted."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from canvass.log.note import Signer
+
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -102,6 +113,8 @@ def read_key(path: Path, passphrase: str | None = None) -> Signer:
 
 def read_public_key(path: Path) -> VerifierKey:
     """Read a ``.pub`` file (or any file whose first line is a verifier key)."""
+    from canvass.log.note import VerifierKey
+
     try:
         line = path.read_text().strip().splitlines()[0]
     except (OSError, IndexError):

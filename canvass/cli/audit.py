@@ -10,29 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from canvass.app.audits import (
-    commit,
-    interpret,
-    load_audits,
-    measure,
-    open_audit,
-    record_seed,
-    tally,
-)
-from canvass.app.audits import draw as audit_draw_round
-from canvass.app.elections import open_election
-from canvass.audit.handcount import compare, georgia_machine_counts, read_arlo_report
-from canvass.audit.sampler import arlo_sample
-from canvass.audit.stats import (
-    arlo_supersimple_sample_size,
-    bravo_asn,
-    bravo_completion_chance,
-    bravo_sample_size,
-)
 from canvass.cli.common import ActorOpt, DirArg, _Typer, actor, out
 from canvass.errors import StoreError
-from canvass.ingest.manifest import read_ballot_manifest
-from canvass.publish.reports import audit_report
 
 audit_app = _Typer(
     help="Risk-limiting audits: sample sizes, draws, hand counts.", no_args_is_help=True
@@ -49,6 +28,13 @@ def audit_sample_size(
     """Initial sample sizes: ballot comparison (Kaplan-Markov, as Arlo) and ballot polling
     (BRAVO: its average sample number with the chance it finishes in one round, and the
     round sizes that finish with a 70%, 80% and 90% chance)."""
+    from canvass.audit.stats import (
+        arlo_supersimple_sample_size,
+        bravo_asn,
+        bravo_completion_chance,
+        bravo_sample_size,
+    )
+
     if not 0 < risk_limit < 100 or ballots <= 0 or winner <= loser or winner + loser > ballots:
         raise StoreError(
             "expected 0 < risk limit < 100 and loser < winner with winner + loser <= ballots"
@@ -80,6 +66,9 @@ def audit_draw(
 ) -> None:
     """Draw ballots (Rivest's consistent sampler, with replacement, as Arlo): a retrieval
     list as CSV. A later round with --already extends the earlier one."""
+    from canvass.audit.sampler import arlo_sample
+    from canvass.ingest.manifest import read_ballot_manifest
+
     if not (seed.isdigit() and len(seed) >= 20):
         raise StoreError(f"the seed must be at least 20 digits; found {seed!r}")
     batches = read_ballot_manifest(manifest)
@@ -99,6 +88,8 @@ def audit_hand_count(
 ) -> None:
     """Compare a full hand count with the machine count, by county and statewide
     (Georgia 2020's layout)."""
+    from canvass.audit.handcount import compare, georgia_machine_counts, read_arlo_report
+
     names = {"Donald J. Trump": "trump", "Joseph R. Biden": "biden", "Jo Jorgensen": "jorgensen"}
     hand = read_arlo_report(report.read_bytes(), str(report))
     counted = compare(
@@ -119,6 +110,9 @@ def audit_open(
     who: ActorOpt = None,
 ) -> None:
     """Open an audit of some contests at a risk limit."""
+    from canvass.app.audits import open_audit
+    from canvass.app.elections import open_election
+
     index = open_audit(open_election(directory), actor(who), name, method, risk_limit, contest)
     out.print(f"Audit {name} opened as log entry {index}")
 
@@ -128,6 +122,9 @@ def audit_commit(
     directory: DirArg, name: Annotated[str, typer.Option()], who: ActorOpt = None
 ) -> None:
     """Commit the ballot tables and manifests, in a signed checkpoint, before the seed."""
+    from canvass.app.audits import commit
+    from canvass.app.elections import open_election
+
     index, checkpoint = commit(open_election(directory), actor(who), name)
     out.print(f"Committed the audit frame as log entry {index}; publish this checkpoint now:")
     out.print(checkpoint, end="")
@@ -141,6 +138,9 @@ def audit_seed(
     who: ActorOpt = None,
 ) -> None:
     """Record the seed (refused before the commitment)."""
+    from canvass.app.audits import record_seed
+    from canvass.app.elections import open_election
+
     index = record_seed(open_election(directory), actor(who), name, seed)
     out.print(f"Seed recorded as log entry {index}")
 
@@ -157,6 +157,9 @@ def audit_round(
     who: ActorOpt = None,
 ) -> None:
     """Draw a round; prints the retrieval list (county, tabulator, batch, record) as CSV."""
+    from canvass.app.audits import draw as audit_draw_round
+    from canvass.app.elections import open_election
+
     _, listing = audit_draw_round(open_election(directory), actor(who), name, size)
     sys.stdout.write(listing)
     if out_dir is not None:
@@ -181,6 +184,9 @@ def audit_interpret(
     who: ActorOpt = None,
 ) -> None:
     """Record what the audit board read on the paper."""
+    from canvass.app.audits import interpret
+    from canvass.app.elections import open_election
+
     rows = []
     for n, row in enumerate(csv.DictReader(io.StringIO(readings.read_text())), start=2):
         if not row.get("ballot") or not row.get("contest"):
@@ -209,6 +215,9 @@ def audit_tally(
     who: ActorOpt = None,
 ) -> None:
     """Record the audit board's hand count of drawn batches (batch comparison)."""
+    from canvass.app.audits import tally
+    from canvass.app.elections import open_election
+
     counted: dict[tuple[str, str], dict[str, int]] = {}
     for n, row in enumerate(csv.DictReader(io.StringIO(tallies.read_text())), start=2):
         missing = [
@@ -233,6 +242,10 @@ def audit_measure(
     directory: DirArg, name: Annotated[str, typer.Option()], who: ActorOpt = None
 ) -> None:
     """Measure the risk of every audited contest; say what comes next."""
+    from canvass.app.audits import load_audits, measure
+    from canvass.app.elections import open_election
+    from canvass.publish.reports import audit_report
+
     store = open_election(directory)
     measure(store, actor(who), name)
     sys.stdout.write(audit_report(load_audits(store).audit(name)))
@@ -241,4 +254,8 @@ def audit_measure(
 @audit_app.command("report")
 def audit_report_(directory: DirArg, name: Annotated[str, typer.Option()]) -> None:
     """The audit so far: commitment, seed, rounds, risk measured."""
+    from canvass.app.audits import load_audits
+    from canvass.app.elections import open_election
+    from canvass.publish.reports import audit_report
+
     sys.stdout.write(audit_report(load_audits(open_election(directory)).audit(name)))

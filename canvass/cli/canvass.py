@@ -4,37 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import yaml
 
-from canvass import keys
-from canvass.app.boards import (
-    CanvassStatus,
-    constitute,
-    escalate,
-    meeting,
-    open_correction,
-    propose_county,
-    status,
-    verify_canvass,
-)
-from canvass.app.elections import open_election
-from canvass.app.reconcile import contest_identities, explain, import_pollbook, reconcile
-from canvass.app.results import definition
-from canvass.app.state import (
-    county_certificate_for_state_board,
-    order_recount,
-    prepare_ascertainment,
-    propose_state,
-)
-from canvass.certify.canvass import STATE, Member
 from canvass.cli.common import ActorOpt, DirArg, KeyOpt, PassOpt, _Typer, actor, out
 from canvass.errors import StoreError
-from canvass.reconcile.balance import REASONS, georgia_report, michigan_report
-from canvass.reconcile.published import georgia_precincts, michigan_counties
-from canvass.signing import ascertain, move, vote
+from canvass.reconcile.balance import REASONS
+
+if TYPE_CHECKING:
+    from canvass.app.boards import CanvassStatus
 
 reconcile_app = _Typer(help="Balance poll books against ballots.", no_args_is_help=True)
 board_app = _Typer(help="Boards of canvassers: seat, move, vote.", no_args_is_help=True)
@@ -53,6 +32,9 @@ def reconcile_import(
     who: ActorOpt = None,
 ) -> None:
     """Record poll-book and ballot-accounting counts per precinct and vote type."""
+    from canvass.app.elections import open_election
+    from canvass.app.reconcile import import_pollbook
+
     index = import_pollbook(open_election(directory), actor(who), file)
     out.print(f"Recorded the poll book as log entry {index}")
 
@@ -68,6 +50,9 @@ def reconcile_explain(
     who: ActorOpt = None,
 ) -> None:
     """Record why a precinct is out of balance."""
+    from canvass.app.elections import open_election
+    from canvass.app.reconcile import explain
+
     store = open_election(directory)
     index = explain(store, actor(who), county, precinct, vote_type, reason, text)
     out.print(f"Recorded the explanation as log entry {index}")
@@ -79,6 +64,11 @@ def reconcile_report(
     layout: Annotated[str, typer.Option("--format", help="michigan or georgia")] = "michigan",
 ) -> None:
     """Balance every precinct and vote type: Michigan's summary or Georgia's report."""
+    from canvass.app.elections import open_election
+    from canvass.app.reconcile import contest_identities, reconcile
+    from canvass.app.results import definition
+    from canvass.reconcile.balance import georgia_report, michigan_report
+
     store = open_election(directory)
     names = {j.id: j.name for j in definition(store).jurisdictions}
     units = reconcile(store)
@@ -108,6 +98,8 @@ def reconcile_published(
     layout: Annotated[str, typer.Option("--layout", help="michigan-county or georgia-precinct")],
 ) -> None:
     """Check published results: ballots cast against votes, parts against totals."""
+    from canvass.reconcile.published import georgia_precincts, michigan_counties
+
     readers = {"michigan-county": michigan_counties, "georgia-precinct": georgia_precincts}
     if layout not in readers:
         raise StoreError(f"layout {layout!r} is not one of {', '.join(readers)}")
@@ -125,6 +117,10 @@ def board_constitute(
     who: ActorOpt = None,
 ) -> None:
     """Seat a board of canvassers under a state profile."""
+    from canvass.app.boards import constitute
+    from canvass.app.elections import open_election
+    from canvass.certify.canvass import Member
+
     members = []
     for m in member:
         key, _, rest = m.partition(":")
@@ -144,6 +140,9 @@ def board_meeting(
     who: ActorOpt = None,
 ) -> None:
     """Record a board's meeting opened (with who is present) or adjourned."""
+    from canvass.app.boards import meeting
+    from canvass.app.elections import open_election
+
     index = meeting(open_election(directory), actor(who), board, action, present or [], text)
     out.print(f"Meeting of board {board} {action} as log entry {index}")
 
@@ -159,6 +158,10 @@ def board_move(
     passphrase: PassOpt = None,
 ) -> None:
     """Make a motion, signed with your key."""
+    from canvass import keys
+    from canvass.app.elections import open_election
+    from canvass.signing import move
+
     signer = keys.read_key(key, passphrase)
     index = move(open_election(directory), signer, board, kind, certificate, text)
     out.print(f"Motion {index} ({kind}) by {signer.name} on board {board}")
@@ -173,6 +176,10 @@ def board_vote(
     passphrase: PassOpt = None,
 ) -> None:
     """Vote on a motion, signed with your key."""
+    from canvass import keys
+    from canvass.app.elections import open_election
+    from canvass.signing import vote
+
     store = open_election(directory)
     signer = keys.read_key(key, passphrase)
     cast = vote(store, signer, motion, choice)
@@ -185,6 +192,9 @@ def board_vote(
 @board_app.command("status")
 def board_status(directory: DirArg) -> None:
     """Boards, motions and their votes, certificates in force, deadlines and recounts."""
+    from canvass.app.boards import status
+    from canvass.app.elections import open_election
+
     sys.stdout.write(_status_text(status(open_election(directory))))
 
 
@@ -199,6 +209,10 @@ def certify_propose(
     who: ActorOpt = None,
 ) -> None:
     """Write a certificate for a board to vote on; prints its SHA-256."""
+    from canvass.app.boards import propose_county
+    from canvass.app.elections import open_election
+    from canvass.app.state import county_certificate_for_state_board, propose_state
+
     store = open_election(directory)
     acting = actor(who)
     if county is None:
@@ -215,6 +229,9 @@ def certify_escalate(
     directory: DirArg, county: Annotated[str, typer.Option()], who: ActorOpt = None
 ) -> None:
     """Record that a county's deadline passed without a certificate."""
+    from canvass.app.boards import escalate
+    from canvass.app.elections import open_election
+
     index = escalate(open_election(directory), actor(who), county)
     out.print(f"{county}'s canvass passed to the state as log entry {index}")
 
@@ -227,6 +244,9 @@ def certify_correct(
     who: ActorOpt = None,
 ) -> None:
     """Open a correction: the county may change and certify again, superseding."""
+    from canvass.app.boards import open_correction
+    from canvass.app.elections import open_election
+
     index = open_correction(open_election(directory), actor(who), county, reason)
     out.print(f"Correction of {county} opened as log entry {index}")
 
@@ -234,6 +254,9 @@ def certify_correct(
 @certify_app.command("verify")
 def certify_verify(directory: DirArg) -> None:
     """Check every vote's signature and every certificate against its artifacts."""
+    from canvass.app.boards import verify_canvass
+    from canvass.app.elections import open_election
+
     problems = verify_canvass(open_election(directory))
     for p in problems:
         typer.echo(f"FAILED {p}")
@@ -250,6 +273,9 @@ def state_recount(
     who: ActorOpt = None,
 ) -> None:
     """Order a recount of a contest: counties may re-import and certify again."""
+    from canvass.app.elections import open_election
+    from canvass.app.state import order_recount
+
     index = order_recount(open_election(directory), actor(who), contest, reason)
     out.print(f"Recount of {contest} ordered as log entry {index}")
 
@@ -263,6 +289,13 @@ def state_ascertain(
     passphrase: PassOpt = None,
 ) -> None:
     """Issue the certificate of ascertainment, signed with your (state official's) key."""
+    import yaml
+
+    from canvass import keys
+    from canvass.app.elections import open_election
+    from canvass.app.state import prepare_ascertainment
+    from canvass.signing import ascertain
+
     store = open_election(directory)
     signer = keys.read_key(key, passphrase)
     named = yaml.safe_load(electors.read_text())
@@ -278,6 +311,8 @@ def state_ascertain(
 
 def _status_text(found: CanvassStatus) -> str:
     """The canvass in words: boards, motions and votes, certificates, deadlines, recounts."""
+    from canvass.certify.canvass import STATE
+
     state, names = found.canvass, found.names
     profile = state.profile
     if profile is None or found.county_deadline is None or found.state_deadline is None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import OperationalError
 
 from canvass import keys
 from canvass.app.actor import Actor
 from canvass.errors import CanvassError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class _Typer(typer.Typer):
@@ -32,11 +34,16 @@ class _Typer(typer.Typer):
                 except CanvassError as e:
                     typer.echo(f"error: {e}", err=True)
                     raise typer.Exit(1) from None
-                except OperationalError as e:
-                    typer.echo(f"error: the database could not do it: {e.orig}", err=True)
-                    raise typer.Exit(1) from None
                 except OSError as e:
                     typer.echo(f"error: {e.filename or ''}: {e.strerror}", err=True)
+                    raise typer.Exit(1) from None
+                except Exception as e:
+                    # The database's errors, without importing SQLAlchemy for commands
+                    # that never open one (start-up time).
+                    database = sys.modules.get("sqlalchemy.exc")
+                    if database is None or not isinstance(e, database.OperationalError):
+                        raise
+                    typer.echo(f"error: the database could not do it: {e.orig}", err=True)
                     raise typer.Exit(1) from None
 
             return register(run)
@@ -44,7 +51,24 @@ class _Typer(typer.Typer):
         return decorate
 
 
-out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+class _Console:
+    """The console commands print to, made when first used: importing ``rich`` costs the
+    command line's start-up a third of its time."""
+
+    def __init__(self) -> None:
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            import rich.console
+
+            self._console = rich.console.Console(
+                highlight=False, soft_wrap=True, markup=False, emoji=False
+            )
+        return getattr(self._console, name)
+
+
+out = _Console()
 
 DirArg = Annotated[Path, typer.Argument(help="The election directory.")]
 ActorOpt = Annotated[

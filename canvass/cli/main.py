@@ -12,33 +12,21 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pyarrow as pa
 import typer
-from rich.table import Table
 
 from canvass import keys
-from canvass.app import elections
-from canvass.app.imports import import_ballots
-from canvass.app.publishing import publish
-from canvass.app.results import export_err, manifest_check, ranked_choice_results, results
 from canvass.cli.audit import audit_app
 from canvass.cli.canvass import board_app, certify_app, reconcile_app, state_app
 from canvass.cli.common import ActorOpt, DirArg, _Typer, actor, out
 from canvass.cli.publish import publish_command, serve_command, verify_command
-from canvass.demo.build import build_demo
-from canvass.demo.drill import run_drill
 from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import StoreError
-from canvass.ingest import open_export
-from canvass.ingest.ballots import SCHEMA
-from canvass.signing import witness
-from canvass.tabulate.plurality import Results, tabulate
-from canvass.tabulate.rctab import load_config, read_ballots
-from canvass.tabulate.rcv import Tabulation, tabulate_passes
-from canvass.tabulate.render import render, render_rounds
-from canvass.tabulate.urcvt import write_reports
+
+if TYPE_CHECKING:
+    from canvass.tabulate.plurality import Results
+    from canvass.tabulate.rcv import Tabulation
 
 app = _Typer(
     help="Canvass: run the canvass on a public, append-only, signed election log.",
@@ -70,6 +58,8 @@ def init(
     who: ActorOpt = None,
 ) -> None:
     """Create an election directory, its log operator key and its log."""
+    from canvass.app import elections
+
     store = elections.init(directory, actor(who), origin)
     out.print(f"Created election directory {directory}")
     out.print(f"Log operator key: {elections.operator_key(store).encode()}")
@@ -80,6 +70,8 @@ def init(
 @app.command()
 def migrate(directory: DirArg) -> None:
     """Bring an election directory's database schema up to this version of Canvass."""
+    from canvass.app import elections
+
     before, after = elections.migrate(directory)
     if before == after:
         out.print(f"{directory}: the schema is up to date (revision {after})")
@@ -94,6 +86,8 @@ def define(
     who: ActorOpt = None,
 ) -> None:
     """Record the election definition (see docs/election-definition.md)."""
+    from canvass.app import elections
+
     try:
         data = file.read_bytes()
     except OSError as e:
@@ -147,6 +141,9 @@ def import_(
     who: ActorOpt = None,
 ) -> None:
     """Import a county's cast vote records (all or nothing; the same bytes twice: no-op)."""
+    from canvass.app import elections
+    from canvass.app.imports import import_ballots
+
     done = import_ballots(
         elections.open_election(directory),
         actor(who),
@@ -186,6 +183,8 @@ def _render(
     labels: dict[str, str] | None = None,
     ranked: dict[str, list[Tabulation]] | None = None,
 ) -> None:
+    from canvass.tabulate.render import render
+
     try:
         sys.stdout.write(render(results, fmt, contest, labels, ranked))
     except ValueError as e:
@@ -198,6 +197,9 @@ def results_(
 ) -> None:
     """Count every imported ballot against the election definition; ranked-choice contests
     also round by round, with every elimination and transfer, under their rules."""
+    from canvass.app import elections
+    from canvass.app.results import ranked_choice_results, results
+
     store = elections.open_election(directory)
     try:
         counted, labels = results(store, by and by.replace("-", "_"))
@@ -229,6 +231,12 @@ def tabulate_(
     ] = None,
 ) -> None:
     """Count a CVR export directly, without an election directory."""
+    import pyarrow as pa
+
+    from canvass.ingest import open_export
+    from canvass.ingest.ballots import SCHEMA
+    from canvass.tabulate.plurality import tabulate
+
     export = open_export(source, paths, cvr_schema, hart_key)
     table = pa.Table.from_batches(list(export.read("")), schema=SCHEMA)
     try:
@@ -244,6 +252,9 @@ def batches_(
     county: Annotated[str, typer.Option(help="The county (id or name).")],
 ) -> None:
     """Compare a county's ballot manifest with the cards in its CVRs, batch by batch."""
+    from canvass.app import elections
+    from canvass.app.results import manifest_check
+
     count, problems = manifest_check(elections.open_election(directory), county)
     for problem in problems:
         typer.echo(f"DIFFERS {problem}")
@@ -260,6 +271,9 @@ def export_err_(
     issuer: Annotated[str, typer.Option(help="Who issues the report")] = "Canvass",
 ) -> None:
     """Write the results as NIST SP 1500-100 v2 JSON (election results reporting)."""
+    from canvass.app import elections
+    from canvass.app.results import export_err
+
     report = export_err(elections.open_election(directory), status, issuer)
     out_file.write_text(json.dumps(report, indent=1) + "\n")
     out.print(f"Wrote {out_file}")
@@ -274,6 +288,10 @@ def rcv(
 ) -> None:
     """Count a ranked-choice contest as an RCTab configuration describes it, and write its
     detailed reports (URCVT JSON and CSV, and per precinct or batch when asked)."""
+    from canvass.tabulate.rctab import load_config, read_ballots
+    from canvass.tabulate.rcv import tabulate_passes
+    from canvass.tabulate.urcvt import write_reports
+
     config = load_config(config_file)
     ballots = read_ballots(config)
     ask = _ask_operator if sys.stdin.isatty() else None
@@ -311,6 +329,8 @@ def schema() -> None:
 @app.command()
 def rebuild(directory: DirArg) -> None:
     """Regenerate every table from the log and the artifacts."""
+    from canvass.app import elections
+
     size = elections.rebuild(elections.open_election(directory))
     out.print(f"Rebuilt the tables from {size} log entries")
 
@@ -335,6 +355,12 @@ def demo(
 ) -> None:
     """Build the demo election (the State of Lakeland), publish its results bundle to
     DIRECTORY/public and print its signed checkpoint."""
+    from canvass.app import elections
+    from canvass.app.publishing import publish
+    from canvass.app.results import ranked_choice_results
+    from canvass.demo.build import build_demo
+    from canvass.tabulate.render import render, render_rounds
+
     demo_run = build_demo(directory, replace, counties, precincts, seed, ballots_per_precinct)
     definition = demo_run.definition
     counted, by_county, labels = demo_run.results, demo_run.by_county, demo_run.labels
@@ -378,6 +404,8 @@ def demo(
 
 
 def _tamper_drill(directory: Path) -> None:
+    from canvass.demo.drill import run_drill
+
     work = directory / "tamper-drill"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
@@ -409,6 +437,8 @@ def log_show(
     as_json: Annotated[bool, typer.Option("--json", help="One canonical entry per line.")] = False,
 ) -> None:
     """List log entries."""
+    from canvass.app import elections
+
     store = elections.open_election(directory)
     if as_json:
         for raw in elections.entry_bytes(store, start, limit):
@@ -426,6 +456,8 @@ def log_show(
 @log_app.command("checkpoint")
 def log_checkpoint(directory: DirArg) -> None:
     """Print the signed checkpoint of the log as it stands (signing one if the log grew)."""
+    from canvass.app import elections
+
     out.print(elections.cosigned_checkpoint(elections.open_election(directory)), end="")
 
 
@@ -441,6 +473,8 @@ def log_prove(
     ] = None,
 ) -> None:
     """Print an inclusion or consistency proof as JSON (hashes in base64)."""
+    from canvass.app import elections
+
     store = elections.open_election(directory)
     if (entry is None) == (since is None):
         raise StoreError("give exactly one of --entry N (inclusion) or --since SIZE (consistency)")
@@ -462,6 +496,8 @@ def log_verify(
 ) -> None:
     """Check entries, tree, checkpoints, cosignatures, artifacts and every table row; and
     the canvass: every signed vote and certificate, each against the ballots it rests on."""
+    from canvass.app import elections
+
     notes = [p.read_text() for p in trusted or []]
     checked = elections.verify(elections.open_election(directory), notes)
     if checked.problems:
@@ -484,6 +520,10 @@ def log_cosign(
     passphrase: Annotated[str | None, typer.Option(envvar=keys.PASSPHRASE_ENV, hidden=True)] = None,
 ) -> None:
     """Cosign the latest checkpoint as a registered witness."""
+    from canvass import keys
+    from canvass.app import elections
+    from canvass.signing import witness
+
     store = elections.open_election(directory)
     signer = keys.read_key(key, passphrase)
     note = witness(store, signer, int(time.time()), since.read_text() if since else None)
@@ -506,6 +546,8 @@ def keys_new(
     ] = False,
 ) -> None:
     """Make an Ed25519 key for a person; writes FILE and FILE.pub."""
+    from canvass import keys
+
     phrase = None
     if encrypt:
         phrase = os.environ.get(keys.PASSPHRASE_ENV) or typer.prompt(
@@ -525,6 +567,9 @@ def keys_register(
     who: ActorOpt = None,
 ) -> None:
     """Register a public key in the election, with its role."""
+    from canvass import keys
+    from canvass.app import elections
+
     store = elections.open_election(directory)
     key = keys.read_public_key(public_key)
     index = elections.register_key(store, actor(who), key, role)
@@ -535,6 +580,10 @@ def keys_register(
 @keys_app.command("list")
 def keys_list(directory: DirArg) -> None:
     """List the registered keys."""
+    from rich.table import Table
+
+    from canvass.app import elections
+
     table = Table("name", "role", "key", "entry")
     for row in elections.registered_keys(elections.open_election(directory)):
         table.add_row(row["name"], row["role"], row["vkey"], str(row["entry"]))

@@ -9,14 +9,8 @@ from typing import Annotated
 
 import typer
 
-from canvass.app.elections import open_election
-from canvass.app.publishing import publish
 from canvass.cli.common import DirArg, out
 from canvass.errors import StoreError
-from canvass.publish.bundle import MANIFEST
-from canvass.verify import TrustStore, open_source, verify_bundle
-from canvass.verify.trust import default_path
-from canvass.web.static import server
 
 
 def publish_command(
@@ -33,6 +27,9 @@ def publish_command(
 ) -> None:
     """Write the static results bundle: results, reconciliation, certificates, audits, the
     log as tiles with its checkpoints, the ballot tables and a manifest of SHA-256."""
+    from canvass.app.elections import open_election
+    from canvass.app.publishing import publish
+
     done = publish(open_election(directory), out_dir, withhold_originals or [], replace)
     out.print(
         f"Published {done.files:,} files ({done.bytes / 1e6:,.1f} MB) to {done.path}: log of "
@@ -65,6 +62,9 @@ def verify_command(
 ) -> None:
     """Check a published bundle, trusting nothing in it; exit 0 only when everything holds.
     A bundle that verifies is remembered, so a later one must extend it."""
+    from canvass.verify import TrustStore, open_source, verify_bundle
+    from canvass.verify.trust import default_path
+
     trust = None if no_trust_store else TrustStore(trust_store or default_path())
     source = open_source(bundle)
     report = verify_bundle(source, trust, operator_key, reingest)
@@ -84,6 +84,9 @@ def serve_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve a published bundle over HTTP (as any static web server would)."""
+    from canvass.publish.bundle import MANIFEST
+    from canvass.web.static import server
+
     if not (bundle / MANIFEST).is_file():
         raise StoreError(f"{bundle}: not a results bundle (no {MANIFEST}); run 'canvass publish'")
     httpd = server(bundle, host, port)
