@@ -15,7 +15,7 @@ DEMO_DIR ?= demo-election
 SERVE ?= $(if $(CI),0,1)
 PORT ?= 8000
 
-.PHONY: install lock demo tamper-drill test lint bench bench-verify clean
+.PHONY: install lock demo tamper-drill test lint bench bench-verify bench-peers clean
 
 # A new environment each time the lock changes, so nothing outside the lock lingers.
 $(STAMP): $(LOCK) pyproject.toml
@@ -62,5 +62,17 @@ bench: $(STAMP)
 bench-verify: $(STAMP)  # about eight minutes: builds, publishes and verifies a 5,000,000-card state
 	$(BIN)/python benchmarks/bench_verify.py --ballots-per-precinct 2000 --work $(DEMO_DIR)-bench-verify
 
+# Canvass and its peers on the same inputs, side by side; the peers are installed from PyPI
+# into their own environment, never into the project's. Writes its table into
+# docs/benchmarks.md. About fifteen minutes.
+PEERS_VENV := .venv-peers
+$(PEERS_VENV)/.installed-stamp: benchmarks/peers/requirements.txt
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet -r benchmarks/peers/requirements.txt
+	touch $@
+
+bench-peers: $(STAMP) $(PEERS_VENV)/.installed-stamp
+	$(BIN)/python benchmarks/bench_peers.py --peers-python $(PEERS_VENV)/bin/python --work $(DEMO_DIR)-bench-peers --write-docs
+
 clean:
-	rm -rf $(VENV) $(LOCK_TOOL) $(DEMO_DIR) $(DEMO_DIR)-bench-verify .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_TOOL) $(PEERS_VENV) $(DEMO_DIR) $(DEMO_DIR)-bench-verify $(DEMO_DIR)-bench-peers .pytest_cache .mypy_cache .ruff_cache
