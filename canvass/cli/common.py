@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from canvass import keys
-from canvass.app.actor import Actor
 from canvass.errors import CanvassError
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from canvass.app.actor import Actor
 
 
 class _Typer(typer.Typer):
@@ -82,4 +83,6 @@ PassOpt = Annotated[str | None, typer.Option(envvar=keys.PASSPHRASE_ENV, hidden=
 
 def actor(name: str | None) -> Actor:
     """Who is acting: ``--actor``, else ``$CANVASS_ACTOR``, else the login name."""
+    from canvass.app.actor import Actor  # the application layer, when a command runs
+
     return Actor(name or os.environ.get("CANVASS_ACTOR") or os.environ.get("USER") or "operator")
