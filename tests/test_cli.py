@@ -261,3 +261,17 @@ def test_import_results_and_tabulate(tmp_path: Path) -> None:
     assert run("import", county, folder, "--county", "adams", "--format", "sequoia", code=1) == (
         "error: format 'sequoia' is not supported; choose one of dominion, dominion-csv, nist-cvr, generic-csv, ess, clear-ballot, hart, precinct-results, nist-err, ballot-manifest\n"
     )
+
+
+def test_a_results_only_import_says_what_it_recorded(tmp_path: Path) -> None:
+    from tests.test_import import DEFINITION
+
+    path = tmp_path / "e"
+    run("init", path, "--origin", "canvass.test/e")
+    (tmp_path / "e.yaml").write_text(DEFINITION)
+    run("define", path, tmp_path / "e.yaml")
+    counts = tmp_path / "precincts.csv"
+    counts.write_text("county,precinct,adams-c_eday,baker_eday\nadams,P1,10,5\nadams,P2,3,4\n")
+    assert run("import", path, counts, "--format", "precinct-results") == (
+        "Imported 22 votes from 1 county as log entry 2\n"
+    )

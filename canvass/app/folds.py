@@ -12,7 +12,7 @@ it and appends them, and only after the commit is the new state kept for others.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol, TypeVar
 
 from canvass.app.results import definition
@@ -75,26 +75,28 @@ def audits(source: Source) -> Audits:
 
 
 @contextmanager
-def changing_canvass(election: ElectionDirectory) -> Iterator[tuple[LogWriter, Canvass]]:
+def _changing(
+    election: ElectionDirectory, cache: LogStateCache[F], fold: Callable[[LogWriter], F]
+) -> Iterator[tuple[LogWriter, F]]:
+    with election.writing() as w:
+        state = fold(w)
+        yield w, state
+    if state.size == w.size:  # committed, and every entry of it folded
+        cache.put((w.identity, w.size, w.root()), state)
+
+
+def changing_canvass(
+    election: ElectionDirectory,
+) -> AbstractContextManager[tuple[LogWriter, Canvass]]:
     """A write transaction and the canvass as it sees the log; see the module's docstring."""
-    with election.writing() as w:
-        state = canvass(w)
-        yield w, state
-    if state.size == w.size:
-        _CANVASS.put(_position_after(w), state)
+    return _changing(election, _CANVASS, canvass)
 
 
-@contextmanager
-def changing_audits(election: ElectionDirectory) -> Iterator[tuple[LogWriter, Audits]]:
-    with election.writing() as w:
-        state = audits(w)
-        yield w, state
-    if state.size == w.size:
-        _AUDITS.put(_position_after(w), state)
-
-
-def _position_after(w: LogWriter) -> LogPosition:
-    return (w.identity, w.size, w.root())
+def changing_audits(
+    election: ElectionDirectory,
+) -> AbstractContextManager[tuple[LogWriter, Audits]]:
+    """A write transaction and the audits as it sees the log."""
+    return _changing(election, _AUDITS, audits)
 
 
 def append_canvass(w: LogWriter, state: Canvass, entries: Sequence[Entry]) -> list[int]:

@@ -159,9 +159,10 @@ def import_(
     if done is None:
         out.print("unchanged: these files were already imported for this county")
     elif done.kind == "results":
+        n = done.data["counties"]
         out.print(
-            f"Imported {done.data['votes']:,} votes for {done.data['counties']} counties as "
-            f"log entry {done.entry}"
+            f"Imported {done.data['votes']:,} votes from {n} "
+            f"{'county' if n == 1 else 'counties'} as log entry {done.entry}"
         )
     else:
         out.print(
