@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -194,3 +195,27 @@ def test_wide_decimal_places_stay_exact() -> None:
     assert _everything(ours) == _everything(rcv_reference.tabulate_passes(ballots, rules))
     assert ours[0].rounds[0].transfers  # a surplus was passed on
     assert any(len(str(v).partition(".")[2]) == 12 for v in ours[0].rounds[1].tally.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from([0, 1, 2, 1 << 40, 1 << 63, (1 << 64) - 1]), min_size=6, max_size=6
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    st.sampled_from([1 << 62, 8]),
+)
+def test_distinct_rows_are_numpys(rows: list[list[int]], limit: int) -> None:
+    """Rows grouped by hashing each column and joining the numbers come out as
+    ``np.unique(axis=0)`` sorts them, with the same counts; also when the joined numbers
+    must be numbered again on the way (a limit of 8 forces it)."""
+    from canvass.tabulate.rctab import _distinct_rows
+
+    keys = np.array(rows, np.uint64)
+    unique, counts = _distinct_rows(keys, limit)
+    want, want_counts = np.unique(keys, axis=0, return_counts=True)
+    assert unique.tolist() == want.tolist()
+    assert counts.tolist() == want_counts.tolist()

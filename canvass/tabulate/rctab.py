@@ -508,7 +508,7 @@ def table_ballots(
         slice_names.append(values.dictionary.to_pylist())
         keys[:, top * width + n] = values.indices.to_numpy(zero_copy_only=False)
     keys = keys[on_card]
-    unique, counts = np.unique(keys, axis=0, return_counts=True)
+    unique, counts = _distinct_rows(keys)
     choices, ranked, sets = _rankings(unique[:, : top * width], top, width, len(candidates))
     return RankedBallots(
         tuple(candidates),
@@ -521,6 +521,37 @@ def table_ballots(
             for n, kind in enumerate(slices)
         },
     )
+
+
+def _distinct_rows(
+    keys: np.ndarray[Any, Any], limit: int = 1 << 62
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The distinct rows of ``keys``, sorted as ``np.unique(keys, axis=0)`` sorts them, and
+    how many times each occurs. Each column is numbered by the rank of its value, and the
+    numbers are joined into one integer per row (numbered again before the joined numbers
+    would pass ``limit``); numbering is by hashing (Arrow), then sorting only the distinct
+    values. On a million rows this is tens of times faster than sorting them as records."""
+    joined = np.zeros(len(keys), np.int64)
+    span = 1
+    for column in keys.T:
+        codes, size = _ranked(column)
+        if span * size >= limit:
+            joined, span = _ranked(joined)
+        joined = joined * size + codes
+        span *= size
+    codes, size = _ranked(joined)
+    one_of_each = np.empty(size, np.int64)
+    one_of_each[codes] = np.arange(len(codes))  # any row of a group: they are the same
+    return keys[one_of_each], np.bincount(codes, minlength=size)
+
+
+def _ranked(values: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], int]:
+    """Each value's rank among the distinct values, and how many there are."""
+    encoded = pa.array(values).dictionary_encode()
+    order = np.argsort(encoded.dictionary.to_numpy())
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[encoded.indices.to_numpy()], len(order)
 
 
 def _rankings(
