@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -115,7 +116,7 @@ def _jackson(value: Any, level: int) -> str:
             return "{ }"
         inner = "  " * (level + 1)
         items = ",\n".join(
-            f"{inner}{json.dumps(str(k), ensure_ascii=False)} : {_jackson(v, level + 1)}"
+            f"{inner}{_quoted(str(k))} : {_jackson(v, level + 1)}"
             for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))
         )
         return "{\n" + items + "\n" + "  " * level + "}"
@@ -124,12 +125,17 @@ def _jackson(value: Any, level: int) -> str:
             return "[ ]"
         return "[ " + ", ".join(_jackson(v, level) for v in value) + " ]"
     if isinstance(value, Decimal):
-        return json.dumps(str(value))
+        return _quoted(str(value))
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
     if isinstance(value, int):
         return str(value)
-    return json.dumps(value, ensure_ascii=False)
+    return _quoted(value)
+
+
+_quoted = json.encoder.encode_basestring
+"""A JSON string as ``json.dumps(text, ensure_ascii=False)`` writes it, without the call's
+set-up (reports of many precincts quote hundreds of thousands of strings)."""
 
 
 def candidate_order(tabulation: Tabulation) -> list[str]:
@@ -202,11 +208,12 @@ def report_csv(info: ReportHeader, tabulation: Tabulation, report: Report) -> st
     per_round = not rules.first_round_determines_threshold and (
         rules.winner_mode == "singleWinnerMajority" or rules.bottoms_up_threshold
     )
+    shares_of = [_active(rnd if per_round else first) for rnd in rounds]
     for c in candidate_order(tabulation):
         row = [c]
         for i, rnd in enumerate(rounds):
             votes = rnd.tally.get(c, ZERO)
-            of = _active(rnd if per_round else first)
+            of = shares_of[i]
             after = rounds[i + 1].tally.get(c, ZERO) if i + 1 < len(rounds) else None
             row += [
                 str(votes),
@@ -298,7 +305,7 @@ def write_reports(
     and ``<stem>_<id>_<precinct|batch>_detailed_report...`` for each slice. Each file is
     written whole or not at all."""
     folder.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    texts: list[tuple[Path, str]] = []
     for n, tabulation in enumerate(passes, start=1):
         base = f"{stem}_{n}" if len(passes) > 1 else stem
         for report in reports(tabulation):
@@ -309,10 +316,12 @@ def write_reports(
                 (".json", report_json(info, tabulation, report)),
                 (".csv", report_csv(info, tabulation, report)),
             ):
-                path = folder / f"{name}_detailed_report{suffix}"
-                _write_whole(path, text)
-                written.append(path)
-    return written
+                texts.append((folder / f"{name}_detailed_report{suffix}", text))
+    # Written by several threads: each file is still synced before it is renamed into
+    # place, but the syncs of a contest's hundreds of precinct reports overlap.
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda item: _write_whole(*item), texts))
+    return [path for path, _ in texts]
 
 
 def _write_whole(path: Path, text: str) -> None:
