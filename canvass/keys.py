@@ -75,6 +75,7 @@ def write_key(signer: Signer, path: Path, passphrase: str | None = None) -> Path
 
 def read_key(path: Path, passphrase: str | None = None) -> Signer:
     """Read a private key file, decrypting it with ``passphrase`` if it is encrypted."""
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -100,7 +101,7 @@ def read_key(path: Path, passphrase: str | None = None) -> Signer:
         key = serialization.load_pem_private_key(
             sep + pem, passphrase.encode() if encrypted and passphrase else None
         )
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         what = "the passphrase is wrong" if encrypted else "the PEM block is damaged"
         raise KeyFileError(f"{path}: cannot open the private key: {what}") from None
     if not isinstance(key, Ed25519PrivateKey):
@@ -116,8 +117,8 @@ def read_public_key(path: Path) -> VerifierKey:
     from canvass.log.note import VerifierKey
 
     try:
-        line = path.read_text().strip().splitlines()[0]
-    except (OSError, IndexError):
+        line = path.read_bytes().decode("utf-8").strip().splitlines()[0]
+    except (OSError, IndexError, UnicodeDecodeError):
         raise KeyFileError(f"{path}: cannot read a public key from it") from None
     try:
         return VerifierKey.decode(line)

@@ -38,6 +38,6 @@ def test_bad_choice_header(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as e:
         ClearBallotCsv([path])
     assert str(e.value) == (
-        f"{path} row 1, column 8: expected 'Choice_<id>_<n>:<contest>:<rank>:Vote For <n>:<candidate>:<party>'; "
-        "found 'Choice_1_1:Mayor:one:Vote For 1:Ann:NON'"
+        f"{path} row 1, column 8: expected 'Choice_<id>_<n>:<contest>:<rank>:Vote For <n>:<candidate>:<party>' "
+        "(rank 1 to 127, votes 1 to 32,767); found 'Choice_1_1:Mayor:one:Vote For 1:Ann:NON'"
     )

@@ -241,4 +241,7 @@ def test_retention_without_candidate() -> None:
 def test_not_utf8() -> None:
     with pytest.raises(DefinitionError) as e:
         load_definition(b"election: \xff\n", "election.yaml")
-    assert str(e.value) == "election.yaml: byte 10: expected UTF-8 text"
+    assert (
+        str(e.value)
+        == "election.yaml line 1: expected UTF-8 text; found byte 0xFF (byte 11 of the file)"
+    )

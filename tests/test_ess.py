@@ -104,7 +104,10 @@ def test_not_a_spreadsheet(tmp_path: Path) -> None:
     path.write_text("not a spreadsheet")
     with pytest.raises(IngestError) as e:
         EssWorkbooks([path])
-    assert str(e.value).startswith(f"{path}: cannot read it as a spreadsheet (")
+    assert str(e.value) == (
+        f"{path}: expected an .xlsx workbook (a zip archive); found another kind of file "
+        "(save it as .xlsx)"
+    )
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -69,5 +69,5 @@ def test_bad_value(tmp_path: Path) -> None:
         HartExport([path])
     assert (
         str(e.value)
-        == f"{path}: contest 'm', option 'a': expected a Value of 0s and 1s; found 'yes'"
+        == f"{path}: contest 'm', option 'a': expected a Value of 0s and 1s (at most 127); found 'yes'"
     )

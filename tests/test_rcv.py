@@ -294,7 +294,7 @@ def test_bad_configurations_say_what_is_wrong(
 def test_not_json(tmp_path: Path) -> None:
     path = tmp_path / "x_config.json"
     path.write_text("{rules:")
-    with pytest.raises(RulesError, match=r"x_config.json: not JSON"):
+    with pytest.raises(RulesError, match=r"x_config.json: expected JSON"):
         load_config(path)
 
 
@@ -322,7 +322,7 @@ def test_a_rank_that_is_not_a_number(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as e:
         read_ballots(load_config(path))
     assert str(e.value) == (
-        f"{tmp_path / 'cvr.csv'} row 2, column 2 (Ann): expected a rank (1, 2, ...) or nothing; "
+        f"{tmp_path / 'cvr.csv'} row 2, column 2 (Ann): expected a rank (1, 2, ... 127) or nothing; "
         "found 'first'"
     )
 

@@ -154,7 +154,7 @@ def test_bad_count_and_unknown_county(
         )
     assert (
         str(e.value)
-        == f"{bad} row 2, column 'trump_eday': expected a whole number of votes; found '12a'"
+        == f"{bad} row 2, column 'trump_eday': expected a whole number of votes up to 1,000,000,000,000; found '12a'"
     )
     bad.write_text("CTYNAME,PRECINCT_N,trump_eday\nATLANTIS,P1,12\n")
     with pytest.raises(IngestError) as e:

@@ -26,6 +26,8 @@ from canvass.domain.model import (
     VoteType,
 )
 from canvass.errors import DefinitionError
+from canvass.guard.documents import check_tree, one_line, too_deep
+from canvass.guard.text import decode_text
 
 _ENUMS: dict[str, type[StrEnum]] = {
     "type": ContestType,
@@ -66,7 +68,17 @@ def _lookup(doc: Any, path: str) -> Any:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML that refuses a key given twice in one mapping instead of keeping the last."""
+    """YAML that refuses a key given twice in one mapping instead of keeping the last, and
+    refuses aliases (``*name``): a few lines of aliases to aliases make a document of
+    billions of values once expanded, and a definition has no need of them."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a definition", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -95,24 +107,33 @@ _UniqueKeyLoader.yaml_implicit_resolvers = {
 
 def parse_document(data: bytes, name: str) -> Any:
     """Parse the bytes of a definition file as JSON or YAML."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DefinitionError(f"{name}: byte {e.start}: expected UTF-8 text") from None
+    text = decode_text(data, name, DefinitionError)
+    doc: Any
     if name.lower().endswith(".json") or text.lstrip().startswith("{"):
         try:
-            return json.loads(text)
+            doc = json.loads(text)
         except json.JSONDecodeError as e:
             raise DefinitionError(
                 f"{name}: line {e.lineno}, column {e.colno}: expected valid JSON; {e.msg}"
             ) from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
-        problem = getattr(e, "problem", None) or str(e)
-        raise DefinitionError(f"{name}: {where}: expected valid YAML; {problem}") from None
+        except RecursionError:
+            raise DefinitionError(too_deep(name)) from None
+        except ValueError as e:  # a number of more than 4,300 digits
+            raise DefinitionError(f"{name}: expected valid JSON; {one_line(str(e))}") from None
+    else:
+        try:
+            doc = yaml.load(text, Loader=_UniqueKeyLoader)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
+            problem = one_line(getattr(e, "problem", None) or str(e))
+            raise DefinitionError(f"{name}: {where}: expected valid YAML; {problem}") from None
+        except RecursionError:
+            raise DefinitionError(too_deep(name)) from None
+        except (ValueError, OverflowError) as e:  # a number of more than 4,300 digits
+            raise DefinitionError(f"{name}: expected valid YAML; {one_line(str(e))}") from None
+    check_tree(doc, name, DefinitionError)
+    return doc
 
 
 def _shape_error(name: str, doc: Any, err: msgspec.ValidationError) -> DefinitionError:

@@ -39,16 +39,19 @@ and the contest's ``votes_allowed``, the same way for every vendor.
 
 from __future__ import annotations
 
+import bisect
 import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from canvass.errors import IngestError
 
 # Mark status codes.
 VOTE = 0
@@ -98,6 +101,11 @@ SCHEMA = pa.schema(
         ("marks", pa.list_(MARK_TYPE)),
     ]
 )
+MAX_RANK = 127
+"""The highest rank the table holds (``rank`` is an int8)."""
+MAX_CONTESTS = MAX_CHOICES = 32_767
+"""The most contests a table, and choices a contest, may have (``contest`` and ``choice``
+are int16)."""
 METADATA_KEY = b"canvass.contests"
 MEDIA_TYPE = "application/vnd.apache.parquet"
 
@@ -129,6 +137,20 @@ class ContestInfo:
         if self.party:
             doc["party"] = self.party
         return doc
+
+
+def check_contests(contests: list[ContestInfo], where: str, grown: int | None = None) -> None:
+    """Refuse a contest list that has outgrown the table's int16 indices: call it when a
+    contest is added, or (with ``grown``) before a choice is added to that contest."""
+    if len(contests) > MAX_CONTESTS:
+        raise IngestError(
+            f"{where}: expected at most {MAX_CONTESTS:,} contests in one import; found more"
+        )
+    if grown is not None and len(contests[grown].choices) >= MAX_CHOICES:
+        raise IngestError(
+            f"{where}: expected at most {MAX_CHOICES:,} choices in contest "
+            f"{contests[grown].name!r}; found more"
+        )
 
 
 def contests_from_metadata(schema: pa.Schema) -> list[ContestInfo]:
@@ -205,9 +227,14 @@ class BallotTableBuilder:
                 pa.array(self.contest_values, pa.int16()),
             )
         )
-        flat = np.fromiter(
-            chain.from_iterable(self.mark_values), np.int16, 4 * len(self.mark_values)
-        ).reshape(-1, 4)
+        try:
+            flat = np.fromiter(
+                chain.from_iterable(self.mark_values), np.int16, 4 * len(self.mark_values)
+            ).reshape(-1, 4)
+        except (OverflowError, ValueError, TypeError):
+            flat = np.zeros((0, 4), np.int16)
+        if len(flat) != len(self.mark_values) or (flat[:, 2] > MAX_RANK).any():
+            self._refuse_mark()
         marks = pa.StructArray.from_arrays(
             [
                 pa.array(flat[:, 0]),
@@ -221,6 +248,25 @@ class BallotTableBuilder:
         batch = pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
         self._reset()
         return batch
+
+    def _refuse_mark(self) -> NoReturn:
+        """Name the first card with a mark the table cannot hold (readers check their
+        numbers; this is the last line of defence, never reached by a reader that does)."""
+        for i, (contest, choice, rank, status) in enumerate(self.mark_values):
+            if not (
+                0 <= contest <= MAX_CONTESTS
+                and -1 <= choice <= MAX_CHOICES
+                and 0 <= rank <= MAX_RANK
+                and 0 <= status <= OVERVOTE
+            ):
+                card = bisect.bisect_right(self.mark_offsets, i) - 1
+                fields = dict(zip(CARD_FIELDS, self.card_fields[card], strict=True))
+                raise IngestError(
+                    f"card {fields['record']!r} of batch {fields['batch']!r}: a mark "
+                    f"(contest {contest}, choice {choice}, rank {rank}) is beyond what the "
+                    f"ballot table holds (ranks up to {MAX_RANK}, {MAX_CHOICES:,} choices)"
+                )
+        raise IngestError("a mark is beyond what the ballot table holds")
 
 
 def batches(cards: Iterable[Card], batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:

@@ -12,7 +12,6 @@ quotes it). A contest whose columns have ranks above 1 is ranked.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,7 +19,18 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
+from canvass.guard.text import csv_rows, whole_number
+from canvass.ingest.ballots import (
+    MAX_CHOICES,
+    MAX_RANK,
+    VOTE,
+    Card,
+    ChoiceInfo,
+    ContestInfo,
+    Mark,
+    batches,
+    check_contests,
+)
 from canvass.ingest.files import data_rows, files_in
 
 _CHOICE = re.compile(r"^Choice_\d+_\d+$")
@@ -38,8 +48,7 @@ class ClearBallotCsv:
             self._columns[path] = self._header(path)
 
     def _header(self, path: Path) -> tuple[list[str], list[tuple[int, int, int, int]]]:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            header = next(csv.reader(f), None)
+        header = next(csv_rows(path), None)
         if not header:
             raise IngestError(f"{path}: the file is empty; expected a header row")
         for name in CARD_COLUMNS:
@@ -53,23 +62,25 @@ class ClearBallotCsv:
                 continue
             parts = rest.rsplit(":", 4)
             limit = _LIMIT.match(parts[2]) if len(parts) == 5 else None
-            if limit is None or not parts[1].isdigit():
+            rank = whole_number(parts[1], MAX_RANK) if len(parts) == 5 else None
+            votes = whole_number(limit.group(2), MAX_CHOICES) if limit else None
+            if limit is None or not rank or not votes:
                 raise IngestError(
                     f"{path} row 1, column {i + 1}: expected "
-                    "'Choice_<id>_<n>:<contest>:<rank>:Vote For <n>:<candidate>:<party>'; "
-                    f"found {name!r}"
+                    "'Choice_<id>_<n>:<contest>:<rank>:Vote For <n>:<candidate>:<party>' "
+                    f"(rank 1 to {MAX_RANK}, votes 1 to {MAX_CHOICES:,}); found {name!r}"
                 )
-            contest_name, rank, candidate = parts[0], int(parts[1]), parts[3]
+            contest_name, candidate = parts[0], parts[3]
             c = self._contest_index.get(contest_name)
             if c is None:
                 c = self._contest_index[contest_name] = len(self.contests)
                 ranked = limit.group(1) == "Number of Winners"
-                self.contests.append(
-                    ContestInfo(contest_name, 1 if ranked else int(limit.group(2)))
-                )
+                self.contests.append(ContestInfo(contest_name, 1 if ranked else votes))
+                check_contests(self.contests, f"{path} row 1, column {i + 1}")
             contest = self.contests[c]
             contest.ranks = max(contest.ranks, rank if rank > 1 else contest.ranks)
             if (c, candidate) not in choices:
+                check_contests(self.contests, f"{path} row 1, column {i + 1}", c)
                 kind = "write_in" if candidate.lower().startswith("write-in") else "candidate"
                 choices[(c, candidate)] = len(contest.choices)
                 contest.choices.append(ChoiceInfo(candidate, kind))
@@ -86,31 +97,30 @@ class ClearBallotCsv:
             header, columns = self._columns[path]
             at = {name: header.index(name) for name in CARD_COLUMNS}
             on = sorted({c for _, c, _, _ in columns})
-            with path.open(newline="", encoding="utf-8-sig") as f:
-                rows = csv.reader(f)
-                next(rows)
-                for number, row in data_rows(rows, path, len(header), 2):
-                    ballot = row[at["BallotID"]]
-                    fields = (
-                        county,
-                        row[at["ScanComputerName"]],
-                        row[at["BoxID"]],
-                        ballot,
-                        ballot,
-                        row[at["BallotStyleID"]],
-                        row[at["PrecinctID"]],
-                        row[at["PrecinctID"]],
-                        "",
-                        "",
-                    )
-                    marks: list[Mark] = []
-                    for i, c, choice, rank in columns:
-                        cell = row[i].strip()
-                        if cell == "1":
-                            marks.append((c, choice, rank, VOTE))
-                        elif cell not in ("0", ""):
-                            raise IngestError(
-                                f"{path} row {number}, column {i + 1}: expected 1 or 0; "
-                                f"found {cell!r}"
-                            )
-                    yield fields, on, marks
+            rows = csv_rows(path)
+            if next(rows, None) != header:
+                raise IngestError(f"{path}: the file changed while it was read")
+            for number, row in data_rows(rows, path, len(header), 2):
+                ballot = row[at["BallotID"]]
+                fields = (
+                    county,
+                    row[at["ScanComputerName"]],
+                    row[at["BoxID"]],
+                    ballot,
+                    ballot,
+                    row[at["BallotStyleID"]],
+                    row[at["PrecinctID"]],
+                    row[at["PrecinctID"]],
+                    "",
+                    "",
+                )
+                marks: list[Mark] = []
+                for i, c, choice, rank in columns:
+                    cell = row[i].strip()
+                    if cell == "1":
+                        marks.append((c, choice, rank, VOTE))
+                    elif cell not in ("0", ""):
+                        raise IngestError(
+                            f"{path} row {number}, column {i + 1}: expected 1 or 0; found {cell!r}"
+                        )
+                yield fields, on, marks

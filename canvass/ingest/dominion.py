@@ -33,7 +33,6 @@ from __future__ import annotations
 import gc
 import mmap
 import re
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,18 +45,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from canvass.errors import IngestError
+from canvass.guard.archive import Archive, is_zip
+from canvass.guard.documents import has_surrogate, json_value, too_deep, typed
 from canvass.ingest.ballots import (
     AMBIGUOUS,
     MARK_TYPE,
+    MAX_CHOICES,
+    MAX_RANK,
     NOT_A_VOTE,
     SCHEMA,
     VOTE,
     ChoiceInfo,
     ContestInfo,
+    check_contests,
 )
-
-MAX_RANK = 127
-"""The highest rank the ballot table holds (its ``rank`` is an int8)."""
 
 MANIFESTS = (
     "ContestManifest",
@@ -73,6 +74,10 @@ MANIFESTS = (
 REQUIRED = ("ContestManifest", "CandidateManifest")
 _CVR_FILE = re.compile(r"^CvrExport(?:_(\d+))?\.json$", re.IGNORECASE)
 _KINDS = {"WriteIn": "write_in", "Writein": "write_in", "QualifiedWriteIn": "declared_write_in"}
+
+
+_Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+"""An id as the ballot table's int64 columns hold it."""
 
 
 class _Mark(msgspec.Struct, gc=False, rename="pascal"):
@@ -94,18 +99,18 @@ class _Card(msgspec.Struct, gc=False, rename="pascal"):
 
 
 class _Version(msgspec.Struct, gc=False, rename="pascal"):
-    precinct_portion_id: int | None = None
-    ballot_type_id: int | None = None
+    precinct_portion_id: _Int64 | None = None
+    ballot_type_id: _Int64 | None = None
     is_current: bool | None = None
     cards: list[_Card] | None = None
     contests: list[_Contest] | None = None
 
 
 class _Session(msgspec.Struct, gc=False, rename="pascal"):
-    tabulator_id: int
-    batch_id: int
-    record_id: int | str
-    counting_group_id: int | None = None
+    tabulator_id: _Int64
+    batch_id: _Int64
+    record_id: _Int64 | str
+    counting_group_id: _Int64 | None = None
     original: _Version | None = None
     modified: _Version | None = None
 
@@ -117,6 +122,25 @@ class _Export(msgspec.Struct, gc=False, rename="pascal"):
 
 
 _DECODER = msgspec.json.Decoder(_Export)
+
+
+class _Item(msgspec.Struct):
+    """An entry of a manifest: the fields read, typed; any other field is passed over."""
+
+    Id: _Int64
+    Description: str | int | float | None = None
+    VoteFor: Annotated[int, msgspec.Meta(ge=0, le=MAX_CHOICES)] | None = None
+    NumOfRanks: Annotated[int, msgspec.Meta(ge=0, le=MAX_RANK)] | None = None
+    ContestId: _Int64 | None = None
+    PrecinctId: _Int64 | None = None
+    Type: str | None = None
+
+    def name(self) -> str:
+        return str(self.Id if self.Description is None else self.Description)
+
+
+class _Manifest(msgspec.Struct):
+    List: list[_Item]
 
 
 # Mark status by [ranked contest][IsVote][IsAmbiguous]. In a ranked contest every mark that
@@ -169,6 +193,12 @@ class _Columns:
             tabulator, batch, record, group, portion, ballot_type = pa.array(rows, _IDS).flatten()
             records = record.cast(pa.string())
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # a record "X"
+            for row in rows:
+                if isinstance(row[2], str) and has_surrogate(row[2]):
+                    raise IngestError(
+                        f"{export.name}: RecordId {row[2]!r}: expected text; found a lone "
+                        "surrogate, which is no character"
+                    ) from None
             tabulator, batch, _, group, portion, ballot_type = pa.array(
                 [(*row[:2], 0, *row[3:]) for row in rows], _IDS
             ).flatten()
@@ -252,8 +282,11 @@ class _Source:
     def read(self) -> bytes:
         """The bytes, read only when needed: an export is read one file at a time."""
         if self.member is None:
-            return self.path.read_bytes()
-        with zipfile.ZipFile(self.path) as archive:
+            try:
+                return self.path.read_bytes()
+            except OSError as e:
+                raise IngestError(f"{self.name}: cannot read ({e.strerror})") from None
+        with Archive(self.path) as archive:
             return archive.read(self.member)
 
     @contextmanager
@@ -262,7 +295,11 @@ class _Source:
         if self.member is not None:
             yield self.read()
             return
-        with self.path.open("rb") as f:
+        try:
+            f = self.path.open("rb")
+        except OSError as e:
+            raise IngestError(f"{self.name}: cannot read ({e.strerror})") from None
+        with f:
             try:
                 mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             except (ValueError, OSError):  # an empty file, or one that cannot be mapped
@@ -278,11 +315,10 @@ def _sources(paths: Sequence[Path]) -> Iterator[_Source]:
             for child in sorted(path.rglob("*")):
                 if child.is_file():
                     yield from _sources([child])
-        elif zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                for member in sorted(archive.namelist()):
-                    if not member.endswith("/"):
-                        yield _Source(f"{path}:{member}", path, member)
+        elif is_zip(path):
+            with Archive(path) as archive:
+                for member in sorted(archive.names()):
+                    yield _Source(f"{path}:{member}", path, member)
         elif path.is_file():
             yield _Source(str(path), path)
         else:
@@ -318,14 +354,16 @@ class DominionExport:
     """The manifests of an export, and the CVR files to read with them."""
 
     def __init__(self, paths: Sequence[Path]) -> None:
+        self.name = ", ".join(str(p) for p in paths)
         self.manifests: dict[str, list[dict[str, Any]]] = {}
+        self.items: dict[str, list[_Item]] = {}
         self.manifest_files: dict[str, str] = {}
         cvr_files: list[tuple[int, _Source]] = []
         for source in _sources(paths):
             base = _base(source.name)
             stem = base.removesuffix(".json")
             if stem in MANIFESTS:
-                self.manifests[stem] = self._read_manifest(source)
+                self.manifests[stem], self.items[stem] = self._read_manifest(source)
                 self.manifest_files[stem] = source.name
             elif m := _CVR_FILE.match(base):
                 cvr_files.append((int(m.group(1) or 0), source))
@@ -344,55 +382,45 @@ class DominionExport:
         self._index()
 
     @staticmethod
-    def _read_manifest(source: _Source) -> list[dict[str, Any]]:
-        try:
-            doc = msgspec.json.decode(source.read())
-        except msgspec.DecodeError as e:
-            raise IngestError(f"{source.name}: expected a JSON manifest; {e}") from None
+    def _read_manifest(source: _Source) -> tuple[list[dict[str, Any]], list[_Item]]:
+        doc = json_value(source.read(), source.name)
         items = doc.get("List") if isinstance(doc, dict) else None
         if not isinstance(items, list):
             raise IngestError(f'{source.name}: expected a "List" of entries; found none')
         for i, item in enumerate(items):
-            if not isinstance(item, dict) or not isinstance(item.get("Id"), int):
+            if not isinstance(item, dict) or type(item.get("Id")) is not int:
                 raise IngestError(f"{source.name}: List[{i}].Id: expected a whole number")
-        return items
+        return items, typed(doc, _Manifest, source.name).List
 
     def _names(self, manifest: str) -> dict[int, str]:
-        return {
-            item["Id"]: str(item.get("Description", item["Id"]))
-            for item in self.manifests.get(manifest, [])
-        }
+        return {item.Id: item.name() for item in self.items.get(manifest, [])}
 
     def _index(self) -> None:
         self.contests: list[ContestInfo] = []
         self.contest_index: dict[int, int] = {}
         self.choice_index: dict[int, tuple[int, int]] = {}
-        for item in self.manifests["ContestManifest"]:
-            self.contest_index[item["Id"]] = len(self.contests)
-            self.contests.append(
-                ContestInfo(
-                    str(item.get("Description", item["Id"])),
-                    int(item.get("VoteFor", 1) or 1),
-                    int(item.get("NumOfRanks", 0) or 0),
-                )
-            )
+        for item in self.items["ContestManifest"]:
+            self.contest_index[item.Id] = len(self.contests)
+            self.contests.append(ContestInfo(item.name(), item.VoteFor or 1, item.NumOfRanks or 0))
+            check_contests(self.contests, self.manifest_files["ContestManifest"])
         source = self.manifest_files["CandidateManifest"]
-        for i, item in enumerate(self.manifests["CandidateManifest"]):
-            contest = self.contest_index.get(item.get("ContestId", -1))
+        for i, item in enumerate(self.items["CandidateManifest"]):
+            contest = self.contest_index.get(item.ContestId if item.ContestId is not None else -1)
             if contest is None:
                 raise IngestError(
                     f"{source}: List[{i}].ContestId: expected a contest of ContestManifest.json; "
-                    f"found {item.get('ContestId')!r}"
+                    f"found {item.ContestId!r}"
                 )
+            check_contests(self.contests, f"{source}: List[{i}]", contest)
             choices = self.contests[contest].choices
-            self.choice_index[item["Id"]] = (contest, len(choices))
-            kind = _KINDS.get(str(item.get("Type", "")), "candidate")
-            choices.append(ChoiceInfo(str(item.get("Description", item["Id"])), kind))
+            self.choice_index[item.Id] = (contest, len(choices))
+            kind = _KINDS.get(item.Type or "", "candidate")
+            choices.append(ChoiceInfo(item.name(), kind))
         self.portions = self._names("PrecinctPortionManifest")
         precincts = self._names("PrecinctManifest")
         self.portion_precinct = {
-            item["Id"]: precincts.get(item.get("PrecinctId", -1), "")
-            for item in self.manifests.get("PrecinctPortionManifest", [])
+            item.Id: precincts.get(item.PrecinctId if item.PrecinctId is not None else -1, "")
+            for item in self.items.get("PrecinctPortionManifest", [])
         }
         self.ballot_types = self._names("BallotTypeManifest")
         # Each mark is read into one integer (see _Columns): its (contest, choice) pair's
@@ -416,8 +444,8 @@ class DominionExport:
         # Outstack condition ids differ from one export to another: the one for an ambiguous
         # mark is looked up by its name (-1 when the export names none).
         outstack = {
-            str(item.get("Description", "")).lower(): item["Id"]
-            for item in self.manifests.get("OutstackConditionManifest", [])
+            ("" if item.Description is None else str(item.Description)).lower(): item.Id
+            for item in self.items.get("OutstackConditionManifest", [])
         }
         self.ambiguous_condition = outstack.get("ambiguous", -1)
         self.counting_groups = self._names("CountingGroupManifest")
@@ -442,6 +470,8 @@ class DominionExport:
             try:
                 with source.mapped() as data:
                     export = _DECODER.decode(data)
+            except RecursionError:
+                raise IngestError(too_deep(source.name)) from None
             except msgspec.ValidationError as e:
                 message, _, at = str(e).rpartition(" - at `")
                 where = at.rstrip("`").removeprefix("$").lstrip(".") or "document"

@@ -15,8 +15,6 @@ Rows are read as they stream by; every problem names the file, the row and the c
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +22,17 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
+from canvass.guard.text import decode_text, parse_csv, whole_number
+from canvass.ingest.ballots import (
+    MAX_CHOICES,
+    VOTE,
+    Card,
+    ChoiceInfo,
+    ContestInfo,
+    Mark,
+    batches,
+    check_contests,
+)
 from canvass.ingest.dominion import vote_type_of
 from canvass.ingest.files import data_rows, files_in
 
@@ -38,10 +46,11 @@ class DominionCsv:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as e:
-            raise IngestError(f"{path}: cannot read it as UTF-8 text ({e})") from None
-        rows = csv.reader(io.StringIO(self._text))
+            data = path.read_bytes()
+        except OSError as e:
+            raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+        self._text = decode_text(data, str(path))
+        rows = parse_csv(self._text, str(path))
         header = [next(rows, None) for _ in range(4)]
         if any(h is None for h in header):
             raise IngestError(f"{path}: expected four header rows; the file is shorter")
@@ -67,9 +76,18 @@ class DominionCsv:
                     f"'Mayor (Vote For=1)'; found {header_text!r}"
                 )
             name = m.group("name")
+            where = f"{path} row 2, column {col + 1}"
             if name not in by_name:
+                votes = whole_number(m.group("n"), MAX_CHOICES)
+                if not votes:
+                    raise IngestError(
+                        f"{where}: expected Vote For= a whole number from 1 to {MAX_CHOICES:,}; "
+                        f"found {m.group('n')!r}"
+                    )
                 by_name[name] = len(self.contests)
-                self.contests.append(ContestInfo(name, int(m.group("n"))))
+                self.contests.append(ContestInfo(name, votes))
+                check_contests(self.contests, where)
+            check_contests(self.contests, where, by_name[name])
             contest = self.contests[by_name[name]]
             choice = choice_row[col] if col < len(choice_row) else ""
             kind = (
@@ -84,7 +102,7 @@ class DominionCsv:
         return batches(self._cards(county))
 
     def _cards(self, county: str) -> Iterator[Card]:
-        rows = csv.reader(io.StringIO(self._text))
+        rows = parse_csv(self._text, str(self.path))
         for _ in range(4):
             next(rows)
         at = {name: self.fields.index(name) for name in self.fields}

@@ -25,10 +25,20 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from python_calamine import CalamineWorkbook
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import OVERVOTE, VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
+from canvass.guard.spreadsheet import first_sheet
+from canvass.ingest.ballots import (
+    MAX_RANK,
+    OVERVOTE,
+    VOTE,
+    Card,
+    ChoiceInfo,
+    ContestInfo,
+    Mark,
+    batches,
+    check_contests,
+)
 from canvass.ingest.files import files_in
 
 _RANK_HEADER = re.compile(r"choice|rank|^\s*\d+\s*(st|nd|rd|th)?\s*$", re.IGNORECASE)
@@ -66,16 +76,12 @@ def _column(cells: list[str], index: int | None) -> str:
 class EssWorkbooks:
     def __init__(self, paths: Sequence[Path], options: EssOptions | None = None) -> None:
         self.options = o = options or EssOptions()
-        self.files = files_in(paths, (".xlsx", ".xls"))
+        self.files = files_in(paths, (".xlsx",))
         self.contests = [ContestInfo(o.contest, 1, 0)]
         self._choices: dict[str, int] = {}
         self._sheets: list[tuple[Path, list[list[Any]]]] = []
         for path in self.files:
-            try:
-                rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-            except Exception as e:  # calamine raises its own error types for damaged files
-                raise IngestError(f"{path}: cannot read it as a spreadsheet ({e})") from None
-            self._sheets.append((path, rows))
+            self._sheets.append((path, first_sheet(path)))
         first_path, first_rows = self._sheets[0]
         if len(first_rows) < o.first_vote_row - 1:
             raise IngestError(f"{first_path}: expected a header row; the sheet is empty")
@@ -87,6 +93,11 @@ class EssWorkbooks:
             names = header[start:]
             self.ranks = next(
                 (i for i, h in enumerate(names) if not _RANK_HEADER.search(h)), len(names)
+            )
+        if self.ranks > MAX_RANK:
+            raise IngestError(
+                f"{first_path} row 1: expected at most {MAX_RANK} ranking columns; "
+                f"found {self.ranks}"
             )
         if self.ranks < 1:
             raise IngestError(
@@ -100,6 +111,7 @@ class EssWorkbooks:
 
     def _choice(self, name: str, kind: str = "candidate") -> int:
         if name not in self._choices:
+            check_contests(self.contests, name, 0)
             self._choices[name] = len(self.contests[0].choices)
             self.contests[0].choices.append(ChoiceInfo(name, kind))
         return self._choices[name]

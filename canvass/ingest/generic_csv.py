@@ -27,7 +27,6 @@ Example::
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -35,7 +34,19 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import CARD_FIELDS, VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
+from canvass.guard.text import csv_rows, whole_number
+from canvass.ingest.ballots import (
+    CARD_FIELDS,
+    MAX_CHOICES,
+    MAX_RANK,
+    VOTE,
+    Card,
+    ChoiceInfo,
+    ContestInfo,
+    Mark,
+    batches,
+    check_contests,
+)
 from canvass.ingest.files import data_rows, files_in
 
 _HEADER = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<kind>Vote For|Ranks)=(?P<n>\d+)\))?$", re.I)
@@ -60,7 +71,13 @@ class GenericCsv:
         if not name:
             raise IngestError(f"{where}: a contest column has no name")
         ranked = (m.group("kind") or "").lower() == "ranks"
-        n = int(m.group("n") or 1)
+        high = MAX_RANK if ranked else MAX_CHOICES
+        n = whole_number(m.group("n") or "1", high)
+        if n is None or n < 1:
+            raise IngestError(
+                f"{where}: expected {m.group('kind')}= a whole number from 1 to {high}; "
+                f"found {m.group('n')!r}"
+            )
         info = ContestInfo(name, 1 if ranked else n, n if ranked else 0)
         if name in self._contest_index:
             known = self.contests[self._contest_index[name]]
@@ -71,12 +88,14 @@ class GenericCsv:
             return self._contest_index[name]
         self._contest_index[name] = len(self.contests)
         self.contests.append(info)
+        check_contests(self.contests, where)
         self._choice_index.append({})
         return self._contest_index[name]
 
-    def _choice(self, contest: int, name: str) -> int:
+    def _choice(self, contest: int, name: str, where: str) -> int:
         index = self._choice_index[contest]
         if name not in index:
+            check_contests(self.contests, where, contest)
             index[name] = len(index)
             kind = (
                 "write_in"
@@ -91,12 +110,7 @@ class GenericCsv:
 
     def _cards(self, county: str) -> Iterator[Card]:
         for path in self.files:
-            try:
-                handle = path.open(newline="", encoding="utf-8-sig")
-            except OSError as e:
-                raise IngestError(f"{path}: cannot read ({e.strerror})") from None
-            with handle:
-                yield from self._read_file(path, csv.reader(handle), county)
+            yield from self._read_file(path, csv_rows(path), county)
 
     def _read_file(self, path: Path, rows: Iterator[list[str]], county: str) -> Iterator[Card]:
         header = next(rows, None)
@@ -135,10 +149,16 @@ class GenericCsv:
                 if cell == "-":
                     continue
                 on.append(c)
-                ranked = self.contests[c].ranks > 0
-                rankings = cell.split(">") if ranked else [cell]
+                ranks = self.contests[c].ranks
+                rankings = cell.split(">") if ranks else [cell]
+                if len(rankings) > MAX_RANK:
+                    raise IngestError(
+                        f"{path} row {number}, column {i + 1}: expected at most {MAX_RANK} "
+                        f"rankings; found {len(rankings)}"
+                    )
                 for rank, ranking in enumerate(rankings, start=1):
                     for name in (n.strip() for n in ranking.split("|")):
                         if name:
-                            marks.append((c, self._choice(c, name), rank, VOTE))
+                            where = f"{path} row {number}, column {i + 1}"
+                            marks.append((c, self._choice(c, name, where), rank, VOTE))
             yield fields, on, marks

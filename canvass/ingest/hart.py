@@ -17,7 +17,6 @@ Choices are known by their option ``Id`` (what RCTab's aliases name).
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -26,12 +25,24 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from canvass.errors import IngestError, SignatureError
-from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
+from canvass.guard.archive import Archive
+from canvass.guard.documents import xml_root
+from canvass.guard.text import whole_number
+from canvass.ingest.ballots import (
+    MAX_CHOICES,
+    MAX_RANK,
+    VOTE,
+    Card,
+    ChoiceInfo,
+    ContestInfo,
+    Mark,
+    batches,
+    check_contests,
+)
 from canvass.ingest.files import files_in
 from canvass.ingest.xmldsig import verify_detached
 
 NS = {"h": "http://tempuri.org/CVRDesign.xsd"}
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
 
 
 def _documents(
@@ -45,24 +56,28 @@ def _documents(
         if path.name.lower().endswith(".sig.xml"):
             continue
         if path.suffix.lower() == ".zip":
-            with zipfile.ZipFile(path) as archive:
-                members = set(archive.namelist())
+            with Archive(path) as archive:
+                members = set(archive.names())
                 for member in sorted(members):
                     lowered = member.lower()
                     if lowered.endswith(".xml") and not lowered.endswith(".sig.xml"):
                         data = archive.read(member)
-                        signed = f"{member}.sig.xml"
+                        signature_member = f"{member}.sig.xml"
                         _check(
                             f"{path}:{member}",
                             data,
-                            archive.read(signed) if signed in members else None,
+                            archive.read(signature_member) if signature_member in members else None,
                             key,
                         )
                         yield f"{path}:{member}", data
         else:
-            data = path.read_bytes()
-            signature = path.with_name(f"{path.name}.sig.xml")
-            _check(str(path), data, signature.read_bytes() if signature.exists() else None, key)
+            try:
+                data = path.read_bytes()
+                signature = path.with_name(f"{path.name}.sig.xml")
+                signed = signature.read_bytes() if signature.exists() else None
+            except OSError as e:
+                raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+            _check(str(path), data, signed, key)
             yield str(path), data
 
 
@@ -74,10 +89,7 @@ def _check(name: str, data: bytes, signature: bytes | None, key: rsa.RSAPublicKe
 
 
 def _parse(name: str, data: bytes) -> etree._Element:
-    try:
-        root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as e:
-        raise IngestError(f"{name}: expected a Hart CVR in XML; {e}") from None
+    root = xml_root(data, name, "a Hart CVR")
     if etree.QName(root).localname != "Cvr":
         found = etree.QName(root).localname
         raise IngestError(f"{name}: expected a <Cvr> document; found <{found}>")
@@ -122,14 +134,15 @@ class HartExport:
                 c = self.contest_index[cid] = len(self.contests)
                 self.contests.append(ContestInfo(_text(contest, "h:Name") or cid))
                 self.choice_ids.append([])
+                check_contests(self.contests, name)
             marks: list[tuple[int, int]] = []
             for option in contest.iterfind("h:Options/h:Option", NS):
                 oid = _text(option, "h:Id")
                 value = _text(option, "h:Value")
-                if not value or set(value) - {"0", "1"}:
+                if not value or set(value) - {"0", "1"} or len(value) > MAX_RANK:
                     raise IngestError(
-                        f"{name}: contest {cid!r}, option {oid!r}: expected a Value of 0s and 1s; "
-                        f"found {value!r}"
+                        f"{name}: contest {cid!r}, option {oid!r}: expected a Value of 0s and 1s "
+                        f"(at most {MAX_RANK}); found {value[:200]!r}"
                     )
                 k = self._choice(c, oid, _text(option, "h:Name"), option.find("h:WriteInData", NS))
                 if len(value) > 1:
@@ -137,12 +150,18 @@ class HartExport:
                     marks += [(k, rank) for rank, bit in enumerate(value, start=1) if bit == "1"]
                 elif value == "1":
                     marks.append((k, 1))
-            undervotes = _text(contest, "h:Undervotes")
-            yield c, marks, int(undervotes or 0), contest.find("h:Overvoted", NS) is not None
+            undervotes = whole_number(_text(contest, "h:Undervotes") or "0", MAX_CHOICES)
+            if undervotes is None:
+                raise IngestError(
+                    f"{name}: contest {cid!r}: Undervotes: expected a whole number up to "
+                    f"{MAX_CHOICES:,}; found {_text(contest, 'h:Undervotes')[:200]!r}"
+                )
+            yield c, marks, undervotes, contest.find("h:Overvoted", NS) is not None
 
     def _choice(self, c: int, oid: str, name: str, write_in: etree._Element | None) -> int:
         key = (c, oid)
         if key not in self.choice_index:
+            check_contests(self.contests, oid, c)
             contest = self.contests[c]
             kind = "candidate"
             if not name and write_in is not None:

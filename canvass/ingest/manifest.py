@@ -13,8 +13,6 @@ CVRs hold (:func:`compare_with_cards`).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import pyarrow as pa
 
 from canvass.domain.model import Batch
 from canvass.errors import IngestError
+from canvass.guard.text import decode_text, parse_csv, whole_number
 
 REQUIRED = ("Batch Name", "Number of Ballots")
 
@@ -35,27 +34,30 @@ def read_ballot_manifest(path: Path) -> list[Batch]:
 
 
 def parse_ballot_manifest(data: bytes, path: str) -> list[Batch]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise IngestError(f"{path}: byte {e.start}: expected UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    rows = parse_csv(decode_text(data, path), path)
+    header = [name.strip() for name in next(rows, None) or []]
     for name in REQUIRED:
         if name not in header:
             found = ", ".join(header) or "no header"
             raise IngestError(f"{path} row 1: expected a column {name!r}; found {found}")
+    at = {
+        name: header.index(name) for name in ("Tabulator", "Container", *REQUIRED) if name in header
+    }
     batches: list[Batch] = []
     seen: dict[tuple[str, str], int] = {}
-    for number, row in enumerate(reader, start=2):
-        tabulator = (row.get("Tabulator") or "").strip()
-        batch = (row.get("Batch Name") or "").strip()
-        count = (row.get("Number of Ballots") or "").strip()
+    for number, cells in enumerate(rows, start=2):
+        if not cells:
+            continue
+        row = {name: cells[i] if i < len(cells) else "" for name, i in at.items()}
+        tabulator = row.get("Tabulator", "").strip()
+        batch = row["Batch Name"].strip()
+        count = row["Number of Ballots"].strip()
         if not batch:
             raise IngestError(
                 f"{path} row {number}, column 'Batch Name': expected a batch name; found nothing"
             )
-        if not count.isdigit():
+        cards = whole_number(count)
+        if cards is None:
             raise IngestError(
                 f"{path} row {number}, column 'Number of Ballots': expected a whole number; "
                 f"found {count!r}"
@@ -71,8 +73,8 @@ def parse_ballot_manifest(data: bytes, path: str) -> list[Batch]:
             Batch(
                 id=batch,
                 tabulator=tabulator,
-                cards=int(count),
-                container=(row.get("Container") or "").strip(),
+                cards=cards,
+                container=row.get("Container", "").strip(),
             )
         )
     if not batches:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import jsonschema
 import msgspec
@@ -26,8 +26,11 @@ import pyarrow as pa
 from lxml import etree
 
 from canvass.errors import IngestError
+from canvass.guard.documents import json_value, typed, xml_root
 from canvass.ingest.ballots import (
     AMBIGUOUS,
+    MAX_CHOICES,
+    MAX_RANK,
     NOT_A_VOTE,
     VOTE,
     Card,
@@ -35,6 +38,7 @@ from canvass.ingest.ballots import (
     ContestInfo,
     Mark,
     batches,
+    check_contests,
 )
 from canvass.ingest.files import files_in
 
@@ -54,6 +58,86 @@ _LISTS = {
 }
 _ID_LISTS = {"CandidateIds", "PartyIds"}
 _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+
+
+# The parts of SP 1500-103 the reader uses, typed; any other field is passed over, and a
+# field of the wrong type is named by its path. Ids may be numbers in JSON.
+_Id = str | int | None
+
+
+class _Position(msgspec.Struct):
+    HasIndication: str = "yes"
+    NumberVotes: Annotated[int, msgspec.Meta(ge=0, le=MAX_CHOICES)] = 0
+    Rank: Annotated[int, msgspec.Meta(ge=1, le=MAX_RANK)] = 1
+    CVRWriteIn: Any = None
+
+
+class _CvrSelection(msgspec.Struct):
+    ContestSelectionId: str | None = None
+    Status: list[str] = []
+    SelectionPosition: list[_Position] = []
+
+    def writes_in(self) -> bool:
+        return any(p.CVRWriteIn is not None for p in self.SelectionPosition)
+
+
+class _CvrContest(msgspec.Struct):
+    ContestId: str | None = None
+    CVRContestSelection: list[_CvrSelection] = []
+
+
+class _Snapshot(msgspec.Struct):
+    id: _Id = msgspec.field(name="@id", default=None)
+    CVRContest: list[_CvrContest] = []
+
+
+class _Cvr(msgspec.Struct):
+    CurrentSnapshotId: _Id = None
+    CVRSnapshot: list[_Snapshot] = []
+    BallotStyleUnitId: _Id = None
+    CreatingDeviceId: _Id = None
+    BatchId: _Id = None
+    UniqueId: _Id = None
+    BatchSequenceId: _Id = None
+    BallotPrePrintedId: _Id = None
+    BallotStyleId: _Id = None
+
+
+class _Selection(msgspec.Struct):
+    id: str = msgspec.field(name="@id")
+    IsWriteIn: bool = False
+    CandidateIds: list[str] | None = None
+    PartyIds: list[str] | None = None
+    Selection: str | None = None
+
+
+class _Contest(msgspec.Struct):
+    id: str = msgspec.field(name="@id")
+    Name: str | None = None
+    VotesAllowed: Annotated[int, msgspec.Meta(ge=0, le=MAX_CHOICES)] | None = None
+    NumberOfRanks: Annotated[int, msgspec.Meta(ge=0, le=MAX_RANK)] | None = None
+    PrimaryPartyId: str | None = None
+    ContestSelection: list[_Selection] = []
+
+
+class _Named(msgspec.Struct):
+    id: str = msgspec.field(name="@id")
+    Name: str | None = None
+
+
+class _Election(msgspec.Struct):
+    Candidate: list[_Named] = []
+    Contest: list[_Contest] = []
+
+
+class _Report(msgspec.Struct):
+    Election: list[_Election] = []
+    Party: list[_Named] = []
+    CVR: list[_Cvr] = []
+
+
+def _text(value: _Id) -> str:
+    return "" if value is None else str(value)
 
 
 def _from_xml(element: Any) -> Any:
@@ -91,19 +175,15 @@ def _load(path: Path) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as e:
         raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+    doc: Any
     if path.suffix.lower() == ".xml" or data.lstrip().startswith(b"<"):
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
-        try:
-            root = etree.fromstring(data, parser)
-        except etree.XMLSyntaxError as e:
-            raise IngestError(f"{path}: expected a NIST SP 1500-103 report in XML; {e}") from None
+        root = xml_root(data, str(path), "a NIST SP 1500-103 report", huge=True)
         doc = _from_xml(root)
+        if not isinstance(doc, dict):
+            doc = {}
         doc["@type"] = "CVR." + etree.QName(root).localname
     else:
-        try:
-            doc = msgspec.json.decode(data)
-        except msgspec.DecodeError as e:
-            raise IngestError(f"{path}: expected a NIST SP 1500-103 report in JSON; {e}") from None
+        doc = json_value(data, str(path))
     if not isinstance(doc, dict) or not str(doc.get("@type", "")).endswith("CastVoteRecordReport"):
         raise IngestError(
             f'{path}: expected "@type": "CVR.CastVoteRecordReport"; found '
@@ -112,17 +192,22 @@ def _load(path: Path) -> dict[str, Any]:
     return doc
 
 
-def _writes_in(selection: dict[str, Any]) -> bool:
-    return any("CVRWriteIn" in p for p in selection.get("SelectionPosition", []))
-
-
 def schema_validator(path: Path) -> jsonschema.protocols.Validator:
     """A validator for NIST's JSON Schema of SP 1500-103 (``NIST_V0_cast_vote_records.json``)."""
     try:
-        schema = msgspec.json.decode(path.read_bytes())
-    except (OSError, msgspec.DecodeError) as e:
-        raise IngestError(f"{path}: cannot read it as a JSON Schema ({e})") from None
-    validator_class = jsonschema.validators.validator_for(schema)
+        data = path.read_bytes()
+    except OSError as e:
+        raise IngestError(f"{path}: cannot read it as a JSON Schema ({e.strerror})") from None
+    schema = json_value(data, str(path))
+    if not isinstance(schema, dict):
+        raise IngestError(
+            f"{path}: expected a JSON Schema (an object); found {type(schema).__name__}"
+        )
+    try:
+        validator_class = jsonschema.validators.validator_for(schema)
+        validator_class.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as e:
+        raise IngestError(f"{path}: not a valid JSON Schema: {e.message}") from None
     return validator_class(schema)
 
 
@@ -146,51 +231,54 @@ class NistCvrReport:
         files = self.files = files_in(paths, (".json", ".xml"))
         self.validator = validator
         first = self._load(files[0])
-        elections = first.get("Election") or []
-        if not elections:
+        if not first.Election:
             raise IngestError(f"{files[0]}: Election: expected the election's contests; found none")
-        election = elections[0]
-        names = {c["@id"]: c.get("Name", c["@id"]) for c in election.get("Candidate", [])}
-        parties = {p["@id"]: p.get("Name", p["@id"]) for p in first.get("Party", [])}
+        election = first.Election[0]
+        names = {c.id: c.Name or c.id for c in election.Candidate}
+        parties = {p.id: p.Name or p.id for p in first.Party}
         self.contests: list[ContestInfo] = []
         self.contest_index: dict[str, int] = {}
         self.selection_index: dict[tuple[str, str], int] = {}
-        for n, contest in enumerate(election.get("Contest", [])):
-            cid = contest.get("@id")
-            if not isinstance(cid, str):
-                raise IngestError(f"{files[0]}: Election[0].Contest[{n}].@id: expected text")
+        for n, contest in enumerate(election.Contest):
+            cid = contest.id
+            where = f"{files[0]}: Election[0].Contest[{n}]"
             info = ContestInfo(
-                str(contest.get("Name", cid)),
-                int(contest.get("VotesAllowed", 1) or 1),
-                int(contest.get("NumberOfRanks", 0) or 0),
-                party=str(contest.get("PrimaryPartyId", "") or ""),
+                contest.Name or cid,
+                contest.VotesAllowed or 1,
+                contest.NumberOfRanks or 0,
+                party=contest.PrimaryPartyId or "",
             )
             self.contest_index[cid] = len(self.contests)
-            for selection in contest.get("ContestSelection", []):
-                sid = selection["@id"]
-                if selection.get("IsWriteIn"):
+            for selection in contest.ContestSelection:
+                sid = selection.id
+                if selection.IsWriteIn:
                     lines = sum(ch.kind == "write_in" for ch in info.choices)
                     name, kind = "Write-in" + (f" {lines + 1}" if lines else ""), "write_in"
-                elif "CandidateIds" in selection:
-                    name = " / ".join(names.get(c, c) for c in selection["CandidateIds"])
+                elif selection.CandidateIds is not None:
+                    name = " / ".join(names.get(c, c) for c in selection.CandidateIds)
                     kind = "candidate"
-                elif "PartyIds" in selection:
-                    name = " / ".join(parties.get(p, p) for p in selection["PartyIds"])
+                elif selection.PartyIds is not None:
+                    name = " / ".join(parties.get(p, p) for p in selection.PartyIds)
                     kind = "candidate"
                 else:
-                    name, kind = str(selection.get("Selection", sid)), "candidate"
+                    name, kind = selection.Selection or sid, "candidate"
+                if len(info.choices) >= MAX_CHOICES:
+                    raise IngestError(
+                        f"{where}: expected at most {MAX_CHOICES:,} selections; found more"
+                    )
                 self.selection_index[(cid, sid)] = len(info.choices)
                 info.choices.append(ChoiceInfo(name, kind))
             self.contests.append(info)
+            check_contests(self.contests, where)
         # A write-in that names no selection counts for the contest's write-in line; give
         # the contests such write-ins reach one now, so the choice list is whole up front.
-        for cvr in first.get("CVR", []):
-            for snapshot in cvr.get("CVRSnapshot", []):
-                for contest in snapshot.get("CVRContest", []):
-                    c = self.contest_index.get(contest.get("ContestId"))
+        for cvr in first.CVR:
+            for snapshot in cvr.CVRSnapshot:
+                for cvr_contest in snapshot.CVRContest:
+                    c = self.contest_index.get(cvr_contest.ContestId or "")
                     if c is not None and any(
-                        s.get("ContestSelectionId") is None and _writes_in(s)
-                        for s in contest.get("CVRContestSelection", [])
+                        s.ContestSelectionId is None and s.writes_in()
+                        for s in cvr_contest.CVRContestSelection
                     ):
                         self._write_in(c, add=True)
         # Partisan primaries repeat contest names across parties; names must tell apart.
@@ -212,40 +300,45 @@ class NistCvrReport:
             return named[0]
         if not add:
             return None
+        if len(choices) >= MAX_CHOICES:
+            raise IngestError(
+                f"contest {self.contests[c].name!r}: expected at most {MAX_CHOICES:,} "
+                "selections; found more"
+            )
         choices.append(ChoiceInfo("Write-in", "write_in"))
         return len(choices) - 1
 
-    def _load(self, path: Path) -> dict[str, Any]:
+    def _load(self, path: Path) -> _Report:
         doc = _load(path)
         if self.validator is not None and path.suffix.lower() == ".json":
             _check_schema(path, doc, self.validator)
-        return doc
+        return typed(doc, _Report, str(path))
 
     def read(self, county: str) -> Iterator[pa.RecordBatch]:
         return batches(self._cards(county))
 
     def _cards(self, county: str) -> Iterator[Card]:
         for path in self.files:
-            doc = self._load(path)
-            for n, cvr in enumerate(doc.get("CVR", [])):
+            report = self._load(path)
+            for n, cvr in enumerate(report.CVR):
                 yield self._card(county, f"{path}: CVR[{n}]", cvr)
 
-    def _card(self, county: str, where: str, cvr: dict[str, Any]) -> Card:
-        snapshots = {s.get("@id"): s for s in cvr.get("CVRSnapshot", [])}
-        snapshot = snapshots.get(cvr.get("CurrentSnapshotId"))
+    def _card(self, county: str, where: str, cvr: _Cvr) -> Card:
+        snapshots = {_text(s.id): s for s in cvr.CVRSnapshot}
+        snapshot = snapshots.get(_text(cvr.CurrentSnapshotId))
         if snapshot is None:
             raise IngestError(
-                f"{where}: CurrentSnapshotId {cvr.get('CurrentSnapshotId')!r} names none of its "
+                f"{where}: CurrentSnapshotId {cvr.CurrentSnapshotId!r} names none of its "
                 f"snapshots ({', '.join(map(str, snapshots))})"
             )
-        unit = str(cvr.get("BallotStyleUnitId", ""))
+        unit = _text(cvr.BallotStyleUnitId)
         fields = (
             county,
-            str(cvr.get("CreatingDeviceId", "")),
-            str(cvr.get("BatchId", "")),
-            str(cvr.get("UniqueId", cvr.get("BatchSequenceId", ""))),
-            str(cvr.get("BallotPrePrintedId", "")),
-            str(cvr.get("BallotStyleId", "")),
+            _text(cvr.CreatingDeviceId),
+            _text(cvr.BatchId),
+            _text(cvr.UniqueId if cvr.UniqueId is not None else cvr.BatchSequenceId),
+            _text(cvr.BallotPrePrintedId),
+            _text(cvr.BallotStyleId),
             unit,
             unit,
             "",
@@ -253,28 +346,28 @@ class NistCvrReport:
         )
         on: list[int] = []
         marks: list[Mark] = []
-        for contest in snapshot.get("CVRContest", []):
-            cid = contest.get("ContestId")
-            c = self.contest_index.get(cid)
+        for contest in snapshot.CVRContest:
+            cid = contest.ContestId
+            c = self.contest_index.get(cid or "")
             if c is None:
                 raise IngestError(f"{where}: ContestId {cid!r} is not a contest of the election")
             on.append(c)
-            for selection in contest.get("CVRContestSelection", []):
-                sid = selection.get("ContestSelectionId")
-                k = self.selection_index.get((cid, sid))
-                if k is None and sid is None and _writes_in(selection):
+            for selection in contest.CVRContestSelection:
+                sid = selection.ContestSelectionId
+                k = self.selection_index.get((cid or "", sid or ""))
+                if k is None and sid is None and selection.writes_in():
                     k = self._write_in(c)
                 if k is None:
                     raise IngestError(
                         f"{where}: contest {cid!r}: ContestSelectionId {sid!r} is not one of its "
                         "selections"
                     )
-                pending = "needs-adjudication" in selection.get("Status", [])
-                for position in selection.get("SelectionPosition", []):
-                    if position.get("HasIndication", "yes") != "yes":
+                pending = "needs-adjudication" in selection.Status
+                for position in selection.SelectionPosition:
+                    if position.HasIndication != "yes":
                         continue
-                    status = VOTE if int(position.get("NumberVotes", 0)) >= 1 else NOT_A_VOTE
+                    status = VOTE if position.NumberVotes >= 1 else NOT_A_VOTE
                     if pending and status == VOTE:
                         status = AMBIGUOUS  # flagged for adjudication and not yet decided
-                    marks.append((c, k, int(position.get("Rank", 1)), status))
+                    marks.append((c, k, position.Rank, status))
         return fields, on, marks

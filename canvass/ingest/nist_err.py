@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
 import msgspec
 import pyarrow as pa
 
 from canvass.domain.model import ElectionDefinition
 from canvass.errors import IngestError
+from canvass.guard.documents import json_value, typed
 from canvass.ingest.names import definition_contests, norm
-from canvass.ingest.results_csv import RESULTS_SCHEMA, ResultsImport
+from canvass.ingest.results_csv import MAX_VOTES, RESULTS_SCHEMA, ResultsImport
 
 FINE_UNITS = {
     "precinct",
@@ -46,38 +47,94 @@ VOTE_TYPES = {
     "uocava": "uocava",
 }
 
+# The parts of SP 1500-100 v2 the import reads, typed: any other field is passed over, and
+# a field of the wrong type is named by its path.
 
-def _text(value: Any) -> str:
-    if isinstance(value, dict):
-        texts = value.get("Text") or []
-        return str(texts[0].get("Content", "")) if texts else ""
-    return str(value or "")
+
+class _LanguageString(msgspec.Struct):
+    Content: str = ""
+
+
+class _Text(msgspec.Struct):
+    """An ``InternationalizedText``: the first language's text is used."""
+
+    Text: list[_LanguageString] = []
+
+
+_Name = str | _Text | None
+
+
+class _VoteCounts(msgspec.Struct):
+    GpUnitId: str
+    Count: Annotated[int, msgspec.Meta(ge=0, le=MAX_VOTES)]
+    Type: str = "total"
+
+
+class _Selection(msgspec.Struct):
+    id: str = msgspec.field(name="@id", default="")
+    IsWriteIn: bool = False
+    CandidateIds: list[str] = []
+    Selection: _Name = None
+    VoteCounts: list[_VoteCounts] = []
+
+
+class _Contest(msgspec.Struct):
+    Name: _Name = None
+    ElectionDistrictId: str | None = None
+    ContestSelection: list[_Selection] = []
+
+
+class _Candidate(msgspec.Struct):
+    id: str = msgspec.field(name="@id")
+    BallotName: _Name = None
+
+
+class _Election(msgspec.Struct):
+    Candidate: list[_Candidate] = []
+    Contest: list[_Contest] = []
+
+
+class _GpUnit(msgspec.Struct):
+    id: str = msgspec.field(name="@id")
+    Name: _Name = None
+    Type: str = ""
+
+
+class _Report(msgspec.Struct):
+    type: str = msgspec.field(name="@type", default="")
+    GpUnit: list[_GpUnit] = []
+    Election: list[_Election] = []
+
+
+def _text(value: _Name) -> str:
+    if isinstance(value, _Text):
+        return value.Text[0].Content if value.Text else ""
+    return value or ""
 
 
 def read_err(path: Path, definition: ElectionDefinition, county: str) -> ResultsImport:
     try:
-        doc = msgspec.json.decode(path.read_bytes())
+        data = path.read_bytes()
     except OSError as e:
         raise IngestError(f"{path}: cannot read ({e.strerror})") from None
-    except msgspec.DecodeError as e:
-        raise IngestError(f"{path}: expected a NIST SP 1500-100 report in JSON; {e}") from None
+    doc = json_value(data, str(path))
     if not isinstance(doc, dict) or doc.get("@type") != "ElectionResults.ElectionReport":
         raise IngestError(f'{path}: expected "@type": "ElectionResults.ElectionReport"')
-    units = {u["@id"]: u for u in doc.get("GpUnit", [])}
-    elections = doc.get("Election") or []
-    if not elections:
+    report = typed(doc, _Report, str(path))
+    units = {u.id: u for u in report.GpUnit}
+    if not report.Election:
         raise IngestError(f"{path}: Election: expected an election; found none")
-    election = elections[0]
-    ballot_names = {c["@id"]: _text(c.get("BallotName")) for c in election.get("Candidate", [])}
+    election = report.Election[0]
+    ballot_names = {c.id: _text(c.BallotName) for c in election.Candidate}
     pairs = definition_contests(definition)
     by_name: dict[str, int] = {}
     for index, c in enumerate(definition.contests):
         for spelling in (c.id, c.name, *c.aliases):
             by_name.setdefault(norm(spelling), index)
     rows: dict[str, list[object]] = {f.name: [] for f in RESULTS_SCHEMA}
-    for n, contest in enumerate(election.get("Contest", [])):
-        where = f"{path}: Election[0].Contest[{n}] ({contest.get('Name')!r})"
-        found = by_name.get(norm(_text(contest.get("Name"))))
+    for n, contest in enumerate(election.Contest):
+        where = f"{path}: Election[0].Contest[{n}] ({_text(contest.Name)!r})"
+        found = by_name.get(norm(_text(contest.Name)))
         if found is None:
             raise IngestError(f"{where}: not a contest of the election definition; add an alias")
         k = found
@@ -87,16 +144,16 @@ def read_err(path: Path, definition: ElectionDefinition, county: str) -> Results
             for spelling in (ch.id, ch.name, *ch.aliases):
                 spellings.setdefault(norm(spelling), position)
         write_in = next((p for p, ch in enumerate(choices) if ch.write_in), None)
-        district = contest.get("ElectionDistrictId")
-        for selection in contest.get("ContestSelection", []):
+        district = contest.ElectionDistrictId
+        for selection in contest.ContestSelection:
             j: int | None
-            if selection.get("IsWriteIn"):
+            if selection.IsWriteIn:
                 j = write_in
                 label = "write-in"
             else:
-                label = " / ".join(
-                    ballot_names.get(c, c) for c in selection.get("CandidateIds", [])
-                ) or _text(selection.get("Selection"))
+                label = " / ".join(ballot_names.get(c, c) for c in selection.CandidateIds) or _text(
+                    selection.Selection
+                )
                 j = spellings.get(norm(label))
             if j is None:
                 raise IngestError(
@@ -105,7 +162,7 @@ def read_err(path: Path, definition: ElectionDefinition, county: str) -> Results
                 )
             for unit, vote_type, votes in _counts(selection, units, district, where):
                 rows["county"].append(county)
-                rows["precinct"].append(_text(units.get(unit, {}).get("Name")) or unit)
+                rows["precinct"].append(_text(units[unit].Name if unit in units else None) or unit)
                 rows["vote_type"].append(vote_type)
                 rows["contest"].append(k)
                 rows["choice"].append(j)
@@ -114,12 +171,12 @@ def read_err(path: Path, definition: ElectionDefinition, county: str) -> Results
 
 
 def _counts(
-    selection: dict[str, Any], units: dict[str, Any], district: str | None, where: str
+    selection: _Selection, units: dict[str, _GpUnit], district: str | None, where: str
 ) -> list[tuple[str, str, int]]:
     """The non-overlapping counts of one selection: (unit, vote type, votes)."""
     by_unit: dict[str, dict[str, int]] = defaultdict(dict)
-    for count in selection.get("VoteCounts", []):
-        by_unit[count["GpUnitId"]][count.get("Type", "total")] = int(count["Count"])
+    for count in selection.VoteCounts:
+        by_unit[count.GpUnitId][count.Type] = count.Count
 
     def split(unit: str) -> list[tuple[str, str, int]]:
         counts = by_unit[unit]
@@ -127,13 +184,13 @@ def _counts(
         if typed:
             if "total" in counts and sum(typed.values()) != counts["total"]:
                 raise IngestError(
-                    f"{where}: selection {selection.get('@id')!r} at {unit!r}: counts by vote "
+                    f"{where}: selection {selection.id!r} at {unit!r}: counts by vote "
                     f"type add up to {sum(typed.values())}, not the total {counts['total']}"
                 )
             return [(unit, VOTE_TYPES[t], v) for t, v in typed.items()]
         return [(unit, "", counts.get("total", 0))]
 
-    fine = [u for u in by_unit if units.get(u, {}).get("Type") in FINE_UNITS]
+    fine = [u for u in by_unit if u in units and units[u].Type in FINE_UNITS]
     if not fine:
         return split(district) if district in by_unit else []
     out = [c for u in fine for c in split(u)]
@@ -141,7 +198,7 @@ def _counts(
         total = sum(v for _, _, v in out)
         if total != by_unit[district]["total"]:
             raise IngestError(
-                f"{where}: selection {selection.get('@id')!r}: precinct counts add up to "
+                f"{where}: selection {selection.id!r}: precinct counts add up to "
                 f"{total}, but {district!r} reports {by_unit[district]['total']}"
             )
     return out

@@ -15,7 +15,6 @@ candidates given the same rank on one ballot are an overvote at that rank.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,17 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import VOTE, Card, ChoiceInfo, ContestInfo, Mark, batches
+from canvass.guard.text import csv_rows, whole_number
+from canvass.ingest.ballots import (
+    MAX_RANK,
+    VOTE,
+    Card,
+    ChoiceInfo,
+    ContestInfo,
+    Mark,
+    batches,
+    check_contests,
+)
 from canvass.ingest.files import data_rows, files_in
 
 
@@ -63,15 +72,14 @@ class RctabCsv:
             ChoiceInfo(n, "write_in" if o.write_in_label and n == o.write_in_label else "candidate")
             for n in names
         ]
-        self.contests = [ContestInfo(o.contest, 1, len(names), choices)]
+        self.contests = [ContestInfo(o.contest, 1, min(len(names), MAX_RANK), choices[:1])]
+        for choice in choices[1:]:
+            check_contests(self.contests, f"{self.files[0]} row 1", 0)
+            self.contests[0].choices.append(choice)
 
     @staticmethod
     def _rows(path: Path) -> Iterator[list[str]]:
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                yield from csv.reader(handle)
-        except OSError as e:
-            raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+        return csv_rows(path)
 
     def read(self, county: str) -> Iterator[pa.RecordBatch]:
         return batches(self._cards(county))
@@ -89,19 +97,20 @@ class RctabCsv:
             for number, row in data_rows(rows, path, len(header), o.first_vote_row):
 
                 def cell(column: int | None, row: list[str] = row) -> str:
-                    return row[column - 1].strip() if column else ""
+                    return row[column - 1].strip() if column and column <= len(row) else ""
 
                 marks: list[Mark] = []
                 for i, choice in columns:
                     value = row[i].strip()
                     if not value:
                         continue
-                    if not value.isdigit() or int(value) < 1:
+                    rank = whole_number(value, MAX_RANK)
+                    if not rank:
                         raise IngestError(
                             f"{path} row {number}, column {i + 1} ({header[i].strip()}): "
-                            f"expected a rank (1, 2, ...) or nothing; found {value!r}"
+                            f"expected a rank (1, 2, ... {MAX_RANK}) or nothing; found {value!r}"
                         )
-                    marks.append((0, choice, int(value), VOTE))
+                    marks.append((0, choice, rank, VOTE))
                 record = cell(o.id_column) or str(number)
                 fields = (
                     county,

@@ -19,7 +19,6 @@ The result is a *results table*: county, precinct, vote type, contest, choice, v
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import pyarrow as pa
 
 from canvass.domain.model import ElectionDefinition, JurisdictionKind
 from canvass.errors import IngestError
+from canvass.guard.text import csv_rows, whole_number
 from canvass.ingest.files import data_rows
 from canvass.ingest.names import definition_contests, norm
 
@@ -53,6 +53,9 @@ RESULTS_SCHEMA = pa.schema(
     ]
 )
 MEDIA_TYPE = "application/vnd.canvass.results+parquet"
+MAX_VOTES = 10**12
+"""The largest count a results import takes: far above any real count, far enough below
+2**63 that no sum of counts can overflow."""
 _COLUMN = re.compile(r"^(?P<choice>.+)_(?P<vote_type>[a-z_]+?)$", re.IGNORECASE)
 
 
@@ -86,74 +89,68 @@ def read_precinct_results(
             for spelling in {norm(ch.id), norm(ch.name), *(norm(a) for a in ch.aliases)}:
                 spellings.setdefault(spelling, []).append((c, k))
     counties = county_ids(definition)
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as e:
-        raise IngestError(f"{path}: cannot read ({e.strerror})") from None
-    with handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise IngestError(f"{path}: the file is empty; expected a header row")
-        for name in (county_column, precinct_column):
-            if name not in header:
-                raise IngestError(f"{path} row 1: expected a column {name!r}; found none")
-        county_at, precinct_at = header.index(county_column), header.index(precinct_column)
-        columns: list[tuple[int, str, int, int]] = []  # (column, vote type, contest, choice)
-        ignored = []
-        for i, name in enumerate(header):
-            m = _COLUMN.match(name)
-            vote_type = VOTE_TYPES.get(m.group("vote_type").lower()) if m else None
-            if m is None or vote_type is None or i in (county_at, precinct_at):
-                ignored.append(name)
-                continue
-            found = spellings.get(norm(m.group("choice")), [])
-            if not found:
-                known = sorted(spellings)
-                from difflib import get_close_matches
+    reader = csv_rows(path)
+    header = next(reader, None)
+    if header is None:
+        raise IngestError(f"{path}: the file is empty; expected a header row")
+    for name in (county_column, precinct_column):
+        if name not in header:
+            raise IngestError(f"{path} row 1: expected a column {name!r}; found none")
+    county_at, precinct_at = header.index(county_column), header.index(precinct_column)
+    columns: list[tuple[int, str, int, int]] = []  # (column, vote type, contest, choice)
+    ignored = []
+    for i, name in enumerate(header):
+        m = _COLUMN.match(name)
+        vote_type = VOTE_TYPES.get(m.group("vote_type").lower()) if m else None
+        if m is None or vote_type is None or i in (county_at, precinct_at):
+            ignored.append(name)
+            continue
+        found = spellings.get(norm(m.group("choice")), [])
+        if not found:
+            known = sorted(spellings)
+            from difflib import get_close_matches
 
-                near = ", ".join(
-                    repr(n) for n in get_close_matches(norm(m.group("choice")), known, 3)
-                )
+            near = ", ".join(repr(n) for n in get_close_matches(norm(m.group("choice")), known, 3))
+            raise IngestError(
+                f"{path} row 1, column {i + 1} ({name!r}): expected a choice of the "
+                f"election definition before '_{m.group('vote_type')}'; found "
+                f"{m.group('choice')!r} (nearest: {near or 'none close'}). Add it as an alias"
+            )
+        if len(found) > 1:
+            names = ", ".join(repr(pairs[c][0].name) for c, _ in found)
+            raise IngestError(
+                f"{path} row 1, column {i + 1} ({name!r}): {m.group('choice')!r} names a "
+                f"choice in several contests ({names}); give each an alias of its own"
+            )
+        columns.append((i, vote_type, *found[0]))
+    if not columns:
+        raise IngestError(f"{path} row 1: no column is a <choice>_<vote type> count")
+    rows: dict[str, list[object]] = {f.name: [] for f in RESULTS_SCHEMA}
+    not_reported: list[str] = []
+    for number, row in data_rows(reader, path, len(header), 2):
+        county = counties.get(norm(row[county_at]))
+        if county is None:
+            raise IngestError(
+                f"{path} row {number}, column {county_column!r}: expected a county of the "
+                f"election; found {row[county_at]!r}"
+            )
+        for i, vote_type, contest, choice in columns:
+            cell = row[i].strip()
+            if cell in ("", "NA"):
+                where = f"row {number}: {county}/{row[precinct_at]}"
+                if not not_reported or not_reported[-1] != where:
+                    not_reported.append(where)
+                continue
+            votes = whole_number(cell)
+            if votes is None:
                 raise IngestError(
-                    f"{path} row 1, column {i + 1} ({name!r}): expected a choice of the "
-                    f"election definition before '_{m.group('vote_type')}'; found "
-                    f"{m.group('choice')!r} (nearest: {near or 'none close'}). Add it as an alias"
+                    f"{path} row {number}, column {header[i]!r}: expected a whole number of "
+                    f"votes up to {MAX_VOTES:,}; found {cell!r}"
                 )
-            if len(found) > 1:
-                names = ", ".join(repr(pairs[c][0].name) for c, _ in found)
-                raise IngestError(
-                    f"{path} row 1, column {i + 1} ({name!r}): {m.group('choice')!r} names a "
-                    f"choice in several contests ({names}); give each an alias of its own"
-                )
-            columns.append((i, vote_type, *found[0]))
-        if not columns:
-            raise IngestError(f"{path} row 1: no column is a <choice>_<vote type> count")
-        rows: dict[str, list[object]] = {f.name: [] for f in RESULTS_SCHEMA}
-        not_reported: list[str] = []
-        for number, row in data_rows(reader, path, len(header), 2):
-            county = counties.get(norm(row[county_at]))
-            if county is None:
-                raise IngestError(
-                    f"{path} row {number}, column {county_column!r}: expected a county of the "
-                    f"election; found {row[county_at]!r}"
-                )
-            for i, vote_type, contest, choice in columns:
-                cell = row[i].strip()
-                if cell in ("", "NA"):
-                    where = f"row {number}: {county}/{row[precinct_at]}"
-                    if not not_reported or not_reported[-1] != where:
-                        not_reported.append(where)
-                    continue
-                if not cell.isdigit():
-                    raise IngestError(
-                        f"{path} row {number}, column {header[i]!r}: expected a whole number of "
-                        f"votes; found {cell!r}"
-                    )
-                rows["county"].append(county)
-                rows["precinct"].append(row[precinct_at])
-                rows["vote_type"].append(vote_type)
-                rows["contest"].append(contest)
-                rows["choice"].append(choice)
-                rows["votes"].append(int(cell))
+            rows["county"].append(county)
+            rows["precinct"].append(row[precinct_at])
+            rows["vote_type"].append(vote_type)
+            rows["contest"].append(contest)
+            rows["choice"].append(choice)
+            rows["votes"].append(votes)
     return ResultsImport(pa.table(rows, schema=RESULTS_SCHEMA), ignored, not_reported)

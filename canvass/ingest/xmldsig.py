@@ -23,20 +23,19 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
 from canvass.errors import IngestError, SignatureError
+from canvass.guard.documents import xml_root
 
 DSIG = "http://www.w3.org/2000/09/xmldsig#"
 NS = {"d": DSIG}
 C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+MAX_MODULUS_BITS = 16_384
+"""The largest RSA key OpenSSL verifies with; a larger one is refused before any arithmetic."""
 
 
 def _parse(name: str, data: bytes) -> etree._Element:
-    try:
-        return etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as e:
-        raise IngestError(f"{name}: expected XML; {e}") from None
+    return xml_root(data, name, "a signature or key")
 
 
 def _b64(name: str, element: etree._Element | None, what: str) -> bytes:
@@ -67,8 +66,14 @@ def _key(name: str, element: etree._Element) -> rsa.RSAPublicKey:
         raise IngestError(
             f"{name}: expected an <RSAKeyValue>; found <{etree.QName(element).localname}>"
         )
+    exponent, modulus = part("Exponent"), part("Modulus")
+    if modulus.bit_length() > MAX_MODULUS_BITS or exponent.bit_length() > 64:
+        raise IngestError(
+            f"{name}: expected an RSA key of at most {MAX_MODULUS_BITS:,} bits with an exponent "
+            f"of at most 64 bits; found {modulus.bit_length():,} and {exponent.bit_length():,}"
+        )
     try:
-        return rsa.RSAPublicNumbers(part("Exponent"), part("Modulus")).public_key()
+        return rsa.RSAPublicNumbers(exponent, modulus).public_key()
     except ValueError as e:
         raise IngestError(f"{name}: not an RSA public key ({e})") from None
 

@@ -15,7 +15,6 @@ system reports only as overvoted as :data:`~canvass.tabulate.rcv.OVERVOTE_LABEL`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -27,7 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from canvass.errors import IngestError, RulesError, TabulationError
-from canvass.ingest.ballots import OVERVOTE, VOTE, ContestInfo
+from canvass.guard.documents import json_value
+from canvass.ingest.ballots import OVERVOTE, SCHEMA, VOTE, ContestInfo
 from canvass.tabulate.rcv import (
     OVERVOTE_LABEL,
     OVERVOTE_RULES,
@@ -136,11 +136,10 @@ def load_config(path: Path) -> ContestConfig:
     """Read and check an RCTab contest configuration; :class:`RulesError` lists every
     problem found."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except OSError as e:
         raise RulesError(f"{path}: cannot read ({e.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise RulesError(f"{path}: not JSON ({e})") from None
+    doc = json_value(data, str(path), RulesError)
     if not isinstance(doc, dict):
         raise RulesError(f"{path}: expected a JSON object with outputSettings, rules, ...")
     p = _Problems(path)
@@ -200,9 +199,11 @@ def _sources(doc: dict[str, Any], folder: Path, p: _Problems) -> list[Source]:
         provider = sub.choice(s, "provider", PROVIDERS)
         tabular = provider in ("ess", "genericCsv")
         given = sub.text(s.get("filePath"))
-        path = (folder / given).resolve() if given else None
-        if path is None:
+        path = _source_path(folder, given) if given else None
+        if not given:
             sub.add("filePath: expected the path of a CVR file or folder; found nothing")
+        elif path is None:
+            sub.add(f"filePath: expected the path of a CVR file or folder; found {given!r}")
         elif not path.exists():
             sub.add(f"filePath: {path} does not exist")
         elif path in seen:
@@ -234,6 +235,17 @@ def _sources(doc: dict[str, Any], folder: Path, p: _Problems) -> list[Source]:
     return sources
 
 
+def _source_path(folder: Path, given: str) -> Path | None:
+    """The source's path, or None when no file could have that name (a NUL byte, text
+    that is no characters)."""
+    try:
+        path = (folder / given).resolve()
+        path.exists()
+    except (OSError, ValueError, UnicodeError):
+        return None
+    return path
+
+
 def _candidates(doc: dict[str, Any], p: _Problems) -> tuple[list[str], list[str], dict[str, str]]:
     raw = doc.get("candidates")
     if not isinstance(raw, list) or not raw:
@@ -248,7 +260,11 @@ def _candidates(doc: dict[str, Any], p: _Problems) -> tuple[list[str], list[str]
         if not name:
             p.add(f"{where}.name: expected the candidate's name; found nothing")
             continue
-        aliases = [p.text(a) for a in c.get("aliases") or [] if p.text(a)]
+        given = c.get("aliases") or []
+        if not isinstance(given, list):
+            p.add(f"{where}.aliases: expected a list of names; found {type(given).__name__}")
+            given = []
+        aliases = [p.text(a) for a in given if p.text(a)]
         if p.text(c.get("code")):  # configurations before aliases gave one code
             aliases.append(p.text(c.get("code")))
         for label in (name, *aliases):
@@ -608,7 +624,7 @@ def _contest(found: int | None, source: Source, contests: list[ContestInfo]) -> 
 
 
 def _table(reader: Any) -> pa.Table:
-    return pa.Table.from_batches(list(reader.read("")))
+    return pa.Table.from_batches(list(reader.read("")), schema=SCHEMA)
 
 
 def _ess(source: Source) -> SourceTable:

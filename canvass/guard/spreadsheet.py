@@ -1,0 +1,121 @@
+"""The first sheet of an .xlsx workbook, read so that no workbook can exhaust memory or
+abort the process.
+
+The spreadsheet library (``python-calamine``, in Rust) allocates a sheet's whole used range
+at once, sizes its shared-string table from the count the workbook declares, and answers
+an impossible allocation by aborting the process or raising a Rust panic (a
+``BaseException``). So before the library sees a workbook:
+
+- it is opened as a zip archive within the archive limits (:mod:`canvass.guard.archive`);
+- every worksheet's used range (its ``<dimension>`` and the largest row and column any
+  cell names) and the shared strings' declared counts are read from the XML and held to
+  :data:`~canvass.guard.limits.SHEET_CELLS` and :data:`~canvass.guard.limits.SHARED_STRINGS`;
+- the library is handed exactly the members that were checked (stored again, without
+  compression), so it cannot read anything else.
+
+Only the Office Open XML format (.xlsx) is read: the older binary .xls cannot be checked
+this way.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from canvass.errors import IngestError
+from canvass.guard import limits
+from canvass.guard.archive import Archive, is_zip
+
+# A cell with content (not self-closing): the library places only these, and allocates the
+# rectangle from the first to the last of them.
+# Attributes are matched by XML's own grammar (a value cannot hold its quote), so no ">"
+# inside a value can hide a reference.
+_VALUED_CELL = re.compile(rb"<(?:[\w.-]+:)?c((?:\s+[\w.:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*>")
+_CELL_REF = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_A1 = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
+_COUNTS = re.compile(rb"\b(count|uniqueCount)=\"(\d+)\"")
+
+
+def _column_number(letters: bytes | str) -> int:
+    n = 0
+    for ch in letters.upper() if isinstance(letters, str) else letters.decode().upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _check_sheet(data: bytes, where: str) -> None:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:256]:
+        raise IngestError(f"{where}: expected XML in UTF-8; found another encoding")
+    rows = columns = unplaced = 0
+    for attributes in _VALUED_CELL.findall(data):
+        ref = _CELL_REF.search(attributes)
+        if ref is None:
+            unplaced += 1  # placed after the one before it: at worst, all on one row
+            continue
+        text = ref.group(1) if ref.group(1) is not None else ref.group(2)
+        a1 = _A1.fullmatch(text)
+        if a1 is None:
+            found = text.decode("utf-8", "replace")[:40]
+            raise IngestError(f"{where}: expected a cell reference such as B7; found {found!r}")
+        columns = max(columns, _column_number(a1.group(1)))
+        rows = max(rows, int(a1.group(2)))
+    rows, columns = max(rows, 1), max(columns, 1) + unplaced
+    limits.check(limits.SHEET_CELLS, rows * columns, where, "the sheet's used range holds")
+
+
+def _check_counts(data: bytes, where: str) -> None:
+    head = data[:4096]  # the counts are attributes of the root element
+    for attribute, number in _COUNTS.findall(head):
+        count = int(number)
+        limits.check(
+            limits.SHARED_STRINGS, count, where, f"the workbook's {attribute.decode()} declares"
+        )
+        if attribute == b"uniqueCount" and count > len(data) // 4:
+            raise IngestError(
+                f"{where}: expected at most one shared string for each 4 bytes of the file; "
+                f"found uniqueCount {count:,} in {len(data):,} bytes"
+            )
+
+
+def first_sheet(path: Path, name: str | None = None) -> list[list[Any]]:
+    """The cells of the workbook's first sheet, row by row, as Python values."""
+    name = name or str(path)
+    if not is_zip(path):
+        raise IngestError(
+            f"{name}: expected an .xlsx workbook (a zip archive); found another kind of file "
+            "(save it as .xlsx)"
+        )
+    checked = io.BytesIO()
+    with Archive(path, name) as archive, zipfile.ZipFile(checked, "w") as out:
+        for member in archive.names():
+            data = archive.read(member)
+            where = f"{name}:{member}"
+            lowered = member.lower()
+            if lowered.startswith("xl/worksheets/") and lowered.endswith(".xml"):
+                _check_sheet(data, where)
+            elif lowered.endswith("sharedstrings.xml"):
+                _check_counts(data, where)
+            out.writestr(member, data)
+    try:
+        checked.seek(0)
+        workbook = CalamineWorkbook.from_filelike(checked)
+        rows: list[list[Any]] = workbook.get_sheet_by_index(0).to_python()
+    except Exception as e:  # calamine's own error types for a damaged workbook
+        raise IngestError(f"{name}: cannot read it as a spreadsheet ({_first_line(e)})") from None
+    except BaseException as e:
+        # A Rust panic inside the library arrives as pyo3's PanicException, which derives
+        # from BaseException; anything else (KeyboardInterrupt, SystemExit) goes on.
+        if type(e).__name__ != "PanicException":
+            raise
+        raise IngestError(f"{name}: cannot read it as a spreadsheet ({_first_line(e)})") from None
+    return rows
+
+
+def _first_line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return lines[0] if lines else type(e).__name__

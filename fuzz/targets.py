@@ -1,0 +1,425 @@
+"""What is fuzzed: each reader and loader, over files written to a folder, with its seeds.
+
+A seed is a set of files (name → bytes): real samples from ``../shared/data`` when they
+are beside the checkout, and the demo's own generated Dominion exports, which need nothing.
+A target returns when the files were read, raises a :class:`~canvass.errors.CanvassError`
+when they were refused; anything else it raises is a crash.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+
+Files = dict[str, bytes]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    seeds: Callable[[], list[Files]]
+    run: Callable[[Path, list[Path]], object]
+    """Read the files (their paths, in the seed's order) as the product does."""
+
+
+def _read(*parts: str) -> bytes | None:
+    path = DATA.joinpath(*parts)
+    return path.read_bytes() if path.is_file() else None
+
+
+def _folder(*parts: str, suffixes: tuple[str, ...] = ()) -> Files:
+    folder = DATA.joinpath(*parts)
+    if not folder.is_dir():
+        return {}
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(folder.iterdir())
+        if p.is_file() and (not suffixes or p.suffix.lower() in suffixes)
+    }
+
+
+def _some(*files: Files | None) -> list[Files]:
+    return [f for f in files if f]
+
+
+def _zipped(files: Files, name: str) -> Files:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for member, data in files.items():
+            z.writestr(member, data)
+    return {name: out.getvalue()}
+
+
+# --- seeds --------------------------------------------------------------------------------
+
+
+@cache
+def _demo_dominion() -> Files:
+    from canvass.demo import demo_definition
+    from canvass.demo_cvrs import county_exports
+
+    definition = demo_definition(counties=1, precincts=3)
+    _, files = next(iter(county_exports(definition, ballots_per_precinct=8)))
+    return dict(files)
+
+
+def _dominion_seeds() -> list[Files]:
+    manifests = _folder("dominion-sf2024", "manifests")
+    sf = {**manifests, "CvrExport_0.json": _read("dominion-sf2024", "CvrExport_0.json") or b""}
+    kansas = _folder("rctab", "dominion_multi_file", "dominion_multi_file_input_data")
+    kansas = {k: v for k, v in kansas.items() if k != "CvrExport_1.json"}
+    return _some(_demo_dominion(), sf if manifests else None, kansas)
+
+
+def _dominion_zip_seeds() -> list[Files]:
+    return [_zipped(files, "export.zip") for files in _dominion_seeds()[:2]]
+
+
+def _nist_cvr_seeds(suffix: str) -> list[Files]:
+    seeds = []
+    for case in ("gen-01", "prim-01"):
+        data = _read("nist-cdf", "test_data", "synthetic", case, "cvr_v1", f"cvr-{case}{suffix}")
+        if data:
+            seeds.append({f"cvr{suffix}": data})
+    if suffix == ".xml":
+        data = _read("rctab", "nist_xml_cdf_2", "nist_xml_cdf_2.xml")
+        if data:
+            seeds.append({"cvr.xml": data})
+    return seeds
+
+
+def _err_seeds() -> list[Files]:
+    """The synthetic reports, less the contests the import cannot read by design (straight
+    party contests, whose selections name parties)."""
+    seeds = []
+    for case in ("gen-01", "prim-01"):
+        data = _read("nist-cdf", "test_data", "synthetic", case, "err_v2", f"err-{case}.json")
+        if data:
+            doc = json.loads(data)
+            for election in doc.get("Election", []):
+                election["Contest"] = [
+                    c
+                    for c in election.get("Contest", [])
+                    if all(
+                        s.get("CandidateIds") or s.get("Selection") or s.get("IsWriteIn")
+                        for s in c.get("ContestSelection", [])
+                    )
+                ]
+            seeds.append({"err.json": json.dumps(doc, indent=1).encode()})
+    return seeds
+
+
+def _csv_seed(*parts: str, name: str = "cvr.csv", lines: int = 0) -> Files | None:
+    data = _read(*parts)
+    if data is None:
+        return None
+    if lines:
+        data = b"\n".join(data.split(b"\n")[:lines])
+    return {name: data}
+
+
+def _generic_seeds() -> list[Files]:
+    example = (
+        b"card,batch,precinct,vote_type,Mayor,Council (Vote For=2),Judge (Ranks=3)\n"
+        b"1,B1,P1,election_day,Ann Adams,Chen|Diaz,Lee>Kim\n"
+        b"2,B1,P1,absentee,,Chen,-\n"
+        b"3,B2,P2,early,Bo Baker,Diaz,Kim>>Lee\n"
+    )
+    return [{"cvr.csv": example}]
+
+
+def _clear_ballot_seeds() -> list[Files]:
+    return _some(
+        _csv_seed("rctab", "clear_ballot_kansas_primary", "clear_ballot_kansas_primary.cvr.csv"),
+        _csv_seed(
+            "rctab", "clear_ballot_with_inline_comma", "clear_ballot_with_inline_comma.cvr.csv"
+        ),
+    )
+
+
+def _dominion_csv_seeds() -> list[Files]:
+    folder = DATA / "arlo" / "small-election"
+    return _some(_csv_seed("arlo", "small-election", "Kendall Park - cvrs.csv")) if folder else []
+
+
+def _manifest_seeds() -> list[Files]:
+    return _some(
+        _csv_seed("arlo", "small-election", "Kendall Park - ballot manifest.csv", name="m.csv"),
+        _csv_seed("arlo", "medium-election", "Acton - ballot manifest.csv", name="m.csv"),
+    )
+
+
+_GA_CANDIDATES = ("trump", "biden", "jorgensen", "perdue", "ossoff", "hazel")
+
+
+def _results_seeds() -> list[Files]:
+    """Georgia's first precincts, with the president's and the first Senate race's columns."""
+    import csv
+
+    seed = _csv_seed("ga-2020", "precinct_results_original_certification.csv", lines=40)
+    if seed is None:
+        return []
+    rows = list(csv.reader(io.StringIO(seed["cvr.csv"].decode())))
+    keep = [
+        i
+        for i, name in enumerate(rows[0])
+        if name in ("CTYNAME", "PRECINCT_N", "reg_voters") or name.startswith(_GA_CANDIDATES)
+    ]
+    out = io.StringIO()
+    csv.writer(out).writerows([[row[i] for i in keep] for row in rows if len(row) == len(rows[0])])
+    return [{"r.csv": out.getvalue().encode()}]
+
+
+def _rctab_seeds() -> list[Files]:
+    seeds = []
+    for case, extra in (
+        ("generic_csv_test", ("generic_csv_test_cvr.csv",)),
+        ("clear_ballot_kansas_primary", ("clear_ballot_kansas_primary.cvr.csv",)),
+        ("batch_example", ("batch_example_cvr.xlsx",)),
+        ("aliases_cdf_json", ("aliases_cdf_json_expected_cdf_cvr.json",)),
+    ):
+        config = _read("rctab", case, f"{case}_config.json")
+        if config is None:
+            continue
+        files = {"config.json": config}
+        doc = json.loads(config)
+        for n, source in enumerate(doc.get("cvrFileSources", [])):
+            data = _read("rctab", case, extra[n] if n < len(extra) else "")
+            if data is None:
+                break
+            name = f"source{n}{Path(source['filePath']).suffix}"
+            source["filePath"] = name
+            files[name] = data
+        else:
+            files["config.json"] = json.dumps(doc, indent=1).encode()
+            seeds.append(files)
+    return seeds
+
+
+def _ess_seeds() -> list[Files]:
+    return _some(
+        _csv_seed("rctab", "batch_example", "batch_example_cvr.xlsx", name="cvr.xlsx"),
+        _csv_seed("rctab", "_shared", "simple_ess_cvr.xlsx", name="cvr.xlsx"),
+    )
+
+
+def _hart_seeds() -> list[Files]:
+    files = _folder("rctab", "_shared", "hart_cvr_archive", suffixes=(".xml",))
+    some = dict(list(files.items())[:6])
+    return _some(some, _zipped(some, "cvrs.zip") if some else None)
+
+
+def _definition_seeds() -> list[Files]:
+    example = ROOT / "examples" / "election.yaml"
+    seeds = [{"election.yaml": example.read_bytes()}]
+    from canvass.demo import demo_definition
+
+    seeds.append({"election.json": json.dumps(demo_definition(counties=2, precincts=4)).encode()})
+    return seeds
+
+
+def _key_seeds() -> list[Files]:
+    from canvass.keys import new_signer, write_key
+
+    signer = new_signer("fuzz.example/operator")
+    folder = Path(__import__("tempfile").mkdtemp())
+    write_key(signer, folder / "operator.key")
+    return [{p.name: p.read_bytes() for p in sorted(folder.iterdir())}]
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+def _table(export: object) -> None:
+    from canvass.ingest.ballots import to_parquet
+
+    to_parquet(export.read("county"), export.contests)  # type: ignore[attr-defined]
+
+
+def _run_open(fmt: str) -> Callable[[Path, list[Path]], object]:
+    def run(folder: Path, paths: list[Path]) -> object:
+        from canvass.ingest import open_export
+
+        return _table(open_export(fmt, paths))
+
+    return run
+
+
+@cache
+def _georgia_definition() -> object:
+    import csv
+
+    from canvass.domain.definition import load_definition
+
+    seed = _results_seeds()
+    rows = csv.DictReader(io.StringIO(seed[0]["r.csv"].decode())) if seed else []
+    counties = sorted({row["CTYNAME"] for row in rows}) or ["MUSCOGEE"]
+    candidates = list(_GA_CANDIDATES)
+    doc = {
+        "election": {"id": "ga", "name": "GA", "date": "2020-11-03", "state": "GA"},
+        "jurisdictions": [{"id": "ga", "name": "Georgia", "kind": "state"}]
+        + [
+            {"id": f"c{n}", "name": f"{c.title()} County", "kind": "county", "parent": "ga"}
+            for n, c in enumerate(counties)
+        ],
+        "candidates": [{"id": c, "name": c.title()} for c in candidates],
+        "contests": [
+            {
+                "id": "pres",
+                "name": "President",
+                "type": "candidate",
+                "jurisdiction": "ga",
+                "candidates": candidates[:3],
+            },
+            {
+                "id": "sen",
+                "name": "Senate",
+                "type": "candidate",
+                "jurisdiction": "ga",
+                "candidates": candidates[3:],
+            },
+        ],
+    }
+    return load_definition(json.dumps(doc).encode(), "ga.json")
+
+
+@cache
+def _err_definition() -> dict[str, object]:
+    """For each ERR seed, a definition that names its contests and selections, so that a
+    mutated report reaches the counting code."""
+    from canvass.domain.definition import load_definition
+
+    out: dict[str, object] = {}
+    for seed in _err_seeds():
+        doc = json.loads(seed["err.json"])
+        election = doc["Election"][0]
+
+        def text(value: object) -> str:
+            if isinstance(value, dict):
+                return str(value["Text"][0]["Content"])
+            return str(value or "")
+
+        names = {c["@id"]: text(c.get("BallotName")) for c in election.get("Candidate", [])}
+        candidates: dict[str, str] = {}
+        contests = []
+        for n, contest in enumerate(election.get("Contest", [])):
+            ids = []
+            for selection in contest.get("ContestSelection", []):
+                if selection.get("IsWriteIn"):
+                    continue
+                label = " / ".join(names.get(c, c) for c in selection.get("CandidateIds", []))
+                label = label or text(selection.get("Selection")) or selection["@id"]
+                cid = candidates.setdefault(label, f"k{len(candidates)}")
+                if cid not in ids:
+                    ids.append(cid)
+            write_ins = int(any(s.get("IsWriteIn") for s in contest.get("ContestSelection", [])))
+            contests.append(
+                {
+                    "write_ins": write_ins,
+                    "id": f"c{n}",
+                    "name": text(contest.get("Name")),
+                    "type": "candidate",
+                    "jurisdiction": "st",
+                    "candidates": ids,
+                    "votes_allowed": max(1, len(ids) + write_ins),
+                }
+            )
+        definition = {
+            "election": {"id": "e", "name": "E", "date": "2020-11-03", "state": "MD"},
+            "jurisdictions": [{"id": "st", "name": "State", "kind": "state"}],
+            "candidates": [{"id": i, "name": name} for name, i in candidates.items()],
+            "contests": contests,
+        }
+        out[seed["err.json"][:200].hex()] = load_definition(
+            json.dumps(definition).encode(), "d.json"
+        )
+    return out
+
+
+def _run_err(folder: Path, paths: list[Path]) -> object:
+    from canvass.ingest.nist_err import read_err
+
+    definitions = list(_err_definition().values())
+    if not definitions:
+        return None
+    # The definition written for the seed this case came from: the one whose contest names
+    # the file holds most of.
+    data = paths[0].read_bytes()
+    best = max(
+        definitions,
+        key=lambda d: sum(c.name.encode() in data for c in d.contests),  # type: ignore[attr-defined]
+    )
+    return read_err(paths[0], best, "county")  # type: ignore[arg-type]
+
+
+def _run_results(folder: Path, paths: list[Path]) -> object:
+    from canvass.ingest.results_csv import read_precinct_results
+
+    return read_precinct_results(
+        paths[0],
+        _georgia_definition(),
+        "CTYNAME",
+        "PRECINCT_N",  # type: ignore[arg-type]
+    )
+
+
+def _run_manifest(folder: Path, paths: list[Path]) -> object:
+    from canvass.ingest.manifest import read_ballot_manifest
+
+    return read_ballot_manifest(paths[0])
+
+
+def _run_rctab(folder: Path, paths: list[Path]) -> object:
+    from canvass.tabulate.rctab import load_config, read_ballots
+    from canvass.tabulate.rcv import tabulate_passes
+
+    config = load_config(folder / "config.json")
+    ballots = read_ballots(config)
+    return tabulate_passes(ballots, config.rules, config.slices)
+
+
+def _run_definition(folder: Path, paths: list[Path]) -> object:
+    from canvass.domain.definition import load_definition
+
+    return load_definition(paths[0].read_bytes(), paths[0].name)
+
+
+def _run_keys(folder: Path, paths: list[Path]) -> object:
+    from canvass.keys import read_key, read_public_key
+
+    for path in paths:
+        if path.suffix == ".pub":
+            read_public_key(path)
+        else:
+            read_key(path)
+    return None
+
+
+TARGETS = {
+    t.name: t
+    for t in (
+        Target("dominion", _dominion_seeds, _run_open("dominion")),
+        Target("dominion-zip", _dominion_zip_seeds, _run_open("dominion")),
+        Target("nist-cvr-json", lambda: _nist_cvr_seeds(".json"), _run_open("nist-cvr")),
+        Target("nist-cvr-xml", lambda: _nist_cvr_seeds(".xml"), _run_open("nist-cvr")),
+        Target("nist-err", _err_seeds, _run_err),
+        Target("generic-csv", _generic_seeds, _run_open("generic-csv")),
+        Target("clear-ballot", _clear_ballot_seeds, _run_open("clear-ballot")),
+        Target("dominion-csv", _dominion_csv_seeds, _run_open("dominion-csv")),
+        Target("precinct-results", _results_seeds, _run_results),
+        Target("ballot-manifest", _manifest_seeds, _run_manifest),
+        Target("rctab-config", _rctab_seeds, _run_rctab),
+        Target("definition", _definition_seeds, _run_definition),
+        Target("hart", _hart_seeds, _run_open("hart")),
+        Target("ess", _ess_seeds, _run_open("ess")),
+        Target("keys", _key_seeds, _run_keys),
+    )
+}
