@@ -15,7 +15,7 @@ DEMO_DIR ?= demo-election
 SERVE ?= $(if $(CI),0,1)
 PORT ?= 8000
 
-.PHONY: install lock demo tamper-drill test lint bench bench-verify bench-peers clean
+.PHONY: install lock demo tamper-drill test lint fuzz bench bench-verify bench-peers clean
 
 # A new environment each time the lock changes, so nothing outside the lock lingers.
 $(STAMP): $(LOCK) pyproject.toml
@@ -49,6 +49,12 @@ tamper-drill: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# `make fuzz` mutates real samples against every reader, loader and the verifier for
+# FUZZ_SECONDS each (docs/reliability.md); crashes are shrunk and written to fuzz-crashes/.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz --seconds $(FUZZ_SECONDS) $(if $(TARGET),--target $(TARGET)) --out fuzz-figures.json
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -75,4 +81,4 @@ bench-peers: $(STAMP) $(PEERS_VENV)/.installed-stamp
 	$(BIN)/python benchmarks/bench_peers.py --peers-python $(PEERS_VENV)/bin/python --work $(DEMO_DIR)-bench-peers --write-docs
 
 clean:
-	rm -rf $(VENV) $(LOCK_TOOL) $(PEERS_VENV) $(DEMO_DIR) $(DEMO_DIR)-bench-verify $(DEMO_DIR)-bench-peers .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_TOOL) $(PEERS_VENV) $(DEMO_DIR) $(DEMO_DIR)-bench-verify $(DEMO_DIR)-bench-peers .pytest_cache .mypy_cache .ruff_cache fuzz-crashes fuzz-figures.json

@@ -294,7 +294,7 @@ def test_wrong_type_names_the_record(tmp_path: Path) -> None:
         list(DominionExport([folder]).read("c"))
     assert (
         str(e.value)
-        == f"{folder / 'CvrExport.json'}: Sessions[2].TabulatorId: Expected `int`, got `str`"
+        == f"{folder / 'CvrExport.json'}: Sessions[2].TabulatorId: expected a whole number; found text"
     )
 
 
@@ -387,7 +387,7 @@ def test_rank_beyond_the_table_is_refused(tmp_path: Path) -> None:
         list(DominionExport([folder]).read("c"))
     assert str(e.value) == (
         f"{folder / 'CvrExport.json'}: Sessions[0].Original.Cards[0].Contests[0].Marks[0].Rank: "
-        "Expected `int` <= 127"
+        "expected a whole number <= 127"
     )
 
 

@@ -68,9 +68,10 @@ def validation_problem(e: msgspec.ValidationError) -> tuple[str, str]:
     if not message:
         message, at = str(e), "$"
     where = at.rstrip("`").removeprefix("$").lstrip(".") or "document"
-    if m := re.match(r"Expected `(\w+)`(.*?), got `(\w+)`$", message):
-        expected = _TYPE_WORDS.get(m.group(1), m.group(1)) + m.group(2)
-        return where, f"expected {expected}; found {_TYPE_WORDS.get(m.group(3), m.group(3))}"
+    if m := re.match(r"Expected `([^`]+)`(.*?), got `(\w+)`$", message):
+        expected = " or ".join(_TYPE_WORDS.get(t, t) for t in m.group(1).split(" | "))
+        found = _TYPE_WORDS.get(m.group(3), m.group(3))
+        return where, f"expected {expected}{m.group(2)}; found {found}"
     if m := re.match(r"Object missing required field `(.+)`$", message):
         return f"{where}.{m.group(1)}".removeprefix("document."), "expected a value; found none"
     if m := re.match(r"Expected `(\w+)` (.+)$", message):
@@ -80,7 +81,7 @@ def validation_problem(e: msgspec.ValidationError) -> tuple[str, str]:
 
 def _decode_problem(e: msgspec.DecodeError) -> str:
     message = str(e)
-    return message[:1].lower() + message[1:]
+    return message if message[1:2].isupper() else message[:1].lower() + message[1:]
 
 
 def too_deep(name: str, where: str = "document") -> str:
@@ -100,14 +101,14 @@ def check_tree(doc: Any, name: str, error: type[CanvassError] = IngestError) -> 
         value, depth = stack.pop()
         if isinstance(value, dict):
             if depth >= deepest:
-                raise error(too_deep(name, _path_of(doc, value) or "document"))
+                raise error(too_deep(name))
             for key, item in value.items():
                 if not key.isascii() and _SURROGATE.search(key):
                     raise error(_bad_text(name, _path_of(doc, value), key))
                 stack.append((item, depth + 1))
         elif isinstance(value, list):
             if depth >= deepest:
-                raise error(too_deep(name, _path_of(doc, value) or "document"))
+                raise error(too_deep(name))
             stack.extend((item, depth + 1) for item in value)
         elif isinstance(value, str):
             if not value.isascii() and _SURROGATE.search(value):
@@ -150,6 +151,8 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
 
 def one_line(text: str) -> str:
     """A library's message on one line, as every message of Canvass is."""
+    if "integer string conversion" in text:  # Python's own limit on reading long numbers
+        return "found a number of more than 4,300 digits"
     return " ".join(text.split())
 
 

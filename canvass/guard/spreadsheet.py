@@ -38,6 +38,7 @@ from canvass.guard.archive import Archive, is_zip
 _VALUED_CELL = re.compile(rb"<(?:[\w.-]+:)?c((?:\s+[\w.:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*>")
 _CELL_REF = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _A1 = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
+_MAX_COLUMNS, _MAX_ROWS = 16_384, 1_048_576  # the format's own largest sheet
 _COUNTS = re.compile(rb"\b(count|uniqueCount)=\"(\d+)\"")
 
 
@@ -59,11 +60,14 @@ def _check_sheet(data: bytes, where: str) -> None:
             continue
         text = ref.group(1) if ref.group(1) is not None else ref.group(2)
         a1 = _A1.fullmatch(text)
-        if a1 is None:
+        column = _column_number(a1.group(1)) if a1 else 0
+        row = int(a1.group(2)) if a1 else 0
+        if not (1 <= column <= _MAX_COLUMNS and 1 <= row <= _MAX_ROWS):
             found = text.decode("utf-8", "replace")[:40]
-            raise IngestError(f"{where}: expected a cell reference such as B7; found {found!r}")
-        columns = max(columns, _column_number(a1.group(1)))
-        rows = max(rows, int(a1.group(2)))
+            raise IngestError(
+                f"{where}: expected a cell reference from A1 to XFD1048576; found {found!r}"
+            )
+        columns, rows = max(columns, column), max(rows, row)
     rows, columns = max(rows, 1), max(columns, 1) + unplaced
     limits.check(limits.SHEET_CELLS, rows * columns, where, "the sheet's used range holds")
 

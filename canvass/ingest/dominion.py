@@ -46,7 +46,13 @@ import pyarrow.compute as pc
 
 from canvass.errors import IngestError
 from canvass.guard.archive import Archive, is_zip
-from canvass.guard.documents import has_surrogate, json_value, too_deep, typed
+from canvass.guard.documents import (
+    has_surrogate,
+    json_value,
+    too_deep,
+    typed,
+    validation_problem,
+)
 from canvass.ingest.ballots import (
     AMBIGUOUS,
     MARK_TYPE,
@@ -473,9 +479,8 @@ class DominionExport:
             except RecursionError:
                 raise IngestError(too_deep(source.name)) from None
             except msgspec.ValidationError as e:
-                message, _, at = str(e).rpartition(" - at `")
-                where = at.rstrip("`").removeprefix("$").lstrip(".") or "document"
-                raise IngestError(f"{source.name}: {where}: {message or e}") from None
+                where, problem = validation_problem(e)
+                raise IngestError(f"{source.name}: {where}: {problem}") from None
             except msgspec.DecodeError as e:
                 raise IngestError(f"{source.name}: expected a CVR export in JSON; {e}") from None
             # This loop runs once per card and its inner comprehension once per mark: it is

@@ -1,0 +1,651 @@
+"""Hostile input: each class of crash the fuzzer found, as its smallest input, ending in the
+one-line message that names the file, the place, what was expected and what was found.
+
+Bombs are refused in a child process whose peak memory is measured: under 500 MB."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from canvass.domain.definition import load_definition
+from canvass.errors import DefinitionError, IngestError, RulesError
+from canvass.guard import limits
+from canvass.ingest import open_export
+from canvass.ingest.ballots import to_parquet
+from canvass.ingest.manifest import read_ballot_manifest
+from canvass.ingest.nist_err import read_err
+from canvass.ingest.results_csv import read_precinct_results
+from canvass.tabulate.rctab import load_config
+from tests.conftest import EXAMPLES, ROOT, shared_path
+
+DOMINION = ("dominion-sf2024", "manifests")
+
+
+def read(fmt: str, paths: list[Path]) -> None:
+    export = open_export(fmt, paths)
+    to_parquet(export.read("county"), export.contests)
+
+
+def refused(fmt: str, paths: list[Path]) -> str:
+    with pytest.raises(IngestError) as e:
+        read(fmt, paths)
+    return str(e.value)
+
+
+def dominion_folder(tmp_path: Path, sessions: list[object] | None = None) -> Path:
+    """SF's manifests and a CvrExport.json of ``sessions`` (by default one real session)."""
+    manifests = shared_path("data", *DOMINION)
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for f in manifests.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    if sessions is None:
+        real = json.loads(shared_path("data", "dominion-sf2024", "CvrExport_0.json").read_bytes())
+        sessions = real["Sessions"][:1]
+    (folder / "CvrExport.json").write_text(json.dumps({"Sessions": sessions}))
+    return folder
+
+
+# --- text: encodings, line endings, numbers -----------------------------------------------
+
+CSV_READERS = {
+    "generic-csv": b"card,Mayor\n1,Ann\n2,B\xffb\n",
+    "clear-ballot": (
+        b"RowNumber,BoxID,BoxPosition,BallotID,PrecinctID,BallotStyleID,ScanComputerName,"
+        b"Choice_1_1:Mayor:1:Vote For 1:Ann:NON\n1,1,1,1,P1,S1,C1,1\n2,1,2,2,P1,S1,C1,\xff\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(CSV_READERS))
+def test_invalid_utf8_names_line_and_byte(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "cvr.csv"
+    path.write_bytes(CSV_READERS[fmt])
+    line = CSV_READERS[fmt].count(b"\n", 0, CSV_READERS[fmt].index(b"\xff")) + 1
+    byte = CSV_READERS[fmt].index(b"\xff") + 1
+    assert refused(fmt, [path]) == (
+        f"{path} line {line}: expected UTF-8 text; found byte 0xFF (byte {byte} of the file)"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["generic-csv", "clear-ballot", "dominion-csv"])
+def test_utf16_byte_order_mark_is_named(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "cvr.csv"
+    path.write_bytes("card,Mayor\n1,Ann\n".encode("utf-16"))
+    assert refused(fmt, [path]) == (
+        f"{path}: expected UTF-8 text; found a UTF-16 byte-order mark (save the file as UTF-8)"
+    )
+
+
+def test_manifest_invalid_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.csv"
+    path.write_bytes(b"Batch Name,Number of Ballots\nB\xe9,3\n")
+    with pytest.raises(IngestError) as e:
+        read_ballot_manifest(path)
+    assert str(e.value) == (
+        f"{path} line 2: expected UTF-8 text; found byte 0xE9 (byte 31 of the file)"
+    )
+
+
+def test_manifest_with_old_macintosh_line_endings_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.csv"
+    path.write_bytes(b"Tabulator,Batch Name,Number of Ballots\rT1,B1,10\rT1,B2,5\r")
+    batches = read_ballot_manifest(path)
+    assert [(b.tabulator, b.id, b.cards) for b in batches] == [("T1", "B1", 10), ("T1", "B2", 5)]
+
+
+@pytest.mark.parametrize("count", ["99999999999999999999999", "²", "٣"])
+def test_manifest_count_must_be_ascii_digits_within_64_bits(tmp_path: Path, count: str) -> None:
+    path = tmp_path / "manifest.csv"
+    path.write_text(f"Batch Name,Number of Ballots\nB1,{count}\n")
+    with pytest.raises(IngestError) as e:
+        read_ballot_manifest(path)
+    assert str(e.value) == (
+        f"{path} row 2, column 'Number of Ballots': expected a whole number; found {count!r}"
+    )
+
+
+def test_csv_field_past_the_csv_limit(tmp_path: Path) -> None:
+    path = tmp_path / "cvr.csv"
+    path.write_bytes(b'card,Mayor\n1,"' + b"x" * 200_000 + b'"\n')
+    assert refused("generic-csv", [path]) == (
+        f"{path} line 2: expected CSV; found a field longer than 131,072 characters"
+    )
+
+
+def test_ranks_beyond_the_ballot_table(tmp_path: Path) -> None:
+    path = tmp_path / "cvr.csv"
+    path.write_text("card,Judge (Ranks=300)\n1,A\n")
+    assert refused("generic-csv", [path]) == (
+        f"{path} row 1, column 2: expected Ranks= a whole number from 1 to 127; found '300'"
+    )
+    path.write_text("card,Judge (Ranks=3)\n1," + ">".join(["A"] * 200) + "\n")
+    assert refused("generic-csv", [path]) == (
+        f"{path} row 2, column 2: expected at most 127 rankings; found 200"
+    )
+
+
+def test_precinct_results_count_past_what_a_count_can_be(tmp_path: Path) -> None:
+    definition = load_definition((EXAMPLES / "election.yaml").read_bytes(), "election.yaml")
+    path = tmp_path / "results.csv"
+    path.write_text("county,precinct,harris_eday\nantrim,P1,9223372036854775808\n")
+    with pytest.raises(IngestError) as e:
+        read_precinct_results(path, definition)
+    assert str(e.value) == (
+        f"{path} row 2, column 'harris_eday': expected a whole number of votes up to "
+        "1,000,000,000,000; found '9223372036854775808'"
+    )
+
+
+# --- JSON: retyped and missing fields, numbers, surrogates, nesting ----------------------
+
+
+def nist_report(**changes: object) -> dict[str, object]:
+    report: dict[str, object] = {
+        "@type": "CVR.CastVoteRecordReport",
+        "Election": [{"Contest": [{"@id": "c1", "ContestSelection": [{"@id": "s1"}]}]}],
+        "CVR": [
+            {
+                "CurrentSnapshotId": "a",
+                "CVRSnapshot": [
+                    {
+                        "@id": "a",
+                        "CVRContest": [
+                            {
+                                "ContestId": "c1",
+                                "CVRContestSelection": [
+                                    {
+                                        "ContestSelectionId": "s1",
+                                        "SelectionPosition": [{"NumberVotes": 1}],
+                                    }
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    report.update(changes)
+    return report
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"CVR": 5}, "CVR: expected a list; found a whole number"),
+        (
+            {"Election": [{"Contest": [{"@id": 7}]}]},
+            "Election[0].Contest[0].@id: expected text; found a whole number",
+        ),
+        (
+            {"Election": [{"Contest": [{"Name": "x"}]}]},
+            "Election[0].Contest[0].@id: expected a value; found none",
+        ),
+        (
+            {"Election": [{"Contest": [{"@id": "c", "VotesAllowed": 2**64}]}]},
+            "Election[0].Contest[0].VotesAllowed: expected a whole number of at most 64 bits; found one of 20 digits",
+        ),
+    ],
+)
+def test_nist_cvr_retyped_fields(tmp_path: Path, changes: dict[str, object], message: str) -> None:
+    path = tmp_path / "cvr.json"
+    path.write_text(json.dumps(nist_report(**changes)))
+    assert refused("nist-cvr", [path]) == f"{path}: {message}"
+
+
+def test_nist_cvr_rank_beyond_the_ballot_table(tmp_path: Path) -> None:
+    report = nist_report()
+    position = report["CVR"][0]["CVRSnapshot"][0]["CVRContest"][0]["CVRContestSelection"][0]  # type: ignore[index]
+    position["SelectionPosition"][0]["Rank"] = 200
+    path = tmp_path / "cvr.json"
+    path.write_text(json.dumps(report))
+    assert refused("nist-cvr", [path]) == (
+        f"{path}: CVR[0].CVRSnapshot[0].CVRContest[0].CVRContestSelection[0]"
+        ".SelectionPosition[0].Rank: expected a whole number <= 127"
+    )
+
+
+def test_lone_surrogate_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cvr.json"
+    path.write_text(json.dumps(nist_report()).replace('"c1"', '"\\ud800"', 1))
+    assert refused("nist-cvr", [path]) == (
+        f"{path}: expected JSON; JSON is malformed: unexpected end of escaped utf-16 surrogate "
+        "pair (byte 79)"
+    )
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_deep_json_is_refused(tmp_path: Path, depth: int) -> None:
+    path = tmp_path / "cvr.json"
+    path.write_text('{"@type": "CVR.CastVoteRecordReport", "X": ' + "[" * depth + "]" * depth + "}")
+    assert refused("nist-cvr", [path]) == (
+        f"{path}: document: expected at most 100 levels of nesting; found more "
+        "(set CANVASS_MAX_NESTING to raise it)"
+    )
+
+
+def test_nesting_limit_can_be_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "cvr.json"
+    report = nist_report(X=json.loads("[" * 150 + "]" * 150))
+    path.write_text(json.dumps(report))
+    assert "levels of nesting" in refused("nist-cvr", [path])
+    monkeypatch.setenv("CANVASS_MAX_NESTING", "200")
+    read("nist-cvr", [path])
+    monkeypatch.setenv("CANVASS_MAX_NESTING", "lots")
+    assert refused("nist-cvr", [path]) == (
+        "CANVASS_MAX_NESTING: expected a whole number of levels above 0; found 'lots'"
+    )
+
+
+def test_dominion_id_past_64_bits(tmp_path: Path) -> None:
+    folder = dominion_folder(tmp_path)
+    doc = json.loads((folder / "CvrExport.json").read_text())
+    doc["Sessions"][0]["TabulatorId"] = 2**64
+    (folder / "CvrExport.json").write_text(json.dumps(doc))
+    assert refused("dominion", [folder]) == (
+        f"{folder / 'CvrExport.json'}: Sessions[0].TabulatorId: expected a whole number "
+        "<= 9223372036854775807"
+    )
+
+
+def test_dominion_manifest_retyped(tmp_path: Path) -> None:
+    folder = dominion_folder(tmp_path)
+    doc = json.loads((folder / "ContestManifest.json").read_text())
+    doc["List"][0]["VoteFor"] = "one"
+    (folder / "ContestManifest.json").write_text(json.dumps(doc))
+    assert refused("dominion", [folder]) == (
+        f"{folder / 'ContestManifest.json'}: List[0].VoteFor: expected a whole number or "
+        "nothing; found text"
+    )
+
+
+def test_dominion_deep_nesting_in_an_unread_field(tmp_path: Path) -> None:
+    folder = dominion_folder(tmp_path)
+    (folder / "CvrExport.json").write_text(
+        '{"Sessions": [], "X": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
+    assert refused("dominion", [folder]) == (
+        f"{folder / 'CvrExport.json'}: document: expected at most 100 levels of nesting; found "
+        "more (set CANVASS_MAX_NESTING to raise it)"
+    )
+
+
+def test_nist_err_count_retyped(tmp_path: Path) -> None:
+    definition = load_definition((EXAMPLES / "election.yaml").read_bytes(), "election.yaml")
+    path = tmp_path / "err.json"
+    report = {
+        "@type": "ElectionResults.ElectionReport",
+        "Election": [
+            {
+                "Contest": [
+                    {
+                        "Name": "x",
+                        "ContestSelection": [{"VoteCounts": [{"GpUnitId": "u", "Count": "many"}]}],
+                    }
+                ]
+            }
+        ],
+    }
+    path.write_text(json.dumps(report))
+    with pytest.raises(IngestError) as e:
+        read_err(path, definition, "antrim")
+    assert str(e.value) == (
+        f"{path}: Election[0].Contest[0].ContestSelection[0].VoteCounts[0].Count: expected a "
+        "whole number; found text"
+    )
+
+
+def test_rctab_config_retyped_and_impossible_path(tmp_path: Path) -> None:
+    path = tmp_path / "x_config.json"
+    config = {
+        "outputSettings": {"contestName": "Mayor"},
+        "cvrFileSources": [{"provider": "genericCsv", "filePath": "a\u0000b"}],
+        "candidates": [{"name": "Ann", "aliases": 5}],
+        "rules": {},
+    }
+    path.write_text(json.dumps(config))
+    with pytest.raises(RulesError) as e:
+        load_config(path)
+    problems = str(e.value).splitlines()
+    assert (
+        "  cvrFileSources[0].filePath: expected the path of a CVR file or folder; found 'a\\x00b'"
+        in problems
+    )
+    assert "  candidates[0].aliases: expected a list of names; found int" in problems
+
+
+def test_rctab_config_deep_nesting(tmp_path: Path) -> None:
+    path = tmp_path / "x_config.json"
+    path.write_text('{"rules": ' + "[" * 5000 + "]" * 5000 + "}")
+    with pytest.raises(RulesError) as e:
+        load_config(path)
+    assert str(e.value) == (
+        f"{path}: document: expected at most 100 levels of nesting; found more "
+        "(set CANVASS_MAX_NESTING to raise it)"
+    )
+
+
+# --- definitions: YAML -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            b"a: &a [x, x]\nb: &b [*a, *a]\n",
+            "line 2, column 8: expected valid YAML; aliases (*name) are not allowed in a definition",
+        ),
+        (
+            b"election: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+            "document: expected at most 100 levels of nesting; found more (set CANVASS_MAX_NESTING to raise it)",
+        ),
+        (
+            b'election: "\\ud800"\n',
+            "election: expected text; found a lone surrogate \\ud800, which is no character",
+        ),
+        (
+            b"election: " + b"9" * 5000 + b"\n",
+            "expected valid YAML; found a number of more than 4,300 digits",
+        ),
+        (
+            b"election: \x00\n",
+            'document: expected valid YAML; unacceptable character #x0000: special characters are not allowed in "<unicode string>", position 10',
+        ),
+        (
+            b"\xff\xfee\x00",
+            "expected UTF-8 text; found a UTF-16 byte-order mark (save the file as UTF-8)",
+        ),
+    ],
+)
+def test_definition_hostile_yaml(text: bytes, message: str) -> None:
+    with pytest.raises(DefinitionError) as e:
+        load_definition(text, "election.yaml")
+    assert str(e.value) == f"election.yaml: {message}"
+
+
+def test_definition_json_number_past_python_limit() -> None:
+    with pytest.raises(DefinitionError) as e:
+        load_definition(b'{"election": ' + b"9" * 5000 + b"}", "election.json")
+    assert str(e.value) == (
+        "election.json: expected valid JSON; found a number of more than 4,300 digits"
+    )
+
+
+# --- XML ---------------------------------------------------------------------------------
+
+
+def test_xml_external_entity_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "cvr.xml"
+    path.write_text(
+        '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<CastVoteRecordReport><Election><Contest ObjectId="c1"><Name>&x;</Name></Contest>'
+        "</Election></CastVoteRecordReport>"
+    )
+    assert refused("nist-cvr", [path]) == (
+        f"{path}: Election[0].Contest[0].Name: expected text or nothing; found an object"
+    )
+
+
+def test_xml_entity_expansion_is_not_done(tmp_path: Path) -> None:
+    entities = '<!ENTITY a0 "lol">' + "".join(
+        f'<!ENTITY a{i} "{("&a" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
+    )
+    path = tmp_path / "cvr.xml"
+    path.write_text(
+        f"<!DOCTYPE r [{entities}]><CastVoteRecordReport><Election><Contest ObjectId='c1'>"
+        "<Name>&a9;</Name></Contest></Election></CastVoteRecordReport>"
+    )
+    message = refused("nist-cvr", [path])
+    # libxml2 words its refusal by version; what matters is that it refuses, on one line.
+    assert message.startswith(f"{path}: expected a NIST SP 1500-103 report in XML; ")
+    assert "amplification" in message and "\n" not in message
+
+
+def test_deep_xml_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cvr.xml"
+    path.write_text(
+        "<CastVoteRecordReport>" + "<a>" * 300 + "</a>" * 300 + "</CastVoteRecordReport>"
+    )
+    assert refused("nist-cvr", [path]) == (
+        f"{path}: document: expected at most 100 levels of nesting; found more "
+        "(set CANVASS_MAX_NESTING to raise it)"
+    )
+
+
+def test_xml_syntax_error_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "cvr.xml"
+    path.write_bytes(b"<Cvr>\x00</Cvr>")
+    message = refused("hart", [path])
+    assert message.startswith(f"{path}: expected a Hart CVR in XML; Invalid character: Char 0x0")
+    assert "\n" not in message
+
+
+# --- archives ----------------------------------------------------------------------------
+
+
+def zipped(folder: Path, out: Path, method: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(out, "w", method) as z:
+        for f in sorted(folder.iterdir()):
+            z.write(f, f.name)
+    return out
+
+
+def test_damaged_zip_member(tmp_path: Path) -> None:
+    archive = zipped(dominion_folder(tmp_path), tmp_path / "export.zip")
+    data = bytearray(archive.read_bytes())
+    start = data.index(b"PK\x03\x04", 1)
+    name_length = int.from_bytes(data[start + 26 : start + 28], "little")
+    body = start + 30 + name_length
+    data[body : body + 16] = b"\xff" * 16
+    archive.write_bytes(bytes(data))
+    message = refused("dominion", [archive])
+    assert message.startswith(f"{archive}:BallotTypeManifest.json: cannot read the member; ")
+
+
+def test_unsupported_compression_method(tmp_path: Path) -> None:
+    archive = zipped(dominion_folder(tmp_path), tmp_path / "export.zip", zipfile.ZIP_STORED)
+    data = bytearray(archive.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + offset : at + offset + 2] = (99).to_bytes(2, "little")
+            at = data.find(signature, at + 4)
+    archive.write_bytes(bytes(data))
+    assert refused("dominion", [archive]) == (
+        f"{archive}:BallotTypeManifest.json: cannot read the member; that compression method "
+        "is not supported"
+    )
+
+
+def test_not_a_zip_at_all(tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    archive.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    assert refused("dominion", [archive]) == (
+        f"{archive}: expected a zip archive; found no end record"
+    )
+
+
+def test_archive_claiming_too_many_members(tmp_path: Path) -> None:
+    archive = zipped(dominion_folder(tmp_path), tmp_path / "export.zip")
+    data = bytearray(archive.read_bytes())
+    end = data.rindex(b"PK\x05\x06")
+    data[end + 8 : end + 12] = (0xFFFF).to_bytes(2, "little") * 2
+    archive.write_bytes(bytes(data))
+    os.environ.pop(limits.ARCHIVE_MEMBERS.variable, None)
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv(limits.ARCHIVE_MEMBERS.variable, "1000")
+        assert refused("dominion", [archive]) == (
+            f"{archive}: the archive claims 65,535 members; the limit is 1,000 "
+            "(set CANVASS_MAX_ARCHIVE_MEMBERS to raise it)"
+        )
+
+
+BOMB = """
+import resource, sys
+from pathlib import Path
+from canvass.errors import CanvassError
+from canvass.ingest import open_export
+try:
+    export = open_export(sys.argv[1], [Path(sys.argv[2])])
+    list(export.read("county"))
+    print("accepted")
+except CanvassError as e:
+    print(e)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def refused_in_bounded_memory(fmt: str, path: Path) -> str:
+    """The message a bomb is refused with, read in a child process whose peak resident
+    memory must stay under 500 MB."""
+    done = subprocess.run(
+        [sys.executable, "-c", BOMB, fmt, str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    message, peak = done.stdout.strip().rsplit("\n", 1)
+    assert int(peak) < 500, f"peak memory {peak} MB"
+    return message
+
+
+def stream_member(z: zipfile.ZipFile, name: str, head: bytes, filler: bytes, times: int) -> None:
+    with z.open(name, "w", force_zip64=True) as f:
+        f.write(head)
+        for _ in range(times):
+            f.write(filler)
+
+
+@pytest.mark.slow
+def test_zip_bomb_refused_in_bounded_memory(tmp_path: Path) -> None:
+    folder = dominion_folder(tmp_path)
+    (folder / "CvrExport.json").unlink()
+    archive = zipped(folder, tmp_path / "bomb.zip")
+    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as z:
+        stream_member(z, "CvrExport.json", b'{"Sessions": [', b" " * 2**20, 2200)
+    assert archive.stat().st_size < 10 * 2**20
+    assert refused_in_bounded_memory("dominion", archive) == (
+        f"{archive}:CvrExport.json: the member would expand to 2,306,867,214 bytes; the limit "
+        "is 268,435,456 (set CANVASS_MAX_MEMBER_BYTES to raise it)"
+    )
+
+
+@pytest.mark.slow
+def test_compression_ratio_refused(tmp_path: Path) -> None:
+    folder = dominion_folder(tmp_path)
+    (folder / "CvrExport.json").unlink()
+    archive = zipped(folder, tmp_path / "bomb.zip")
+    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as z:
+        stream_member(z, "CvrExport.json", b'{"Sessions": [', b" " * 2**20, 200)
+    message = refused_in_bounded_memory("dominion", archive)
+    assert message == (
+        f"{archive}:CvrExport.json: the member would expand to 1,028 times its compressed "
+        "size; the limit is 200 (set CANVASS_MAX_COMPRESSION_RATIO to raise it)"
+    )
+
+
+def workbook(tmp_path: Path, sheet_cells: bytes = b"", unique: bytes = b"") -> Path:
+    source = shared_path("data", "rctab", "batch_example", "batch_example_cvr.xlsx")
+    out = tmp_path / "cvr.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml" and sheet_cells:
+                data = data.replace(b"</sheetData>", sheet_cells + b"</sheetData>")
+            if info.filename == "xl/sharedStrings.xml" and unique:
+                data = data.replace(b'uniqueCount="77"', unique)
+            z.writestr(info.filename, data)
+    return out
+
+
+def test_xlsx_cell_past_the_format_is_refused(tmp_path: Path) -> None:
+    path = workbook(tmp_path, b'<row r="2147483648"><c r="A2147483648"><v>1</v></c></row>')
+    assert refused_in_bounded_memory("ess", path) == (
+        f"{path}:xl/worksheets/sheet1.xml: expected a cell reference from A1 to XFD1048576; "
+        "found 'A2147483648'"
+    )
+
+
+def test_xlsx_used_range_past_the_limit(tmp_path: Path) -> None:
+    path = workbook(tmp_path, b'<row r="1000000"><c r="Z1000000"><v>1</v></c></row>')
+    assert refused("ess", [path]) == (
+        f"{path}:xl/worksheets/sheet1.xml: the sheet's used range holds 26,000,000 cells; the "
+        "limit is 5,000,000 (set CANVASS_MAX_SHEET_CELLS to raise it)"
+    )
+
+
+def test_xlsx_empty_styled_cells_far_away_are_read(tmp_path: Path) -> None:
+    """Real exports style empty rows down to the sheet's end: they hold nothing to allocate."""
+    path = workbook(tmp_path, b'<row r="1048576"><c r="R1048576" s="1"/></row>')
+    read("ess", [path])
+
+
+def test_xlsx_shared_string_count_is_refused(tmp_path: Path) -> None:
+    path = workbook(tmp_path, unique=b'uniqueCount="4294967295"')
+    assert refused_in_bounded_memory("ess", path) == (
+        f"{path}:xl/sharedStrings.xml: the workbook's uniqueCount declares 4,294,967,295 "
+        "strings; the limit is 10,000,000 (set CANVASS_MAX_SHARED_STRINGS to raise it)"
+    )
+
+
+def test_xlsx_shared_string_count_beyond_its_bytes(tmp_path: Path) -> None:
+    path = workbook(tmp_path, unique=b'uniqueCount="9000000"')
+    message = refused("ess", [path])
+    assert message == (
+        f"{path}:xl/sharedStrings.xml: expected at most one shared string for each 4 bytes of "
+        "the file; found uniqueCount 9,000,000 in 2,793 bytes"
+    )
+
+
+@pytest.mark.slow
+def test_xlsx_shared_strings_bomb(tmp_path: Path) -> None:
+    path = workbook(tmp_path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z:
+        stream_member(
+            z, "xl/sharedStrings2.xml", b"<sst>", b"<si><t>" + b"A" * 2**20 + b"</t></si>", 2200
+        )
+    assert refused_in_bounded_memory("ess", path) == (
+        f"{path}:xl/sharedStrings2.xml: the member would expand to 2,306,902,405 bytes; the "
+        "limit is 268,435,456 (set CANVASS_MAX_MEMBER_BYTES to raise it)"
+    )
+
+
+def test_old_binary_xls_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cvr.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    assert refused("ess", [path]) == (
+        f"{path}: expected an .xlsx workbook (a zip archive); found another kind of file "
+        "(save it as .xlsx)"
+    )
+
+
+def test_rust_panic_is_caught(tmp_path: Path) -> None:
+    """Whatever the spreadsheet library panics on, a panic is a BaseException: it is
+    caught at the boundary and named."""
+    from python_calamine import CalamineWorkbook
+
+    import canvass.guard.spreadsheet as spreadsheet
+
+    class Panic(BaseException):
+        pass
+
+    Panic.__name__ = "PanicException"
+
+    def panicking(_: object) -> CalamineWorkbook:
+        raise Panic("capacity overflow")
+
+    path = workbook(tmp_path)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(spreadsheet.CalamineWorkbook, "from_filelike", panicking)
+        assert refused("ess", [path]) == (
+            f"{path}: cannot read it as a spreadsheet (capacity overflow)"
+        )
