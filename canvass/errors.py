@@ -15,25 +15,42 @@
         ├── SignatureError          a note, checkpoint or cosignature signature is wrong
         └── LogIntegrityError       the log or its projections disagree (carries a list)
 
-Messages name the file, the place in it, what was expected and what was found.
+Messages name the file, the place in it, what was expected and what was found. The errors
+about a file's contents are one line whatever the file holds: a line break, another control
+character or a lone surrogate quoted from the file is written as its escape.
 """
 
 from __future__ import annotations
+
+import re
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def one_line(message: str) -> str:
+    """``message`` with every character that would break the line, or could not be
+    printed, written as its escape (``\\n``, ``\\x00``, ``\\ud800``)."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], message)
 
 
 class CanvassError(Exception):
     """Base of every error meant for the person running Canvass."""
 
 
-class DefinitionError(CanvassError):
+class _OneLineError(CanvassError):
+    def __init__(self, message: str = "") -> None:
+        super().__init__(one_line(message))
+
+
+class DefinitionError(_OneLineError):
     """An election definition file is malformed."""
 
 
-class IngestError(CanvassError):
+class IngestError(_OneLineError):
     """A cast vote record, manifest or results file cannot be read as its format says."""
 
 
-class KeyFileError(CanvassError):
+class KeyFileError(_OneLineError):
     """A key file cannot be read, decrypted or parsed."""
 
 

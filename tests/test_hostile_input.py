@@ -649,3 +649,11 @@ def test_rust_panic_is_caught(tmp_path: Path) -> None:
         assert refused("ess", [path]) == (
             f"{path}: cannot read it as a spreadsheet (capacity overflow)"
         )
+
+
+def test_text_quoted_from_a_file_stays_on_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "cvr.csv"
+    path.write_text('"Mayor\nof\x00Town",x\n1,2\n')
+    assert refused("generic-csv", [path]) == (
+        f"{path} row 1: expected a column 'card'; found Mayor\\nof\\x00Town, x"
+    )
