@@ -63,8 +63,8 @@ def _zipped(files: Files, name: str) -> Files:
 
 @cache
 def _demo_dominion() -> Files:
-    from canvass.demo import demo_definition
-    from canvass.demo_cvrs import county_exports
+    from canvass.demo.cvrs import county_exports
+    from canvass.demo.definition import demo_definition
 
     definition = demo_definition(counties=1, precincts=3)
     _, files = next(iter(county_exports(definition, ballots_per_precinct=8)))
@@ -220,7 +220,7 @@ def _hart_seeds() -> list[Files]:
 def _definition_seeds() -> list[Files]:
     example = ROOT / "examples" / "election.yaml"
     seeds = [{"election.yaml": example.read_bytes()}]
-    from canvass.demo import demo_definition
+    from canvass.demo.definition import demo_definition
 
     seeds.append({"election.json": json.dumps(demo_definition(counties=2, precincts=4)).encode()})
     return seeds

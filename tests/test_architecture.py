@@ -9,7 +9,18 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "canvass"
 
-LIBRARY = ("domain", "ingest", "tabulate", "reconcile", "audit", "log", "certify", "errors", "keys")
+LIBRARY = (
+    "domain",
+    "ingest",
+    "tabulate",
+    "reconcile",
+    "audit",
+    "log",
+    "certify",
+    "errors",
+    "keys",
+    "guard",
+)
 SHELLS = ("canvass.cli", "canvass.web", "canvass.demo", "canvass.signing")
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
