@@ -5,9 +5,10 @@ the same statements in the browser."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from canvass.app import Actor, Election, boards, elections, state
+from canvass.app import Actor, Election, audits, boards, elections, state
 from canvass.app.boards import VoteRecorded
 from canvass.certify.statements import sign
 from canvass.log.note import Signer, cosign, parse_note
@@ -55,3 +56,46 @@ def witness(election: Election, signer: Signer, timestamp: int, since: str | Non
     note = elections.to_cosign(election, signer.name, since)
     line = cosign(parse_note(note).text, signer, timestamp)
     return elections.record_cosignature(election, signer.name, note, line)
+
+
+def _by_every_member(
+    statements: list[dict[str, Any]], members: Sequence[Signer]
+) -> list[list[dict[str, str]]]:
+    return [
+        [{"member": m.name, "signature": sign(m, statement)} for m in members]
+        for statement in statements
+    ]
+
+
+def interpret(
+    election: Election,
+    members: Sequence[Signer],
+    name: str,
+    readings: Sequence[dict[str, Any]],
+    board: str,
+    reason: str = "",
+    actor: str | None = None,
+) -> list[int]:
+    """Record an audit board's readings, each signed by every one of its ``members``
+    (``reason``: why ballots already read are read again)."""
+    statements = audits.readings_to_sign(election, name, readings, board, reason)
+    signatures = _by_every_member(statements, members)
+    who = Actor(actor or members[0].name)
+    return audits.interpret(election, who, name, readings, board, signatures, reason)
+
+
+def tally(
+    election: Election,
+    members: Sequence[Signer],
+    name: str,
+    counts: Sequence[dict[str, Any]],
+    board: str,
+    reason: str = "",
+    actor: str | None = None,
+) -> list[int]:
+    """Record an audit board's hand counts of drawn batches, each signed by every one of
+    its ``members``."""
+    statements = audits.tallies_to_sign(election, name, counts, board, reason)
+    signatures = _by_every_member(statements, members)
+    who = Actor(actor or members[0].name)
+    return audits.tally(election, who, name, counts, board, signatures, reason)

@@ -18,18 +18,27 @@ from typer.testing import CliRunner
 from canvass import keys
 from canvass.app.actor import Actor
 from canvass.app.elections import register_key
+from canvass.app.publishing import Published, record_publication
+from canvass.app.publishing import publish as publish_as
 from canvass.cli import app
 from canvass.demo.build import WITNESS, build_demo
-from canvass.demo.drill import TAMPERS, VOTES, copy_election, tamper
+from canvass.demo.drill import TAMPERS, VOTES, Outcome, Tamper, copy_election, tamper
 from canvass.domain.model import KeyRole
 from canvass.errors import StoreError
 from canvass.log.merkle import MerkleTree
 from canvass.log.tiles import check_tiles, read_entries, tile_path, write_tiles
-from canvass.publish.bundle import publish
 from canvass.signing import witness as cosign_as
 from canvass.store.election import ElectionDirectory
 from canvass.verify import Report, TrustStore, open_source, verify_bundle
 from canvass.web.static import server
+
+CLERK = Actor("clerk")
+
+
+def publish(
+    store: ElectionDirectory, out: Path, withhold: list[str] | None = None, replace: bool = False
+) -> Published:
+    return publish_as(store, CLERK, out, withhold or [], replace)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +78,10 @@ def test_the_honest_bundle_verifies_clean(published: tuple[Path, Path]) -> None:
     assert checked["ballots"] == 4  # each county's export read again
     assert checked["ascertainment"] == 1
     assert checked["log"] == report.log_size > 100
+    # Every file people read, its publication and the manifest, rendered again.
+    listed = json.loads((published[1] / "manifest.json").read_text())["files"]
+    rendered = [p for p in listed if not p.startswith(("log/", "artifacts/"))]
+    assert checked["published"] == len(rendered) + 2
     assert all(n > 0 for n in checked.values()), checked
     notes = [n for c in report.checks for n in c.notes]
     assert f"cosigned by witness {WITNESS}" in notes
@@ -118,8 +131,8 @@ def test_the_cli_verifies_and_remembers_the_checkpoint(
         "ballots",
         "signatures",
         "certificates",
+        "published",
         "audits",
-        "results",
         "ascertainment",
     }
     stored = json.loads(trust.read_text())["logs"]
@@ -141,13 +154,18 @@ def test_a_log_that_grew_honestly_still_verifies_against_what_was_seen(
     register_key(
         store, Actor("clerk"), keys.new_signer("c001-alt1").verifier(), KeyRole.BOARD_MEMBER
     )
+    # The publication is recorded in the log, the witness cosigns it, then it is written.
+    early = publish(store, tmp_path / "early")
+    assert early.recorded and early.not_cosigned == [WITNESS]
     witness = keys.read_key(published[0] / "demo-keys" / f"{WITNESS}.key")
     cosign_as(store, witness, 1_800_000_000, since=first.checkpoint)
-    publish(store, tmp_path / "later")
+    later = publish(store, tmp_path / "later")
+    assert not later.recorded and later.publication == early.publication
     store.close()
-    later = _verify(tmp_path / "later", trust)
-    assert later.ok, later.text()
-    assert later.log_size == first.log_size + 1
+    report = _verify(tmp_path / "later", trust)
+    assert report.ok, report.text()
+    assert report.log_size == first.log_size + 2  # the key, and the new publication
+    assert f"no cosignature by {WITNESS}" in _verify(tmp_path / "early").text()
 
 
 def test_a_bundle_served_over_http_verifies(published: tuple[Path, Path]) -> None:
@@ -164,14 +182,18 @@ def test_a_bundle_served_over_http_verifies(published: tuple[Path, Path]) -> Non
 
 
 def test_original_cvr_files_may_be_withheld(published: tuple[Path, Path], tmp_path: Path) -> None:
-    election, _ = published
+    election, _ = _copy(published, tmp_path / "copy")
     store = ElectionDirectory.open(election)
+    record_publication(store, CLERK, ["all"])  # what is withheld is part of the publication
+    witness = keys.read_key(published[0] / "demo-keys" / f"{WITNESS}.key")
+    cosign_as(store, witness, 1_800_000_000)
     out = publish(store, tmp_path / "bundle", ["all"])
     store.close()
     # Every file of every county's export, counted once by content (the store keeps one
     # copy of identical files).
     exported = {
-        hashlib.sha256(p.read_bytes()).digest() for p in (election / "demo-cvrs").rglob("*.json")
+        hashlib.sha256(p.read_bytes()).digest()
+        for p in (published[0] / "demo-cvrs").rglob("*.json")
     }
     exported.discard(hashlib.sha256(b"").digest())
     assert out.withheld == len(exported) > 4
@@ -210,11 +232,15 @@ def test_publish_refuses_to_overwrite_what_is_not_a_bundle(
 
 def test_a_changed_file_is_named(published: tuple[Path, Path], tmp_path: Path) -> None:
     _, bundle = _copy(published, tmp_path)
+    header = (bundle / "results" / "president.csv").read_text().splitlines()[0]
     (bundle / "results" / "president.csv").write_text("county,x\n")
     (bundle / "reconciliation" / "report.txt").unlink()
-    problems = _failed(_verify(bundle))["files"]
+    problems = _failed(_verify(bundle))["published"]
     assert "reconciliation/report.txt: missing from the bundle" in problems
-    assert any(p.startswith("results/president.csv: its SHA-256 is ") for p in problems)
+    assert (
+        f"results/president.csv line 1: published 'county,x'; derived from the log {header!r}"
+        in problems
+    )
 
 
 def test_a_different_operator_key_is_refused(published: tuple[Path, Path]) -> None:
@@ -227,11 +253,10 @@ def test_a_different_operator_key_is_refused(published: tuple[Path, Path]) -> No
 
 @pytest.mark.parametrize("case", TAMPERS, ids=[t.name for t in TAMPERS])
 def test_every_tamper_is_caught_and_named(
-    case: object, published: tuple[Path, Path], tmp_path: Path
+    case: Tamper, published: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from canvass.demo.drill import Tamper
-
-    assert isinstance(case, Tamper)
+    """Each tamper is named by the check that must catch it (the database's by the check of
+    the election directory, the bundle being rendered from the log and unaffected)."""
     election, bundle = _copy(published, tmp_path)
     trust = tmp_path / "trust.json"
     honest = _verify(bundle, trust)
@@ -239,26 +264,26 @@ def test_every_tamper_is_caught_and_named(
     TrustStore(trust).remember(honest.origin, honest.operator, honest.checkpoint)
     tamper(case.name, bundle, election)
     report = _verify(bundle, trust)
-    assert not report.ok
-    assert case.expect in report.text(), report.text()
-    # What catches it, tamper by tamper.
-    failed = _failed(report)
-    expected_check = {
-        "certified-total": "results",
-        "ballot-table": "certificates",
-        "county-certificate": "artifacts",
-        "database": "results",
-        "forged-signature": "signatures",
-        "back-dated-vote": "log",
-        "removed-entry": "log",
-        "split-view": "log",
-        "swapped-electors": "signatures",
-    }[case.name]
-    assert expected_check in failed, failed
+    directory = ElectionDirectory.open(election).verify() if case.check == "directory" else []
+    outcome = Outcome(case, report, directory)
+    assert outcome.caught, "\n".join(outcome.reasons()) or report.text()
+    if case.check != "directory":
+        assert case.check in _failed(report)
 
 
 @pytest.mark.parametrize(
-    "name", ["ballot-table", "forged-signature", "back-dated-vote", "removed-entry", "split-view"]
+    "name",
+    [
+        "re-signed-publication",
+        "ballot-table",
+        "hidden-imbalances",
+        "forged-signature",
+        "re-seated-board",
+        "replaced-reading",
+        "back-dated-vote",
+        "removed-entry",
+        "split-view",
+    ],
 )
 def test_a_re_signed_log_fails_even_for_a_first_time_observer(
     name: str, published: tuple[Path, Path], tmp_path: Path
@@ -287,7 +312,8 @@ def test_the_certified_total_tamper_names_the_votes_added(
 ) -> None:
     election, bundle = _copy(published, tmp_path)
     tamper("certified-total", bundle, election)
-    [problem] = _failed(_verify(bundle))["results"]
+    [problem] = [p for p in _failed(_verify(bundle))["published"] if p.startswith("results/")]
+    assert problem.startswith("results/results.json contests president votes ")
     published_votes = int(problem.split("published ")[1].split(",")[0])
     counted = int(problem.rsplit(" ", 1)[1])
     assert published_votes - counted == VOTES
@@ -300,7 +326,7 @@ def test_verify_imports_nothing_from_the_store_or_the_web() -> None:
     code = (
         "import sys, canvass.verify; "
         "print([m for m in sys.modules if m.startswith(('canvass.store', 'canvass.web', "
-        "'canvass.cli', 'canvass.publish', 'sqlalchemy', 'alembic'))])"
+        "'canvass.cli', 'canvass.app', 'canvass.publish.bundle', 'sqlalchemy', 'alembic'))])"
     )
     found = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -460,7 +486,7 @@ def test_a_failed_verification_exits_2_and_remembers_nothing(
     trust = tmp_path / "trust.json"
     code, text = _cli("verify", str(bundle), "--trust-store", str(trust))
     assert code == 2
-    assert text.endswith("problem found: do not rely on this bundle.\n")
+    assert text.endswith("problems found: do not rely on this bundle.\n")
     assert not trust.exists()
 
 
@@ -493,7 +519,10 @@ def test_a_bundle_cannot_make_the_verifier_read_or_write_outside_it(
     raw[index] = _rewrite(entry, artifacts=refs)
     _resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
     report = _verify(bundle)
-    assert "'../secret.txt': not a path inside the bundle" in _failed(report)["files"]
+    assert (
+        "../secret.txt: not part of the election: the log neither gives this file nor names it"
+        in _failed(report)["files"]
+    )
     assert not escaped.exists()
     # Read again under its plain name, the renamed manifest is no longer one Dominion's
     # reader knows: that county's export no longer gives its table, and the check says so.
@@ -528,7 +557,7 @@ def test_a_malformed_entry_is_a_problem_not_a_crash(
     _resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
     report = _verify(bundle)
     assert not report.ok
-    assert {c.name for c in report.checks} >= {"signatures", "certificates", "results"}
+    assert {c.name for c in report.checks} >= {"signatures", "certificates", "published"}
     problems = [p for c in report.checks for p in c.problems]
     assert any(f"no field {field!r}" in p or "cannot be checked" in p for p in problems), (
         report.text()
@@ -544,7 +573,10 @@ def test_a_malformed_manifest_or_checkpoint_list_is_a_problem_not_a_crash(
     (bundle / "manifest.json").write_text(json.dumps(manifest))
     (bundle / "log" / "checkpoints.json").write_text("42")
     failed = _failed(_verify(bundle))
-    assert any(p.startswith("index.html: its SHA-256 is ") for p in failed["files"])
+    assert any(
+        p.startswith('manifest.json files index.html: published "not a table", derived from the')
+        for p in failed["published"]
+    )
     assert "log/checkpoints.json: expected a list of signed checkpoints" in failed["log"]
     manifest["withheld"] = ["everything"]
     (bundle / "manifest.json").write_text(json.dumps(manifest))

@@ -17,17 +17,19 @@ from canvass.app.results import definition, imports_in_force
 from canvass.app.snapshot import Source, viewing
 from canvass.audit import rounds
 from canvass.audit.sampler import weighted_sample
-from canvass.audit.workflow import AuditRecord, AuditRefused, Audits
+from canvass.audit.workflow import AuditRecord, AuditRefused, Audits, reading_statement
 from canvass.errors import StoreError
 from canvass.ingest.ballots import ContestInfo, read_table
 from canvass.ingest.manifest import parse_ballot_manifest
 from canvass.ingest.names import definition_contests
 from canvass.log.entry import new_entry
 from canvass.store.election import ElectionDirectory
-from canvass.store.log import LogReader
+from canvass.store.log import LogReader, LogWriter
 from canvass.tabulate.election import count
 
 RETRIEVAL = "text/csv"
+READ = "audit.interpreted"
+TALLIED = "audit.batch_tallied"
 
 
 def load_audits(source: Source) -> Audits:
@@ -136,34 +138,42 @@ def _contests(view: LogReader) -> list[ContestInfo]:
     return [info for info, _ in definition_contests(definition(view))]
 
 
-def tally(
-    election: ElectionDirectory,
-    actor: Actor,
-    name: str,
-    counts: Sequence[dict[str, Any]],
-    board: str,
-) -> list[int]:
-    """Record the audit boards' hand counts of drawn batches: each ``{"batch"
-    (county/tabulator/batch), "contest", "votes" {choice id: votes}}``."""
+def seat_board(
+    election: ElectionDirectory, actor: Actor, name: str, board: str, members: Sequence[str]
+) -> int:
+    """Seat an audit board for an audit: its members, whose keys are registered as
+    ``audit-board``, sign every reading it records."""
     with changing_audits(election) as (w, state):
-        audit = state.audit(name)
-        if audit.method != "batch-comparison":
-            raise StoreError(f"audit {name} is a {audit.method} audit; it counts no batches")
-        drawn_now = set(rounds.drawn_batches(_lists(w, audit)))
-        choices = {info.name: {ch.name for ch in info.choices} for info in _contests(w)}
-        entries = []
-        for c in counts:
-            if c["batch"] not in drawn_now:
-                raise StoreError(f"audit {name}: batch {c['batch']} was not drawn")
-            if c["contest"] not in audit.contests:
-                raise StoreError(f"audit {name}: contest {c['contest']} is not audited")
-            unknown = sorted(set(c["votes"]) - choices[c["contest"]])
-            if unknown:
-                raise StoreError(
-                    f"audit {name}: {', '.join(unknown)} not a choice of {c['contest']}; "
-                    f"choices: {', '.join(sorted(choices[c['contest']]))}"
-                )
-            data = {
+        data = {"audit": name, "board": board, "members": list(members)}
+        return append_audits(w, state, [new_entry("audit.board_seated", actor.name, data)])[0]
+
+
+Signatures = Sequence[Sequence[dict[str, str]]]
+"""For each reading, every member's ``{"member", "signature"}`` over its statement."""
+
+
+def _tallies(
+    view: LogReader, state: Audits, name: str, counts: Sequence[dict[str, Any]], board: str
+) -> list[dict[str, Any]]:
+    audit = state.audit(name)
+    if audit.method != "batch-comparison":
+        raise StoreError(f"audit {name} is a {audit.method} audit; it counts no batches")
+    drawn_now = set(rounds.drawn_batches(_lists(view, audit)))
+    choices = {info.name: {ch.name for ch in info.choices} for info in _contests(view)}
+    out = []
+    for c in counts:
+        if c["batch"] not in drawn_now:
+            raise StoreError(f"audit {name}: batch {c['batch']} was not drawn")
+        if c["contest"] not in audit.contests:
+            raise StoreError(f"audit {name}: contest {c['contest']} is not audited")
+        unknown = sorted(set(c["votes"]) - choices[c["contest"]])
+        if unknown:
+            raise StoreError(
+                f"audit {name}: {', '.join(unknown)} not a choice of {c['contest']}; "
+                f"choices: {', '.join(sorted(choices[c['contest']]))}"
+            )
+        out.append(
+            {
                 "audit": name,
                 "round": len(audit.rounds),
                 "batch": c["batch"],
@@ -171,8 +181,76 @@ def tally(
                 "votes": dict(c["votes"]),
                 "board": board,
             }
-            entries.append(new_entry("audit.batch_tallied", actor.name, data))
-        return append_audits(w, state, entries)
+        )
+    return out
+
+
+def _amended(
+    state: Audits, name: str, kind: str, readings: list[dict[str, Any]], reason: str
+) -> list[dict[str, Any]]:
+    """Each reading with the reading in force it supersedes (refused without a reason)."""
+    audit = state.audit(name)
+    item = "ballot" if kind == "audit.interpreted" else "batch"
+    seen: set[tuple[str, str]] = set()
+    for data in readings:
+        key = (data[item], data["contest"])
+        if key in seen:
+            raise StoreError(f"audit {name}: {item} {key[0]}, {key[1]} is read twice here")
+        seen.add(key)
+        earlier = audit.in_force.get(key)
+        if earlier is not None and not reason.strip():
+            raise AuditRefused(
+                f"audit {name}: {item} {key[0]}, {key[1]} was read at log entry {earlier}; "
+                "to read it again, say why (--reason): the earlier reading stays in the log"
+            )
+        data["supersedes"] = earlier
+        data["reason"] = reason if earlier is not None else ""
+    return readings
+
+
+def _signed(
+    w: LogWriter,
+    state: Audits,
+    actor: Actor,
+    kind: str,
+    readings: list[dict[str, Any]],
+    signatures: Signatures,
+) -> list[int]:
+    if len(signatures) != len(readings):
+        raise StoreError(f"{len(readings)} readings, but signatures for {len(signatures)}")
+    entries = [
+        new_entry(kind, actor.name, {**data, "signatures": [dict(s) for s in signed]})
+        for data, signed in zip(readings, signatures, strict=True)
+    ]
+    return append_audits(w, state, entries)
+
+
+def tallies_to_sign(
+    source: Source, name: str, counts: Sequence[dict[str, Any]], board: str, reason: str = ""
+) -> list[dict[str, Any]]:
+    """The statement every member of the audit board signs for each hand count."""
+    with viewing(source) as view:
+        state = audits(view)
+        found = _amended(state, name, TALLIED, _tallies(view, state, name, counts, board), reason)
+        return [reading_statement(state.election, TALLIED, d) for d in found]
+
+
+def tally(
+    election: ElectionDirectory,
+    actor: Actor,
+    name: str,
+    counts: Sequence[dict[str, Any]],
+    board: str,
+    signatures: Signatures,
+    reason: str = "",
+) -> list[int]:
+    """Record the audit boards' hand counts of drawn batches: each ``{"batch"
+    (county/tabulator/batch), "contest", "votes" {choice id: votes}}``, with every
+    member's signature over :func:`tallies_to_sign`. A batch counted again supersedes its
+    earlier count (``reason`` says why), which stays in the log."""
+    with changing_audits(election) as (w, state):
+        found = _amended(state, name, TALLIED, _tallies(w, state, name, counts, board), reason)
+        return _signed(w, state, actor, TALLIED, found, signatures)
 
 
 def _lists(view: LogReader, audit: AuditRecord) -> list[str]:
@@ -186,36 +264,57 @@ def drawn(source: Source, audit: AuditRecord) -> Counter[str]:
         return rounds.drawn(_lists(view, audit))
 
 
+def _readings(
+    view: LogReader, state: Audits, name: str, readings: Sequence[dict[str, Any]], board: str
+) -> list[dict[str, Any]]:
+    audit = state.audit(name)
+    sampled = drawn(view, audit)
+    out = []
+    for r in readings:
+        if r["ballot"] not in sampled:
+            raise StoreError(f"audit {name}: ballot {r['ballot']} was not drawn")
+        if r["contest"] not in audit.contests:
+            raise StoreError(f"audit {name}: contest {r['contest']} is not audited")
+        data = {
+            "audit": name,
+            "round": len(audit.rounds),
+            "ballot": r["ballot"],
+            "contest": r["contest"],
+            "votes": list(r.get("votes", [])),
+            "board": board,
+        }
+        if r.get("finding"):
+            data["finding"] = r["finding"]
+        out.append(data)
+    return out
+
+
+def readings_to_sign(
+    source: Source, name: str, readings: Sequence[dict[str, Any]], board: str, reason: str = ""
+) -> list[dict[str, Any]]:
+    """The statement every member of the audit board signs for each reading."""
+    with viewing(source) as view:
+        state = audits(view)
+        found = _amended(state, name, READ, _readings(view, state, name, readings, board), reason)
+        return [reading_statement(state.election, READ, d) for d in found]
+
+
 def interpret(
     election: ElectionDirectory,
     actor: Actor,
     name: str,
     readings: Sequence[dict[str, Any]],
     board: str,
+    signatures: Signatures,
+    reason: str = "",
 ) -> list[int]:
     """Record the audit boards' readings: each ``{"ballot", "contest", "votes"}`` or
-    ``{"ballot", "contest", "finding"}`` (not_found, no_consensus)."""
+    ``{"ballot", "contest", "finding"}`` (not_found, no_consensus), with every member's
+    signature over :func:`readings_to_sign`. A ballot read again supersedes its earlier
+    reading (``reason`` says why), which stays in the log and no longer counts."""
     with changing_audits(election) as (w, state):
-        audit = state.audit(name)
-        sampled = drawn(w, audit)
-        entries = []
-        for r in readings:
-            if r["ballot"] not in sampled:
-                raise StoreError(f"audit {name}: ballot {r['ballot']} was not drawn")
-            if r["contest"] not in audit.contests:
-                raise StoreError(f"audit {name}: contest {r['contest']} is not audited")
-            data = {
-                "audit": name,
-                "round": len(audit.rounds),
-                "ballot": r["ballot"],
-                "contest": r["contest"],
-                "votes": list(r.get("votes", [])),
-                "board": board,
-            }
-            if r.get("finding"):
-                data["finding"] = r["finding"]
-            entries.append(new_entry("audit.interpreted", actor.name, data))
-        return append_audits(w, state, entries)
+        found = _amended(state, name, READ, _readings(w, state, name, readings, board), reason)
+        return _signed(w, state, actor, READ, found, signatures)
 
 
 def cvr_votes(

@@ -70,8 +70,12 @@ def constitute(
     profile_key: str,
     members: Sequence[Member],
     time: str | None = None,
+    reason: str = "",
 ) -> int:
-    """Seat a board (``state`` or ``county:<id>``) under a state profile."""
+    """Seat a board (``state`` or ``county:<id>``) under a state profile, or seat it
+    again with other members (``reason`` says why; refused while its certificate is in
+    force, unless a correction is open). Motions made before stay judged under the members
+    of their time."""
     with changing_canvass(election) as (w, state):
         if board != STATE:
             county_of(w, board.removeprefix("county:"))
@@ -79,6 +83,7 @@ def constitute(
             "board": board,
             "profile": profile_key,
             "members": [m.__dict__ for m in members],
+            "reason": reason,
         }
         entry = new_entry("board.constituted", actor.name, data, time=time)
         return append_canvass(w, state, [entry])[0]
@@ -135,9 +140,11 @@ def move(
 
 
 def vote_to_sign(source: Source, motion: int, choice: str) -> dict[str, Any]:
-    """The statement a member signs to cast this vote."""
+    """The statement a member signs to cast this vote: on a motion to certify, it records
+    what the certificate put before them (the imbalances it leaves unexplained)."""
     state = canvass(source)
-    return vote_statement(state.election, state.motion(motion), choice)
+    found = state.motion(motion)
+    return vote_statement(state.election, found, choice, state.shown(found))
 
 
 @dataclass(frozen=True)
@@ -166,13 +173,16 @@ def vote(
     with changing_canvass(election) as (w, state):
         found = state.motion(motion)
         at = time or now()
-        data = {"motion": motion, "member": actor.name, "vote": choice, "signature": signature}
+        data: dict[str, Any] = {"motion": motion, "member": actor.name, "vote": choice}
+        shown = state.shown(found)
+        if shown is not None:
+            data["shown"] = shown
+        data["signature"] = signature
         entries = [new_entry("board.vote", actor.name, data, time=at)]
         decided = copy.copy(found)  # the motion as this vote would leave it
         decided.votes = {**found.votes, actor.name: Vote(actor.name, choice, signature, -1)}
         outcome = state.outcome(decided)
-        if outcome is not None and found.outcome is None:
-            board = state.boards[decided.board]
+        if outcome is not None and found.outcome is None and found.lapsed is None:
             entries.append(
                 new_entry(
                     "board.decided",
@@ -183,7 +193,7 @@ def vote(
                         "yes": decided.count("yes"),
                         "no": decided.count("no"),
                         "abstain": decided.count("abstain"),
-                        "needed": board.needed,
+                        "needed": decided.seating.needed,
                     },
                     time=at,
                 )
@@ -281,6 +291,7 @@ def write_county_certificate(
     sources = _county_sources(w, county)
     units = reconcile(w, county)
     sources += [{"sha256": sha, "kind": "pollbook", "entry": ""} for sha in state.pollbooks]
+    reconciliation = documents.reconciliation(units)
     doc = {
         "document": "county-certificate",
         "election": state.election,
@@ -291,7 +302,7 @@ def write_county_certificate(
         "supersedes": previous.sha256 if previous else None,
         "reason": reason,
         "results": retabulate(w, county, sources),
-        "reconciliation": documents.reconciliation(units),
+        "reconciliation": reconciliation,
         "rests_on": sources,
     }
     ref = store_document(w, doc, f"certificate-{county}.json")
@@ -301,6 +312,7 @@ def write_county_certificate(
         "certificate": ref.sha256,
         "status": status,
         "supersedes": doc["supersedes"],
+        "unexplained": len(reconciliation["unexplained"]),
     }
     entry = new_entry("certificate.proposed", actor.name, data, (ref,), time)
     append_canvass(w, state, [entry])

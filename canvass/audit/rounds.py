@@ -192,6 +192,7 @@ def measure_contest(
     if not met and following > ballots / 4:
         following = ballots
     record.update({"p_value": p, "met": met, "next_size": 0 if met else following, "draws": n})
+    record["superseded"] = [r.entry for r in audit.superseded(contest)]
     return record
 
 
@@ -322,4 +323,5 @@ def measure_batches(
         "next_size": 0 if met else following,
         "draws": len(drawn),
         "discrepancies": {"batches_with_errors": errors},
+        "superseded": [r.entry for r in audit.superseded()],
     }

@@ -11,15 +11,18 @@ Entries (``data`` fields):
 
 ==========================  ==============================================================
 ``board.constituted``       ``board`` (``state`` or ``county:<id>``), ``profile``,
-                            ``members`` [{key, name, party, role}]
+                            ``members`` [{key, name, party, role}], ``reason`` (why it is
+                            seated again; a board's first seating may leave it empty)
 ``certificate.proposed``    ``board``, ``county`` (``None`` for the state), ``certificate``
-                            (SHA-256 of the document artifact), ``status``, ``supersedes``
+                            (SHA-256 of the document artifact), ``status``, ``supersedes``,
+                            ``unexplained`` (units out of balance it leaves unexplained)
 ``board.meeting``           ``board``, ``action`` (opened, adjourned), ``present`` [keys],
                             ``text``
 ``board.motion``            ``board``, ``kind`` (certify, recess, request_recount, rescind,
                             correct), ``certificate``, ``text``, ``mover``, ``signature``
 ``board.vote``              ``motion`` (the motion's entry index), ``member``, ``vote``
-                            (yes, no, abstain), ``signature``
+                            (yes, no, abstain), ``shown`` (on a motion to certify: what
+                            the member was shown, ``{"unexplained": n}``), ``signature``
 ``board.decided``           ``motion``, ``outcome`` (passed, failed), ``yes``, ``no``,
                             ``abstain``, ``needed``
 ``certificate.issued``      ``certificate``, ``motion``, ``county``, ``signatures``
@@ -29,6 +32,15 @@ Entries (``data`` fields):
 ``ascertainment.issued``    ``certificate`` (the document artifact), ``official``,
                             ``signature``
 ==========================  ==============================================================
+
+A board's membership has a history: seating it again (with a reason) takes effect from
+that entry on; a motion is judged under the members seated when it was made, and one still
+open when the board is seated again lapses. A board cannot be seated again while its
+certificate is in force, unless a correction or a recount has reopened it.
+
+A certificate stops being in force when another of its scope supersedes it, and a state
+certificate also when a county certificate it rests on is superseded (a correction, a
+recount): it stays "superseded by a county change" until the state board certifies again.
 """
 
 from __future__ import annotations
@@ -38,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from canvass.certify.profiles import Profile, profile
-from canvass.certify.statements import check
+from canvass.certify.statements import KeyRing, check
 from canvass.errors import CanvassError, SignatureError
 from canvass.log.entry import Entry
 from canvass.log.note import VerifierKey
@@ -60,12 +72,39 @@ class Member:
     role: str = "member"
 
 
+@dataclass(frozen=True)
+class Seating:
+    """A board's members from one ``board.constituted`` entry on."""
+
+    entry: int
+    time: str
+    members: tuple[Member, ...]
+    needed: int
+    """Yes votes that carry a motion under these members."""
+    reason: str = ""
+
+    def member(self, key: str) -> Member | None:
+        return next((m for m in self.members if m.key == key), None)
+
+
 @dataclass
 class Board:
     id: str
     profile: Profile
-    members: list[Member]
-    entry: int
+    seatings: list[Seating]
+    """Every seating, in log order; the last is the board as it sits now."""
+
+    @property
+    def seated(self) -> Seating:
+        return self.seatings[-1]
+
+    @property
+    def members(self) -> tuple[Member, ...]:
+        return self.seated.members
+
+    @property
+    def entry(self) -> int:
+        return self.seated.entry
 
     @property
     def county(self) -> str | None:
@@ -73,11 +112,10 @@ class Board:
 
     @property
     def needed(self) -> int:
-        rule = self.profile.state_board if self.id == STATE else self.profile.county_board
-        return rule.needed(len(self.members))
+        return self.seated.needed
 
     def member(self, key: str) -> Member | None:
-        return next((m for m in self.members if m.key == key), None)
+        return self.seated.member(key)
 
 
 @dataclass
@@ -97,9 +135,13 @@ class Motion:
     mover: str
     text: str
     time: str
+    seating: Seating
+    """The board's members when the motion was made: it is judged under them."""
     votes: dict[str, Vote] = field(default_factory=dict)
     outcome: str | None = None
     decided: int | None = None
+    lapsed: int | None = None
+    """The entry that seated the board again while this motion was open."""
 
     def count(self, vote: str) -> int:
         return sum(1 for v in self.votes.values() if v.vote == vote)
@@ -117,6 +159,24 @@ class Certificate:
     motion: int | None = None
     signatures: list[dict[str, str]] = field(default_factory=list)
     superseded_by: str | None = None
+    unexplained: int = 0
+    """Units out of balance the certificate leaves unexplained (its proposal says)."""
+    rests_on: dict[str, str] = field(default_factory=dict)
+    """A state certificate's county certificates: those in force when it was proposed."""
+    county_change: dict[str, Any] | None = None
+    """For a state certificate: the county certificate that superseded one it rests on
+    (``county``, ``certificate``, ``entry``); it is then no longer in force."""
+
+    @property
+    def standing(self) -> str:
+        """``in force``, ``superseded``, ``superseded-by-county-change`` or ``proposed``."""
+        if self.issued is None:
+            return "proposed"
+        if self.superseded_by is not None:
+            return "superseded"
+        if self.county_change is not None:
+            return "superseded-by-county-change"
+        return "in force"
 
 
 def motion_statement(
@@ -132,8 +192,13 @@ def motion_statement(
     }
 
 
-def vote_statement(election: str, motion: Motion, vote: str) -> dict[str, Any]:
-    return {
+def vote_statement(
+    election: str, motion: Motion, vote: str, shown: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a member signs when voting. On a motion to certify, ``shown`` records what the
+    certificate put before them (``{"unexplained": n}``: the units out of balance it
+    leaves unexplained)."""
+    statement = {
         "statement": "vote",
         "election": election,
         "board": motion.board,
@@ -142,6 +207,9 @@ def vote_statement(election: str, motion: Motion, vote: str) -> dict[str, Any]:
         "certificate": motion.certificate,
         "vote": vote,
     }
+    if shown is not None:
+        statement["shown"] = shown
+    return statement
 
 
 def ascertainment_statement(election: str, certificate: str) -> dict[str, Any]:
@@ -161,8 +229,7 @@ class Canvass:
 
     def __init__(self, election: str) -> None:
         self.election = election
-        self.keys: dict[str, tuple[str, VerifierKey]] = {}
-        """Registered keys: name → (role, key)."""
+        self.keys = KeyRing()
         self.profile: Profile | None = None
         self.boards: dict[str, Board] = {}
         self.motions: dict[int, Motion] = {}
@@ -194,32 +261,30 @@ class Canvass:
     # --- questions -------------------------------------------------------------------------
 
     def frozen(self, county: str) -> Certificate | None:
-        """The certificate that freezes a county's results, unless a recount or a correction
-        has been opened since it was issued."""
-        sha = self.current.get(county)
-        if sha is None:
-            return None
+        """The certificate that freezes a county's (or the state's) results, unless a
+        recount or a correction has been opened since it was issued, or it is no longer in
+        force."""
         if county in self.reopened:
             return None
-        return self.certificates[sha]
+        return self.in_force(county)
+
+    def in_force(self, scope: str) -> Certificate | None:
+        """The certificate of a county (or ``state``) in force: the latest issued, unless
+        a county change has superseded the state's."""
+        cert = self.certificate_of(scope)
+        return cert if cert is not None and cert.standing == "in force" else None
 
     def reopened_by_recount(self, scope: str) -> bool:
         return scope in self.reopened and self.reopened[scope][2] == "recount"
 
     def certificate_of(self, scope: str) -> Certificate | None:
+        """The latest certificate issued for a county (or ``state``), in force or not: what
+        the next one supersedes."""
         sha = self.current.get(scope)
         return self.certificates[sha] if sha else None
 
     def key(self, name: str, roles: tuple[str, ...]) -> VerifierKey:
-        found = self.keys.get(name)
-        if found is None:
-            raise CanvassRefused(f"{name!r} is not a registered key")
-        if found[0] not in roles:
-            raise CanvassRefused(
-                f"{name!r} is registered as {found[0]}; this needs a key registered as "
-                f"{' or '.join(roles)}"
-            )
-        return found[1]
+        return self.keys.key(name, roles, CanvassRefused)
 
     # --- folding -----------------------------------------------------------------------------
 
@@ -231,12 +296,10 @@ class Canvass:
             handler(index, entry)
 
     def _log_opened(self, index: int, entry: Entry) -> None:
-        key = VerifierKey.decode(entry.data["operator"])
-        self.keys[key.name] = ("operator", key)
+        self.keys.register(entry)
 
     def _key_registered(self, index: int, entry: Entry) -> None:
-        key = VerifierKey.decode(entry.data["vkey"])
-        self.keys[key.name] = (entry.data["role"], key)
+        self.keys.register(entry)
 
     def _board_constituted(self, index: int, entry: Entry) -> None:
         d = entry.data
@@ -268,8 +331,36 @@ class Canvass:
                     f"board {d['board']}: {chosen.name} seats {rule.per_party} members of each "
                     f"party; found {found}"
                 )
-        self.profile = chosen
-        self.boards[d["board"]] = Board(d["board"], chosen, members, index)
+        reason = str(d.get("reason") or "")
+        seating = Seating(index, entry.time, tuple(members), rule.needed(len(members)), reason)
+        board = self.boards.get(d["board"])
+        if board is None:
+            self.profile = chosen
+            self.boards[d["board"]] = Board(d["board"], chosen, [seating])
+            return
+        self._may_reseat(board, reason)
+        for motion in self.motions.values():
+            if motion.board == board.id and motion.outcome is None and motion.lapsed is None:
+                motion.lapsed = index
+        board.seatings.append(seating)
+
+    def _may_reseat(self, board: Board, reason: str) -> None:
+        """Refuse to change a board while its certificate is in force (unless a correction
+        or a recount has reopened it), or without saying why."""
+        scope = board.county or STATE
+        frozen = self.frozen(scope)
+        if frozen is not None:
+            raise CanvassRefused(
+                f"board {board.id} certified {'the state' if scope == STATE else scope} "
+                f"(certificate {frozen.sha256[:12]}, log entry {frozen.issued}); its members "
+                "cannot change while that certificate is in force unless a correction is "
+                "open (canvass certify correct)"
+            )
+        if not reason.strip():
+            raise CanvassRefused(
+                f"board {board.id} is seated (log entry {board.entry}); seating it again "
+                "needs a reason"
+            )
 
     def board(self, board: str) -> Board:
         found = self.boards.get(board)
@@ -294,9 +385,16 @@ class Canvass:
         self.board(d["board"])
         if d["certificate"] in self.certificates:
             raise CanvassRefused(f"certificate {d['certificate'][:12]} was already proposed")
-        self.certificates[d["certificate"]] = Certificate(
+        unexplained = d.get("unexplained", 0)
+        if not isinstance(unexplained, int) or unexplained < 0:
+            raise CanvassRefused(f"unexplained is a count of units; found {unexplained!r}")
+        cert = Certificate(
             d["certificate"], d["board"], d["county"], d["status"], d.get("supersedes"), index
         )
+        cert.unexplained = unexplained
+        if d["county"] is None:
+            cert.rests_on = {c: s for c, s in self.current.items() if c != STATE}
+        self.certificates[d["certificate"]] = cert
 
     def _board_motion(self, index: int, entry: Entry) -> None:
         d = entry.data
@@ -327,7 +425,14 @@ class Canvass:
             f"motion by {d['mover']}",
         )
         self.motions[index] = Motion(
-            index, board.id, d["kind"], d["certificate"], d["mover"], d["text"], entry.time
+            index,
+            board.id,
+            d["kind"],
+            d["certificate"],
+            d["mover"],
+            d["text"],
+            entry.time,
+            board.seated,
         )
 
     def motion(self, index: int) -> Motion:
@@ -336,18 +441,38 @@ class Canvass:
             raise CanvassRefused(f"log entry {index} is not a motion")
         return found
 
+    def shown(self, motion: Motion) -> dict[str, Any] | None:
+        """What a vote on ``motion`` must record the member was shown: on a motion to
+        certify, the units out of balance the certificate leaves unexplained."""
+        if motion.kind != "certify":
+            return None
+        return {"unexplained": self.certificates[motion.certificate].unexplained}
+
     def _board_vote(self, index: int, entry: Entry) -> None:
         d = entry.data
         motion = self.motion(d["motion"])
-        board = self.boards[motion.board]
-        if board.member(d["member"]) is None:
-            raise CanvassRefused(f"{d['member']} does not sit on board {board.id}")
+        if motion.lapsed is not None:
+            raise CanvassRefused(
+                f"motion {motion.index} lapsed when board {motion.board} was seated again "
+                f"(log entry {motion.lapsed})"
+            )
+        if motion.seating.member(d["member"]) is None:
+            raise CanvassRefused(
+                f"{d['member']} did not sit on board {motion.board} when motion "
+                f"{motion.index} was made"
+            )
         if d["member"] in motion.votes:
             raise CanvassRefused(f"{d['member']} has already voted on motion {motion.index}")
         if d["vote"] not in VOTES:
             raise CanvassRefused(f"a vote is one of {', '.join(VOTES)}; found {d['vote']!r}")
+        shown = self.shown(motion)
+        if d.get("shown") != shown:
+            raise CanvassRefused(
+                f"vote by {d['member']} on motion {motion.index}: records {d.get('shown')!r} "
+                f"shown; the certificate puts {shown!r} before the board"
+            )
         check(
-            vote_statement(self.election, motion, d["vote"]),
+            vote_statement(self.election, motion, d["vote"], shown),
             d["signature"],
             self.key(d["member"], ("board-member", "state-official")),
             f"vote by {d['member']} on motion {motion.index}",
@@ -357,12 +482,13 @@ class Canvass:
     def outcome(self, motion: Motion) -> str | None:
         """``passed`` once enough members voted yes, ``failed`` once they no longer can
         (a deadlock), else ``None``. The roll call goes on after the outcome is settled:
-        every member's vote is recorded."""
-        board = self.boards[motion.board]
+        every member's vote is recorded. It is judged under the members seated when the
+        motion was made."""
+        seating = motion.seating
         yes = motion.count("yes")
-        if yes >= board.needed:
+        if yes >= seating.needed:
             return "passed"
-        if yes + (len(board.members) - len(motion.votes)) < board.needed:
+        if yes + (len(seating.members) - len(motion.votes)) < seating.needed:
             return "failed"
         return None
 
@@ -398,13 +524,22 @@ class Canvass:
                     f"certificate {cert.sha256[:12]}: {s['member']}'s signature is not their "
                     "yes vote on the motion"
                 )
-        if len(d["signatures"]) < self.boards[motion.board].needed:
+        if len(d["signatures"]) < motion.seating.needed:
             raise CanvassRefused(f"certificate {cert.sha256[:12]}: too few signatures")
         scope = cert.county or STATE
         cert.issued, cert.motion, cert.signatures = index, motion.index, d["signatures"]
         previous = self.current.get(scope)
         if previous is not None and previous != cert.sha256:
             self.certificates[previous].superseded_by = cert.sha256
+            state = self.certificate_of(STATE)
+            if (
+                scope != STATE
+                and state is not None
+                and state.county_change is None
+                and state.rests_on.get(scope) == previous
+            ):
+                # The state certificate rests on the county certificate just superseded.
+                state.county_change = {"county": scope, "certificate": cert.sha256, "entry": index}
         self.current[scope] = cert.sha256
         self.reopened.pop(scope, None)
 

@@ -60,7 +60,8 @@ def county_results(
 
 def reconciliation(units: Sequence[UnitBalance]) -> dict[str, Any]:
     """A county's reconciliation as its certificate states it: every unit out of balance,
-    with the clerk's explanations, and those that may not be recounted."""
+    with the clerk's explanations, those left unexplained, and those that may not be
+    recounted."""
     out = [u for u in units if not u.balanced]
     return {
         "units": len(units),
@@ -74,6 +75,7 @@ def reconciliation(units: Sequence[UnitBalance]) -> dict[str, Any]:
             }
             for u in out
         ],
+        "unexplained": [f"{u.precinct}/{u.vote_type}" for u in out if not u.explained],
         "not_recountable": [f"{u.precinct}/{u.vote_type}" for u in out if not u.recountable],
     }
 

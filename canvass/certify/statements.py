@@ -15,7 +15,8 @@ from typing import Any
 
 import rfc8785
 
-from canvass.errors import SignatureError
+from canvass.errors import CanvassError, SignatureError
+from canvass.log.entry import Entry
 from canvass.log.note import Signer, VerifierKey
 
 PREFIX = b"canvass statement v1\n"
@@ -40,3 +41,36 @@ def check(statement: dict[str, Any], signature: str, key: VerifierKey, who: str)
         raise SignatureError(
             f"{who}: the signature is not {key.name}'s over this {statement.get('statement')}"
         )
+
+
+class KeyRing:
+    """The keys the log registers, by name: the operator's (``log.opened``) and every
+    person's (``key.registered``) with their role. Each fold that checks signatures keeps
+    one, from the same entries."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, tuple[str, VerifierKey]] = {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.keys
+
+    def register(self, entry: Entry) -> None:
+        """Fold a ``log.opened`` or ``key.registered`` entry."""
+        if entry.type == "log.opened":
+            key = VerifierKey.decode(entry.data["operator"])
+            self.keys[key.name] = ("operator", key)
+        elif entry.type == "key.registered":
+            key = VerifierKey.decode(entry.data["vkey"])
+            self.keys[key.name] = (entry.data["role"], key)
+
+    def key(self, name: str, roles: tuple[str, ...], refused: type[CanvassError]) -> VerifierKey:
+        """``name``'s key, which must be registered in one of ``roles``."""
+        found = self.keys.get(name)
+        if found is None:
+            raise refused(f"{name!r} is not a registered key")
+        if found[0] not in roles:
+            raise refused(
+                f"{name!r} is registered as {found[0]}; this needs a key registered as "
+                f"{' or '.join(roles)}"
+            )
+        return found[1]

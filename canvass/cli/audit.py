@@ -6,12 +6,15 @@ import csv
 import io
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from canvass.cli.common import ActorOpt, DirArg, _Typer, actor, out
+from canvass.cli.common import ActorOpt, DirArg, PassOpt, _Typer, actor, out
 from canvass.errors import StoreError
+
+if TYPE_CHECKING:
+    from canvass.app import Election
 
 audit_app = _Typer(
     help="Risk-limiting audits: sample sizes, draws, hand counts.", no_args_is_help=True
@@ -145,6 +148,36 @@ def audit_seed(
     out.print(f"Seed recorded as log entry {index}")
 
 
+MemberKeys = Annotated[
+    list[Path],
+    typer.Option("--key", help="The private key file of each member of the audit board (repeat)."),
+]
+ReasonOpt = Annotated[
+    str,
+    typer.Option(
+        help="Why ballots already read are read again (the earlier readings stay in the log)."
+    ),
+]
+
+
+@audit_app.command("board")
+def audit_board(
+    directory: DirArg,
+    name: Annotated[str, typer.Option(help="The audit's name")],
+    board: Annotated[str, typer.Option(help="The audit board's name")],
+    member: Annotated[
+        list[str], typer.Option(help="A member's key name, registered as audit-board (repeat)")
+    ],
+    who: ActorOpt = None,
+) -> None:
+    """Seat an audit board: every member signs each reading it records."""
+    from canvass.app.audits import seat_board
+    from canvass.app.elections import open_election
+
+    index = seat_board(open_election(directory), actor(who), name, board, member)
+    out.print(f"Audit board {board} ({', '.join(member)}) seated as log entry {index}")
+
+
 @audit_app.command("round")
 def audit_round(
     directory: DirArg,
@@ -181,10 +214,14 @@ def audit_interpret(
         Path, typer.Argument(help="CSV: ballot, contest, votes (choice ids, |-separated), finding")
     ],
     board: Annotated[str, typer.Option(help="The audit board")],
+    key: MemberKeys,
+    reason: ReasonOpt = "",
+    passphrase: PassOpt = None,
     who: ActorOpt = None,
 ) -> None:
-    """Record what the audit board read on the paper."""
-    from canvass.app.audits import interpret
+    """Record what the audit board read on the paper, signed by every member. A ballot
+    read again (--reason) supersedes its earlier reading, which stays in the log."""
+    from canvass import keys, signing
     from canvass.app.elections import open_election
 
     rows = []
@@ -200,8 +237,15 @@ def audit_interpret(
                 "finding": (row.get("finding") or "").strip(),
             }
         )
-    interpret(open_election(directory), actor(who), name, rows, board)
-    out.print(f"Recorded {len(rows)} readings by {board}")
+    members = [keys.read_key(k, passphrase) for k in key]
+    election = open_election(directory)
+    recorded = signing.interpret(election, members, name, rows, board, reason, who)
+    again = _read_again(election, recorded)
+    out.print(
+        f"Recorded {len(rows)} readings by {board}, signed by "
+        f"{', '.join(m.name for m in members)}"
+        + (f"; {again} read again: {reason}" if again else "")
+    )
 
 
 @audit_app.command("tally")
@@ -212,10 +256,14 @@ def audit_tally(
         Path, typer.Argument(help="CSV: county, tabulator, batch, contest, choice, votes")
     ],
     board: Annotated[str, typer.Option(help="The audit board")],
+    key: MemberKeys,
+    reason: ReasonOpt = "",
+    passphrase: PassOpt = None,
     who: ActorOpt = None,
 ) -> None:
-    """Record the audit board's hand count of drawn batches (batch comparison)."""
-    from canvass.app.audits import tally
+    """Record the audit board's hand count of drawn batches (batch comparison), signed by
+    every member. A batch counted again (--reason) supersedes its earlier count."""
+    from canvass import keys, signing
     from canvass.app.elections import open_election
 
     counted: dict[tuple[str, str], dict[str, int]] = {}
@@ -233,8 +281,22 @@ def audit_tally(
         batch = "/".join((row["county"], row["tabulator"], row["batch"]))
         counted.setdefault((batch, row["contest"]), {})[row["choice"]] = int(votes)
     rows = [{"batch": b, "contest": c, "votes": v} for (b, c), v in counted.items()]
-    tally(open_election(directory), actor(who), name, rows, board)
-    out.print(f"Recorded the hand counts of {len({b for b, _ in counted})} batches by {board}")
+    members = [keys.read_key(k, passphrase) for k in key]
+    election = open_election(directory)
+    recorded = signing.tally(election, members, name, rows, board, reason, who)
+    again = _read_again(election, recorded)
+    out.print(
+        f"Recorded the hand counts of {len({b for b, _ in counted})} batches by {board}"
+        + (f"; {again} counted again: {reason}" if again else "")
+    )
+
+
+def _read_again(election: Election, recorded: list[int]) -> int:
+    """How many of the entries just recorded supersede an earlier reading."""
+    if not recorded:
+        return 0
+    entries = election.entries(recorded[0], recorded[-1] + 1)
+    return sum(1 for _, e in entries if e.data.get("supersedes") is not None)
 
 
 @audit_app.command("measure")
@@ -244,7 +306,7 @@ def audit_measure(
     """Measure the risk of every audited contest; say what comes next."""
     from canvass.app.audits import load_audits, measure
     from canvass.app.elections import open_election
-    from canvass.publish.reports import audit_report
+    from canvass.publish.audits import audit_report
 
     store = open_election(directory)
     measure(store, actor(who), name)
@@ -256,6 +318,6 @@ def audit_report_(directory: DirArg, name: Annotated[str, typer.Option()]) -> No
     """The audit so far: commitment, seed, rounds, risk measured."""
     from canvass.app.audits import load_audits
     from canvass.app.elections import open_election
-    from canvass.publish.reports import audit_report
+    from canvass.publish.audits import audit_report
 
     sys.stdout.write(audit_report(load_audits(open_election(directory)).audit(name)))

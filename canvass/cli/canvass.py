@@ -114,9 +114,13 @@ def board_constitute(
     member: Annotated[
         list[str], typer.Option(help="KEY:Full name:PARTY, once per member (registered keys)")
     ],
+    reason: Annotated[
+        str, typer.Option(help="Why the board is seated again (needed to change a board)")
+    ] = "",
     who: ActorOpt = None,
 ) -> None:
-    """Seat a board of canvassers under a state profile."""
+    """Seat a board of canvassers under a state profile, or seat it again with other
+    members (refused while its certificate is in force, unless a correction is open)."""
     from canvass.app.boards import constitute
     from canvass.app.elections import open_election
     from canvass.certify.canvass import Member
@@ -126,7 +130,8 @@ def board_constitute(
         key, _, rest = m.partition(":")
         name, _, party = rest.partition(":")
         members.append(Member(key, name or key, party))
-    index = constitute(open_election(directory), actor(who), board, profile, members)
+    election = open_election(directory)
+    index = constitute(election, actor(who), board, profile, members, reason=reason)
     out.print(f"Board {board} constituted ({len(members)} members) as log entry {index}")
 
 

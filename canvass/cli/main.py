@@ -395,7 +395,7 @@ def demo(
     out.print("Signed checkpoint, cosigned by the witness lakeland-gazette:")
     out.print(demo_run.cosigned, end="")
     if ballots_per_precinct > 0:
-        bundle = publish(demo_run.store, directory / "public")
+        bundle = publish(demo_run.store, actor(None), directory / "public")
         out.print(
             f"Published the results bundle: {bundle.files:,} files in {bundle.path} "
             f"(canvass verify {bundle.path}; canvass serve {bundle.path})"

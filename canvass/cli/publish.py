@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from canvass.cli.common import DirArg, out
+from canvass.cli.common import ActorOpt, DirArg, actor, out
 from canvass.errors import StoreError
 
 
@@ -24,18 +24,29 @@ def publish_command(
         ),
     ] = None,
     replace: Annotated[bool, typer.Option(help="Replace an earlier bundle at OUT_DIR.")] = False,
+    who: ActorOpt = None,
 ) -> None:
-    """Write the static results bundle: results, reconciliation, certificates, audits, the
-    log as tiles with its checkpoints, the ballot tables and a manifest of SHA-256."""
+    """Record the publication in the log and write the static results bundle: results,
+    reconciliation, certificates, audits, the pages, the log as tiles with its
+    checkpoints, the artifacts and a manifest of SHA-256. Publishing again with nothing
+    changed records nothing and writes the same bytes."""
     from canvass.app.elections import open_election
     from canvass.app.publishing import publish
 
-    done = publish(open_election(directory), out_dir, withhold_originals or [], replace)
+    election = open_election(directory)
+    done = publish(election, actor(who), out_dir, withhold_originals or [], replace)
+    recorded = "recorded" if done.recorded else "already recorded"
     out.print(
         f"Published {done.files:,} files ({done.bytes / 1e6:,.1f} MB) to {done.path}: log of "
-        f"{done.log_size:,} entries"
+        f"{done.log_size:,} entries, the publication {recorded} as log entry {done.publication}"
         + (f", {done.withheld} original CVR files withheld" if done.withheld else "")
     )
+    if done.not_cosigned:
+        out.print(
+            f"Not yet cosigned by {', '.join(done.not_cosigned)}: the bundle will not verify "
+            "until the witnesses cosign its checkpoint (canvass log cosign); then publish "
+            "again (nothing more is recorded)"
+        )
     out.print(f"Check it: canvass verify {done.path}")
 
 
@@ -59,6 +70,13 @@ def verify_command(
             help="Read every published CVR export again and compare it with its ballot table."
         ),
     ] = True,
+    witness_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A witness's key (vkey), as obtained from the witness itself; it must have "
+            "cosigned the bundle's checkpoint (repeat for several)."
+        ),
+    ] = None,
 ) -> None:
     """Check a published bundle, trusting nothing in it; exit 0 only when everything holds.
     A bundle that verifies is remembered, so a later one must extend it."""
@@ -67,7 +85,7 @@ def verify_command(
 
     trust = None if no_trust_store else TrustStore(trust_store or default_path())
     source = open_source(bundle)
-    report = verify_bundle(source, trust, operator_key, reingest)
+    report = verify_bundle(source, trust, operator_key, reingest, witness_key or [])
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
@@ -75,7 +93,7 @@ def verify_command(
     if not report.ok:
         raise typer.Exit(2)
     if trust is not None:
-        trust.remember(report.origin, report.operator, report.checkpoint)
+        trust.remember(report.origin, report.operator, report.checkpoint, report.witnesses)
 
 
 def serve_command(

@@ -23,15 +23,16 @@ from canvass.app.audits import (
     cvr_votes,
     draw,
     drawn,
-    interpret,
     load_audits,
     measure,
     open_audit,
     record_seed,
+    seat_board,
 )
 from canvass.app.boards import constitute, propose_county
 from canvass.app.elections import define, init, register_key
 from canvass.app.imports import import_ballots
+from canvass.app.publishing import record_publication
 from canvass.app.reconcile import explain, import_pollbook, reconcile, tabulated
 from canvass.app.results import results
 from canvass.app.state import prepare_ascertainment, propose_state
@@ -43,13 +44,12 @@ from canvass.domain.model import KeyRole
 from canvass.errors import StoreError
 from canvass.log.note import Signer
 from canvass.reconcile.balance import summarize
-from canvass.signing import ascertain, move, vote, witness
+from canvass.signing import ascertain, interpret, move, vote, witness
 from canvass.store.election import ElectionDirectory
 from canvass.tabulate.plurality import Results
 
 CLERK = Actor("clerk")
 DIRECTOR = Actor("director")
-AUDIT_BOARD = Actor("audit-board")
 WITNESS = "lakeland-gazette"
 
 
@@ -107,6 +107,9 @@ def build_demo(
         run.by_county, _ = results(store, "county")
         if canvass:
             run.canvass = canvass_demo(store, definition, directory, seed)
+        # The publication is an entry of the log: the witness cosigns the checkpoint that
+        # holds it, so the bundle published from here carries that cosignature.
+        record_publication(store, CLERK)
     run.cosigned = witness(store, witness_key, int(time.time()))
     return run
 
@@ -163,8 +166,8 @@ def canvass_demo(
         f"out of balance ({summary.ballots_in_question} ballots in question), "
         f"{summary.unexplained} unexplained (canvass reconcile report {directory})"
     )
-    said += audit_demo(store, seed)
     folder = directory / "demo-keys"
+    said += audit_demo(store, seed, folder)
     counties = [j["id"] for j in definition["jurisdictions"] if j["kind"] == "county"]
     boards: dict[str, list[Signer]] = {}
     for board in [*(county_board(c) for c in counties), STATE]:
@@ -218,11 +221,16 @@ def canvass_demo(
     return said
 
 
-def audit_demo(store: ElectionDirectory, seed: int) -> list[str]:
+def audit_demo(store: ElectionDirectory, seed: int, folder: Path) -> list[str]:
     """A ballot-comparison audit of the presidential contest (the audit board finds two
     discrepancies, so a second round is drawn) and a ballot-polling audit of Proposal 1,
-    each committed before its seed and run to its risk limit."""
+    each committed before its seed and run to its risk limit. Each round's audit board is
+    two people with their own keys, who both sign every reading."""
     said = []
+    teams = [
+        [_member(store, folder, f"audit-{n}{side}", KeyRole.AUDIT_BOARD) for side in "ab"]
+        for n in (1, 2, 3)
+    ]
     counted, _ = results(store)
     totals = {t.contest: t for t in counted.contests}
     rng = random.Random(seed)
@@ -231,6 +239,8 @@ def audit_demo(store: ElectionDirectory, seed: int) -> list[str]:
         ("proposal-1-polling", "polling", "proposal-1"),
     ):
         open_audit(store, DIRECTOR, name, method, 10, [contest])
+        for n, team in enumerate(teams, start=1):
+            seat_board(store, DIRECTOR, name, f"audit-board-{n}", [m.name for m in team])
         commit(store, DIRECTOR, name)
         dice = "".join(str(rng.randint(0, 9)) for _ in range(20))
         record_seed(store, DIRECTOR, name, dice)
@@ -254,7 +264,8 @@ def audit_demo(store: ElectionDirectory, seed: int) -> list[str]:
                 if method == "comparison" and round_number == 1 and len(readings) in (3, 17):
                     votes = []  # the paper shows no vote where the scanner counted one
                 readings.append({"ballot": ballot, "contest": contest, "votes": votes})
-            interpret(store, AUDIT_BOARD, name, readings, f"audit-board-{round_number}")
+            board, team = f"audit-board-{round_number}", teams[round_number - 1]
+            interpret(store, team, name, readings, board)
             [result] = measure(store, DIRECTOR, name)
             if result["met"] or result["next_size"] >= ballots:
                 break

@@ -9,12 +9,14 @@ or a witness, or change what an observer saw before: those are what catch them.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +24,21 @@ import pyarrow as pa
 import rfc8785
 from sqlalchemy import update
 
-from canvass import keys
+from canvass import keys, signing
+from canvass.app.actor import Actor
+from canvass.app.boards import open_correction, propose_county
+from canvass.app.folds import canvass
+from canvass.app.imports import import_ballots
+from canvass.app.publishing import publish, record_publication
 from canvass.certify.canvass import ascertainment_statement
 from canvass.certify.statements import sign
+from canvass.demo.build import WITNESS
 from canvass.ingest.ballots import VOTE, read_table, to_parquet
 from canvass.log.entry import ArtifactRef, Entry, parse_entry
 from canvass.log.merkle import MerkleTree
 from canvass.log.note import Checkpoint, Signer, parse_checkpoint_text, parse_note, sign_note
 from canvass.log.tiles import read_entries, write_tiles
-from canvass.publish.bundle import MANIFEST, publish
+from canvass.publish.bundle import MANIFEST
 from canvass.store import schema as s
 from canvass.store.election import ARTIFACTS_DIR, DB_FILE, OPERATOR_KEY, ElectionDirectory
 from canvass.verify import Report, TrustStore, open_source, verify_bundle
@@ -44,6 +52,9 @@ class Tamper:
     what: str
     expect: str
     """Words the verifier's report must contain: the reason it names."""
+    check: str
+    """The check that names it (``directory``: ``canvass log verify`` on the election
+    directory, the bundle being unaffected)."""
 
 
 TAMPERS = (
@@ -51,50 +62,148 @@ TAMPERS = (
         "certified-total",
         f"add {VOTES:,} votes to the runner-up's published statewide total (manifest "
         "re-hashed to match)",
-        "counted from the ballot tables",
+        "results/results.json contests president votes",
+        "published",
+    ),
+    Tamper(
+        "contest-csv",
+        f"add {VOTES:,} votes to the runner-up in a county's row of results/president.csv "
+        "(manifest re-hashed)",
+        "results/president.csv line",
+        "published",
+    ),
+    Tamper(
+        "nist-report",
+        f"add {VOTES:,} votes to the runner-up in the NIST SP 1500-100 report a newspaper "
+        "reads (manifest re-hashed)",
+        "results/nist-1500-100.json Election",
+        "published",
+    ),
+    Tamper(
+        "ranked-choice",
+        "make the ranked-choice runner-up the winner in results/ranked-choice.json "
+        "(manifest re-hashed)",
+        "results/ranked-choice.json congress-2",
+        "published",
+    ),
+    Tamper(
+        "results-page",
+        f"add {VOTES:,} votes to the runner-up on the results page, index.html (manifest "
+        "re-hashed)",
+        "index.html line",
+        "published",
+    ),
+    Tamper(
+        "audit-risk",
+        "set an audit's risk limit to 0.01% in audits/index.json (manifest re-hashed)",
+        "audits/index.json audits 0 risk_limit",
+        "published",
+    ),
+    Tamper(
+        "reconciliation",
+        "balance an out-of-balance precinct in reconciliation/units.csv (manifest re-hashed)",
+        "reconciliation/units.csv line",
+        "published",
+    ),
+    Tamper(
+        "re-signed-publication",
+        f"add {VOTES:,} votes to results/results.json, rewrite the log's publication entry "
+        "to name it, and re-sign the log",
+        "derived from the log",
+        "published",
+    ),
+    Tamper(
+        "forged-slate-beside",
+        "place the runner-up's slate of electors, signed by an unregistered key, beside the "
+        "certificates as certificates/ascertainment-alternate.json",
+        "certificates/ascertainment-alternate.json: not part of the election",
+        "files",
+    ),
+    Tamper(
+        "forged-slate-in-index",
+        "name the runner-up's forged slate in certificates/index.json as the certificate of "
+        "ascertainment (manifest re-hashed)",
+        "certificates/index.json ascertainments",
+        "published",
+    ),
+    Tamper(
+        "county-change",
+        "after a correction re-certifies a county with 30 fewer cards, present the state "
+        "certificate resting on its old certificate as still in force",
+        'standing: published "in force", derived from the log "superseded-by-county-change"',
+        "published",
     ),
     Tamper(
         "ballot-table",
         f"add {VOTES:,} ballots for the runner-up to a county's ballot table and point the "
         "log at it, re-signing the log",
         "rests on ballot tables",
+        "certificates",
     ),
     Tamper(
         "county-certificate",
         f"add {VOTES:,} votes to the runner-up in a county certificate",
         "the artifact was altered",
+        "artifacts",
+    ),
+    Tamper(
+        "hidden-imbalances",
+        "rewrite a county certificate to leave out the imbalances it leaves unexplained, "
+        "re-signing the log",
+        "the signature is not",
+        "signatures",
     ),
     Tamper(
         "database",
         f"point a county's import, in the database, at a ballot table with {VOTES:,} more "
-        "votes for the runner-up, then publish",
-        "counted from the ballot tables",
+        "votes for the runner-up, then publish: the bundle is rendered from the log, not "
+        "the database",
+        "table ballot_import, row",
+        "directory",
     ),
     Tamper(
         "forged-signature",
         "replace a board member's vote with one signed by a key of the same name, re-signing "
         "the log",
         "the signature is not",
+        "signatures",
+    ),
+    Tamper(
+        "re-seated-board",
+        "seat a certified county's board again with one member of the tamperer's choosing, "
+        "re-signing the log",
+        "cannot change while that certificate is in force",
+        "signatures",
+    ),
+    Tamper(
+        "replaced-reading",
+        "rewrite an audit board's reading to remove a discrepancy, re-signing the log",
+        "over this audit-reading",
+        "signatures",
     ),
     Tamper(
         "back-dated-vote",
         "date a board member's vote a day earlier, re-signing the log",
         "back-dated",
+        "log",
     ),
     Tamper(
         "removed-entry",
         "remove a clerk's explanation of an imbalance from the log, re-signing it",
         "rolled back",
+        "log",
     ),
     Tamper(
         "split-view",
         "show this observer a log of the same size with one audit reading changed",
         "forked",
+        "log",
     ),
     Tamper(
         "swapped-electors",
         "swap in the runner-up's slate of electors, signed by an unregistered key",
         "over this certificate-of-ascertainment",
+        "signatures",
     ),
 )
 
@@ -223,13 +332,203 @@ def _county_certificate(entries: list[Entry]) -> tuple[int, Entry]:
 # --- the tampers ---------------------------------------------------------------------------
 
 
+def _edit_json(bundle: Path, path: str, change: Callable[[Any], None]) -> None:
+    """Change a published JSON file as the tamperer would, and re-hash the manifest."""
+    doc = json.loads((bundle / path).read_text())
+    change(doc)
+    (bundle / path).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    _rehash(bundle, path)
+
+
 def _certified_total(bundle: Path, election: Path, operator: Signer) -> None:
     _, runner_up = _runner_up(bundle)
-    path = bundle / "results" / "results.json"
-    doc = json.loads(path.read_text())
-    doc["contests"]["president"]["votes"][runner_up] += VOTES
-    path.write_text(json.dumps(doc, indent=1))
-    _rehash(bundle, "results/results.json")
+
+    def add(doc: Any) -> None:
+        doc["contests"]["president"]["votes"][runner_up] += VOTES
+
+    _edit_json(bundle, "results/results.json", add)
+
+
+def _contest_csv(bundle: Path, election: Path, operator: Signer) -> None:
+    _, runner_up = _runner_up(bundle)
+    names = json.loads((bundle / "results" / "results.json").read_text())["choices"]
+    path = bundle / "results" / "president.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    column = rows[0].index(names[f"president/{runner_up}"])
+    rows[1][column] = str(int(rows[1][column]) + VOTES)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue())
+    _rehash(bundle, "results/president.csv")
+
+
+def _nist_report(bundle: Path, election: Path, operator: Signer) -> None:
+    _, runner_up = _runner_up(bundle)
+
+    def add(doc: Any) -> None:
+        [contest] = [c for c in doc["Election"][0]["Contest"] if c["@id"] == "con-president"]
+        [choice] = [
+            s for s in contest["ContestSelection"] if s["@id"] == f"sel-president-{runner_up}"
+        ]
+        choice["VoteCounts"][0]["Count"] += VOTES
+
+    _edit_json(bundle, "results/nist-1500-100.json", add)
+
+
+def _ranked_choice(bundle: Path, election: Path, operator: Signer) -> None:
+    def swap(doc: Any) -> None:
+        final = doc["congress-2"][-1]
+        last = final["rounds"][-1]
+        ranked = sorted(last["tally"], key=lambda c: -float(last["tally"][c]))
+        final["winners"] = [ranked[1]]
+        last["elected"] = [ranked[1]]
+        last["tally"][ranked[1]], last["tally"][ranked[0]] = (
+            last["tally"][ranked[0]],
+            last["tally"][ranked[1]],
+        )
+
+    _edit_json(bundle, "results/ranked-choice.json", swap)
+
+
+def _results_page(bundle: Path, election: Path, operator: Signer) -> None:
+    _, runner_up = _runner_up(bundle)
+    results = json.loads((bundle / "results" / "results.json").read_text())
+    name = results["choices"][f"president/{runner_up}"]
+    votes = results["contests"]["president"]["votes"][runner_up]
+    page = (bundle / "index.html").read_text()
+    row = f'<td>{name}</td><td class="n">{votes:,}</td>'
+    assert row in page
+    forged = f'<td>{name}</td><td class="n">{votes + VOTES:,}</td>'
+    (bundle / "index.html").write_text(page.replace(row, forged, 1))
+    _rehash(bundle, "index.html")
+
+
+def _audit_risk(bundle: Path, election: Path, operator: Signer) -> None:
+    def lower(doc: Any) -> None:
+        doc["audits"][0]["risk_limit"] = 0.01
+
+    _edit_json(bundle, "audits/index.json", lower)
+
+
+def _reconciliation(bundle: Path, election: Path, operator: Signer) -> None:
+    path = bundle / "reconciliation" / "units.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    header = rows[0]
+    row = next(r for r in rows[1:] if r[header.index("balanced")] == "no")
+    row[header.index("voters")] = row[header.index("tabulated")]
+    row[header.index("difference")] = row[header.index("stock_difference")] = "0"
+    row[header.index("balanced")] = "yes"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue())
+    _rehash(bundle, "reconciliation/units.csv")
+
+
+def _re_signed_publication(bundle: Path, election: Path, operator: Signer) -> None:
+    _certified_total(bundle, election, operator)
+    raw, index, entry = _find(bundle, "bundle.published", last=True)
+    old = entry.artifacts[0]
+    publication = json.loads((bundle / "artifacts" / old.sha256).read_bytes())
+    data = (bundle / "results" / "results.json").read_bytes()
+    publication["files"]["results/results.json"] = {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+    }
+    document = bytes(rfc8785.dumps(publication))
+    sha = _put_artifact(bundle, document)
+    (bundle / "artifacts" / old.sha256).unlink()
+    ref = ArtifactRef(sha, old.name, old.media_type, len(document))
+    raw[index] = _rewrite(entry, artifacts=[ref])
+    _resign(bundle, raw, operator)
+
+
+def _forged_slate(bundle: Path) -> tuple[bytes, str]:
+    """The runner-up's slate of electors, as a certificate of ascertainment signed by a key
+    of the official's name that is not the registered one: the document and its
+    signature."""
+    _, _, entry = _find(bundle, "ascertainment.issued")
+    doc = json.loads((bundle / "artifacts" / entry.artifacts[0].sha256).read_bytes())
+    _, runner_up = _runner_up(bundle)
+    doc["appointed"] = doc["electors"][runner_up]
+    data = bytes(rfc8785.dumps(doc))
+    impostor = keys.new_signer(entry.data["official"])
+    election_id = _find(bundle, "election.defined")[2].data["election"]
+    statement = ascertainment_statement(election_id, hashlib.sha256(data).hexdigest())
+    return data, sign(impostor, statement)
+
+
+def _forged_slate_beside(bundle: Path, election: Path, operator: Signer) -> None:
+    data, signature = _forged_slate(bundle)
+    doc = {"certificate": json.loads(data), "signature": signature}
+    path = "certificates/ascertainment-alternate.json"
+    (bundle / path).write_text(json.dumps(doc, indent=1) + "\n")
+    _rehash(bundle, path)
+
+
+def _forged_slate_in_index(bundle: Path, election: Path, operator: Signer) -> None:
+    data, _ = _forged_slate(bundle)
+    sha = _put_artifact(bundle, data)
+
+    def name(doc: Any) -> None:
+        doc["ascertainments"][-1]["sha256"] = sha
+
+    _edit_json(bundle, "certificates/index.json", name)
+
+
+def _corrected_export(store: ElectionDirectory, county: str, folder: Path, cards: int) -> None:
+    """The county's CVR export as it was imported (its files are artifacts), less
+    ``cards`` cards: the export a correction imports."""
+    entry = next(
+        e
+        for _, e in store.entries()
+        if e.type == "ballots.imported" and e.data.get("county") == county
+    )
+    folder.mkdir(parents=True)
+    for ref in entry.artifacts:
+        if ref.name.endswith(".json"):
+            (folder / ref.name).write_bytes(store.artifacts.get(ref.sha256))
+    export = folder / "CvrExport.json"
+    doc = json.loads(export.read_bytes())
+    dropped = 0
+    while dropped < cards:
+        session = doc["Sessions"].pop()
+        dropped += len(session["Original"]["Cards"])
+    export.write_text(json.dumps(doc))
+
+
+def _county_change(bundle: Path, election: Path, operator: Signer) -> None:
+    # What the officials do, in the open: a correction in one county re-imports its CVRs
+    # with 30 fewer cards and its board certifies again. The state certificate rests on
+    # the county certificate now superseded.
+    store = ElectionDirectory.open(election)
+    clerk = Actor("clerk")
+    boards = canvass(store).boards
+    county = sorted(b.removeprefix("county:") for b in boards if b != "state")[0]
+    board = f"county:{county}"
+    open_correction(store, clerk, county, "30 cards of another county were scanned here")
+    _corrected_export(store, county, election / "corrected" / county, 30)
+    import_ballots(
+        store, clerk, county, "dominion", [election / "corrected" / county], replace=True
+    )
+    cert = propose_county(store, clerk, county, reason="30 cards removed")
+    members = [
+        keys.read_key(election / "demo-keys" / f"{m.key}.key") for m in boards[board].members
+    ]
+    motion = signing.move(store, members[0], board, "certify", cert, "Certify the correction")
+    for member in members:
+        signing.vote(store, member, motion, "yes")
+    record_publication(store, clerk)
+    signing.witness(store, keys.read_key(election / "demo-keys" / f"{WITNESS}.key"), 1_900_000_000)
+    publish(store, clerk, bundle, replace=True)
+    store.close()
+
+    # What the tamperer does: the bundle shows the state certificate as still in force.
+    def in_force(doc: Any) -> None:
+        for c in doc["certificates"]:
+            if c["standing"] == "superseded-by-county-change":
+                c["standing"], c["superseded_by_county_change"] = "in force", None
+
+    _edit_json(bundle, "certificates/index.json", in_force)
 
 
 def _ballot_table(bundle: Path, election: Path, operator: Signer) -> None:
@@ -258,6 +557,31 @@ def _county_certificate_total(bundle: Path, election: Path, operator: Signer) ->
     _rehash(bundle, f"artifacts/{entry.data['certificate']}")
 
 
+def _hidden_imbalances(bundle: Path, election: Path, operator: Signer) -> None:
+    raw = _entries(bundle)
+    entries = [parse_entry(r) for r in raw]
+    old = next(
+        e.data["certificate"]
+        for e in entries
+        if e.type == "certificate.proposed" and e.data.get("unexplained")
+    )
+    doc = json.loads((bundle / "artifacts" / old).read_bytes())
+    doc["reconciliation"]["unexplained"] = []
+    data = bytes(rfc8785.dumps(doc))
+    new = _put_artifact(bundle, data)
+    for i, e in enumerate(entries):
+        if e.data.get("certificate") == old:
+            changed = {**e.data, "certificate": new}
+            if e.type == "certificate.proposed":
+                changed["unexplained"] = 0
+            refs = [
+                ArtifactRef(new, r.name, r.media_type, len(data)) if r.sha256 == old else r
+                for r in e.artifacts
+            ]
+            raw[i] = _rewrite(e, data=changed, artifacts=refs)
+    _resign(bundle, raw, operator)
+
+
 def _database(bundle: Path, election: Path, operator: Signer) -> None:
     _, runner_up = _runner_up(bundle)
     store = ElectionDirectory.open(election)
@@ -274,7 +598,7 @@ def _database(bundle: Path, election: Path, operator: Signer) -> None:
             .where(s.ballot_import.c.entry == row.entry)
             .values(table_sha256=sha)
         )
-    publish(store, bundle, replace=True)
+    publish(store, Actor("operator"), bundle, replace=True)
     store.close()
 
 
@@ -283,6 +607,41 @@ def _forged_signature(bundle: Path, election: Path, operator: Signer) -> None:
     impostor = keys.new_signer(entry.data["member"])
     forged = sign(impostor, {"statement": "vote", "forged": True})
     raw[index] = _rewrite(entry, data={**entry.data, "signature": forged})
+    _resign(bundle, raw, operator)
+
+
+def _re_seated_board(bundle: Path, election: Path, operator: Signer) -> None:
+    raw = _entries(bundle)
+    entries = [parse_entry(r) for r in raw]
+    seated = [e for e in entries if e.type == "board.constituted"]
+    board, other = seated[0], seated[1]
+    members = [*board.data["members"][1:]]
+    stranger = next(
+        m for m in other.data["members"] if m["party"] == board.data["members"][0]["party"]
+    )
+    members.insert(0, stranger)
+    reseat = Entry(
+        "board.constituted",
+        board.actor,
+        entries[-1].time,
+        {**board.data, "members": members, "reason": "a member resigned"},
+    )
+    publication = entries[-1]
+    raw[-1:] = [
+        reseat.canonical(),
+        _rewrite(publication, data={**publication.data, "log_size": len(raw)}),
+    ]
+    _resign(bundle, raw, operator)
+
+
+def _replaced_reading(bundle: Path, election: Path, operator: Signer) -> None:
+    raw = _entries(bundle)
+    winner, _ = _runner_up(bundle)
+    for i, r in enumerate(raw):
+        entry = parse_entry(r)
+        if entry.type == "audit.interpreted" and entry.data["votes"] == []:
+            raw[i] = _rewrite(entry, data={**entry.data, "votes": [winner]})
+            break
     _resign(bundle, raw, operator)
 
 
@@ -308,14 +667,8 @@ def _split_view(bundle: Path, election: Path, operator: Signer) -> None:
 def _swapped_electors(bundle: Path, election: Path, operator: Signer) -> None:
     raw, index, entry = _find(bundle, "ascertainment.issued")
     old = entry.artifacts[0]
-    doc = json.loads((bundle / "artifacts" / old.sha256).read_bytes())
-    _, runner_up = _runner_up(bundle)
-    doc["appointed"] = doc["electors"][runner_up]
-    data = bytes(rfc8785.dumps(doc))
+    data, signature = _forged_slate(bundle)
     sha = _put_artifact(bundle, data)
-    impostor = keys.new_signer(entry.data["official"])
-    election_id = _find(bundle, "election.defined")[2].data["election"]
-    signature = sign(impostor, ascertainment_statement(election_id, sha))
     ref = ArtifactRef(sha, old.name, old.media_type, len(data))
     raw[index] = _rewrite(
         entry, data={**entry.data, "certificate": sha, "signature": signature}, artifacts=[ref]
@@ -325,15 +678,30 @@ def _swapped_electors(bundle: Path, election: Path, operator: Signer) -> None:
 
 _DO: dict[str, Callable[[Path, Path, Signer], None]] = {
     "certified-total": _certified_total,
+    "contest-csv": _contest_csv,
+    "nist-report": _nist_report,
+    "ranked-choice": _ranked_choice,
+    "results-page": _results_page,
+    "audit-risk": _audit_risk,
+    "reconciliation": _reconciliation,
+    "re-signed-publication": _re_signed_publication,
+    "forged-slate-beside": _forged_slate_beside,
+    "forged-slate-in-index": _forged_slate_in_index,
+    "county-change": _county_change,
     "ballot-table": _ballot_table,
     "county-certificate": _county_certificate_total,
+    "hidden-imbalances": _hidden_imbalances,
     "database": _database,
     "forged-signature": _forged_signature,
+    "re-seated-board": _re_seated_board,
+    "replaced-reading": _replaced_reading,
     "back-dated-vote": _back_dated_vote,
     "removed-entry": _removed_entry,
     "split-view": _split_view,
     "swapped-electors": _swapped_electors,
 }
+CHANGE_THE_DIRECTORY = ("database", "county-change")
+"""The tampers that change the election directory (each on its own copy)."""
 
 
 def tamper(name: str, bundle: Path, election: Path) -> None:
@@ -346,30 +714,41 @@ def tamper(name: str, bundle: Path, election: Path) -> None:
 class Outcome:
     tamper: Tamper
     report: Report
+    directory: list[str] = field(default_factory=list)
+    """What ``canvass log verify`` says of the election directory, where it was changed."""
 
     @property
     def caught(self) -> bool:
-        text = self.report.text()
-        return not self.report.ok and self.tamper.expect in text
+        """Named by the check that must catch it (the directory's check: the bundle, made
+        from the log, is unaffected and verifies)."""
+        if self.tamper.check == "directory":
+            return self.report.ok and any(self.tamper.expect in p for p in self.directory)
+        named = next((c.problems for c in self.report.checks if c.name == self.tamper.check), [])
+        return not self.report.ok and any(self.tamper.expect in p for p in named)
 
     def reasons(self) -> list[str]:
-        return [f"{c.name}: {p}" for c in self.report.checks for p in c.problems]
+        found = [f"{c.name}: {p}" for c in self.report.checks for p in c.problems]
+        return found + [f"canvass log verify: {p}" for p in self.directory]
 
 
 def copy_election(source: Path, to: Path) -> None:
-    """The database, artifacts and operator key of an election directory (not the demo's
-    generated files, nor bundles or drills kept beside them)."""
+    """The database, artifacts and keys of an election directory (the operator's, and the
+    demo's people's), not the demo's generated CVRs, nor bundles or drills kept beside
+    them."""
     to.mkdir(parents=True)
     for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
         if (source / name).exists():
             shutil.copy2(source / name, to / name)
     shutil.copytree(source / ARTIFACTS_DIR, to / ARTIFACTS_DIR)
     shutil.copytree(source / OPERATOR_KEY.parent, to / OPERATOR_KEY.parent)
+    if (source / "demo-keys").is_dir():
+        shutil.copytree(source / "demo-keys", to / "demo-keys")
 
 
 def run_drill(election: Path, bundle: Path, work: Path) -> list[Outcome]:
     """Verify the honest bundle (the observer remembers its checkpoint), then each tamper
-    on a fresh copy of the bundle (and of the election directory, for the database)."""
+    on a fresh copy of the bundle (and of the election directory, for those that change
+    it)."""
     trust_path = work / "trust.json"
     honest = verify_bundle(open_source(str(bundle)), TrustStore(trust_path))
     if not honest.ok:
@@ -380,10 +759,15 @@ def run_drill(election: Path, bundle: Path, work: Path) -> list[Outcome]:
         case = work / t.name
         shutil.copytree(bundle, case / "bundle")
         changed = election
-        if t.name == "database":  # the only tamper that changes the election directory
+        if t.name in CHANGE_THE_DIRECTORY:
             changed = case / "election"
             copy_election(election, changed)
         tamper(t.name, case / "bundle", changed)
         report = verify_bundle(open_source(str(case / "bundle")), TrustStore(trust_path))
-        outcomes.append(Outcome(t, report))
+        directory = []
+        if t.check == "directory":
+            store = ElectionDirectory.open(changed)
+            directory = store.verify()
+            store.close()
+        outcomes.append(Outcome(t, report, directory))
     return outcomes

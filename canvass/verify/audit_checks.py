@@ -10,24 +10,23 @@ from canvass.audit import rounds
 from canvass.audit.sampler import weighted_sample
 from canvass.audit.workflow import Audits
 from canvass.certify import documents
+from canvass.certify.fold import ElectionState
 from canvass.ingest.names import definition_contests
 from canvass.log.entry import Entry
 from canvass.tabulate.election import count
 from canvass.verify.artifacts import Artifacts
-from canvass.verify.imports import Imports
 from canvass.verify.report import Check
 
 
-def check_round(
-    v: Artifacts, imports: Imports, audits: Audits, index: int, entry: Entry
-) -> list[str]:
-    audit = audits.audit(entry.data["audit"])
+def check_round(v: Artifacts, state: ElectionState, index: int, entry: Entry) -> list[str]:
+    """A round's retrieval list, drawn again from the seed over the committed frame."""
+    audit = state.audits.audit(entry.data["audit"])
     if audit.seed is None:
         return []  # the fold says so
     already = audit.rounds[-1][1] if audit.rounds else 0
     size = entry.data["size"]
     if audit.method == "batch-comparison":
-        frame, outcome = v.batches(imports.definition, audit)
+        frame, outcome = v.batches(state.definition, audit)
         weights = rounds.batch_bounds(frame, outcome)
         draws = weighted_sample(weights, audit.seed, already, size - already)
         expected = rounds.batch_retrieval_list(draws, frame)
@@ -36,7 +35,7 @@ def check_round(
         expected = rounds.retrieval_list(
             v.draws(audit.name, ids, audit.seed, size)[already:size], where
         )
-    found = v.get(entry.artifacts[0].sha256).decode()
+    found = v.text(entry.artifacts[0].sha256)
     if found != expected:
         return [
             f"log entry {index}: audit {audit.name} round {entry.data['round']}: the "
@@ -45,18 +44,17 @@ def check_round(
     return []
 
 
-def check_measured(
-    v: Artifacts, imports: Imports, audits: Audits, index: int, entry: Entry
-) -> list[str]:
+def check_measured(v: Artifacts, state: ElectionState, index: int, entry: Entry) -> list[str]:
+    """A risk measurement, recomputed from the readings in force when it was recorded."""
     d = entry.data
-    audit = audits.audit(d["audit"])
-    lists = [v.get(sha).decode() for _, _, sha in audit.rounds]
+    audit = state.audits.audit(d["audit"])
+    lists = [v.text(sha) for _, _, sha in audit.rounds]
     if audit.method == "batch-comparison":
-        frame, outcome = v.batches(imports.definition, audit)
+        frame, outcome = v.batches(state.definition, audit)
         measured = rounds.measure_batches(audit, outcome, frame, rounds.drawn_batches(lists))
         again = {**measured, "contest": d["contest"]}
     else:
-        election = v.definition(imports.definition)
+        election = v.definition(state.definition)
         contests = [info for info, _ in definition_contests(election)]
         tables = {c: v.table(sha) for c, sha in audit.tables.items()}
         reported = {t.contest: t.votes for t in count(election, list(tables.values())).contests}
@@ -95,6 +93,14 @@ def check_audits(audits: Audits, signed_sizes: list[int], check: Check) -> None:
                     f"in the checkpoint of size {min(between)}, before the seed (entry "
                     f"{audit.seeded})"
                 )
+        for again in audit.superseded():
+            assert again.superseded_by is not None
+            later = audit.readings[again.superseded_by]
+            check.notes.append(
+                f"audit {audit.name}: {again.item} ({again.contest}) read again at log entry "
+                f"{later.entry} by {later.board} ({later.reason}); its reading of log entry "
+                f"{again.entry} no longer counts"
+            )
         for contest in audit.contests:
             last = [m for m in audit.measured if m["contest"] == contest]
             if last:

@@ -1,24 +1,30 @@
 """Every check of a published bundle, from the bytes up.
 
-1. **files**: every file the manifest lists, against its SHA-256;
+1. **files**: every file of the bundle is part of the election — a file the log gives,
+   the log itself, or an artifact the log names — and none the manifest lists is missing;
 2. **log**: the entries (from the tiles) against the signed checkpoints, the hash tiles
-   against the entries, witness cosignatures, the checkpoints this user saw before (a
-   split view or a rollback fails), and entry times never going backwards;
+   against the entries, witness cosignatures (of the witnesses the log registers and of
+   those whose keys the user holds), the checkpoints this user saw before (a split view
+   or a rollback fails), and entry times never going backwards;
 3. **artifacts**: every artifact the log names is in the bundle with those bytes (or
-   withheld by county policy, as the manifest declares), and every artifact in the bundle
+   withheld by county policy, as the publication says), and every artifact in the bundle
    is named by the log;
 4. **ballots**: every published CVR export read again, by the same reader under the same
    definition, gives the ballot table the log holds, card for card;
-5. **signatures**: the log folded under the canvass rules: every motion, vote,
-   certificate and certificate of ascertainment signed by a registered key, every
-   certificate with enough signatures under its board's rule;
+5. **signatures**: the log folded under the canvass rules: every motion, vote, audit
+   reading, certificate and certificate of ascertainment signed by a registered key,
+   every certificate with enough signatures under its board's rule as seated then;
 6. **certificates**: every county certificate re-counted from the ballot tables it rests
    on, which must be the county's imports at the time; its reconciliation recomputed;
    every state certificate the sum of its counties' and its ranked-choice winners
-   re-counted; the published certificate index as the log has it;
-7. **results**: the published results re-counted from the ballot tables in force;
+   re-counted;
+7. **published**: every file people read — results in every format, ranked-choice rounds,
+   reconciliation, certificate index, audits, pages, the manifest — rendered again from
+   the log by the functions that published it, byte for byte, and the log's publication
+   entry naming exactly those files;
 8. **audits**: the commitment signed before the seed, every retrieval list drawn again
-   from the seed, every risk measurement recomputed from the audit boards' readings;
+   from the seed, every risk measurement recomputed from the audit boards' readings in
+   force;
 9. **ascertainment**: every certificate of ascertainment against the state certificate
    in force when it was issued.
 
@@ -26,6 +32,8 @@ A check that cannot be made (an artifact missing or altered) is a failure, with 
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from canvass.errors import VerificationError
 from canvass.log.note import VerifierKey
@@ -44,15 +52,18 @@ def verify_bundle(
     trust: TrustStore | None = None,
     operator: str | None = None,
     reingest: bool = True,
+    witnesses: Sequence[str] = (),
 ) -> Report:
     """Check everything in the bundle (see the module's description). ``operator`` is the
     log operator's key as the user obtained it; without it, the trust store's, and failing
-    that, the bundle's own (trusted on first use, and said so). ``reingest``: read every
-    published CVR export again and compare it with its ballot table."""
+    that, the bundle's own (trusted on first use, and said so). ``witnesses``: witness
+    keys the user holds (with the trust store's), each of which must have cosigned the
+    latest checkpoint. ``reingest``: read every published CVR export again and compare it
+    with its ballot table."""
     report = Report(source.where)
     v = Artifacts(source)
     manifest = source.manifest()
-    check_files(source, manifest, report.check("files", "files against the manifest's SHA-256"))
+    files = report.check("files", "every file part of the election, none missing")
 
     log = report.check("log", "entries, tiles, checkpoints, witnesses, times")
     origin = str(manifest.get("origin", ""))
@@ -75,16 +86,21 @@ def verify_bundle(
             f"{key_text!r}"
         )
     report.operator = key_text
-    entries = check_log(source, key, trust.checkpoints(origin) if trust else [], log, report)
-    if entries is None:
+    held = list(dict.fromkeys([*witnesses, *(trust.witnesses(origin) if trust else [])]))
+    found = check_log(source, key, trust.checkpoints(origin) if trust else [], held, log, report)
+    if found is None:
         return report
-    check_artifacts(source, manifest, entries, report.check("artifacts", "artifacts the log names"))
+    report.witnesses = sorted(found.witnesses.values())
+    check_artifacts(
+        source, manifest, found.entries, report.check("artifacts", "artifacts the log names")
+    )
     if reingest:
         check_ballots(
             v,
             manifest.get("withheld") or {},
-            entries,
+            found.entries,
             report.check("ballots", "ballot tables read again from the original CVR files"),
         )
-    check_canvass(v, entries, report)
+    expected = check_canvass(source, v, found, report)
+    check_files(source, manifest, expected, files)
     return report

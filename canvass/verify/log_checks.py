@@ -4,9 +4,9 @@ export read again into its ballot table."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from canvass.ingest.ballots import MEDIA_TYPE as BALLOT_TABLE
 from canvass.ingest.ballots import read_table, to_parquet
 from canvass.ingest.names import NameMap
 from canvass.log.entry import ArtifactRef, Entry
+from canvass.log.merkle import MerkleTree
 from canvass.log.note import (
     COSIGNATURE_V1,
     VerifierKey,
@@ -27,38 +28,44 @@ from canvass.log.note import (
 )
 from canvass.log.tiles import check_tiles, read_entries
 from canvass.log.verify import verify_log
+from canvass.publish.render import CHECKPOINT, CHECKPOINTS
 from canvass.verify.artifacts import Artifacts
 from canvass.verify.report import Check, Report, attempt
 from canvass.verify.source import Source
 
 
-def check_files(source: Source, manifest: dict[str, Any], check: Check) -> None:
-    for path, meta in manifest["files"].items():
-        check.checked += 1
-        try:
-            data = source.read(path)
-        except VerificationError as e:
-            check.problems.append(str(e))
-            continue
-        listed = meta.get("sha256") if isinstance(meta, dict) else None
-        found = hashlib.sha256(data).hexdigest()
-        if found != listed:
-            check.problems.append(f"{path}: its SHA-256 is {found}; the manifest lists {listed}")
+@dataclass
+class Log:
+    """The bundle's log as read and checked."""
+
+    entries: list[Entry]
+    raw: list[bytes]
+    tree: MerkleTree
+    witnesses: dict[str, str]
+    """Every witness whose cosignature verified on the latest checkpoint: name → key."""
 
 
 def check_log(
-    source: Source, key: VerifierKey, trusted: list[str], check: Check, report: Report
-) -> list[Entry] | None:
+    source: Source,
+    key: VerifierKey,
+    trusted: list[str],
+    held_witnesses: list[str],
+    check: Check,
+    report: Report,
+) -> Log | None:
+    """The entries against every checkpoint the operator signed and the ones seen before,
+    the tiles against the entries, the latest checkpoint against every witness (those the
+    log registers and those the user holds), and the entries' times."""
     try:
-        note_text = source.read("log/checkpoint").decode()
-        note = parse_note(note_text, "log/checkpoint")
-        size = parse_checkpoint_text(note.text, "log/checkpoint").size
-        published = json.loads(source.read("log/checkpoints.json"))
+        note_text = source.read(CHECKPOINT).decode()
+        note = parse_note(note_text, CHECKPOINT)
+        size = parse_checkpoint_text(note.text, CHECKPOINT).size
+        published = json.loads(source.read(CHECKPOINTS))
     except (VerificationError, ValueError) as e:
         check.problems.append(str(e))
         return None
     if not isinstance(published, list) or not all(isinstance(n, str) for n in published):
-        check.problems.append("log/checkpoints.json: expected a list of signed checkpoints")
+        check.problems.append(f"{CHECKPOINTS}: expected a list of signed checkpoints")
         published = []
     report.checkpoint, report.log_size = note_text, size
 
@@ -79,29 +86,66 @@ def check_log(
     check.problems += result.problems
     check.problems += check_tiles(in_log, result.tree)
     entries = result.entries
-    witnesses = {
+    registered = {
         str(e.data.get("name")): str(e.data.get("vkey"))
         for e in entries
         if e.type == "key.registered" and e.data.get("role") == KeyRole.WITNESS.value
     }
-    for name, vkey in witnesses.items():
+    witnesses = dict(registered)
+    for held in held_witnesses:
+        try:
+            name = VerifierKey.decode(held).name
+        except VerificationError as e:
+            check.problems.append(f"witness key {held!r}: {e}")
+            continue
+        if name in registered and registered[name] != held:
+            check.problems.append(
+                f"witness {name}: the log registers key {registered[name]}, not the one held "
+                f"({held}): the log was rewritten, or the key is not the witness's"
+            )
+        witnesses[name] = held
+    vouched: dict[str, str] = {}
+    for name, vkey in sorted(witnesses.items()):
         try:
             wkey = VerifierKey.decode(vkey)
             verify_cosignature(
-                note, VerifierKey(wkey.name, COSIGNATURE_V1, wkey.public_key), "log/checkpoint"
+                note, VerifierKey(wkey.name, COSIGNATURE_V1, wkey.public_key), CHECKPOINT
             )
-            check.notes.append(f"cosigned by witness {name}")
+            vouched[name] = vkey
+            held = " (a key you hold)" if vkey in held_witnesses else ""
+            check.notes.append(f"cosigned by witness {name}{held}")
         except VerificationError as e:
             check.problems.append(f"{e}: the witness has not vouched for this log")
     if not witnesses:
         check.notes.append("no witness is registered in this log")
+    elif not held_witnesses:
+        check.notes.append(
+            "the witnesses' keys are the log's own: hold one from the witness itself "
+            "(--witness-key) to tell this log from a rewritten one the first time"
+        )
     for i in range(1, len(entries)):
         if entries[i].time < entries[i - 1].time:
             check.problems.append(
                 f"log entry {i} ({entries[i].type} by {entries[i].actor}) is dated "
                 f"{entries[i].time}, before entry {i - 1} ({entries[i - 1].time}): back-dated"
             )
-    return entries
+    return Log(entries, list(raw), result.tree, vouched)
+
+
+def check_files(source: Source, manifest: dict[str, Any], expected: set[str], check: Check) -> None:
+    """Every file of the bundle (in its folder, or listed in its manifest) must be part of
+    the election: a file the log gives (``expected``: rendered from it, the log itself) or
+    an artifact an entry names (which the artifacts check sees to). A file missing is
+    named by the check that needs it."""
+    listed = set(manifest["files"])
+    on_disk = source.listing("")
+    present = set(on_disk) if on_disk is not None else listed
+    check.checked = len(present | listed)
+    others = {p for p in present | listed if not p.startswith("artifacts/")}
+    for path in sorted(others - expected):
+        check.problems.append(
+            f"{path}: not part of the election: the log neither gives this file nor names it"
+        )
 
 
 def check_artifacts(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from canvass.errors import CanvassError
+from canvass.certify.fold import MALFORMED as MALFORMED_ENTRY
 
 SHOWN = 20
 """Problems shown per check in the text report (the JSON report has every one)."""
@@ -38,6 +38,8 @@ class Report:
     log_size: int = 0
     signed_sizes: list[int] = field(default_factory=list)
     """The sizes of the log's checkpoints whose signatures verified."""
+    witnesses: list[str] = field(default_factory=list)
+    """The keys of the witnesses whose cosignatures verified on the latest checkpoint."""
 
     @property
     def ok(self) -> bool:
@@ -85,16 +87,7 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-MALFORMED = (
-    CanvassError,
-    KeyError,
-    IndexError,
-    ValueError,
-    TypeError,
-    AttributeError,
-    StopIteration,
-    pa.ArrowException,
-)
+MALFORMED = (*MALFORMED_ENTRY, pa.ArrowException)
 """What a bundle's contents can raise when they are not what they should be: the verifier
 reads hostile input, and reports each of these as a problem rather than stopping."""
 

@@ -30,7 +30,8 @@ class Source:
         raise NotImplementedError
 
     def listing(self, folder: str) -> list[str] | None:
-        """The files under ``folder``, where the source can list them."""
+        """The files under ``folder`` (``""``: every file), where the source can list
+        them."""
         return None
 
     def manifest(self) -> dict[str, Any]:

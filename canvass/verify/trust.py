@@ -1,5 +1,5 @@
-"""The verifier's trust store: for each log (by origin) the operator key and the
-checkpoints this user has seen verify before. A later bundle must extend them: one that
+"""The verifier's trust store: for each log (by origin) the operator key, the witnesses'
+keys and the checkpoints this user has seen verify before. A later bundle must extend them: one that
 contradicts a checkpoint seen before (a split view) or is older (a rollback) fails."""
 
 from __future__ import annotations
@@ -36,12 +36,23 @@ class TrustStore:
         found = self.logs.get(origin, {}).get("checkpoints", [])
         return [str(c) for c in found] if isinstance(found, list) else []
 
-    def remember(self, origin: str, operator: str, checkpoint: str) -> None:
-        """Record a checkpoint that verified (and the operator key it verified under)."""
+    def witnesses(self, origin: str) -> list[str]:
+        """The witness keys whose cosignatures verified before: a later bundle must carry
+        theirs too."""
+        found = self.logs.get(origin, {}).get("witnesses", [])
+        return [str(w) for w in found] if isinstance(found, list) else []
+
+    def remember(
+        self, origin: str, operator: str, checkpoint: str, witnesses: list[str] | None = None
+    ) -> None:
+        """Record a checkpoint that verified (and the operator key it verified under, and
+        the witnesses that cosigned it)."""
         seen = self.checkpoints(origin)
         if checkpoint not in seen:
             seen.append(checkpoint)
-        self.logs[origin] = {"operator": operator, "checkpoints": seen}
+        held = self.witnesses(origin)
+        held += [w for w in witnesses or [] if w not in held]
+        self.logs[origin] = {"operator": operator, "checkpoints": seen, "witnesses": held}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".trust-")
         with os.fdopen(fd, "w") as f:
