@@ -56,10 +56,12 @@ def test_sigkill_while_appending(tmp_path: Path) -> None:
         )
         assert child.stdout is not None
         assert child.stdout.readline() == "ready\n"
+        # One commit first, however busy the machine: every attempt kills a writer at work.
+        first = child.stdout.readline()
         time.sleep(rng.uniform(0, 0.08))
         child.send_signal(signal.SIGKILL)
         child.wait()
-        reported = [int(line) for line in child.stdout.read().split()]
+        reported = [int(line) for line in [first, *child.stdout.read().split()]]
         child.stdout.close()
         if reported:
             assert reported == list(range(committed, reported[-1] + 1)), attempt
@@ -75,4 +77,3 @@ def test_sigkill_while_appending(tmp_path: Path) -> None:
         # Each transaction signs its checkpoint as it commits: it covers the whole log.
         assert store.checkpoint().split("\n")[1] == str(store.size())
         store.close()
-    assert committed > KILLS, "the writer barely ran; the kills tested little"

@@ -9,6 +9,9 @@ from contextlib import contextmanager
 from canvass.store.election import ElectionDirectory
 from canvass.store.log import LogReader
 
+Election = ElectionDirectory
+"""An election the workflows act on: today an election directory."""
+
 Source = ElectionDirectory | LogReader
 
 
