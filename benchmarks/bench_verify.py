@@ -18,8 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from canvass.app.actor import Actor
+from canvass.app.publishing import publish
 from canvass.demo.build import build_demo
-from canvass.publish.bundle import publish
 
 
 def main() -> None:
@@ -44,7 +45,7 @@ def main() -> None:
         built = time.perf_counter() - start
         cards = run.results.cards if run.results else 0
         start = time.perf_counter()
-        done = publish(run.store, bundle)
+        done = publish(run.store, Actor("clerk"), bundle)
         published = time.perf_counter() - start
         print(
             f"built the state ({cards:,} cards, {run.store.size():,} log entries) in "

@@ -429,8 +429,21 @@ def test_the_canvass_from_the_command_line(tmp_path: Path) -> None:
             "--key",
             keys / f"{name}.key",
         )
-    assert "3 yes, 0 no, 0 abstain; passed" in run(
+    passed = run(
         "board", "vote", path, "--motion", motion, "--vote", "yes", "--key", keys / "cy.key"
+    )
+    assert "3 yes, 0 no, 0 abstain; passed" in passed
+    # No poll book was imported: every unit is out of balance and unexplained, and the
+    # certificate, what each member was shown and the vote they signed all say so.
+    shown = run("certify", "show", path, cert[:10])
+    units = int(shown.split("Reconciliation: ")[1].split(" units")[0])
+    assert units > 0
+    assert f"Reconciliation: {units} units, {units} out of balance, {units} unexplained\n" in shown
+    assert shown.count(" — unexplained — not recountable\n") == units
+    assert "Standing: in force: issued at log entry " in shown
+    assert passed.endswith(
+        f"The vote records that the certificate puts {units} unexplained imbalance(s) before "
+        "the board (canvass certify show)\n"
     )
     assert f"certified: {cert[:12]} (certified)" in run("board", "status", path)
     refused = run(
@@ -501,3 +514,132 @@ def test_recount_margins_by_profile() -> None:
     assert georgia.county_board.needed(5) == 3 and michigan.county_board.needed(4) == 3
     with pytest.raises(Exception, match="no state profile 'ohio'"):
         profile("ohio")
+
+
+# --- board membership has a history -------------------------------------------------------
+
+
+def test_a_certified_board_cannot_be_reseated_unless_a_correction_is_open(
+    michigan: Election,
+) -> None:
+    from canvass.app.boards import open_correction
+
+    e, county = michigan, michigan.counties[0]
+    board = county_board(county)
+    d1, d2, r1, r2 = e.members(board)
+    cert = _certify(e, county)
+    issued = load(e.store).certificates[cert]
+    certifying = issued.motion
+    stranger = _register(e, "county-c001-dem3", KeyRole.BOARD_MEMBER)
+    seats = [
+        Member(m.name, m.name, p)
+        for m, p in ((stranger, "DEM"), (d2, "DEM"), (r1, "REP"), (r2, "REP"))
+    ]
+    size = e.store.size()
+    with pytest.raises(CanvassRefused) as refused:
+        constitute(e.store, Actor("clerk"), board, "michigan", seats, reason="a member resigned")
+    assert str(refused.value) == (
+        f"board {board} certified {county} (certificate {cert[:12]}, log entry {issued.issued}); "
+        "its members cannot change while that certificate is in force unless a correction is "
+        "open (canvass certify correct)"
+    )
+    assert e.store.size() == size
+
+    open_correction(e.store, Actor("clerk"), county, "a batch was scanned twice")
+    with pytest.raises(CanvassRefused, match=f"board {board} is seated .*needs a reason"):
+        constitute(e.store, Actor("clerk"), board, "michigan", seats)
+    # A motion open when the board is seated again lapses.
+    pending = move(e.store, d1, board, "recess", "", "Move to recess")
+    seated = constitute(e.store, Actor("clerk"), board, "michigan", seats, reason="Ann resigned")
+    state = load(e.store)
+    assert [s.entry for s in state.boards[board].seatings][-1] == seated
+    assert state.motions[pending].lapsed == seated
+    with pytest.raises(CanvassRefused, match=f"motion {pending} lapsed when board {board} was"):
+        vote(e.store, r1, pending, "yes")
+    # The certifying motion stays judged under the members of its time.
+    motion = state.motions[certifying]
+    assert motion.outcome == "passed" and d1.name in {m.key for m in motion.seating.members}
+    with pytest.raises(CanvassRefused, match="did not sit on board"):
+        vote(e.store, stranger, certifying, "yes")
+    from canvass.app.boards import status
+    from canvass.cli.canvass import _status_text
+
+    text = _status_text(status(e.store))
+    assert f"  seated at log entry {state.boards[board].seatings[0].entry}: {d1.name}, " in text
+    assert f"seated again at log entry {seated}: Ann resigned" in text
+    assert f"motion {pending}: recess by {d1.name}: lapsed at log entry {seated}" in text
+    assert f"; the members seated at log entry {state.boards[board].seatings[0].entry})" in text
+
+
+# --- a state certificate that stops being true says so ------------------------------------
+
+
+def test_a_county_correction_supersedes_the_state_certificate_resting_on_it(
+    michigan: Election, tmp_path: Path
+) -> None:
+    """Certify every county and the state; open a correction in one county, re-import it
+    with fewer cards, certify the county again: the state certificate that rests on the
+    superseded county certificate is no longer in force, wherever it is shown. (The tamper
+    drill does the same with 30 fewer cards, and presents it in force in a bundle.)"""
+    from typer.testing import CliRunner
+
+    from canvass.app.boards import open_correction, status
+    from canvass.app.publishing import record_publication
+    from canvass.cli import app
+    from canvass.cli.canvass import _status_text
+    from canvass.demo.drill import _corrected_export
+
+    e = michigan
+    _certified_state(e)
+    state_cert = load(e.store).certificate_of(STATE)
+    assert state_cert is not None and state_cert.standing == "in force"
+    county = e.counties[0]
+    open_correction(e.store, Actor("clerk"), county, "3 cards of another county")
+    _corrected_export(e.store, county, tmp_path / "corrected", 3)
+    import_ballots(
+        e.store, Actor("clerk"), county, "dominion", [tmp_path / "corrected"], replace=True
+    )
+    county_cert = _certify(e, county)
+    state = load(e.store)
+    old = state.certificates[state_cert.sha256]
+    assert old.standing == "superseded-by-county-change" and old.superseded_by is None
+    assert old.county_change == {
+        "county": county,
+        "certificate": county_cert,
+        "entry": state.certificates[county_cert].issued,
+    }
+    assert state.in_force(STATE) is None
+    text = _status_text(status(e.store))
+    assert (
+        f"  superseded by a county change: {county} certified again at log entry "
+        f"{old.county_change['entry']} (certificate {county_cert[:12]}); no longer in force "
+        "until the state board certifies again"
+    ) in text
+    verified = CliRunner().invoke(app, ["certify", "verify", str(e.path)])
+    assert verified.exit_code == 0
+    assert f"state certificate {old.sha256[:12]}: NO LONGER IN FORCE: {county} certified" in (
+        verified.output
+    )
+    published = record_publication(e.store, Actor("clerk")).content
+    nist = json.loads(published["results/nist-1500-100.json"])
+    assert nist["Status"] == "unofficial-complete"  # no state certificate in force
+    index = json.loads(published["certificates/index.json"])
+    [shown] = [c for c in index["certificates"] if c["sha256"] == old.sha256]
+    assert shown["standing"] == "superseded-by-county-change"
+    assert (
+        f"NO LONGER IN FORCE: {county} certified again"
+        in published[f"certificates/{old.sha256}.txt"].decode()
+    )
+    with pytest.raises(CanvassRefused, match="the state has not certified its results"):
+        prepare_ascertainment(e.store, "president", _electors(e), "secretary-of-state")
+
+    # The state board certifies again: the new one is in force, the old one superseded.
+    again = propose_state(e.store, Actor("clerk"), "a county corrected its count")
+    members = e.members(STATE)
+    motion = move(e.store, members[0], STATE, "certify", again, "Certify again")
+    for m in members[:3]:
+        vote(e.store, m, motion, "yes")
+    state = load(e.store)
+    assert state.certificates[again].standing == "in force"
+    assert state.certificates[old.sha256].standing == "superseded"
+    assert read_document(e.store, again)["counties"][county] == county_cert

@@ -615,3 +615,118 @@ def test_a_commitment_without_a_signed_checkpoint_before_the_seed_is_named(
         f"audit {audit}: no signed checkpoint holds its commitment (log entry {committed}) "
         f"without its seed (log entry {seeded})"
     ) in failed["audits"]
+
+
+# --- every published file is what the log gives -----------------------------------------
+
+
+def test_publishing_the_same_directory_twice_gives_the_same_bytes(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    election, bundle = _copy(published, tmp_path)
+    store = ElectionDirectory.open(election)
+    size = store.size()
+    again = publish(store, tmp_path / "again")
+    assert not again.recorded and store.size() == size  # nothing appended
+    store.close()
+    files = sorted(p.relative_to(bundle) for p in bundle.rglob("*") if p.is_file())
+    assert files == sorted(
+        p.relative_to(tmp_path / "again") for p in (tmp_path / "again").rglob("*") if p.is_file()
+    )
+    for path in files:
+        assert (bundle / path).read_bytes() == (tmp_path / "again" / path).read_bytes(), path
+
+
+def _first_audit(bundle: Path) -> str:
+    return str(json.loads((bundle / "audits" / "index.json").read_text())["audits"][0]["name"])
+
+
+def _unexplained_certificate(bundle: Path) -> str:
+    index = json.loads((bundle / "certificates" / "index.json").read_text())
+    return str(next(c["sha256"] for c in index["certificates"] if c["unexplained"]))
+
+
+EDITS = {
+    # path (with {audit} and {certificate} filled in) → (what is changed, old, new)
+    "results/results.json": ("a number", '"ballots": ', '"ballots": 1'),
+    "results/president.csv": ("a name", "county,", "county,Someone Else ,"),
+    "results/nist-1500-100.json": ("a name", '"BallotName": {', '"BallotName": {"x": 1, '),
+    "results/ranked-choice.json": ("a name", '"winners": [\n    "', '"winners": [\n    "x'),
+    "reconciliation/units.csv": ("a number", ",no,", ",yes,"),
+    "reconciliation/report.txt": ("a number", " out of balance", "0 out of balance"),
+    "certificates/index.json": ("a number", '"unexplained": 1', '"unexplained": 0'),
+    "certificates/{certificate}.txt": ("a word", " — unexplained", " — explained"),
+    "audits/index.json": ("a risk", '"risk_limit": 10', '"risk_limit": 1'),
+    "audits/{audit}.txt": ("a risk", "risk limit 10%", "risk limit 1%"),
+    "index.html": ("a name", "<td>", "<td>Someone Else "),
+}
+
+
+@pytest.mark.parametrize("how", ["manifest re-hashed", "log re-signed"])
+@pytest.mark.parametrize("kind", list(EDITS))
+def test_every_published_file_edited_is_named(
+    kind: str, how: str, published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A number, a name or a risk changed in any published file, with the manifest
+    re-hashed — and again with the log's publication rewritten to name the changed file
+    and the log re-signed with the operator's key — is named by the file and where in it."""
+    from canvass.demo.drill import _rehash, name_in_publication
+
+    election, bundle = _copy(published, tmp_path)
+    path = kind.format(audit=_first_audit(bundle), certificate=_unexplained_certificate(bundle))
+    _, old, new = EDITS[kind]
+    text = (bundle / path).read_text()
+    assert old in text, (path, old)
+    (bundle / path).write_text(text.replace(old, new, 1))
+    _rehash(bundle, path)
+    if how == "log re-signed":
+        name_in_publication(bundle, keys.read_key(election / "keys" / "operator.key"), path)
+    report = _verify(bundle)
+    failed = _failed(report)
+    assert any(p.startswith(f"{path} ") for p in failed["published"]), failed
+    if how == "log re-signed":
+        assert f"no cosignature by {WITNESS}" in report.text()
+    else:
+        assert "log" not in failed  # the log is as it was: only the file and the manifest
+
+
+def test_a_witness_key_held_tells_a_rewritten_log_the_first_time(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """An insider rewrites the log and registers a witness of their own in place of the real
+    one, cosigning with it: the log's own witnesses vouch for it, but an observer holding
+    the real witness's key, seeing the bundle for the first time, names it."""
+    from canvass.demo.drill import _entries, _resign, _rewrite
+    from canvass.log.entry import parse_entry
+    from canvass.log.note import cosign, parse_note
+
+    election, bundle = _copy(published, tmp_path)
+    real = keys.read_key(published[0] / "demo-keys" / f"{WITNESS}.key")
+    fake = keys.new_signer(WITNESS)
+    raw = _entries(bundle)
+    for i, body in enumerate(raw):
+        entry = parse_entry(body)
+        if entry.type == "key.registered" and entry.data["name"] == WITNESS:
+            raw[i] = _rewrite(entry, data={**entry.data, "vkey": fake.verifier().encode()})
+    _resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
+    note = (bundle / "log" / "checkpoint").read_text()
+    (bundle / "log" / "checkpoint").write_text(note + cosign(parse_note(note).text, fake, 1))
+    from canvass.demo.drill import _rehash
+
+    _rehash(bundle, "log/checkpoint")
+    unaware = verify_bundle(open_source(str(bundle)), reingest=False)
+    assert "log" not in _failed(unaware)  # the log's own witness vouches for it
+    held = verify_bundle(
+        open_source(str(bundle)), reingest=False, witnesses=[real.verifier().encode()]
+    )
+    problems = _failed(held)["log"]
+    assert (
+        f"witness {WITNESS}: the log registers key {fake.verifier().encode()}, not the one held "
+        f"({real.verifier().encode()}): the log was rewritten, or the key is not the witness's"
+    ) in problems
+    assert any(f"no cosignature by {WITNESS}" in p for p in problems)
+    # The trust store remembers the witness that cosigned a bundle verified before.
+    trust = tmp_path / "trust.json"
+    honest = _verify(published[1], trust)
+    TrustStore(trust).remember(honest.origin, honest.operator, honest.checkpoint, honest.witnesses)
+    assert TrustStore(trust).witnesses(honest.origin) == [real.verifier().encode()]

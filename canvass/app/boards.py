@@ -20,20 +20,21 @@ import rfc8785
 from canvass.app.actor import Actor
 from canvass.app.folds import append_canvass, canvass, changing_canvass
 from canvass.app.reconcile import reconcile
-from canvass.app.results import definition, definition_sha256, imports_in_force
+from canvass.app.results import definition, definition_at, definition_sha256, imports_in_force
 from canvass.app.snapshot import Source, viewing
 from canvass.certify import documents
 from canvass.certify.canvass import (
     STATE,
     Canvass,
     CanvassRefused,
+    Certificate,
     Member,
     Vote,
     county_board,
     motion_statement,
     vote_statement,
 )
-from canvass.domain.model import JurisdictionKind
+from canvass.domain.model import ElectionDefinition, JurisdictionKind
 from canvass.errors import StoreError, VerificationError
 from canvass.log.entry import ArtifactRef, new_entry, now
 from canvass.store.election import ElectionDirectory
@@ -156,6 +157,9 @@ class VoteRecorded:
     abstain: int
     outcome: str | None
     """``passed`` or ``failed`` once decided."""
+    shown: dict[str, Any] | None = None
+    """What the vote records the certificate put before the member (on a motion to
+    certify: ``{"unexplained": n}``)."""
 
 
 def vote(
@@ -221,7 +225,12 @@ def vote(
         appended = append_canvass(w, state, entries)
         after = state.motions[motion]
         return VoteRecorded(
-            appended, after.count("yes"), after.count("no"), after.count("abstain"), after.outcome
+            appended,
+            after.count("yes"),
+            after.count("no"),
+            after.count("abstain"),
+            after.outcome,
+            shown,
         )
 
 
@@ -427,3 +436,34 @@ def status(source: Source) -> CanvassStatus:
         cert is None and state_deadline is not None and now() > state_deadline,
         list(close),
     )
+
+
+# --- reading a certificate ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificateShown:
+    """A certificate as a member reads it before signing (see
+    :func:`canvass.publish.certificate_text.certificate_text`)."""
+
+    document: dict[str, Any]
+    certificate: Certificate
+    """Where the log has it: proposed, issued, superseded, no longer in force."""
+    definition: ElectionDefinition
+    """The election definition it was counted under."""
+
+
+def certificate(source: Source, sha256: str) -> CertificateShown:
+    """The certificate whose SHA-256 is (or begins with) ``sha256``."""
+    with viewing(source) as view:
+        state = canvass(view)
+        found = [sha for sha in state.certificates if sha.startswith(sha256.lower())]
+        if len(sha256) < 6:
+            raise StoreError(f"{sha256!r}: give at least 6 hex digits of the certificate's SHA-256")
+        if not found:
+            raise StoreError(f"{sha256!r}: no certificate's SHA-256 begins so")
+        if len(found) > 1:
+            raise StoreError(f"{sha256!r}: {len(found)} certificates' SHA-256 begin so; give more")
+        doc = read_document(view, found[0])
+        election = definition_at(view, str(doc.get("definition")))
+        return CertificateShown(doc, state.certificates[found[0]], election)

@@ -43,7 +43,12 @@ def definition_sha256(view: LogReader) -> str:
 def definition(source: Source) -> ElectionDefinition:
     """The election definition in force."""
     with viewing(source) as view:
-        sha = definition_sha256(view)
+        return definition_at(view, definition_sha256(view))
+
+
+def definition_at(source: Source, sha: str) -> ElectionDefinition:
+    """The election definition the log recorded with SHA-256 ``sha`` (in force or not)."""
+    with viewing(source) as view:
         return _DEFINITIONS.get(sha, lambda: load_definition(view.artifacts.get(sha), "definition"))
 
 

@@ -192,6 +192,11 @@ def board_vote(
         f"{signer.name} voted {choice} on motion {motion}: {cast.yes} yes, "
         f"{cast.no} no, {cast.abstain} abstain; {cast.outcome or 'undecided'}"
     )
+    if cast.shown is not None:
+        out.print(
+            f"The vote records that the certificate puts {cast.shown['unexplained']} "
+            "unexplained imbalance(s) before the board (canvass certify show)"
+        )
 
 
 @board_app.command("status")
@@ -258,16 +263,38 @@ def certify_correct(
 
 @certify_app.command("verify")
 def certify_verify(directory: DirArg) -> None:
-    """Check every vote's signature and every certificate against its artifacts."""
+    """Check every vote's signature and every certificate against its artifacts; name
+    the certificates no longer in force."""
     from canvass.app.boards import verify_canvass
     from canvass.app.elections import open_election
+    from canvass.app.folds import canvass
+    from canvass.publish.certificate_text import standing
 
-    problems = verify_canvass(open_election(directory))
+    election = open_election(directory)
+    problems = verify_canvass(election)
     for p in problems:
         typer.echo(f"FAILED {p}")
     if problems:
         raise typer.Exit(1)
     out.print("OK: every signature checks and every certificate matches its ballots")
+    for sha, cert in canvass(election).certificates.items():
+        if cert.county_change is not None:
+            out.print(f"state certificate {sha[:12]}: {standing(cert)}")
+
+
+@certify_app.command("show")
+def certify_show(
+    directory: DirArg,
+    certificate: Annotated[str, typer.Argument(help="The certificate's SHA-256 (or its start)")],
+) -> None:
+    """A certificate as a person reads it: every total, every unit out of balance with its
+    explanation or "unexplained", what it supersedes, what it rests on, where it stands."""
+    from canvass.app.boards import certificate as find
+    from canvass.app.elections import open_election
+    from canvass.publish.certificate_text import certificate_text
+
+    shown = find(open_election(directory), certificate)
+    sys.stdout.write(certificate_text(shown.document, shown.certificate, shown.definition))
 
 
 @state_app.command("recount")
@@ -330,6 +357,12 @@ def _status_text(found: CanvassStatus) -> str:
         scope = names.get(board.county or "", "State") if board.county else "State"
         members = ", ".join(f"{m.name} ({m.party})" if m.party else m.name for m in board.members)
         lines.append(f"Board {board.id} — {scope}: {members}; {board.needed} votes carry a motion")
+        for earlier, then in zip(board.seatings, board.seatings[1:], strict=False):
+            seated = ", ".join(m.name for m in earlier.members)
+            lines.append(
+                f"  seated at log entry {earlier.entry}: {seated}; seated again at log entry "
+                f"{then.entry}: {then.reason}"
+            )
         for index, at, action, present, text in state.meetings.get(board.id, []):
             who = f", present: {', '.join(present)}" if present else ""
             lines.append(
@@ -338,9 +371,17 @@ def _status_text(found: CanvassStatus) -> str:
         for motion in (m for m in state.motions.values() if m.board == board.id):
             votes = ", ".join(f"{v.member} {v.vote}" for v in motion.votes.values())
             target = f" certificate {motion.certificate[:12]}" if motion.certificate else ""
+            outcome = motion.outcome or (
+                f"lapsed at log entry {motion.lapsed}" if motion.lapsed is not None else "open"
+            )
+            under = (
+                f"; the members seated at log entry {motion.seating.entry}"
+                if motion.seating is not board.seated
+                else ""
+            )
             lines.append(
                 f"  motion {motion.index}: {motion.kind}{target} by {motion.mover}: "
-                f"{motion.outcome or 'open'} ({votes or 'no votes yet'})"
+                f"{outcome} ({votes or 'no votes yet'}{under})"
             )
         if board.county:
             cert = state.certificate_of(board.county)
@@ -360,6 +401,13 @@ def _status_text(found: CanvassStatus) -> str:
         lines.append(
             f"State certificate: {cert.sha256[:12]} ({cert.status}), log entry {cert.issued}"
         )
+        if cert.county_change is not None:
+            change = cert.county_change
+            lines.append(
+                f"  superseded by a county change: {change['county']} certified again at log "
+                f"entry {change['entry']} (certificate {str(change['certificate'])[:12]}); "
+                "no longer in force until the state board certifies again"
+            )
         for contest in found.within_recount_margin:
             lines.append(f"  {contest}: within the recount margin")
     for index, recount in state.recounts:

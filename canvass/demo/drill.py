@@ -426,17 +426,30 @@ def _reconciliation(bundle: Path, election: Path, operator: Signer) -> None:
 
 def _re_signed_publication(bundle: Path, election: Path, operator: Signer) -> None:
     _certified_total(bundle, election, operator)
+    name_in_publication(bundle, operator, "results/results.json")
+
+
+def name_in_publication(bundle: Path, operator: Signer, *paths: str) -> None:
+    """Rewrite the log's publication entry so that it names ``paths`` as the bundle now
+    holds them, and re-sign the log with the operator's key: what an insider does to make
+    a changed file look published."""
     raw, index, entry = _find(bundle, "bundle.published", last=True)
     old = entry.artifacts[0]
     publication = json.loads((bundle / "artifacts" / old.sha256).read_bytes())
-    data = (bundle / "results" / "results.json").read_bytes()
-    publication["files"]["results/results.json"] = {
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size": len(data),
-    }
+    for path in paths:
+        data = (bundle / path).read_bytes()
+        publication["files"][path] = {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+        }
     document = bytes(rfc8785.dumps(publication))
     sha = _put_artifact(bundle, document)
     (bundle / "artifacts" / old.sha256).unlink()
+    manifest = _manifest(bundle)
+    files = manifest["files"]
+    assert isinstance(files, dict)
+    del files[f"artifacts/{old.sha256}"]
+    (bundle / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     ref = ArtifactRef(sha, old.name, old.media_type, len(document))
     raw[index] = _rewrite(entry, artifacts=[ref])
     _resign(bundle, raw, operator)

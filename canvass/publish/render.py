@@ -32,6 +32,7 @@ from canvass.ingest.ballots import MEDIA_TYPE as BALLOT_TABLE
 from canvass.log.entry import ArtifactRef, Entry
 from canvass.log.tiles import write_tiles
 from canvass.publish.audits import render_audits
+from canvass.publish.certificate_text import render_certificate_texts
 from canvass.publish.certificates import render_certificates
 from canvass.publish.files import inside, json_bytes
 from canvass.publish.pages import render_pages
@@ -55,6 +56,7 @@ RENDERERS: tuple[Renderer, ...] = (
     render_results,
     render_reconciliation,
     render_certificates,
+    render_certificate_texts,
     render_audits,
     render_pages,
 )
