@@ -25,6 +25,8 @@ from canvass.tabulate.election import count
 
 Get = Callable[[str], bytes]
 """An artifact's bytes by its SHA-256."""
+Tables = Callable[[str], pa.Table]
+"""A ballot (or results-only) table by its SHA-256, where the caller keeps them decoded."""
 
 
 def read_document(get: Get, sha256: str) -> dict[str, Any]:
@@ -46,14 +48,20 @@ def results_json(totals: Sequence[Any]) -> dict[str, Any]:
 
 
 def county_results(
-    election: ElectionDefinition, get: Get, county: str, sources: Sequence[dict[str, str]]
+    election: ElectionDefinition,
+    get: Get,
+    county: str,
+    sources: Sequence[dict[str, str]],
+    ballot_table: Tables | None = None,
+    results_table: Tables | None = None,
 ) -> dict[str, Any] | None:
     """A county's results counted from the artifacts a certificate rests on (``None`` when
-    they hold nothing for it)."""
-    tables = [read_table(get(s["sha256"]))[0] for s in sources if s["kind"] == "ballots"]
-    results_only = [
-        pq.read_table(pa.BufferReader(get(s["sha256"]))) for s in sources if s["kind"] == "results"
-    ]
+    they hold nothing for it). ``ballot_table`` and ``results_table`` give the tables
+    where the caller keeps them decoded; otherwise they are read from ``get``."""
+    ballots = ballot_table or (lambda sha: read_table(get(sha))[0])
+    results = results_table or (lambda sha: pq.read_table(pa.BufferReader(get(sha))))
+    tables = [ballots(s["sha256"]) for s in sources if s["kind"] == "ballots"]
+    results_only = [results(s["sha256"]) for s in sources if s["kind"] == "results"]
     totals = count(election, tables, results_only, "county").groups.get(county)
     return None if totals is None else results_json(totals)
 
@@ -94,9 +102,18 @@ def differences(
     return out
 
 
-def check_county(election: ElectionDefinition, get: Get, doc: dict[str, Any]) -> list[str]:
+def check_county(
+    election: ElectionDefinition,
+    get: Get,
+    doc: dict[str, Any],
+    ballot_table: Tables | None = None,
+    results_table: Tables | None = None,
+) -> list[str]:
     """Why a county certificate's results are not those of the artifacts it rests on."""
-    again = county_results(election, get, doc["county"], doc["rests_on"]) or {}
+    found = county_results(
+        election, get, doc["county"], doc["rests_on"], ballot_table, results_table
+    )
+    again = found or {}
     problems = []
     for contest, certified in doc["results"].items():
         if again.get(contest) != certified:

@@ -63,10 +63,13 @@ RENDERERS: tuple[Renderer, ...] = (
 """Every renderer of the bundle's content, in order."""
 
 
-def render_content(state: ElectionState, materials: Materials, root: bytes) -> dict[str, bytes]:
+def render_content(
+    state: ElectionState, materials: Materials, root: bytes, view: ElectionView | None = None
+) -> dict[str, bytes]:
     """Every file the renderers make from the log's first ``state.size`` entries (whose
-    Merkle root is ``root``), by path."""
-    view = ElectionView(state, materials, root)
+    Merkle root is ``root``), by path. ``view``: the view of that state, where the caller
+    keeps it (to use what it counted)."""
+    view = view or ElectionView(state, materials, root)
     files: dict[str, bytes] = {}
     for renderer in RENDERERS:
         for path, data in renderer(view):

@@ -18,7 +18,7 @@ from canvass.tabulate.election import ranked_choice
 from canvass.verify.artifacts import Artifacts
 from canvass.verify.audit_checks import check_audits, check_measured, check_round
 from canvass.verify.log_checks import Log
-from canvass.verify.published import Rendered, check_published, last_publication
+from canvass.verify.published import Counted, Rendered, check_published, last_publication
 from canvass.verify.report import Check, Report, attempt, describe
 from canvass.verify.source import Source
 
@@ -76,7 +76,7 @@ def check_canvass(source: Source, v: Artifacts, log: Log, report: Report) -> set
             )
     if at is None:
         rendered.render(state, v, log, len(entries))
-    _certificates(v, state, certificates)
+    _certificates(v, state, certificates, rendered.counted)
     check_audits(state.audits, report.signed_sizes, audit_check)
     paths = check_published(source, v, log, rendered, at, published)
     asc = report.check("ascertainment", "certificates of ascertainment against the state's")
@@ -98,7 +98,9 @@ def check_canvass(source: Source, v: Artifacts, log: Log, report: Report) -> set
     return paths
 
 
-def _certificates(v: Artifacts, fold: ElectionState, check: Check) -> None:
+def _certificates(
+    v: Artifacts, fold: ElectionState, check: Check, rendering: Counted | None
+) -> None:
     for sha, cert in fold.canvass.certificates.items():
         if cert.issued is None:
             continue
@@ -139,7 +141,10 @@ def _certificates(v: Artifacts, fold: ElectionState, check: Check) -> None:
                             f"{', '.join(t[:12] for t in rests) or 'none'}; the imports in "
                             f"force were {', '.join(t[:12] for t in then) or 'none'}"
                         )
-                problems += [f"{where}: {p}" for p in documents.check_county(election, v.get, doc)]
+                problems += [
+                    f"{where}: {p}"
+                    for p in documents.check_county(election, v.get, doc, v.table, v.results_table)
+                ]
                 problems += _reconciliation(v, doc, snap, where)
                 unexplained = len(doc["reconciliation"].get("unexplained", []))
                 if unexplained != fold.canvass.certificates[sha].unexplained:
@@ -152,10 +157,13 @@ def _certificates(v: Artifacts, fold: ElectionState, check: Check) -> None:
                 expected = {c: s for c, s in snap.current.items() if c != STATE}
                 if doc["counties"] != expected:
                     problems.append(f"{where}: does not name the county certificates in force")
-                tables = [v.table(t) for t in snap.ballots]
+                if rendering is not None and sorted(snap.ballots) == rendering.tables:
+                    counted = rendering.ranked  # the same tables: counted once, for both
+                else:
+                    counted = ranked_choice(election, [v.table(t) for t in snap.ballots])
                 again = {
                     contest: {"winners": passes[-1].winners, "rounds": len(passes[-1].rounds)}
-                    for contest, passes in ranked_choice(election, tables).items()
+                    for contest, passes in counted.items()
                 }
                 if json.loads(json.dumps(again)) != doc.get("ranked_choice"):
                     problems.append(

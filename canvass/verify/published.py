@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from canvass.certify.fold import ElectionState
@@ -28,6 +29,8 @@ from canvass.publish.render import (
     render_content,
     withheld,
 )
+from canvass.publish.view import ElectionView
+from canvass.tabulate.rcv import Tabulation
 from canvass.verify.artifacts import Artifacts
 from canvass.verify.log_checks import Log
 from canvass.verify.report import MALFORMED, Check, describe
@@ -45,6 +48,15 @@ def last_publication(entries: list[Entry]) -> int | None:
     return found[-1] if found else None
 
 
+@dataclass
+class Counted:
+    """What rendering counted, for the other checks to use rather than count again."""
+
+    tables: list[str]
+    """The ballot tables in force (their SHA-256, sorted)."""
+    ranked: dict[str, list[Tabulation]]
+
+
 class Rendered:
     """What the verifier renders from the log: the content files at the publication (set
     while the log is folded, when the fold reaches it), and the rest when it is done."""
@@ -54,11 +66,15 @@ class Rendered:
         self.root = b""
         self.election = ""
         self.failed = ""
+        self.counted: Counted | None = None
 
     def render(self, state: ElectionState, v: Artifacts, log: Log, at: int) -> None:
         self.root, self.election = log.tree.root(at), state.election
+        view = ElectionView(state, v, self.root)
         try:
-            self.content = render_content(state, v, self.root)
+            self.content = render_content(state, v, self.root, view)
+            in_force = sorted(i.table for i in state.imports.current("ballots"))
+            self.counted = Counted(in_force, view.ranked)
         except MALFORMED as e:
             self.failed = describe(e)
 
