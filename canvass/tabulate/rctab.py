@@ -473,57 +473,66 @@ def table_ballots(
     it is an error. No Python loop runs per card: each card becomes a row of bit masks (one
     64-bit word per 64 candidates per rank) and identical rows are counted together."""
     rows = len(table)
-    on = table.column("contests").combine_chunks()
     on_card = np.zeros(rows, dtype=bool)
-    on_card[
-        pc.list_parent_indices(on).to_numpy()[
-            pc.equal(pc.list_flatten(on), contest).to_numpy(zero_copy_only=False)
-        ]
-    ] = True
-    marks = table.column("marks").combine_chunks()
-    flat = pc.list_flatten(marks)
-    card = pc.list_parent_indices(marks).to_numpy()
-    contest_of = flat.field("contest").to_numpy()
-    status = flat.field("status").to_numpy()
-    keep = (contest_of == contest) & ((status == VOTE) | (status == OVERVOTE))
-    card = card[keep]
-    choice = flat.field("choice").to_numpy()[keep].astype(np.int64)
-    rank = flat.field("rank").to_numpy()[keep].astype(np.int64)
-    explicit = status[keep] == OVERVOTE
-    code = np.where(
-        explicit, len(candidates), np.array([*codes, 0])[np.where(explicit, -1, choice)]
-    )
-    strays = np.flatnonzero(code < 0)
-    if len(strays):
-        names = choice_names or [str(k) for k in range(len(codes))]
-        which = sorted({names[int(choice[i])] for i in strays})
-        raise IngestError(
-            f"{where}: {', '.join(map(repr, which))} (first on ballot "
-            f"{_card_id(table, int(card[strays[0]]))}) {unknown}"
-        )
-    rank = np.maximum(rank, 1)  # a contest read as not ranked marks rank 0 or 1
+    lookup = np.array([*codes, 0], np.int64)
     limit = max_rankings or 127
-    bad = np.flatnonzero(rank > limit)
-    if len(bad):
-        raise IngestError(
-            f"{where}: ballot {_card_id(table, int(card[bad[0]]))} ranks a candidate at rank "
-            f"{int(rank[bad[0]])}; maxRankingsAllowed is {limit}"
-        )
+    # The marks of the contest, record batch by record batch (a whole million-card column
+    # at once would hold several copies of every mark): card, rank and candidate code.
+    found: list[tuple[np.ndarray[Any, Any], ...]] = []
+    start = 0
+    for batch in table.to_batches():
+        on = batch.column("contests")
+        on_card[
+            start
+            + pc.list_parent_indices(on).to_numpy()[
+                pc.equal(pc.list_flatten(on), contest).to_numpy(zero_copy_only=False)
+            ]
+        ] = True
+        marks = batch.column("marks")
+        flat = pc.list_flatten(marks)
+        contest_of = flat.field("contest").to_numpy()
+        status = flat.field("status").to_numpy()
+        keep = (contest_of == contest) & ((status == VOTE) | (status == OVERVOTE))
+        card = pc.list_parent_indices(marks).to_numpy()[keep] + start
+        choice = flat.field("choice").to_numpy()[keep].astype(np.int64)
+        rank = np.maximum(flat.field("rank").to_numpy()[keep], 1)  # unranked: 0 or 1
+        explicit = status[keep] == OVERVOTE
+        code = np.where(explicit, len(candidates), lookup[np.where(explicit, -1, choice)])
+        strays = np.flatnonzero(code < 0)
+        if len(strays):
+            names = choice_names or [str(k) for k in range(len(codes))]
+            which = sorted({names[int(choice[i])] for i in strays})
+            raise IngestError(
+                f"{where}: {', '.join(map(repr, which))} (first on ballot "
+                f"{_card_id(table, int(card[strays[0]]))}) {unknown}"
+            )
+        bad = np.flatnonzero(rank > limit)
+        if len(bad):
+            raise IngestError(
+                f"{where}: ballot {_card_id(table, int(card[bad[0]]))} ranks a candidate at "
+                f"rank {int(rank[bad[0]])}; maxRankingsAllowed is {limit}"
+            )
+        found.append((card, rank.astype(np.int64), code))
+        start += batch.num_rows
     width = (len(candidates) + 1 + 63) // 64
-    top = int(rank.max()) if len(rank) else 1
+    top = max((int(rank.max()) for _, rank, _ in found if len(rank)), default=1)
     keys = np.zeros((rows, top * width + len(slices)), dtype=np.uint64)
-    np.bitwise_or.at(
-        keys,
-        (card, (rank - 1) * width + code // 64),
-        np.left_shift(np.uint64(1), (code % 64).astype(np.uint64)),
-    )
+    flat_keys = keys.reshape(-1)
+    for card, rank, code in found:
+        np.bitwise_or.at(
+            flat_keys,
+            card * keys.shape[1] + (rank - 1) * width + code // 64,
+            np.left_shift(np.uint64(1), (code % 64).astype(np.uint64)),
+        )
+    del found
     slice_names: list[list[str]] = []
     for n, kind in enumerate(slices):
         values = pc.fill_null(table.column(kind).combine_chunks().cast(pa.string()), "")
         values = pc.if_else(pc.equal(values, ""), missing[kind], values).dictionary_encode()
         slice_names.append(values.dictionary.to_pylist())
         keys[:, top * width + n] = values.indices.to_numpy(zero_copy_only=False)
-    keys = keys[on_card]
+    if not on_card.all():
+        keys = keys[on_card]
     unique, counts = _distinct_rows(keys)
     choices, ranked, sets = _rankings(unique[:, : top * width], top, width, len(candidates))
     return RankedBallots(
