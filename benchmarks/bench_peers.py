@@ -9,7 +9,7 @@
    5,000,000 ballots (batches of 200 to 600);
 2. runs each job as whole processes, Canvass's command and the peer's script alternately
    (Canvass first in odd repeats, the peer first in even ones), --repeat times, recording
-   wall-clock seconds and peak resident memory (from ``wait4``);
+   wall-clock seconds and peak resident memory (GNU time's, ``/usr/bin/time``);
 3. checks that both gave the same answer: the same winner and the same tallies round by
    round (pyrankvote), the same winner (votekit), the same draws line for line
    (consistent-sampler, called as Arlo calls it);
@@ -101,19 +101,22 @@ def write_manifest(folder: Path, ballots: int, seed: int = 2026) -> Path:
 
 
 def measure(command: list[str], stdout: Path, cpus: str | None) -> tuple[float, float]:
-    """Run a whole process; its wall-clock seconds and peak resident memory (MiB)."""
+    """Run a whole process; its wall-clock seconds and peak resident memory (MiB).
+
+    The peak is read by GNU time, a small process that starts the command: Linux carries a
+    process's peak over fork and exec, so a command started from this script (which holds
+    the generated inputs) would report this script's peak instead of its own."""
+    report = stdout.with_suffix(".rss")
+    command = ["/usr/bin/time", "-f", "%M", "-o", str(report), *command]
     if cpus:
         command = ["taskset", "-c", cpus, *command]
     with stdout.open("wb") as out:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
+        process = subprocess.run(command, stdout=out, stderr=subprocess.PIPE, check=False)
         elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
-        error = process.stderr.read().decode() if process.stderr else ""
-        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {error}")
-    return elapsed, usage.ru_maxrss / 1024
+        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.decode()}")
+    return elapsed, int(report.read_text().split()[-1]) / 1024
 
 
 def same_irv(folder: Path, peer: str) -> str:
