@@ -34,6 +34,7 @@ from canvass.ingest.ballots import (
     check_contests,
 )
 from canvass.ingest.files import data_rows, files_in
+from canvass.ingest.rctab_columns import read_columns
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,13 @@ class RctabCsv:
         return csv_rows(path)
 
     def read(self, county: str) -> Iterator[pa.RecordBatch]:
+        o = self.options
+        if o.first_vote_row == 2:  # plain files are read as columns, in C++ and NumPy
+            choices = {c.name: k for k, c in enumerate(self.contests[0].choices)}
+            cells = {"id": o.id_column, "precinct": o.precinct_column, "batch": o.batch_column}
+            read = read_columns(self.files, o.first_vote_column, choices, 127, cells, county)
+            if read is not None:
+                return iter(read)
         return batches(self._cards(county))
 
     def _cards(self, county: str) -> Iterator[Card]:

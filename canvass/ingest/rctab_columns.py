@@ -1,0 +1,132 @@
+"""RCTab generic CSV files read straight into the ballot table's columns, when they are
+plain (:mod:`canvass.ingest.plain_csv`): each candidate's column of ranks is checked and
+turned into marks in NumPy, never a Python object per ballot. Cell for cell the same table
+as :class:`~canvass.ingest.rctab_csv.RctabCsv` reads row by row, which reads any file that
+is not plain, or whose values are not all as expected, and says what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from canvass.ingest.ballots import CARD_FIELDS, MARK_TYPE, SCHEMA, VOTE
+from canvass.ingest.plain_csv import padded, plain_columns
+
+BATCH = 65_536
+
+
+def read_columns(
+    files: list[Path],
+    first_vote_column: int,
+    choice_of: dict[str, int],
+    max_rank: int,
+    cells: dict[str, int | None],
+    county: str,
+) -> list[pa.RecordBatch] | None:
+    """Every file's cards as record batches, or None if any file is not plain or holds a
+    value the row-by-row reader would refuse. ``choice_of``: a candidate's header (stripped)
+    → its choice; ``cells``: the 1-based columns of ``"id"``, ``"precinct"`` and
+    ``"batch"`` (None: absent)."""
+    out: list[pa.RecordBatch] = []
+    for path in files:
+        read = plain_columns(path)
+        if read is None:
+            return None
+        header, table = read
+        batches = _cards(header, table, first_vote_column, choice_of, max_rank, cells, county)
+        if batches is None:
+            return None
+        out += batches
+    return out
+
+
+def _cards(
+    header: list[str],
+    table: pa.Table,
+    first_vote_column: int,
+    choice_of: dict[str, int],
+    max_rank: int,
+    cells: dict[str, int | None],
+    county: str,
+) -> list[pa.RecordBatch] | None:
+    rows = table.num_rows
+    candidates = list(range(first_vote_column - 1, len(header)))
+    ranks = np.zeros((rows, len(candidates)), np.int64)
+    for j, i in enumerate(candidates):
+        column = table.column(i)
+        given = pc.not_equal(column, "")
+        # A rank is written in the digits 0-9 alone (no sign, no space, no "²").
+        if not pc.all(pc.or_(pc.invert(given), pc.ascii_is_decimal(column))).as_py():
+            return None
+        try:
+            values = pc.cast(pc.if_else(given, column, "0"), pa.int64()).to_numpy()
+        except pa.ArrowInvalid:  # more digits than 64 bits hold
+            return None
+        ranked = values[given.to_numpy(zero_copy_only=False)]
+        if (ranked < 1).any() or (ranked > max_rank).any():
+            return None
+        ranks[:, j] = values
+    choices = np.array([choice_of[header[i].strip()] for i in candidates], np.int16)
+    # Marks in the order the row-by-row reader makes them: by row, then by column.
+    row_of, column_of = np.nonzero(ranks)
+    offsets = np.zeros(rows + 1, np.int32)
+    np.cumsum(np.bincount(row_of, minlength=rows), out=offsets[1:])
+    marks = pa.StructArray.from_arrays(
+        [
+            pa.array(np.zeros(len(row_of), np.int16)),
+            pa.array(choices[column_of]),
+            pa.array(ranks[row_of, column_of].astype(np.int8)),
+            pa.array(np.full(len(row_of), VOTE, np.int8)),
+        ],
+        fields=list(MARK_TYPE),
+    )
+
+    def cell(name: str) -> pa.Array:
+        at = cells.get(name)
+        if not at or at > table.num_columns:
+            return _same("", rows)
+        return table.column(at - 1).combine_chunks()
+
+    if any(padded(cell(name)) for name in cells if cells[name]):
+        return None  # the row-by-row reader strips them
+    ids = cell("id")
+    if cells.get("id") and not pc.any(pc.equal(ids, "")).as_py():
+        record = ids
+    else:  # the record is the line's number where the ballot has no id
+        numbers = pc.cast(pa.array(np.arange(2, rows + 2)), pa.string())
+        record = numbers if not cells.get("id") else pc.if_else(pc.equal(ids, ""), numbers, ids)
+    given = {
+        "county": _same(county, rows),
+        "batch": cell("batch"),
+        "record": record,
+        "imprinted_id": ids,
+        "precinct": cell("precinct"),
+    }
+    arrays: list[Any] = []
+    for name in CARD_FIELDS:
+        values = given.get(name, _same("", rows))
+        if SCHEMA.field(name).type == pa.string():
+            arrays.append(values.cast(pa.string()))
+        else:
+            arrays.append(
+                values if isinstance(values, pa.DictionaryArray) else values.dictionary_encode()
+            )
+    arrays.append(
+        pa.ListArray.from_arrays(
+            pa.array(np.arange(rows + 1, dtype=np.int32)), pa.array(np.zeros(rows, np.int16))
+        )
+    )
+    arrays.append(pa.ListArray.from_arrays(pa.array(offsets), marks))
+    whole = pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+    return [whole.slice(start, BATCH) for start in range(0, rows, BATCH)]
+
+
+def _same(value: str, rows: int) -> pa.DictionaryArray:
+    """A column holding one value on every row."""
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(rows, np.int32)), pa.array([value], pa.string())
+    )
