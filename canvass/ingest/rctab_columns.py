@@ -55,7 +55,7 @@ def _cards(
 ) -> list[pa.RecordBatch] | None:
     rows = table.num_rows
     candidates = list(range(first_vote_column - 1, len(header)))
-    ranks = np.zeros((rows, len(candidates)), np.int64)
+    ranks = np.zeros((rows, len(candidates)), np.int8)  # at most 127, checked below
     for j, i in enumerate(candidates):
         column = table.column(i)
         given = pc.not_equal(column, "")
@@ -70,20 +70,22 @@ def _cards(
         if (ranked < 1).any() or (ranked > max_rank).any():
             return None
         ranks[:, j] = values
+        del values, ranked
     choices = np.array([choice_of[header[i].strip()] for i in candidates], np.int16)
     # Marks in the order the row-by-row reader makes them: by row, then by column.
-    row_of, column_of = np.nonzero(ranks)
+    at = np.flatnonzero(ranks)
     offsets = np.zeros(rows + 1, np.int32)
-    np.cumsum(np.bincount(row_of, minlength=rows), out=offsets[1:])
+    np.cumsum(np.count_nonzero(ranks, axis=1), out=offsets[1:])
     marks = pa.StructArray.from_arrays(
         [
-            pa.array(np.zeros(len(row_of), np.int16)),
-            pa.array(choices[column_of]),
-            pa.array(ranks[row_of, column_of].astype(np.int8)),
-            pa.array(np.full(len(row_of), VOTE, np.int8)),
+            pa.array(np.zeros(len(at), np.int16)),
+            pa.array(choices[at % len(candidates)]),
+            pa.array(ranks.reshape(-1)[at]),
+            pa.array(np.full(len(at), VOTE, np.int8)),
         ],
         fields=list(MARK_TYPE),
     )
+    del at, ranks
 
     def cell(name: str) -> pa.Array:
         at = cells.get(name)
