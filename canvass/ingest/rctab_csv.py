@@ -87,7 +87,7 @@ class RctabCsv:
         if o.first_vote_row == 2:  # plain files are read as columns, in C++ and NumPy
             choices = {c.name: k for k, c in enumerate(self.contests[0].choices)}
             cells = {"id": o.id_column, "precinct": o.precinct_column, "batch": o.batch_column}
-            read = read_columns(self.files, o.first_vote_column, choices, 127, cells, county)
+            read = read_columns(self.files, o.first_vote_column, choices, MAX_RANK, cells, county)
             if read is not None:
                 return iter(read)
         return batches(self._cards(county))
