@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Protocol
 
 from canvass.errors import IngestError
-from canvass.ingest.ballots import ContestInfo
+
+if TYPE_CHECKING:  # a command that reads no CVRs (a manifest, say) starts without Arrow
+    import pyarrow as pa
+
+    from canvass.ingest.ballots import ContestInfo
 
 
 class Export(Protocol):

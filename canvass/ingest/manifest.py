@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from canvass.domain.model import Batch
 from canvass.errors import IngestError
 from canvass.guard.text import decode_text, parse_csv, whole_number
+
+if TYPE_CHECKING:  # drawing a sample from a manifest needs no Arrow
+    import pyarrow as pa
 
 REQUIRED = ("Batch Name", "Number of Ballots")
 
