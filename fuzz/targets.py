@@ -423,3 +423,96 @@ TARGETS = {
         Target("keys", _key_seeds, _run_keys),
     )
 }
+
+
+# --- the command line, end to end: all or nothing ------------------------------------------
+
+
+class NotAllOrNothing(Exception):
+    """A failed import changed the election directory."""
+
+
+@cache
+def _election() -> tuple[Path, str]:
+    """An election directory holding the demo definition (one county), made once; each
+    case imports into a copy of it."""
+    import tempfile
+
+    from canvass.app import elections
+    from canvass.app.actor import Actor
+    from canvass.demo.definition import demo_definition
+    from canvass.store.election import ElectionDirectory
+
+    definition = demo_definition(counties=1, precincts=3)
+    folder = Path(tempfile.mkdtemp(prefix="fuzz-election-")) / "election"
+    store = ElectionDirectory.init(folder, "fuzz.invalid/election", "clerk")
+    elections.define(store, Actor("clerk"), json.dumps(definition).encode(), "election.json")
+    store.close()
+    county = next(j["id"] for j in definition["jurisdictions"] if j["kind"] == "county")
+    return folder, county
+
+
+def _state(folder: Path) -> dict[str, bytes]:
+    """What a failed import must leave as it was: the log's entries, every file of the
+    artifact store, and no other file (a staging folder left behind)."""
+    import hashlib
+
+    from canvass.store.election import ElectionDirectory
+
+    store = ElectionDirectory.open(folder)
+    try:
+        entries = b"\n".join(store.entry_bytes())
+    finally:
+        store.close()
+    state = {"log": entries}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and not relative.startswith("canvass.db"):
+            state[relative] = hashlib.sha256(path.read_bytes()).digest()
+    return state
+
+
+def _run_cli_import(fmt: str) -> Callable[[Path, list[Path]], object]:
+    def run(folder: Path, paths: list[Path]) -> object:
+        import shutil
+
+        from typer.testing import CliRunner
+
+        from canvass.cli import app
+        from canvass.errors import IngestError
+
+        template, county = _election()
+        election = folder / "election"
+        shutil.copytree(template, election)
+        before = _state(election)
+        result = CliRunner().invoke(
+            app,
+            ["import", str(election), "--county", county, "--format", fmt, *map(str, paths)],
+            env={"CANVASS_ACTOR": "clerk"},
+        )
+        if result.exit_code == 1:
+            after = _state(election)
+            if after != before:
+                changed = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
+                raise NotAllOrNothing(f"a failed import changed {', '.join(changed)}")
+            message = (result.stderr or result.output).strip().removeprefix("error: ")
+            raise IngestError(message)
+        if result.exit_code != 0:
+            raise RuntimeError(
+                f"exit status {result.exit_code}: {(result.stderr or result.output).strip()}"
+            )
+        return None
+
+    return run
+
+
+def _import_seeds() -> list[Files]:
+    return [_demo_dominion()]
+
+
+TARGETS["import-dominion"] = Target("import-dominion", _import_seeds, _run_cli_import("dominion"))
+TARGETS["import-dominion-zip"] = Target(
+    "import-dominion-zip",
+    lambda: [_zipped(_demo_dominion(), "export.zip")],
+    _run_cli_import("dominion"),
+)

@@ -74,8 +74,39 @@ def test_artifact_store_is_content_addressed(tmp_path: Path) -> None:
     assert store.path(digest) == tmp_path / "artifacts" / digest[:2] / digest
     assert store.put(b"CvrExport") == digest
     assert store.get(digest) == b"CvrExport"
+    assert list(store) == []  # staged: readable here, in the store only once committed
+    store.commit_staged({digest})
     assert list(store) == [digest]
+    assert store.get(digest) == b"CvrExport"
     assert not any(p.name.startswith(".tmp-") for p in store.path(digest).parent.iterdir())
+    assert [p.name for p in tmp_path.iterdir()] == ["artifacts"]  # no staging folder left
+
+
+def test_staged_artifacts_not_named_are_dropped(tmp_path: Path) -> None:
+    store = FileArtifactStore(tmp_path / "artifacts")
+    named, other = store.put(b"named"), store.put(b"other")
+    store.commit_staged({named})
+    assert list(store) == [named]
+    store.put(b"failed import")
+    store.discard_staged()
+    assert list(store) == [named]
+    assert [p.name for p in tmp_path.iterdir()] == ["artifacts"]
+    with pytest.raises(ArtifactError):
+        store.get(other)
+
+
+def test_staging_left_by_a_killed_process_is_recovered(tmp_path: Path) -> None:
+    named_bytes, unnamed_bytes = b"named by a committed entry", b"never committed"
+    staging = tmp_path / ".staging-killed"
+    staging.mkdir()
+    (staging / ".lock").write_bytes(b"")
+    for data in (named_bytes, unnamed_bytes):
+        (staging / hashlib.sha256(data).hexdigest()).write_bytes(data)
+    store = FileArtifactStore(tmp_path / "artifacts")
+    named = hashlib.sha256(named_bytes).hexdigest()
+    store.recover(lambda sha256: sha256 == named)
+    assert list(store) == [named]
+    assert [p.name for p in tmp_path.iterdir()] == ["artifacts"]
 
 
 @settings(max_examples=30)
@@ -84,8 +115,9 @@ def test_any_changed_byte_in_an_artifact_is_rejected(data: bytes, draw: st.DataO
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = FileArtifactStore(Path(tmp))
+        store = FileArtifactStore(Path(tmp) / "artifacts")
         digest = store.put(data)
+        store.commit_staged({digest})
         pos = draw.draw(st.integers(0, len(data) - 1))
         bit = draw.draw(st.integers(0, 7))
         path = store.path(digest)

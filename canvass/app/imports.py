@@ -13,7 +13,8 @@ The files are read and stored before the write transaction, since an export may 
 minutes to read; the transaction then checks again everything the import rests on (the
 definition it was read under, the county not frozen by a certificate, the same files not
 imported already) and appends the entry. The same source bytes imported again for the
-same county change nothing; an import that fails anywhere stores no entry at all.
+same county change nothing; an import that fails anywhere stores no entry and no file
+(what it stored is staged, and dropped: see ``canvass/store/artifacts.py``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_MEDIA_TYPE
 from canvass.ingest.results_csv import read_precinct_results
 from canvass.log.entry import ArtifactRef, new_entry
 from canvass.store import schema as s
-from canvass.store.election import ElectionDirectory
+from canvass.store.election import ElectionDirectory, staged_or_nothing
 from canvass.store.log import LogReader
 
 RESULTS_FORMATS = ("precinct-results", "nist-err")
@@ -75,6 +76,7 @@ class _Sources:
     """SHA-256 of the definition in force when the files were read."""
 
 
+@staged_or_nothing
 def import_ballots(
     election: ElectionDirectory,
     actor: Actor,

@@ -1,5 +1,6 @@
-"""What every command shares: the Typer that turns Canvass errors into one line and exit
-status 1, the console, the common options, and who is acting."""
+"""What every command shares: the Typer whose one handler turns Canvass errors into one
+line and exit status 1 (and anything else into a one-line bug report, exit status 70), the
+console, the common options, and who is acting."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import click
 import typer
 
 from canvass import keys
-from canvass.errors import CanvassError
+from canvass.errors import CanvassError, one_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,8 +23,23 @@ if TYPE_CHECKING:
     from canvass.app.actor import Actor
 
 
+BUG = 70
+"""Exit status of a failure Canvass did not foresee (``EX_SOFTWARE`` of BSD's sysexits)."""
+
+
+def bug_report(e: BaseException) -> str:
+    """The line printed for an exception no file or user should be able to cause."""
+    text = one_line(" ".join(str(e).split()))[:300]
+    return (
+        f"error: Canvass failed unexpectedly ({type(e).__name__}: {text}); this is a bug in "
+        "Canvass: please report it, with the command you ran"
+    )
+
+
 class _Typer(typer.Typer):
-    """Typer whose commands turn Canvass errors into one line and exit status 1."""
+    """Typer whose commands turn Canvass errors into one line and exit status 1, and any
+    other exception into a one-line bug report and exit status 70: a traceback is never
+    what a person running Canvass should see."""
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
         register = super().command(*args, **kwargs)
@@ -38,14 +55,24 @@ class _Typer(typer.Typer):
                 except OSError as e:
                     typer.echo(f"error: {e.filename or ''}: {e.strerror}", err=True)
                     raise typer.Exit(1) from None
+                except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+                    raise  # Typer's own ways of ending a command
                 except Exception as e:
                     # The database's errors, without importing SQLAlchemy for commands
                     # that never open one (start-up time).
                     database = sys.modules.get("sqlalchemy.exc")
-                    if database is None or not isinstance(e, database.OperationalError):
+                    if database is not None and isinstance(e, database.OperationalError):
+                        typer.echo(f"error: the database could not do it: {e.orig}", err=True)
+                        raise typer.Exit(1) from None
+                    typer.echo(bug_report(e), err=True)
+                    raise typer.Exit(BUG) from None
+                except BaseException as e:
+                    # A Rust panic in a library arrives as pyo3's PanicException, a
+                    # BaseException; Ctrl-C and exits go on as they are.
+                    if type(e).__name__ != "PanicException":
                         raise
-                    typer.echo(f"error: the database could not do it: {e.orig}", err=True)
-                    raise typer.Exit(1) from None
+                    typer.echo(bug_report(e), err=True)
+                    raise typer.Exit(BUG) from None
 
             return register(run)
 

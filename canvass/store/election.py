@@ -16,19 +16,22 @@ over them, and commits all of it or none. Reads go through
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from canvass import keys
 from canvass.errors import StoreError
 from canvass.log.entry import ArtifactRef, Entry, new_entry
 from canvass.log.note import Signer, VerifierKey
 from canvass.store import db, integrity
+from canvass.store import schema as s
 from canvass.store.artifacts import ArtifactStore, FileArtifactStore
 from canvass.store.log import LogReader, LogWriter
 
@@ -89,7 +92,9 @@ class ElectionDirectory:
         except BaseException:
             engine.dispose()
             raise
-        return cls(path, engine)
+        election = cls(path, engine)
+        election._recover_staged()
+        return election
 
     @classmethod
     def migrate(cls, path: Path) -> tuple[str | None, str]:
@@ -111,6 +116,7 @@ class ElectionDirectory:
         return db.engine(f"sqlite:///{file}")
 
     def close(self) -> None:
+        self.artifacts.discard_staged()
         self.engine.dispose()
 
     # --- Transactions -----------------------------------------------------------------
@@ -125,15 +131,40 @@ class ElectionDirectory:
     def writing(self) -> Iterator[LogWriter]:
         """One durable transaction holding the log's write lock from its start: entries
         appended and projected together, and the checkpoint over them signed, or none of
-        it."""
+        it. The artifacts staged for it (:meth:`store_artifact`) join the store once it has
+        committed, those its entries name; if it fails, none do."""
         signer = self.operator_signer()
-        with db.write_transaction(self.engine) as conn:
-            writer = LogWriter(conn, self.artifacts, self.identity, str(self.path))
-            yield writer
-            if writer.appended:
-                writer.sign_checkpoint(signer)
+        try:
+            with db.write_transaction(self.engine) as conn:
+                writer = LogWriter(conn, self.artifacts, self.identity, str(self.path))
+                yield writer
+                if writer.appended:
+                    writer.sign_checkpoint(signer)
+        except BaseException:
+            self.artifacts.discard_staged()
+            raise
+        self.artifacts.commit_staged(writer.named)
+
+    def discard_staged(self) -> None:
+        """Drop the artifacts stored since the last write: the change they were for failed."""
+        self.artifacts.discard_staged()
+
+    def _recover_staged(self) -> None:
+        """Place what a killed process staged and the log names (see ``artifacts.py``)."""
+
+        def named(sha256: str) -> bool:
+            with db.read_transaction(self.engine) as conn:
+                found = conn.execute(
+                    select(s.artifact.c.sha256).where(s.artifact.c.sha256 == sha256)
+                ).first()
+            return found is not None
+
+        recover = getattr(self.artifacts, "recover", None)
+        if recover is not None:
+            recover(named)
 
     def store_artifact(self, data: bytes, name: str, media_type_: str | None = None) -> ArtifactRef:
+        """Stage ``data`` for the next :meth:`writing`, whose entries may name it."""
         digest = self.artifacts.put(data)
         return ArtifactRef(digest, name, media_type_ or media_type(name), len(data))
 
@@ -215,6 +246,28 @@ class ElectionDirectory:
             if not problems:
                 problems.extend(str(d) for d in integrity.verify_projections(r))
         return problems
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def staged_or_nothing(
+    change: Callable[Concatenate[ElectionDirectory, P], R],
+) -> Callable[Concatenate[ElectionDirectory, P], R]:
+    """For a change that stores artifacts before the transaction that names them (an import
+    reads and stores its files first, since that may take minutes): if it fails anywhere,
+    what it staged is dropped, and the store is as it was."""
+
+    @functools.wraps(change)
+    def run(election: ElectionDirectory, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return change(election, *args, **kwargs)
+        except BaseException:
+            election.discard_staged()
+            raise
+
+    return run
 
 
 def _slug(name: str) -> str:

@@ -85,12 +85,17 @@ def verify_log(log: LogReader, trusted: Sequence[str] = ()) -> list[str]:
             verify_cosignature(parse_note(str(note) + line), log.witness_key(witness))
         except CanvassError as e:
             problems.append(f"cosignature by {witness} on checkpoint {cosig_size}: {e}")
+    named: set[str] = set()
     for index, entry in enumerate(report.entries):
         for ref in entry.artifacts:
+            named.add(ref.sha256)
             try:
                 log.artifacts.get(ref.sha256)
             except ArtifactError as e:
                 problems.append(f"entry {index}: {e}")
+    for sha256 in log.artifacts:
+        if sha256 not in named:
+            problems.append(f"artifact {sha256}: in the artifact store, but no log entry names it")
     return problems
 
 

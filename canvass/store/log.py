@@ -220,6 +220,8 @@ class LogWriter(LogReader):
         if frontier:
             self._nodes = read_nodes(conn, frontier)
         self.appended: list[int] = []
+        self.named: set[str] = set()
+        """The SHA-256 of every artifact the appended entries name."""
         self.signed: str | None = None
         """The checkpoint signed as the transaction ended, when it appended."""
 
@@ -246,6 +248,7 @@ class LogWriter(LogReader):
                 node_rows.append({"level": level, "idx": i, "hash": h})
             self.size += 1
             parsed.append((index, entry))
+            self.named.update(ref.sha256 for ref in entry.artifacts)
         self.conn.execute(insert(s.log_entry), entry_rows)
         self.conn.execute(insert(s.log_node), node_rows)
         for index, entry in parsed:
