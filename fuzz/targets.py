@@ -516,3 +516,81 @@ TARGETS["import-dominion-zip"] = Target(
     lambda: [_zipped(_demo_dominion(), "export.zip")],
     _run_cli_import("dominion"),
 )
+
+
+# --- the verifier, over mutated bundles ----------------------------------------------------
+
+
+@cache
+def _bundle() -> Path:
+    """A small demo election (two counties), canvassed, certified, audited and published,
+    made once; each case verifies a copy of its bundle with one file mutated."""
+    import tempfile
+
+    from canvass.demo.build import build_demo
+    from canvass.publish.bundle import publish
+
+    root = Path(tempfile.mkdtemp(prefix="fuzz-bundle-"))
+    run = build_demo(root / "election", False, 2, 6, 2026, 30)
+    publish(run.store, root / "bundle")
+    run.store.close()
+    return root / "bundle"
+
+
+_SEP = "__"  # a bundle path's "/" in the name of a case's file
+
+
+def _bundle_seeds() -> list[Files]:
+    """Each file of the bundle is a seed: a case mutates one of them."""
+    bundle = _bundle()
+    return [
+        {p.relative_to(bundle).as_posix().replace("/", _SEP): p.read_bytes()}
+        for p in sorted(bundle.rglob("*"))
+        if p.is_file()
+    ]
+
+
+def _run_verify(folder: Path, paths: list[Path]) -> object:
+    import hashlib
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from canvass.cli import app
+    from canvass.errors import VerificationError
+
+    bundle = folder / "bundle"
+    shutil.copytree(_bundle(), bundle)
+    for path in paths:
+        name = path.name.replace(_SEP, "/")
+        target = bundle / name
+        if target.exists():
+            target.chmod(0o644)
+        data = path.read_bytes()
+        target.write_bytes(data)
+        # Half the cases list the mutated file's new SHA-256 in the manifest, as a forger
+        # would, so that the checks past the files' hashes read it.
+        if name != "manifest.json" and hashlib.sha256(data).digest()[0] & 1:
+            manifest = bundle / "manifest.json"
+            doc = json.loads(manifest.read_bytes())
+            if isinstance(doc.get("files"), dict) and name in doc["files"]:
+                doc["files"][name] = hashlib.sha256(data).hexdigest()
+                manifest.chmod(0o644)
+                manifest.write_text(json.dumps(doc))
+    result = CliRunner().invoke(app, ["verify", str(bundle), "--no-trust-store"])
+    if result.exit_code == 0:
+        return None
+    if result.exit_code == 1:
+        raise VerificationError((result.stderr or result.output).strip().removeprefix("error: "))
+    if result.exit_code == 2 and result.stdout.strip():  # the report, naming its problems
+        first = next(
+            (line.strip() for line in result.stdout.splitlines() if line.startswith("  ")),
+            "the report names problems",
+        )
+        raise VerificationError(first)
+    raise RuntimeError(
+        f"exit status {result.exit_code}: {(result.stderr or result.stdout).strip()[-2000:]}"
+    )
+
+
+TARGETS["verify"] = Target("verify", _bundle_seeds, _run_verify)

@@ -80,16 +80,23 @@ def verify_command(
 ) -> None:
     """Check a published bundle, trusting nothing in it; exit 0 only when everything holds.
     A bundle that verifies is remembered, so a later one must extend it."""
+    from canvass.cli.common import bug_report
+    from canvass.errors import CanvassError
     from canvass.verify import TrustStore, open_source, verify_bundle
     from canvass.verify.trust import default_path
 
     trust = None if no_trust_store else TrustStore(trust_store or default_path())
     source = open_source(bundle)
-    report = verify_bundle(source, trust, operator_key, reingest, witness_key or [])
-    if as_json:
-        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
-    else:
-        sys.stdout.write(report.text())
+    try:
+        report = verify_bundle(source, trust, operator_key, reingest, witness_key or [])
+        text = json.dumps(report.to_json(), indent=2) + "\n" if as_json else report.text()
+    except CanvassError:
+        raise
+    except Exception as e:  # the verifier's exit status is 0, 1 or 2, never another
+        typer.echo(bug_report(e), err=True)
+        raise typer.Exit(2) from None
+    # Text quoted from a hostile bundle may hold what no terminal can print.
+    sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8"))
     if not report.ok:
         raise typer.Exit(2)
     if trust is not None:

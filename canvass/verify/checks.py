@@ -28,14 +28,18 @@
 9. **ascertainment**: every certificate of ascertainment against the state certificate
    in force when it was issued.
 
-A check that cannot be made (an artifact missing or altered) is a failure, with why.
+A check that cannot be made (an artifact missing or altered) is a failure, with why. The
+verifier never crashes: every file of the bundle is decoded through the same guarded
+decoding as every reader (:mod:`canvass.guard`), and should a check still fail in a way
+nobody foresaw, the report says which check could not run to its end and why, and fails.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from canvass.errors import VerificationError
+from canvass.errors import VerificationError, one_line
 from canvass.log.note import VerifierKey
 from canvass.verify.artifacts import Artifacts
 from canvass.verify.canvass_checks import check_canvass
@@ -61,8 +65,27 @@ def verify_bundle(
     latest checkpoint. ``reingest``: read every published CVR export again and compare it
     with its ballot table."""
     report = Report(source.where)
-    v = Artifacts(source)
     manifest = source.manifest()
+    try:
+        _checks(source, manifest, trust, operator, reingest, witnesses, report)
+    except Exception as e:  # the verifier reports; it never crashes
+        report.check("verifier", "every check ran to its end").problems.append(
+            f"a check could not run to its end ({type(e).__name__}: "
+            f"{one_line(' '.join(str(e).split()))[:300]}); the checks after it did not run"
+        )
+    return report
+
+
+def _checks(
+    source: Source,
+    manifest: dict[str, Any],
+    trust: TrustStore | None,
+    operator: str | None,
+    reingest: bool,
+    witnesses: Sequence[str],
+    report: Report,
+) -> None:
+    v = Artifacts(source)
     files = report.check("files", "every file part of the election, none missing")
 
     log = report.check("log", "entries, tiles, checkpoints, witnesses, times")
@@ -79,7 +102,7 @@ def verify_bundle(
         key = VerifierKey.decode(key_text)
     except VerificationError as e:
         log.problems.append(f"operator key: {e}")
-        return report
+        return
     if manifest.get("operator") != key_text:
         log.problems.append(
             f"the bundle names operator key {manifest.get('operator')!r}, not the trusted "
@@ -89,7 +112,7 @@ def verify_bundle(
     held = list(dict.fromkeys([*witnesses, *(trust.witnesses(origin) if trust else [])]))
     found = check_log(source, key, trust.checkpoints(origin) if trust else [], held, log, report)
     if found is None:
-        return report
+        return
     report.witnesses = sorted(found.witnesses.values())
     check_artifacts(
         source, manifest, found.entries, report.check("artifacts", "artifacts the log names")
@@ -103,4 +126,3 @@ def verify_bundle(
         )
     expected = check_canvass(source, v, found, report)
     check_files(source, manifest, expected, files)
-    return report

@@ -4,7 +4,6 @@ export read again into its ballot table."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from functools import partial
@@ -57,10 +56,10 @@ def check_log(
     the tiles against the entries, the latest checkpoint against every witness (those the
     log registers and those the user holds), and the entries' times."""
     try:
-        note_text = source.read(CHECKPOINT).decode()
+        note_text = source.text(CHECKPOINT)
         note = parse_note(note_text, CHECKPOINT)
         size = parse_checkpoint_text(note.text, CHECKPOINT).size
-        published = json.loads(source.read(CHECKPOINTS))
+        published = source.json(CHECKPOINTS)
     except (VerificationError, ValueError) as e:
         check.problems.append(str(e))
         return None

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from canvass.certify.fold import ElectionState
+from canvass.errors import VerificationError
+from canvass.guard.documents import json_value
 from canvass.log.entry import Entry
 from canvass.publish.render import (
     CHECKPOINT,
@@ -162,9 +164,9 @@ def _differences(path: str, found: bytes, derived: bytes, suffix: str) -> list[s
     where = f"{path} " if path else ""
     if suffix == ".json":
         try:
-            doc = json.loads(found)
-        except ValueError:
-            return [f"{where}is not JSON; {LOG_GIVES}, it is"]
+            doc = json_value(found, path, VerificationError)
+        except VerificationError as e:
+            return [f"{where}is not JSON; {LOG_GIVES}, it is ({e})"]
         out: list[str] = []
         _walk(path, doc, json.loads(derived), out)
         if not out:  # the same document written otherwise

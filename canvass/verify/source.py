@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from canvass.errors import VerificationError
+from canvass.guard.documents import json_value
+from canvass.guard.text import decode_text
 
 MANIFEST = "manifest.json"
 
@@ -34,15 +35,22 @@ class Source:
         them."""
         return None
 
+    def json(self, path: str) -> Any:
+        """A file of the bundle as JSON, through the guarded decoding every reader uses
+        (nesting, lone surrogates and numbers past 64 bits refused, by name)."""
+        return json_value(self.read(path), path, VerificationError)
+
+    def text(self, path: str) -> str:
+        """A file of the bundle as UTF-8 text; other bytes are refused, by line."""
+        return decode_text(self.read(path), path, VerificationError)
+
     def manifest(self) -> dict[str, Any]:
         try:
-            doc = json.loads(self.read(MANIFEST))
+            doc = json_value(self.read(MANIFEST), f"{self.where}/{MANIFEST}", VerificationError)
         except Missing:
             raise VerificationError(
                 f"{self.where}: no {MANIFEST}; this is not a results bundle"
             ) from None
-        except ValueError as e:
-            raise VerificationError(f"{self.where}/{MANIFEST}: not JSON ({e})") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("files"), dict):
             raise VerificationError(f"{self.where}/{MANIFEST}: no 'files' table")
         if not isinstance(doc.get("withheld", {}), dict):

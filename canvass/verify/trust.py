@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from canvass.errors import VerificationError
+from canvass.guard.documents import json_value
 
 
 def default_path() -> Path:
@@ -23,9 +24,9 @@ class TrustStore:
         self.logs: dict[str, dict[str, object]] = {}
         if path.is_file():
             try:
-                doc = json.loads(path.read_text())
+                doc = json_value(path.read_bytes(), str(path), VerificationError)
                 self.logs = dict(doc["logs"])
-            except (ValueError, KeyError, TypeError) as e:
+            except (ValueError, KeyError, TypeError, OSError) as e:
                 raise VerificationError(f"{path}: not a trust store ({e})") from None
 
     def operator(self, origin: str) -> str | None:
