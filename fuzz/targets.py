@@ -527,12 +527,13 @@ def _bundle() -> Path:
     made once; each case verifies a copy of its bundle with one file mutated."""
     import tempfile
 
+    from canvass.app.actor import Actor
+    from canvass.app.publishing import publish
     from canvass.demo.build import build_demo
-    from canvass.publish.bundle import publish
 
     root = Path(tempfile.mkdtemp(prefix="fuzz-bundle-"))
     run = build_demo(root / "election", False, 2, 6, 2026, 30)
-    publish(run.store, root / "bundle")
+    publish(run.store, Actor("clerk"), root / "bundle", [], False)
     run.store.close()
     return root / "bundle"
 

@@ -12,9 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 import canvass.verify.checks as checks
+from canvass.app.actor import Actor
+from canvass.app.publishing import publish
 from canvass.cli import app
 from canvass.demo.build import build_demo
-from canvass.publish.bundle import publish
 
 runner = CliRunner()
 
@@ -23,7 +24,7 @@ runner = CliRunner()
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("bundle")
     run = build_demo(root / "election", False, 2, 6, 2026, 30)
-    publish(run.store, root / "bundle")
+    publish(run.store, Actor("clerk"), root / "bundle", [], False)
     run.store.close()
     return root / "bundle"
 
