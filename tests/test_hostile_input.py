@@ -657,3 +657,28 @@ def test_text_quoted_from_a_file_stays_on_one_line(tmp_path: Path) -> None:
     assert refused("generic-csv", [path]) == (
         f"{path} row 1: expected a column 'card'; found Mayor\\nof\\x00Town, x"
     )
+
+
+def test_definition_counts_bounded_to_what_the_ballot_table_holds() -> None:
+    """A definition asking for 10**15 write-in lines once made the import hang building
+    them; counts are bounded where the definition is read."""
+    import yaml
+
+    doc = yaml.safe_load((EXAMPLES / "election.yaml").read_text())
+    doc["election"]["date"] = str(doc["election"]["date"])
+    doc["contests"][0]["write_ins"] = 10**15
+    with pytest.raises(DefinitionError) as e:
+        load_definition(json.dumps(doc).encode(), "e.json")
+    assert str(e.value) == (
+        "e.json: contests[0].write_ins: expected a whole number <= 1000; found "
+        "1000000000000000 (int)"
+    )
+
+
+def test_definition_yaml_key_that_is_a_list() -> None:
+    with pytest.raises(DefinitionError) as e:
+        load_definition(b"election:\n  ? [a, b]\n  : c\n", "election.yaml")
+    assert str(e.value) == (
+        "election.yaml: line 2, column 5: expected valid YAML; a key must be text, a number "
+        "or true/false"
+    )

@@ -85,6 +85,10 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
     seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
+        if isinstance(key, (list, dict)):  # YAML allows "? [a, b]: c"; a definition does not
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be text, a number or true/false", key_node.start_mark
+            )
         if key in seen:
             mark = key_node.start_mark
             raise yaml.constructor.ConstructorError(

@@ -188,13 +188,14 @@ class Contest(_Value, frozen=True):
     """The district the contest is voted in."""
     candidates: list[Id] = msgspec.field(default_factory=list)
     """Candidate ids, in ballot order (candidate and ranked-choice contests)."""
-    votes_allowed: Annotated[int, Meta(ge=1)] = 1
-    """Vote for N (candidate contests)."""
-    write_ins: Annotated[int, Meta(ge=0)] = 0
+    votes_allowed: Annotated[int, Meta(ge=1, le=32_767)] = 1
+    """Vote for N (candidate contests). At most what the ballot table's choice index holds."""
+    write_ins: Annotated[int, Meta(ge=0, le=1_000)] = 0
     """Number of write-in lines on the ballot for undeclared write-ins."""
-    ranks: Annotated[int, Meta(ge=1)] | None = None
-    """Rankings a voter may mark (ranked-choice contests)."""
-    seats: Annotated[int, Meta(ge=1)] = 1
+    ranks: Annotated[int, Meta(ge=1, le=127)] | None = None
+    """Rankings a voter may mark (ranked-choice contests); the ballot table's rank is an
+    int8."""
+    seats: Annotated[int, Meta(ge=1, le=32_767)] = 1
     """Seats to fill."""
     rules: RankedChoiceRules | None = None
     """How a ranked-choice contest is counted (ranked-choice contests only)."""
