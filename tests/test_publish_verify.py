@@ -438,7 +438,10 @@ def test_verify_names_what_is_not_a_bundle(tmp_path: Path) -> None:
     (tmp_path / "bad" / "manifest.json").write_text("{not json")
     code, text = _cli("verify", str(tmp_path / "bad"), "--no-trust-store")
     assert code == 1
-    assert text.startswith(f"error: {tmp_path / 'bad'}/manifest.json: not JSON (")
+    assert text == (
+        f"error: {tmp_path / 'bad'}/manifest.json: expected JSON; JSON is malformed: object "
+        "keys must be strings (byte 1)\n"
+    )
     (tmp_path / "bad" / "manifest.json").write_text('{"bundle": "canvass-bundle/1"}')
     assert _cli("verify", str(tmp_path / "bad"), "--no-trust-store") == (
         1,
