@@ -682,3 +682,18 @@ def test_definition_yaml_key_that_is_a_list() -> None:
         "election.yaml: line 2, column 5: expected valid YAML; a key must be text, a number "
         "or true/false"
     )
+
+
+def test_rctab_csv_column_past_the_row_is_read_as_empty(tmp_path: Path) -> None:
+    """A precinct column beyond the file's columns once crashed the column reader (its
+    stand-in column of empty cells was a dictionary the whitespace check could not take)."""
+    import pyarrow as pa
+
+    from canvass.ingest.rctab_csv import RctabCsv, RctabCsvOptions
+
+    path = tmp_path / "cvr.csv"
+    path.write_text("id,Ann,Bo\nr1,1,2\nr2,2,1\n")
+    options = RctabCsvOptions(first_vote_column=2, id_column=1, precinct_column=128)
+    table = pa.Table.from_batches(list(RctabCsv([path], options).read("county")))
+    assert table.column("precinct").to_pylist() == ["", ""]
+    assert table.column("record").to_pylist() == ["r1", "r2"]

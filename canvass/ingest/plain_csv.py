@@ -79,6 +79,12 @@ def plain_columns(path: Path) -> tuple[list[str], pa.Table] | None:
 def padded(column: pa.ChunkedArray | pa.Array) -> bool:
     """Whether a cell has whitespace at either end (as ``str.strip()`` counts it): a
     column a reader strips is read row by row if so."""
+    if pa.types.is_dictionary(column.type):  # a column of one value repeated: its values
+        column = (
+            column.dictionary
+            if isinstance(column, pa.DictionaryArray)
+            else column.cast(column.type.value_type)
+        )
     return bool(pc.any(pc.match_substring_regex(column, _PADDED)).as_py())
 
 
