@@ -31,8 +31,11 @@ def _places(view: LogReader) -> Places:
     return _PLACES.get(definition_sha256(view), lambda: places(definition(view)))
 
 
-def import_pollbook(election: ElectionDirectory, actor: Actor, path: Path) -> int:
-    """Record a poll-book file; its rows replace earlier ones for the same precincts."""
+def import_pollbook(
+    election: ElectionDirectory, actor: Actor, path: Path, county: str | None = None
+) -> int:
+    """Record a poll-book file; its rows replace earlier ones for the same precincts.
+    ``county``: the file must hold only that county's rows (a county clerk's import)."""
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -40,6 +43,11 @@ def import_pollbook(election: ElectionDirectory, actor: Actor, path: Path) -> in
     book = read_pollbook(data, str(path))
     with election.writing() as w:
         rows = resolve(_places(w), book, str(path))
+        others = sorted({r.county for r in rows} - {county}) if county is not None else []
+        if others:
+            raise IngestError(
+                f"{path.name}: rows for {', '.join(others)}; this import is for {county} only"
+            )
         ref = election.store_artifact(data, path.name, MEDIA_TYPE)
         counties = sorted({r.county for r in rows})
         data_ = {"counties": counties, "rows": len(rows)}

@@ -1,0 +1,622 @@
+"""The officials who sign in: accounts and their roles, invitations, passwords and the
+second factor, sessions, the access log, and the registration of a person's signing key.
+
+Roles (a role and, where it has one, its scope):
+
+==========================  ===========================  ===============================
+role                        scope                        signs with their own key
+==========================  ===========================  ===============================
+``state-admin``             —                            no
+``county-clerk``            a county id                  no
+``board-member``            a board: ``county:<id>``,    yes (motions, votes)
+                            ``state``
+``state-official``          —                            yes (ascertainment)
+``audit-board-member``      ``<county id>/<board>``      yes (readings)
+``witness``                 —                            yes (cosignatures)
+``observer``                —                            no (reads only)
+==========================  ===========================  ===============================
+
+An administrator creates an account and hands its one-time invitation link to the person,
+who chooses a password (hashed with Argon2id, RFC 9106) and sets up a time-based one-time
+password (TOTP, RFC 6238) as the second factor. Signing in is two steps, each rate-limited
+per account and per address; a session is complete only after the second. The person's
+username is the name of their key in the election log, so every change they make is
+recorded under it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import Connection
+
+from canvass.app.actor import Actor
+from canvass.app.elections import register_key
+from canvass.app.results import definition
+from canvass.domain.model import JurisdictionKind, KeyRole
+from canvass.errors import CanvassError
+from canvass.errors import VerificationError as KeyError_
+from canvass.log.note import ED25519, VerifierKey, check_key_name
+from canvass.store import accounts as t
+from canvass.store import db
+from canvass.store.election import ElectionDirectory
+
+
+class Role(StrEnum):
+    STATE_ADMIN = "state-admin"
+    COUNTY_CLERK = "county-clerk"
+    BOARD_MEMBER = "board-member"
+    STATE_OFFICIAL = "state-official"
+    AUDIT_BOARD_MEMBER = "audit-board-member"
+    WITNESS = "witness"
+    OBSERVER = "observer"
+
+
+SIGNING_ROLES = {
+    Role.BOARD_MEMBER: KeyRole.BOARD_MEMBER,
+    Role.STATE_OFFICIAL: KeyRole.STATE_OFFICIAL,
+    Role.AUDIT_BOARD_MEMBER: KeyRole.AUDIT_BOARD,
+    Role.WITNESS: KeyRole.WITNESS,
+}
+"""The roles whose people sign with their own key, and the role their key is registered
+under in the election log."""
+
+INVITATION_DAYS = 7
+SESSION_HOURS = 12
+SIGN_IN_WINDOW = timedelta(minutes=15)
+FAILURES_PER_ACCOUNT = 5
+"""Failed sign-in steps in :data:`SIGN_IN_WINDOW` after which an account is refused."""
+FAILURES_PER_ADDRESS = 20
+MIN_PASSWORD = 12
+
+_hasher = PasswordHasher()
+"""Argon2id with argon2-cffi's defaults (RFC 9106's second recommended option)."""
+
+
+class AccountError(CanvassError):
+    """An account, invitation, sign-in or key request that cannot go on."""
+
+
+class TooManyAttempts(AccountError):
+    """Sign-in refused for a while after too many failures."""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    scope: str
+    active: bool
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.username)
+
+    @property
+    def county(self) -> str | None:
+        """The county the account works in, if its scope names one."""
+        if self.role == Role.COUNTY_CLERK:
+            return self.scope
+        if self.role == Role.BOARD_MEMBER and self.scope.startswith("county:"):
+            return self.scope.removeprefix("county:")
+        if self.role == Role.AUDIT_BOARD_MEMBER:
+            return self.scope.split("/", 1)[0]
+        return None
+
+
+@dataclass(frozen=True)
+class Session:
+    account: Account
+    csrf: str
+    complete: bool
+    """The second factor was given."""
+
+
+class Accounts:
+    """The accounts database (see :mod:`canvass.store.accounts`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Accounts:
+        return cls(t.accounts_engine(url))
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        with db.write_transaction(self.engine) as conn:
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with db.read_transaction(self.engine) as conn:
+            yield conn
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _at(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        row.id, row.username, row.full_name, Role(row.role), row.scope, bool(row.active)
+    )
+
+
+# --- accounts and invitations ----------------------------------------------------------
+
+
+def check_scope(election: ElectionDirectory, role: Role, scope: str) -> str:
+    """``scope`` if it fits ``role`` in this election."""
+    counties = {
+        j.id for j in definition(election).jurisdictions if j.kind == JurisdictionKind.COUNTY
+    }
+    county = ""
+    if role == Role.COUNTY_CLERK:
+        county = scope
+    elif role == Role.BOARD_MEMBER:
+        if scope == "state":
+            return scope
+        if not scope.startswith("county:"):
+            raise AccountError(
+                f"a board member's scope is a board: 'state' or 'county:<county id>'; "
+                f"found {scope!r}"
+            )
+        county = scope.removeprefix("county:")
+    elif role == Role.AUDIT_BOARD_MEMBER:
+        county, _, board = scope.partition("/")
+        if not board:
+            raise AccountError(
+                f"an audit-board member's scope is '<county id>/<board>'; found {scope!r}"
+            )
+    elif scope:
+        raise AccountError(f"a {role} has no scope; found {scope!r}")
+    if county and county not in counties:
+        raise AccountError(f"{county!r} is not a county of the election")
+    return scope
+
+
+def invite(
+    accounts: Accounts,
+    election: ElectionDirectory,
+    by: Account,
+    username: str,
+    full_name: str,
+    role: str,
+    scope: str = "",
+) -> str:
+    """Create an account (inactive until the invitation is accepted); returns the
+    invitation's one-time token."""
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise AccountError(
+            f"role {role!r} is not one of {', '.join(r.value for r in Role)}"
+        ) from None
+    try:
+        check_key_name(username)
+    except KeyError_:
+        raise AccountError(
+            f"username {username!r} is not usable: it names the person's key in the election "
+            "log, so it is non-empty, with no spaces and no '+'"
+        ) from None
+    if not full_name.strip():
+        raise AccountError("the person's full name is empty")
+    scope = check_scope(election, role_, scope.strip())
+    token = secrets.token_urlsafe(32)
+    with accounts.writing() as conn:
+        if conn.scalar(select(t.account.c.id).where(t.account.c.username == username)):
+            raise AccountError(f"an account named {username!r} exists already")
+        created = conn.execute(
+            t.account.insert().values(
+                username=username,
+                full_name=full_name.strip(),
+                role=role_.value,
+                scope=scope,
+                active=False,
+                created_at=_at(_now()),
+                created_by=by.username,
+            )
+        ).inserted_primary_key
+        assert created is not None
+        conn.execute(
+            t.invitation.insert().values(
+                token_sha256=_sha(token),
+                account=created[0],
+                expires_at=_at(_now() + timedelta(days=INVITATION_DAYS)),
+            )
+        )
+    return token
+
+
+def invitation(accounts: Accounts, token: str) -> Account:
+    """The account an unused, unexpired invitation is for."""
+    with accounts.reading() as conn:
+        row = conn.execute(
+            select(t.invitation).where(t.invitation.c.token_sha256 == _sha(token))
+        ).first()
+        if row is None or row.used_at is not None or row.expires_at < _at(_now()):
+            raise AccountError(
+                "this invitation link is not valid: it was used, it expired, or it was "
+                "mistyped; ask your administrator for a new one"
+            )
+        found = conn.execute(select(t.account).where(t.account.c.id == row.account)).one()
+        return _account(found)
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(account: Account, secret: str, issuer: str = "Canvass") -> str:
+    """The otpauth:// URI an authenticator app reads (by QR code or typed in)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=account.username, issuer_name=issuer)
+
+
+def accept_invitation(
+    accounts: Accounts, token: str, password: str, totp_secret: str, code: str
+) -> Account:
+    """Set the account's password and second factor (the code proves the person's
+    authenticator holds the secret) and make it active; the invitation is used up."""
+    account = invitation(accounts, token)
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password is too short: use at least {MIN_PASSWORD} characters")
+    if not pyotp.TOTP(totp_secret).verify(code.strip(), valid_window=1):
+        raise AccountError(
+            "the code from the authenticator app is not right; check the device's clock "
+            "and enter the code it shows now"
+        )
+    with accounts.writing() as conn:
+        used = conn.execute(
+            t.invitation.update()
+            .where((t.invitation.c.token_sha256 == _sha(token)) & t.invitation.c.used_at.is_(None))
+            .values(used_at=_at(_now()))
+        )
+        if used.rowcount != 1:
+            raise AccountError("this invitation link was used already")
+        conn.execute(
+            t.account.update()
+            .where(t.account.c.id == account.id)
+            .values(password_hash=_hasher.hash(password), totp_secret=totp_secret, active=True)
+        )
+    return account
+
+
+def list_accounts(accounts: Accounts) -> list[Account]:
+    with accounts.reading() as conn:
+        return [_account(r) for r in conn.execute(select(t.account).order_by(t.account.c.id))]
+
+
+def account_named(accounts: Accounts, username: str) -> Account | None:
+    with accounts.reading() as conn:
+        row = conn.execute(select(t.account).where(t.account.c.username == username)).first()
+        return _account(row) if row is not None else None
+
+
+# --- signing in ------------------------------------------------------------------------
+
+
+def _failures(conn: Connection, column: Any, value: str) -> int:
+    since = _at(_now() - SIGN_IN_WINDOW)
+    return int(
+        conn.scalar(
+            select(func.count())
+            .select_from(t.access_log)
+            .where((column == value) & (t.access_log.c.event == "sign-in failed"))
+            .where(t.access_log.c.at >= since)
+        )
+        or 0
+    )
+
+
+def _refuse_if_throttled(conn: Connection, username: str, address: str) -> None:
+    if (
+        _failures(conn, t.access_log.c.username, username) >= FAILURES_PER_ACCOUNT
+        or _failures(conn, t.access_log.c.address, address) >= FAILURES_PER_ADDRESS
+    ):
+        minutes = int(SIGN_IN_WINDOW.total_seconds() // 60)
+        raise TooManyAttempts(
+            f"too many failed sign-in attempts; try again in {minutes} minutes "
+            "or ask your administrator"
+        )
+
+
+def _fail(accounts: Accounts, username: str, address: str, path: str, why: str) -> None:
+    record(accounts, username, "sign-in failed", "POST", path, address, why)
+
+
+def sign_in(accounts: Accounts, username: str, password: str, address: str) -> str:
+    """Check the password; returns a session token waiting for the second factor."""
+    with accounts.reading() as conn:
+        _refuse_if_throttled(conn, username, address)
+        row = conn.execute(select(t.account).where(t.account.c.username == username)).first()
+    wrong = AccountError("the username or the password is not right")
+    if row is None or not row.active or row.password_hash is None:
+        _hasher.hash(password)  # as long as a real check, so timing tells nothing
+        _fail(accounts, username, address, "/sign-in", "no such active account")
+        raise wrong
+    try:
+        _hasher.verify(row.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        _fail(accounts, username, address, "/sign-in", "wrong password")
+        raise wrong from None
+    token = secrets.token_urlsafe(32)
+    with accounts.writing() as conn:
+        conn.execute(
+            t.web_session.insert().values(
+                token_sha256=_sha(token),
+                account=row.id,
+                csrf=secrets.token_urlsafe(32),
+                second_factor=False,
+                created_at=_at(_now()),
+                expires_at=_at(_now() + timedelta(minutes=10)),
+            )
+        )
+    return token
+
+
+def second_factor(accounts: Accounts, token: str, code: str, address: str) -> Account:
+    """Check the one-time code of a session waiting for it; the session is complete."""
+    found = session(accounts, token, complete=False)
+    if found is None or found.complete:
+        raise AccountError("sign in with your password first")
+    account = found.account
+    with accounts.reading() as conn:
+        _refuse_if_throttled(conn, account.username, address)
+        secret = conn.scalar(select(t.account.c.totp_secret).where(t.account.c.id == account.id))
+    if not secret or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
+        _fail(accounts, account.username, address, "/sign-in/code", "wrong one-time code")
+        raise AccountError("the one-time code is not right; enter the code your app shows now")
+    with accounts.writing() as conn:
+        conn.execute(
+            t.web_session.update()
+            .where(t.web_session.c.token_sha256 == _sha(token))
+            .values(
+                second_factor=True,
+                expires_at=_at(_now() + timedelta(hours=SESSION_HOURS)),
+                csrf=secrets.token_urlsafe(32),
+            )
+        )
+    return account
+
+
+def session(accounts: Accounts, token: str, complete: bool = True) -> Session | None:
+    """The live session ``token`` opens (with ``complete``: only one past the second
+    factor), or None."""
+    with accounts.reading() as conn:
+        row = conn.execute(
+            select(t.web_session, t.account)
+            .join(t.account, t.account.c.id == t.web_session.c.account)
+            .where(t.web_session.c.token_sha256 == _sha(token))
+        ).first()
+    if row is None or row.ended_at is not None or row.expires_at < _at(_now()):
+        return None
+    if not row.active or (complete and not row.second_factor):
+        return None
+    return Session(_account(row), row.csrf, bool(row.second_factor))
+
+
+def sign_out(accounts: Accounts, token: str) -> None:
+    with accounts.writing() as conn:
+        conn.execute(
+            t.web_session.update()
+            .where(t.web_session.c.token_sha256 == _sha(token))
+            .values(ended_at=_at(_now()))
+        )
+
+
+# --- the access log --------------------------------------------------------------------
+
+
+def record(
+    accounts: Accounts,
+    username: str,
+    event: str,
+    method: str,
+    path: str,
+    address: str,
+    detail: str = "",
+) -> None:
+    """Append to the access log: sign-ins, sign-outs, failures and refused requests."""
+    row = {
+        "at": _at(_now()),
+        "username": username,
+        "event": event,
+        "method": method,
+        "path": path[:500],
+        "address": address,
+        "detail": detail[:500],
+    }
+    with accounts.writing() as conn:
+        t.append_access(conn, row)
+
+
+def access_log(accounts: Accounts) -> list[dict[str, Any]]:
+    with accounts.reading() as conn:
+        return [
+            {f: r[f] for f in t.ACCESS_FIELDS}
+            for r in conn.execute(select(t.access_log).order_by(t.access_log.c.id)).mappings()
+        ]
+
+
+def check_access_log(accounts: Accounts) -> list[str]:
+    with accounts.reading() as conn:
+        return t.check_access_chain(conn)
+
+
+# --- signing keys ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyRequest:
+    id: int
+    username: str
+    full_name: str
+    account_role: Role
+    scope: str
+    vkey: str
+    key_role: str
+    requested_at: str
+    decision: str | None
+    decided_by: str | None
+    log_entry: int | None
+
+
+def request_key(accounts: Accounts, account: Account, public_key: bytes) -> int:
+    """Ask for the Ed25519 public key ``public_key`` (32 bytes, made on the person's own
+    side) to be registered as the account's signing key."""
+    role = SIGNING_ROLES.get(account.role)
+    if role is None:
+        raise AccountError(f"a {account.role} does not sign with a key")
+    if len(public_key) != 32:
+        raise AccountError(f"an Ed25519 public key is 32 bytes; found {len(public_key)}")
+    vkey = VerifierKey(account.username, ED25519, public_key).encode()
+    with accounts.writing() as conn:
+        pending = conn.scalar(
+            select(t.key_request.c.id).where(
+                (t.key_request.c.account == account.id)
+                & ((t.key_request.c.decision.is_(None)) | (t.key_request.c.decision == "approved"))
+            )
+        )
+        if pending is not None:
+            raise AccountError(
+                "a key for this account is registered or waiting for approval already; "
+                "a registered key is never replaced"
+            )
+        made = conn.execute(
+            t.key_request.insert().values(
+                account=account.id, vkey=vkey, key_role=role.value, requested_at=_at(_now())
+            )
+        ).inserted_primary_key
+        assert made is not None
+        return int(made[0])
+
+
+def key_requests(accounts: Accounts, account: Account | None = None) -> list[KeyRequest]:
+    """Every key request (or one account's), newest first."""
+    query = (
+        select(t.key_request, t.account)
+        .join(t.account, t.account.c.id == t.key_request.c.account)
+        .order_by(t.key_request.c.id.desc())
+    )
+    if account is not None:
+        query = query.where(t.key_request.c.account == account.id)
+    with accounts.reading() as conn:
+        return [
+            KeyRequest(
+                r.id,
+                r.username,
+                r.full_name,
+                Role(r.role),
+                r.scope,
+                r.vkey,
+                r.key_role,
+                r.requested_at,
+                r.decision,
+                r.decided_by,
+                r.log_entry,
+            )
+            for r in conn.execute(query)
+        ]
+
+
+def may_approve(approver: Account, request: KeyRequest) -> bool:
+    """The state administrator approves any key; a county clerk, those of their county's
+    board and audit boards."""
+    if approver.role == Role.STATE_ADMIN:
+        return True
+    if approver.role != Role.COUNTY_CLERK:
+        return False
+    if request.account_role == Role.BOARD_MEMBER:
+        return request.scope == f"county:{approver.scope}"
+    if request.account_role == Role.AUDIT_BOARD_MEMBER:
+        return request.scope.split("/", 1)[0] == approver.scope
+    return False
+
+
+def decide_key(
+    accounts: Accounts,
+    election: ElectionDirectory,
+    approver: Account,
+    request_id: int,
+    approve: bool,
+) -> int | None:
+    """Approve (register the key in the election log, under the approver's name) or
+    refuse a key request; the log entry when approved."""
+    found = next((r for r in key_requests(accounts) if r.id == request_id), None)
+    if found is None:
+        raise AccountError(f"no key request {request_id}")
+    if found.decision is not None:
+        raise AccountError(f"key request {request_id} was {found.decision} already")
+    if not may_approve(approver, found):
+        raise AccountError(
+            f"a {approver.role} cannot approve the key of a {found.account_role} "
+            f"({found.scope or 'statewide'})"
+        )
+    entry = None
+    if approve:
+        entry = register_key(
+            election, approver.actor, VerifierKey.decode(found.vkey), KeyRole(found.key_role)
+        )
+    with accounts.writing() as conn:
+        conn.execute(
+            t.key_request.update()
+            .where(t.key_request.c.id == request_id)
+            .values(
+                decided_by=approver.username,
+                decided_at=_at(_now()),
+                decision="approved" if approve else "refused",
+                log_entry=entry,
+            )
+        )
+    return entry
+
+
+def create_administrator(
+    accounts: Accounts, username: str, full_name: str, created_by: str = "installer"
+) -> str:
+    """The first state administrator (``canvass-app`` set-up); returns the invitation
+    token."""
+    token = secrets.token_urlsafe(32)
+    with accounts.writing() as conn:
+        made = conn.execute(
+            t.account.insert().values(
+                username=check_key_name(username),
+                full_name=full_name,
+                role=Role.STATE_ADMIN.value,
+                scope="",
+                active=False,
+                created_at=_at(_now()),
+                created_by=created_by,
+            )
+        ).inserted_primary_key
+        assert made is not None
+        conn.execute(
+            t.invitation.insert().values(
+                token_sha256=_sha(token),
+                account=made[0],
+                expires_at=_at(_now() + timedelta(days=INVITATION_DAYS)),
+            )
+        )
+    return token

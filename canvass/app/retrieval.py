@@ -1,0 +1,134 @@
+"""An audit as the people running it see it: its rounds, what is drawn and read, and each
+round's retrieval list grouped the way the paper is kept (county, then container), for
+printing and for the audit boards' entry screen."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from canvass.app.actor import Actor
+from canvass.app.audits import drawn, interpret, load_audits
+from canvass.app.results import definition
+from canvass.app.snapshot import Source, viewing
+from canvass.audit.workflow import AuditRecord
+from canvass.errors import StoreError
+from canvass.store.election import ElectionDirectory
+from canvass.tabulate.election import labels
+
+
+def audit_overview(source: Source, name: str) -> dict[str, Any]:
+    with viewing(source) as view:
+        audit = load_audits(view).audit(name)
+        sampled = drawn(view, audit) if audit.rounds else {}
+        names = labels(definition(view))
+        contests = [
+            {
+                "contest": c,
+                "name": names.get(c, c),
+                "choices": [
+                    {"choice": k.split("/", 1)[1], "name": v}
+                    for k, v in names.items()
+                    if k.startswith(c + "/")
+                ],
+                "read": sum(1 for b in sampled if (b, c) in audit.interpretations),
+                "done": audit.done(c),
+            }
+            for c in audit.contests
+        ]
+        return {
+            "name": audit.name,
+            "method": audit.method,
+            "risk_limit": audit.risk_limit,
+            "contests": contests,
+            "opened": audit.opened,
+            "committed": audit.committed,
+            "ballots": audit.ballots,
+            "seed": audit.seed,
+            "seeded": audit.seeded,
+            "rounds": [
+                {"round": n + 1, "entry": e, "size": size, "retrieval_sha256": sha}
+                for n, (e, size, sha) in enumerate(audit.rounds)
+            ],
+            "drawn": len(sampled),
+            "measured": audit.measured,
+            "log_size": view.size,
+        }
+
+
+def audit_names(source: Source) -> list[dict[str, Any]]:
+    with viewing(source) as view:
+        return [
+            {"name": a.name, "method": a.method, "risk_limit": a.risk_limit, "rounds": len(a.rounds)}
+            for a in load_audits(view).audits.values()
+        ]
+
+
+def _round(audit: AuditRecord, number: int) -> tuple[int, int, str]:
+    if not 1 <= number <= len(audit.rounds):
+        raise StoreError(f"audit {audit.name} has no round {number}")
+    return audit.rounds[number - 1]
+
+
+def retrieval(source: Source, name: str, number: int, county: str | None = None) -> dict[str, Any]:
+    """Round ``number``'s retrieval list (of one county, or all), grouped by county and
+    container, each group in tabulator, batch and record order; with the list's SHA-256
+    and log entry."""
+    with viewing(source) as view:
+        audit = load_audits(view).audit(name)
+        entry, _, sha = _round(audit, number)
+        rows = list(csv.DictReader(io.StringIO(view.artifacts.get(sha).decode())))
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        if county is None or row["county"] == county:
+            groups.setdefault((row["county"], row["container"]), []).append(row)
+    return {
+        "audit": name,
+        "round": number,
+        "entry": entry,
+        "sha256": sha,
+        "county": county,
+        "groups": [
+            {
+                "county": c,
+                "container": k,
+                "ballots": sorted(
+                    g, key=lambda r: (r["tabulator"], r["batch"], r["record"].zfill(12))
+                ),
+            }
+            for (c, k), g in sorted(groups.items())
+        ],
+    }
+
+
+def to_read(source: Source, name: str, county: str) -> list[dict[str, Any]]:
+    """The ballots drawn in ``county``, each with the readings recorded for it so far."""
+    with viewing(source) as view:
+        audit = load_audits(view).audit(name)
+        sampled = drawn(view, audit) if audit.rounds else {}
+        return [
+            {
+                "ballot": ballot,
+                "times": times,
+                "readings": {
+                    c: audit.interpretations.get((ballot, c)) for c in audit.contests
+                },
+            }
+            for ballot, times in sorted(sampled.items())
+            if ballot.split("/", 1)[0] == county
+        ]
+
+
+def record_reading(
+    election: ElectionDirectory,
+    actor: Actor,
+    name: str,
+    county: str,
+    board: str,
+    reading: dict[str, Any],
+) -> list[int]:
+    """Record what an audit board of ``county`` read on one of its county's ballots."""
+    if str(reading.get("ballot", "")).split("/", 1)[0] != county:
+        raise StoreError(f"ballot {reading.get('ballot')} is not in {county}, this audit board's county")
+    return interpret(election, actor, name, [reading], board)

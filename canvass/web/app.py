@@ -1,0 +1,55 @@
+"""The officials' application: an ASGI app (FastAPI) over the application layer.
+
+:func:`create_app` builds it from :class:`~canvass.web.settings.Settings`; the routers in
+:mod:`canvass.web.routes` are thin (parse, call :mod:`canvass.app`, render). Serve it
+with any ASGI server, e.g. ``uvicorn --factory canvass.web.app:from_environment``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from canvass.app.accounts import Accounts
+from canvass.app.elections import open_election
+from canvass.store.election import ElectionDirectory
+from canvass.web.render import install_error_handler
+from canvass.web.routes import ROUTERS
+from canvass.web.settings import Settings
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+@dataclass
+class Services:
+    """What every request works with, opened once per process."""
+
+    settings: Settings
+    accounts: Accounts
+    election: ElectionDirectory
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="Canvass: the officials' application",
+        summary="Every page's data as JSON under /api; every change as a POST under /api.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.services = Services(
+        settings, Accounts.open(settings.accounts_url), open_election(settings.election)
+    )
+    install_error_handler(app)
+    app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def from_environment() -> FastAPI:
+    """The app configured from the environment (see :mod:`canvass.web.settings`)."""
+    return create_app(Settings.from_environment())

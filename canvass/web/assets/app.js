@@ -1,0 +1,241 @@
+// The officials' application's only script. Pages work without it except where a person
+// signs: their Ed25519 key lives in this browser (WebCrypto, not extractable, kept in
+// IndexedDB) or is read from their key file, and only signatures and the public half ever
+// leave the browser. What is signed is the statement's exact bytes as the server hands
+// them over (the same bytes the command line signs), after the page shows it in words.
+"use strict";
+
+(() => {
+  const meta = (name) => (document.querySelector(`meta[name="${name}"]`) || {}).content || "";
+  const csrf = () => meta("csrf-token");
+  const user = () => meta("canvass-user");
+  const ED25519 = { name: "Ed25519" };
+
+  const toBase64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
+  const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+  // --- the key, kept in this browser ---------------------------------------------------
+
+  function openStore() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open("canvass-keys", 1);
+      request.onupgradeneeded = () => request.result.createObjectStore("keys");
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  async function keyStore(mode, action) {
+    const db = await openStore();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction("keys", mode);
+      const request = action(tx.objectStore("keys"));
+      tx.oncomplete = () => resolve(request.result);
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+
+  const loadKey = (name) => keyStore("readonly", (s) => s.get(name));
+  const saveKey = (name, key) => keyStore("readwrite", (s) => s.put(key, name));
+
+  async function postJSON(url, body) {
+    const response = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify(body),
+    });
+    const data = await response.json();
+    if (!response.ok) throw new Error(data.error || `refused (${response.status})`);
+    return data;
+  }
+
+  async function makeKey(status) {
+    const pair = await crypto.subtle.generateKey(ED25519, false, ["sign", "verify"]);
+    const publicKey = toBase64(await crypto.subtle.exportKey("raw", pair.publicKey));
+    await saveKey(user(), { privateKey: pair.privateKey, publicKey });
+    status.textContent = "Key made in this browser; sending the public half for approval…";
+    await postJSON("/api/keys", { public_key: publicKey });
+    location.reload();
+  }
+
+  function pemBody(text) {
+    const match = text.match(/-----BEGIN PRIVATE KEY-----([\s\S]+?)-----END PRIVATE KEY-----/);
+    return match ? fromBase64(match[1].replace(/\s+/g, "")) : null;
+  }
+
+  async function useKeyFile(file, status) {
+    const text = await file.text();
+    if (text.includes("BEGIN ENCRYPTED PRIVATE KEY")) {
+      throw new Error(
+        "This key file is protected by a passphrase. A browser's WebCrypto cannot open a " +
+          "passphrase-protected (encrypted PKCS#8) key: make a key in this browser instead, " +
+          "or write a key file without a passphrase (canvass keys new, no --passphrase)."
+      );
+    }
+    const fields = Object.fromEntries(
+      text.split("\n").filter((l) => l.includes(": ")).map((l) => l.split(": ", 2))
+    );
+    if (!text.startsWith("canvass-key v1") || !fields.vkey || !pemBody(text)) {
+      throw new Error("This is not a key file that canvass keys new wrote.");
+    }
+    if (fields.name !== user()) {
+      throw new Error(`This key file is ${fields.name}'s; you are signed in as ${user()}.`);
+    }
+    const privateKey = await crypto.subtle.importKey("pkcs8", pemBody(text), ED25519, false, ["sign"]);
+    const raw = fromBase64(fields.vkey.trim().split("+")[2]).slice(1);
+    const publicKey = await crypto.subtle.importKey("raw", raw, ED25519, true, ["verify"]);
+    const probe = new TextEncoder().encode("canvass key check");
+    const signed = await crypto.subtle.sign(ED25519, privateKey, probe);
+    if (!(await crypto.subtle.verify(ED25519, publicKey, signed, probe))) {
+      throw new Error("The key file's private key does not match its vkey line.");
+    }
+    await saveKey(user(), { privateKey, publicKey: toBase64(raw) });
+    status.textContent = "Your key file's key is now kept in this browser.";
+    if (document.querySelector("[data-make-key]")) {
+      await postJSON("/api/keys", { public_key: toBase64(raw) });
+      location.reload();
+    }
+  }
+
+  async function keyPanel(panel) {
+    const status = panel.querySelector("[data-key-status]");
+    const kept = await loadKey(user());
+    status.textContent = kept
+      ? `This browser holds your signing key (public key ${kept.publicKey}).`
+      : "This browser does not hold your signing key.";
+    const fail = (e) => { status.textContent = e.message; status.setAttribute("role", "alert"); };
+    const make = panel.querySelector("[data-make-key]");
+    if (make) make.addEventListener("click", () => makeKey(status).catch(fail));
+    const file = panel.querySelector("[data-key-file]");
+    file.addEventListener("change", () => file.files[0] && useKeyFile(file.files[0], status).catch(fail));
+  }
+
+  // --- signing a statement -----------------------------------------------------------
+
+  function signingPanel(signable, onSigned) {
+    const panel = document.getElementById("signing");
+    const problem = panel.querySelector("[data-sign-problem]");
+    panel.querySelector("[data-sign-words]").textContent = signable.words;
+    panel.querySelector("[data-sign-json]").textContent = JSON.stringify(
+      signable.document ? { document: signable.document, statement: signable.statement } : signable.statement,
+      null,
+      2
+    );
+    problem.hidden = true;
+    panel.hidden = false;
+    panel.focus();
+    const confirm = panel.querySelector("[data-sign-confirm]");
+    const cancel = panel.querySelector("[data-sign-cancel]");
+    confirm.onclick = async () => {
+      try {
+        const kept = await loadKey(user());
+        if (!kept) throw new Error("This browser does not hold your signing key: see My key.");
+        const signature = await crypto.subtle.sign(ED25519, kept.privateKey, fromBase64(signable.message));
+        confirm.disabled = true;
+        onSigned(toBase64(signature));
+      } catch (e) {
+        problem.textContent = e.message;
+        problem.hidden = false;
+      }
+    };
+    cancel.onclick = () => { panel.hidden = true; };
+  }
+
+  function showProblem(message) {
+    const panel = document.getElementById("signing");
+    const problem = panel.querySelector("[data-sign-problem]");
+    panel.hidden = false;
+    panel.querySelector("[data-sign-words]").textContent = "";
+    problem.textContent = message;
+    problem.hidden = false;
+  }
+
+  function signedForm(form) {
+    form.addEventListener("submit", async (event) => {
+      if (form.elements.signature.value) return;
+      event.preventDefault();
+      const query = new URLSearchParams();
+      for (const [key, value] of new FormData(form)) {
+        if (key !== "csrf" && key !== "signature") query.append(key, value);
+      }
+      const response = await fetch(`${form.dataset.sign}?${query}`, { credentials: "same-origin" });
+      const signable = await response.json();
+      if (!response.ok) return showProblem(signable.error);
+      signingPanel(signable, (signature) => {
+        form.elements.signature.value = signature;
+        form.submit();
+      });
+    });
+  }
+
+  function ascertainForm(form) {
+    form.addEventListener("submit", async (event) => {
+      if (form.elements.signature.value) return;
+      event.preventDefault();
+      try {
+        const signable = await postJSON(form.dataset.ascertain, {
+          contest: form.elements.contest.value,
+          electors: form.elements.electors.value,
+        });
+        signingPanel(signable, (signature) => {
+          form.elements.document.value = JSON.stringify(signable.document);
+          form.elements.signature.value = signature;
+          form.submit();
+        });
+      } catch (e) {
+        showProblem(e.message);
+      }
+    });
+  }
+
+  // --- the meeting, live for everyone in it --------------------------------------------
+
+  function live(element) {
+    const note = element.querySelector("[data-live-note]");
+    setInterval(async () => {
+      const signing = document.getElementById("signing");
+      if (signing && !signing.hidden) return;
+      try {
+        const response = await fetch(element.dataset.live, { credentials: "same-origin" });
+        if (!response.ok) return;
+        const state = await response.json();
+        if (String(state.log_size) !== element.dataset.size) {
+          if (note) note.textContent = "Something changed in the meeting; showing it…";
+          location.reload();
+        }
+      } catch (e) {
+        if (note) note.textContent = "Lost touch with the server; retrying.";
+      }
+    }, 2000);
+  }
+
+  // --- uploads with a progress bar -----------------------------------------------------
+
+  function upload(form) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const bar = form.querySelector("progress");
+      bar.hidden = false;
+      const request = new XMLHttpRequest();
+      request.open("POST", form.action);
+      request.upload.onprogress = (e) => {
+        if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
+      };
+      request.onload = () => {
+        history.replaceState(null, "", request.responseURL || form.action);
+        document.open();
+        document.write(request.responseText);
+        document.close();
+      };
+      request.send(new FormData(form));
+      form.querySelector("button[type=submit]").disabled = true;
+    });
+  }
+
+  document.querySelectorAll("[data-key-panel]").forEach(keyPanel);
+  document.querySelectorAll("form[data-sign]").forEach(signedForm);
+  document.querySelectorAll("form[data-ascertain]").forEach(ascertainForm);
+  document.querySelectorAll("[data-live]").forEach(live);
+  document.querySelectorAll("form[data-upload]").forEach(upload);
+})();

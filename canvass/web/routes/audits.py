@@ -1,0 +1,172 @@
+"""Audits: open, commit the frame, the seed ceremony, rounds, retrieval lists per county
+grouped by container, the audit boards' entry screen, and the risk measured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from canvass.app import retrieval
+from canvass.app.accounts import Account, Role
+from canvass.app.audits import commit, draw, measure, open_audit, record_seed
+from canvass.app.results import definition
+from canvass.audit.workflow import METHODS
+from canvass.errors import StoreError
+from canvass.web.access import EVERYONE, fields, require
+from canvass.web.render import Done, action, page
+
+router = APIRouter()
+
+
+def _text(form: dict[str, Any], name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def _list(form: dict[str, Any], name: str) -> list[str]:
+    value = form.get(name, [])
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
+
+
+def _number(form: dict[str, Any], name: str) -> int:
+    value = form.get(name, "")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise StoreError(f"{name} is a whole number; found {value!r}") from None
+
+
+@page(router, "/audits", "audits.html")
+def audits(request: Request, account: Account = require(*EVERYONE)) -> dict[str, Any]:
+    election = request.app.state.services.election
+    return {
+        "audits": retrieval.audit_names(election),
+        "methods": METHODS,
+        "contests": [{"id": c.id, "name": c.name} for c in definition(election).contests],
+    }
+
+
+@action(router, "/audits")
+def open_(
+    request: Request,
+    account: Account = require(Role.STATE_ADMIN),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    name = _text(form, "name")
+    entry = open_audit(
+        request.app.state.services.election,
+        account.actor,
+        name,
+        _text(form, "method"),
+        _number(form, "risk_limit"),
+        _list(form, "contests"),
+    )
+    return Done(f"Audit {name} opened (log entry {entry}).", f"/audits/{name}", {"entry": entry})
+
+
+@page(router, "/audits/{audit}", "audit.html")
+def audit(request: Request, audit: str, account: Account = require(*EVERYONE)) -> dict[str, Any]:
+    return retrieval.audit_overview(request.app.state.services.election, audit)
+
+
+@action(router, "/audits/{audit}/commit")
+def commit_(request: Request, audit: str, account: Account = require(Role.STATE_ADMIN)) -> Done:
+    entry, _ = commit(request.app.state.services.election, account.actor, audit)
+    return Done(
+        f"Ballot manifests and CVRs committed in a signed checkpoint (log entry {entry}); "
+        "the seed may now be rolled.",
+        f"/audits/{audit}",
+        {"entry": entry},
+    )
+
+
+@action(router, "/audits/{audit}/seed")
+def seed(
+    request: Request,
+    audit: str,
+    account: Account = require(Role.STATE_ADMIN),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    entry = record_seed(
+        request.app.state.services.election, account.actor, audit, _text(form, "seed").strip()
+    )
+    return Done(f"Seed recorded (log entry {entry}).", f"/audits/{audit}", {"entry": entry})
+
+
+@action(router, "/audits/{audit}/rounds")
+def round_(
+    request: Request,
+    audit: str,
+    account: Account = require(Role.STATE_ADMIN),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    entry, _ = draw(
+        request.app.state.services.election, account.actor, audit, _number(form, "size")
+    )
+    return Done(f"Ballots drawn (log entry {entry}).", f"/audits/{audit}", {"entry": entry})
+
+
+@page(router, "/audits/{audit}/rounds/{number}/retrieval", "retrieval.html")
+def retrieval_list(
+    request: Request,
+    audit: str,
+    number: int,
+    county: str | None = None,
+    account: Account = require(*EVERYONE),
+) -> dict[str, Any]:
+    """Where to find each ballot drawn, by county and container: printable."""
+    return retrieval.retrieval(request.app.state.services.election, audit, number, county)
+
+
+@page(router, "/audits/{audit}/entry", "audit_entry.html")
+def entry_screen(
+    request: Request, audit: str, account: Account = require(Role.AUDIT_BOARD_MEMBER)
+) -> dict[str, Any]:
+    """The audit board's screen: each ballot drawn in its county, what it was read as."""
+    election = request.app.state.services.election
+    county = account.county or ""
+    return {
+        "audit": retrieval.audit_overview(election, audit),
+        "ballots": retrieval.to_read(election, audit, county),
+        "board": account.scope,
+    }
+
+
+@action(router, "/audits/{audit}/readings")
+def reading(
+    request: Request,
+    audit: str,
+    account: Account = require(Role.AUDIT_BOARD_MEMBER),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    """What the audit board reads on one ballot for one contest: the choices marked, or a
+    finding (not found, no consensus)."""
+    ballot = _text(form, "ballot")
+    found: dict[str, Any] = {
+        "ballot": ballot,
+        "contest": _text(form, "contest"),
+        "votes": _list(form, "votes"),
+    }
+    if _text(form, "finding"):
+        found["finding"] = _text(form, "finding")
+    entries = retrieval.record_reading(
+        request.app.state.services.election,
+        account.actor,
+        audit,
+        account.county or "",
+        account.scope,
+        found,
+    )
+    return Done(
+        f"Reading of {ballot} recorded (log entry {entries[0]}).",
+        f"/audits/{audit}/entry#b-{ballot.replace('/', '-')}",
+        {"entries": entries},
+    )
+
+
+@action(router, "/audits/{audit}/measure")
+def measure_(request: Request, audit: str, account: Account = require(Role.STATE_ADMIN)) -> Done:
+    measured = measure(request.app.state.services.election, account.actor, audit)
+    said = "; ".join(f"{m['contest']}: risk {m.get('risk')}" for m in measured)
+    return Done(f"Risk measured — {said}.", f"/audits/{audit}", {"measured": measured})

@@ -1,0 +1,145 @@
+"""The election's set-up and each county's work: imports, results, the manifest check,
+reconciliation with explanations, and the checklist before the board can certify."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from canvass.app import overview
+from canvass.app.accounts import Account, Role
+from canvass.app.boards import open_correction
+from canvass.app.elections import define
+from canvass.app.imports import MANIFEST_FORMATS, RESULTS_FORMATS, import_ballots
+from canvass.app.reconcile import explain, import_pollbook
+from canvass.app.results import definition
+from canvass.errors import StoreError
+from canvass.ingest import FORMATS
+from canvass.reconcile.balance import REASONS
+from canvass.web.access import EVERYONE, fields, require
+from canvass.web.render import Done, action, page
+from canvass.web.uploads import on_disk, uploaded_files
+
+router = APIRouter()
+
+
+def _text(form: dict[str, Any], name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+@page(router, "/election", "election.html")
+def election(request: Request, account: Account = require(*EVERYONE)) -> dict[str, Any]:
+    """The election's definition in force and every county's status."""
+    services = request.app.state.services
+    try:
+        state = overview.state_overview(services.election)
+    except StoreError:
+        state = None
+    return {"state": state}
+
+
+@action(router, "/election/definition")
+def upload_definition(
+    request: Request,
+    account: Account = require(Role.STATE_ADMIN),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    """Record the election definition (YAML or JSON, as docs/election-definition.md says)."""
+    services = request.app.state.services
+    files = uploaded_files(form, "definition")
+    with on_disk(files[:1], services.settings.upload_dir) as paths:
+        entry = define(services.election, account.actor, paths[0].read_bytes(), paths[0].name)
+    if entry is None:
+        return Done("This definition is the one in force already; nothing changed.", "/election")
+    return Done(f"Definition recorded (log entry {entry}).", "/election", {"entry": entry})
+
+
+@page(router, "/counties/{county}", "county.html")
+def county(request: Request, county: str, account: Account = require(*EVERYONE)) -> dict[str, Any]:
+    data = overview.county_overview(request.app.state.services.election, county)
+    return {
+        **data,
+        "formats": [*FORMATS, *RESULTS_FORMATS, *MANIFEST_FORMATS],
+        "reasons": REASONS,
+    }
+
+
+@action(router, "/counties/{county}/imports")
+def upload_import(
+    request: Request,
+    county: str,
+    account: Account = require(Role.COUNTY_CLERK, scope="county"),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    """Import a CVR export, a results file or a ballot manifest: the files streamed to
+    disk, then the same import the command line runs."""
+    services = request.app.state.services
+    with on_disk(uploaded_files(form, "files"), services.settings.upload_dir) as paths:
+        done = import_ballots(
+            services.election, account.actor, county, _text(form, "format"), paths
+        )
+    to = f"/counties/{county}"
+    if done is None:
+        return Done("These files were imported already; nothing changed.", to)
+    what = ", ".join(f"{k} {v}" for k, v in done.data.items() if k in ("cards", "batches", "votes"))
+    return Done(
+        f"Imported {done.kind} ({what}) as log entry {done.entry}.",
+        to,
+        {"entry": done.entry, "kind": done.kind, "data": done.data},
+    )
+
+
+@action(router, "/counties/{county}/pollbooks")
+def upload_pollbook(
+    request: Request,
+    county: str,
+    account: Account = require(Role.COUNTY_CLERK, scope="county"),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    services = request.app.state.services
+    with on_disk(uploaded_files(form, "pollbook")[:1], services.settings.upload_dir) as paths:
+        entry = import_pollbook(services.election, account.actor, paths[0], county)
+    return Done(f"Poll book recorded (log entry {entry}).", f"/counties/{county}", {"entry": entry})
+
+
+@action(router, "/counties/{county}/explanations")
+def explanation(
+    request: Request,
+    county: str,
+    account: Account = require(Role.COUNTY_CLERK, scope="county"),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    entry = explain(
+        request.app.state.services.election,
+        account.actor,
+        county,
+        _text(form, "precinct"),
+        _text(form, "vote_type"),
+        _text(form, "reason"),
+        _text(form, "text"),
+    )
+    return Done(
+        f"Explanation of {_text(form, 'precinct')} recorded (log entry {entry}).",
+        f"/counties/{county}#reconciliation",
+        {"entry": entry},
+    )
+
+
+@action(router, "/counties/{county}/corrections")
+def correction(
+    request: Request,
+    county: str,
+    account: Account = require(Role.COUNTY_CLERK, scope="county"),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    entry = open_correction(
+        request.app.state.services.election, account.actor, county, _text(form, "reason")
+    )
+    return Done(f"Correction opened (log entry {entry}).", f"/counties/{county}", {"entry": entry})
+
+
+def county_name(request: Request, county: str) -> str:
+    election = definition(request.app.state.services.election)
+    return next((j.name for j in election.jurisdictions if j.id == county), county)

@@ -1,0 +1,58 @@
+"""How the officials' application is configured: from the environment (or the values a
+test or ``canvass serve-app`` passes), nothing hard-coded.
+
+=============================  =========================================================
+``CANVASS_ELECTION``           the election directory the application serves
+``CANVASS_ACCOUNTS_URL``       the accounts database (default: ``accounts.db`` beside
+                               the election's own database)
+``CANVASS_PUBLISH_DIR``        where "publish" writes the results bundle (default:
+                               ``public`` in the election directory)
+``CANVASS_UPLOAD_DIR``         where uploads are streamed before they are imported
+                               (default: the system's temporary directory)
+``CANVASS_INSECURE_COOKIES``   ``1`` drops the cookies' ``Secure`` flag, for plain HTTP on
+                               a development machine only
+=============================  =========================================================
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from canvass.store.accounts import sqlite_url
+
+
+@dataclass(frozen=True)
+class Settings:
+    election: Path
+    accounts_url: str
+    publish_dir: Path
+    upload_dir: Path
+    secure_cookies: bool = True
+
+    @classmethod
+    def for_election(cls, election: Path, **overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "election": election,
+            "accounts_url": sqlite_url(election / "accounts.db"),
+            "publish_dir": election / "public",
+            "upload_dir": Path(tempfile.gettempdir()),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        election = os.environ.get("CANVASS_ELECTION")
+        if not election:
+            raise SystemExit("CANVASS_ELECTION is not set: name the election directory to serve")
+        base = cls.for_election(Path(election))
+        return cls(
+            election=base.election,
+            accounts_url=os.environ.get("CANVASS_ACCOUNTS_URL", base.accounts_url),
+            publish_dir=Path(os.environ.get("CANVASS_PUBLISH_DIR", str(base.publish_dir))),
+            upload_dir=Path(os.environ.get("CANVASS_UPLOAD_DIR", str(base.upload_dir))),
+            secure_cookies=os.environ.get("CANVASS_INSECURE_COOKIES") != "1",
+        )
