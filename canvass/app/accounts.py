@@ -36,7 +36,7 @@ from enum import StrEnum
 from typing import Any
 
 import pyotp
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
@@ -80,8 +80,13 @@ FAILURES_PER_ACCOUNT = 5
 FAILURES_PER_ADDRESS = 20
 MIN_PASSWORD = 12
 
-_hasher = PasswordHasher()
-"""Argon2id with argon2-cffi's defaults (RFC 9106's second recommended option)."""
+PASSWORD_HASHES = {
+    "rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,
+    "rfc9106-high-memory": profiles.RFC_9106_HIGH_MEMORY,
+    "test-only-cheapest": profiles.CHEAPEST,
+}
+"""Argon2id parameters: RFC 9106 §4's two recommended options (the low-memory one, 64 MiB
+and 3 passes, is the default), and the cheapest, for tests only."""
 
 
 class AccountError(CanvassError):
@@ -128,12 +133,17 @@ class Session:
 class Accounts:
     """The accounts database (see :mod:`canvass.store.accounts`)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, password_hash: str = "rfc9106-low-memory") -> None:
         self.engine = engine
+        if password_hash not in PASSWORD_HASHES:
+            raise AccountError(
+                f"password hash {password_hash!r} is not one of {', '.join(PASSWORD_HASHES)}"
+            )
+        self.hasher = PasswordHasher.from_parameters(PASSWORD_HASHES[password_hash])
 
     @classmethod
-    def open(cls, url: str) -> Accounts:
-        return cls(t.accounts_engine(url))
+    def open(cls, url: str, password_hash: str = "rfc9106-low-memory") -> Accounts:
+        return cls(t.accounts_engine(url), password_hash)
 
     @contextmanager
     def writing(self) -> Iterator[Connection]:
@@ -159,9 +169,7 @@ def _sha(token: str) -> str:
 
 
 def _account(row: Any) -> Account:
-    return Account(
-        row.id, row.username, row.full_name, Role(row.role), row.scope, bool(row.active)
-    )
+    return Account(row.id, row.username, row.full_name, Role(row.role), row.scope, bool(row.active))
 
 
 # --- accounts and invitations ----------------------------------------------------------
@@ -298,7 +306,9 @@ def accept_invitation(
         conn.execute(
             t.account.update()
             .where(t.account.c.id == account.id)
-            .values(password_hash=_hasher.hash(password), totp_secret=totp_secret, active=True)
+            .values(
+                password_hash=accounts.hasher.hash(password), totp_secret=totp_secret, active=True
+            )
         )
     return account
 
@@ -353,11 +363,11 @@ def sign_in(accounts: Accounts, username: str, password: str, address: str) -> s
         row = conn.execute(select(t.account).where(t.account.c.username == username)).first()
     wrong = AccountError("the username or the password is not right")
     if row is None or not row.active or row.password_hash is None:
-        _hasher.hash(password)  # as long as a real check, so timing tells nothing
+        accounts.hasher.hash(password)  # as long as a real check, so timing tells nothing
         _fail(accounts, username, address, "/sign-in", "no such active account")
         raise wrong
     try:
-        _hasher.verify(row.password_hash, password)
+        accounts.hasher.verify(row.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         _fail(accounts, username, address, "/sign-in", "wrong password")
         raise wrong from None

@@ -149,16 +149,28 @@ def county_overview(source: Source, county: str) -> dict[str, Any]:
         unexplained = [u for u in out if not u.explanations]
         certificate = state.certificate_of(county)
         checklist = [
-            Step("Cast vote records or results imported", any(i["kind"] != "manifest" for i in imports)),
-            Step("Ballot manifest imported and matching the CVRs", bool(manifest) and not manifest["problems"]),
+            Step(
+                "Cast vote records or results imported",
+                any(i["kind"] != "manifest" for i in imports),
+            ),
+            Step(
+                "Ballot manifest imported and matching the CVRs",
+                manifest is not None and not manifest["problems"],
+            ),
             Step("Poll book imported", bool(units) and any(u.in_pollbook for u in units)),
             Step(
                 f"Every imbalance explained ({len(out) - len(unexplained)} of {len(out)})",
                 bool(units) and not unexplained,
             ),
             Step("Board of canvassers seated", board["constituted"]),
-            Step("Certificate proposed", any(c["issued"] is None for c in board["certificates"]) or certificate is not None),
-            Step("Certificate issued by the board's vote", certificate is not None and certificate.issued is not None),
+            Step(
+                "Certificate proposed",
+                any(c["issued"] is None for c in board["certificates"]) or certificate is not None,
+            ),
+            Step(
+                "Certificate issued by the board's vote",
+                certificate is not None and certificate.issued is not None,
+            ),
         ]
         return {
             "county": county,

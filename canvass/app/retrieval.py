@@ -60,7 +60,12 @@ def audit_overview(source: Source, name: str) -> dict[str, Any]:
 def audit_names(source: Source) -> list[dict[str, Any]]:
     with viewing(source) as view:
         return [
-            {"name": a.name, "method": a.method, "risk_limit": a.risk_limit, "rounds": len(a.rounds)}
+            {
+                "name": a.name,
+                "method": a.method,
+                "risk_limit": a.risk_limit,
+                "rounds": len(a.rounds),
+            }
             for a in load_audits(view).audits.values()
         ]
 
@@ -111,9 +116,7 @@ def to_read(source: Source, name: str, county: str) -> list[dict[str, Any]]:
             {
                 "ballot": ballot,
                 "times": times,
-                "readings": {
-                    c: audit.interpretations.get((ballot, c)) for c in audit.contests
-                },
+                "readings": {c: audit.interpretations.get((ballot, c)) for c in audit.contests},
             }
             for ballot, times in sorted(sampled.items())
             if ballot.split("/", 1)[0] == county
@@ -130,5 +133,7 @@ def record_reading(
 ) -> list[int]:
     """Record what an audit board of ``county`` read on one of its county's ballots."""
     if str(reading.get("ballot", "")).split("/", 1)[0] != county:
-        raise StoreError(f"ballot {reading.get('ballot')} is not in {county}, this audit board's county")
+        raise StoreError(
+            f"ballot {reading.get('ballot')} is not in {county}, this audit board's county"
+        )
     return interpret(election, actor, name, [reading], board)

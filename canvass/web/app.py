@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from canvass.app.accounts import Accounts
@@ -41,13 +42,21 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.services = Services(
-        settings, Accounts.open(settings.accounts_url), open_election(settings.election)
+        settings,
+        Accounts.open(settings.accounts_url, settings.password_hash),
+        open_election(settings.election),
     )
     install_error_handler(app)
     app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def route_table() -> list[APIRoute]:
+    """Every route of the application, with its declared access (the routers are
+    included without prefixes, so these are the paths served)."""
+    return [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
 
 
 def from_environment() -> FastAPI:

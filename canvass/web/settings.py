@@ -9,6 +9,8 @@ test or ``canvass serve-app`` passes), nothing hard-coded.
                                ``public`` in the election directory)
 ``CANVASS_UPLOAD_DIR``         where uploads are streamed before they are imported
                                (default: the system's temporary directory)
+``CANVASS_PASSWORD_HASH``      Argon2id parameters: ``rfc9106-low-memory`` (default) or
+                               ``rfc9106-high-memory``
 ``CANVASS_INSECURE_COOKIES``   ``1`` drops the cookies' ``Secure`` flag, for plain HTTP on
                                a development machine only
 =============================  =========================================================
@@ -31,6 +33,8 @@ class Settings:
     publish_dir: Path
     upload_dir: Path
     secure_cookies: bool = True
+    password_hash: str = "rfc9106-low-memory"
+    """Argon2id parameters (see :data:`canvass.app.accounts.PASSWORD_HASHES`)."""
 
     @classmethod
     def for_election(cls, election: Path, **overrides: object) -> Settings:
@@ -55,4 +59,5 @@ class Settings:
             publish_dir=Path(os.environ.get("CANVASS_PUBLISH_DIR", str(base.publish_dir))),
             upload_dir=Path(os.environ.get("CANVASS_UPLOAD_DIR", str(base.upload_dir))),
             secure_cookies=os.environ.get("CANVASS_INSECURE_COOKIES") != "1",
+            password_hash=os.environ.get("CANVASS_PASSWORD_HASH", base.password_hash),
         )

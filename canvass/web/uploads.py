@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.datastructures import UploadFile
 
-from canvass.errors import IngestError
+from canvass.errors import CanvassError, IngestError
 
 CHUNK = 1 << 20
 
@@ -54,6 +54,12 @@ def on_disk(files: list[UploadFile], upload_dir: Path) -> Iterator[list[Path]]:
                 shutil.copyfileobj(upload.file, out, CHUNK)
             paths.append(path)
         yield paths
+    except CanvassError as e:
+        # Messages name the file as the person uploaded it, not where it was kept.
+        text = str(e).replace(f"{folder}/", "")
+        if text == str(e):
+            raise
+        raise type(e)(text) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         for upload in files:

@@ -2,4 +2,11 @@
 
 from canvass.web.routes import audits, board, county, documents, people, state
 
-ROUTERS = [people.router, county.router, board.router, state.router, audits.router, documents.router]
+ROUTERS = [
+    people.router,
+    county.router,
+    board.router,
+    state.router,
+    audits.router,
+    documents.router,
+]

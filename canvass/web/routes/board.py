@@ -58,7 +58,9 @@ def _board(board: str) -> str:
 
 
 @page(router, "/boards/{board}", "board.html")
-def board_page(request: Request, board: str, account: Account = require(*EVERYONE)) -> dict[str, Any]:
+def board_page(
+    request: Request, board: str, account: Account = require(*EVERYONE)
+) -> dict[str, Any]:
     services = request.app.state.services
     board = _board(board)
     data = overview.board_state(services.election, board)
@@ -66,7 +68,8 @@ def board_page(request: Request, board: str, account: Account = require(*EVERYON
     candidates = [
         {"username": a.username, "full_name": a.full_name, "registered": a.username in registered}
         for a in acc.list_accounts(services.accounts)
-        if a.role in (Role.BOARD_MEMBER, Role.STATE_OFFICIAL) and a.scope in (board, "")
+        if a.role in (Role.BOARD_MEMBER, Role.STATE_OFFICIAL)
+        and a.scope in (board, "")
         and (a.role == Role.BOARD_MEMBER or board == STATE)
     ]
     return {
@@ -114,7 +117,11 @@ def meet(
         _list(form, "present"),
         _text(form, "text"),
     )
-    return Done(f"Meeting {_text(form, 'action')} (log entry {entry}).", f"/boards/{board}", {"entry": entry})
+    return Done(
+        f"Meeting {_text(form, 'action')} (log entry {entry}).",
+        f"/boards/{board}",
+        {"entry": entry},
+    )
 
 
 @action(router, "/boards/{board}/certificates")
@@ -184,7 +191,9 @@ def motion(
         _text(form, "certificate"),
         _text(form, "text"),
     )
-    return Done(f"Motion made (log entry {entry}).", f"/boards/{board}#motion-{entry}", {"motion": entry})
+    return Done(
+        f"Motion made (log entry {entry}).", f"/boards/{board}#motion-{entry}", {"motion": entry}
+    )
 
 
 @router.get("/api/boards/{board}/motions/{motion}/statement")
@@ -225,7 +234,9 @@ def cast(
 
 
 @page(router, "/certificates/{sha}", "certificate.html")
-def certificate(request: Request, sha: str, account: Account = require(*EVERYONE)) -> dict[str, Any]:
+def certificate(
+    request: Request, sha: str, account: Account = require(*EVERYONE)
+) -> dict[str, Any]:
     """The certificate as a person reads it."""
     services = request.app.state.services
     doc = read_document(services.election, sha)

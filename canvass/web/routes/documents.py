@@ -23,7 +23,9 @@ router = APIRouter()
 
 def _pdf(data: bytes, name: str) -> Response:
     return Response(
-        data, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
 
 
@@ -32,7 +34,11 @@ def certificate_pdf(request: Request, sha: str, account: Account = require(*EVER
     election = request.app.state.services.election
     doc = read_document(election, sha)
     found = canvass(election).certificates.get(sha)
-    issued = f"issued at log entry {found.issued}" if found and found.issued is not None else "not issued"
+    issued = (
+        f"issued at log entry {found.issued}"
+        if found and found.issued is not None
+        else "not issued"
+    )
     proposed = f"proposed at log entry {found.proposed}" if found else ""
     data: dict[str, Any] = {
         "sha256": sha,

@@ -89,7 +89,9 @@ def code(request: Request, form: dict[str, Any] = Depends(public_form)) -> Respo
     services = _services(request)
     token = request.cookies.get(SESSION_COOKIE, "")
     account = acc.second_factor(services.accounts, token, _text(form, "code"), _address(request))
-    acc.record(services.accounts, account.username, "signed in", "POST", "/sign-in/code", _address(request))
+    acc.record(
+        services.accounts, account.username, "signed in", "POST", "/sign-in/code", _address(request)
+    )
     nxt = _text(form, "next")
     return RedirectResponse(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/", 303)
 
@@ -98,7 +100,9 @@ def code(request: Request, form: dict[str, Any] = Depends(public_form)) -> Respo
 def sign_out(request: Request, account: Account = require(*EVERYONE)) -> Response:
     services = _services(request)
     acc.sign_out(services.accounts, request.cookies.get(SESSION_COOKIE, ""))
-    acc.record(services.accounts, account.username, "signed out", "POST", "/sign-out", _address(request))
+    acc.record(
+        services.accounts, account.username, "signed out", "POST", "/sign-out", _address(request)
+    )
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -108,7 +112,12 @@ def sign_out(request: Request, account: Account = require(*EVERYONE)) -> Respons
 def invitation_page(request: Request, token: str) -> Response:
     account = acc.invitation(_services(request).accounts, token)
     secret = acc.new_totp_secret()
-    data = {"invited": account, "token": token, "secret": secret, "uri": acc.totp_uri(account, secret)}
+    data = {
+        "invited": account,
+        "token": token,
+        "secret": secret,
+        "uri": acc.totp_uri(account, secret),
+    }
     return _public(request, "invitation.html", data)
 
 
@@ -118,9 +127,20 @@ def accept(request: Request, token: str, form: dict[str, Any] = Depends(public_f
     if _text(form, "password") != _text(form, "password_again"):
         raise AccountError("the two passwords are not the same")
     account = acc.accept_invitation(
-        services.accounts, token, _text(form, "password"), _text(form, "secret"), _text(form, "code")
+        services.accounts,
+        token,
+        _text(form, "password"),
+        _text(form, "secret"),
+        _text(form, "code"),
     )
-    acc.record(services.accounts, account.username, "account set up", "POST", "/invitations", _address(request))
+    acc.record(
+        services.accounts,
+        account.username,
+        "account set up",
+        "POST",
+        "/invitations",
+        _address(request),
+    )
     return render(request, "invited.html", {"invited": account})
 
 
@@ -138,7 +158,10 @@ def home(request: Request, account: Account = require(*EVERYONE)) -> dict[str, A
 
 @page(router, "/accounts", "accounts.html")
 def accounts(request: Request, account: Account = require(Role.STATE_ADMIN)) -> dict[str, Any]:
-    return {"accounts": acc.list_accounts(_services(request).accounts), "roles": [r.value for r in Role]}
+    return {
+        "accounts": acc.list_accounts(_services(request).accounts),
+        "roles": [r.value for r in Role],
+    }
 
 
 @action(router, "/accounts")
@@ -171,7 +194,11 @@ def invite(
 def access_log(request: Request, account: Account = require(Role.STATE_ADMIN)) -> dict[str, Any]:
     services = _services(request)
     rows = acc.access_log(services.accounts)
-    return {"rows": rows[-500:][::-1], "total": len(rows), "chain": acc.check_access_log(services.accounts)}
+    return {
+        "rows": rows[-500:][::-1],
+        "total": len(rows),
+        "chain": acc.check_access_log(services.accounts),
+    }
 
 
 @router.get("/access-log.csv")

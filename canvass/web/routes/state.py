@@ -61,9 +61,7 @@ def prepare(
         electors = None
     if not isinstance(electors, dict):
         raise StoreError("electors: expected candidate ids, each with a list of elector names")
-    doc = prepare_ascertainment(
-        election, _text(form, "contest"), electors, account.username
-    )
+    doc = prepare_ascertainment(election, _text(form, "contest"), electors, account.username)
     statement = ascertainment_to_sign(election, doc)
     return Done(
         "Read the certificate below, then sign it.",
@@ -90,7 +88,9 @@ def ascertain(
     entry = issue_ascertainment(
         request.app.state.services.election, account.actor, doc, _text(form, "signature")
     )
-    return Done(f"Certificate of ascertainment issued (log entry {entry}).", "/state", {"entry": entry})
+    return Done(
+        f"Certificate of ascertainment issued (log entry {entry}).", "/state", {"entry": entry}
+    )
 
 
 @action(router, "/publish")
@@ -107,7 +107,9 @@ def publish_(request: Request, account: Account = require(Role.STATE_ADMIN)) -> 
 
 
 @page(router, "/log", "log.html")
-def log(request: Request, start: int | None = None, account: Account = require(*EVERYONE)) -> dict[str, Any]:
+def log(
+    request: Request, start: int | None = None, account: Account = require(*EVERYONE)
+) -> dict[str, Any]:
     """The election log, newest first a hundred at a time, and its latest checkpoint."""
     election = request.app.state.services.election
     size = elections.size(election)
@@ -123,7 +125,9 @@ def log(request: Request, start: int | None = None, account: Account = require(*
 
 
 @page(router, "/log/{index}", "log_entry.html")
-def log_entry(request: Request, index: int, account: Account = require(*EVERYONE)) -> dict[str, Any]:
+def log_entry(
+    request: Request, index: int, account: Account = require(*EVERYONE)
+) -> dict[str, Any]:
     """One entry with its inclusion proof in the latest tree."""
     election = request.app.state.services.election
     found = elections.entries(election, index, 1)
