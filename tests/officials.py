@@ -123,6 +123,13 @@ class Export:
     """Candidate id → votes, counted here from the export's marks."""
     cards: Counter[tuple[str, str]]
     """(counting board's precinct id, vote type) → cards."""
+    marked: dict[str, list[str]]
+    """Ballot id (``wayne/tabulator/batch/record``) → the candidates marked on it."""
+
+    def paper(self, ballot: str) -> list[str]:
+        """What the audit board finds marked on the paper ballot: what the export says
+        (no ballot was misread in this election)."""
+        return self.marked[ballot]
 
 
 def wayne_export(where: Path, ballots_per_precinct: int = 40) -> Export:
@@ -145,7 +152,15 @@ def wayne_export(where: Path, ballots_per_precinct: int = 40) -> Export:
     }
     votes: Counter[str] = Counter()
     cards: Counter[tuple[str, str]] = Counter()
+    marked: dict[str, list[str]] = {}
     for s in sessions:
+        ballot = f"wayne/{s['TabulatorId']}/{s['BatchId']}/{s['RecordId']}"
+        marked[ballot] = [
+            by_name[candidates[m["CandidateId"]]]
+            for card in s["Original"]["Cards"]
+            for contest in card["Contests"]
+            for m in contest["Marks"]
+        ]
         vote_type = "absentee" if s["CountingGroupId"] == 2 else "election_day"
         cards[(portions[s["Original"]["PrecinctPortionId"]], vote_type)] += 1
         for card in s["Original"]["Cards"]:
@@ -153,7 +168,7 @@ def wayne_export(where: Path, ballots_per_precinct: int = 40) -> Export:
                 marks = contest["Marks"]
                 if len(marks) == 1:  # an overvote counts for nobody; a blank has no mark
                     votes[by_name[candidates[marks[0]["CandidateId"]]]] += 1
-    return Export(folder, paths, dict(votes), cards)
+    return Export(folder, paths, dict(votes), cards, marked)
 
 
 OUT_OF_BALANCE = {"wayne-avcb-1": 3, "wayne-avcb-2": -2, "wayne-avcb-3": 1, "wayne-avcb-4": 5}

@@ -83,7 +83,9 @@
       throw new Error(`This key file is ${fields.name}'s; you are signed in as ${user()}.`);
     }
     const privateKey = await crypto.subtle.importKey("pkcs8", pemBody(text), ED25519, false, ["sign"]);
-    const raw = fromBase64(fields.vkey.trim().split("+")[2]).slice(1);
+    // name+keyid+base64(0x01 ‖ key): the base64 may itself hold a "+".
+    const vkey = fields.vkey.trim();
+    const raw = fromBase64(vkey.slice(vkey.indexOf("+", vkey.indexOf("+") + 1) + 1)).slice(1);
     const publicKey = await crypto.subtle.importKey("raw", raw, ED25519, true, ["verify"]);
     const probe = new TextEncoder().encode("canvass key check");
     const signed = await crypto.subtle.sign(ED25519, privateKey, probe);
@@ -100,15 +102,15 @@
 
   async function keyPanel(panel) {
     const status = panel.querySelector("[data-key-status]");
-    const kept = await loadKey(user());
-    status.textContent = kept
-      ? `This browser holds your signing key (public key ${kept.publicKey}).`
-      : "This browser does not hold your signing key.";
     const fail = (e) => { status.textContent = e.message; status.setAttribute("role", "alert"); };
     const make = panel.querySelector("[data-make-key]");
     if (make) make.addEventListener("click", () => makeKey(status).catch(fail));
     const file = panel.querySelector("[data-key-file]");
     file.addEventListener("change", () => file.files[0] && useKeyFile(file.files[0], status).catch(fail));
+    const kept = await loadKey(user());
+    status.textContent = kept
+      ? `This browser holds your signing key (public key ${kept.publicKey}).`
+      : "This browser does not hold your signing key.";
   }
 
   // --- signing a statement -----------------------------------------------------------
