@@ -14,6 +14,9 @@ DEMO_DIR ?= demo-election
 # `make demo` serves the published bundle at the end (Ctrl-C stops); SERVE=0 does not.
 SERVE ?= $(if $(CI),0,1)
 PORT ?= 8000
+# The officials' application beside the public results (plain HTTP on this machine only,
+# so its cookies drop the Secure flag here).
+APP_PORT ?= 8001
 
 .PHONY: install lock demo tamper-drill test lint fuzz bench bench-verify bench-peers clean
 
@@ -39,8 +42,13 @@ demo: $(STAMP)
 	$(BIN)/canvass demo $(DEMO_DIR) --replace
 	$(BIN)/canvass log verify $(DEMO_DIR)
 	$(BIN)/canvass verify $(DEMO_DIR)/public --trust-store $(DEMO_DIR)/trusted-checkpoints.json
+	$(BIN)/python -m canvass.demo.officials $(DEMO_DIR)
 ifneq ($(SERVE),0)
-	$(BIN)/canvass serve $(DEMO_DIR)/public --port $(PORT)
+	@echo "Officials' application: http://127.0.0.1:$(APP_PORT)/  Public results: http://127.0.0.1:$(PORT)/"
+	CANVASS_ELECTION=$(DEMO_DIR) CANVASS_INSECURE_COOKIES=1 $(BIN)/uvicorn --factory \
+		canvass.web.app:from_environment --host 127.0.0.1 --port $(APP_PORT) --log-level warning & \
+		app=$$!; trap 'kill $$app' EXIT INT TERM; \
+		$(BIN)/canvass serve $(DEMO_DIR)/public --port $(PORT)
 endif
 
 tamper-drill: $(STAMP)
