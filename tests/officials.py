@@ -272,12 +272,12 @@ def form_token(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: Any, official: Official) -> str:
+def sign_in(client: Any, official: Official, password: str = PASSWORD) -> str:
     """Sign ``client`` in as ``official`` (password, then one-time code); the session's
     CSRF token."""
     token = form_token(client.get("/sign-in").text)
     response = client.post(
-        "/sign-in", data={"csrf": token, "username": official.username, "password": PASSWORD}
+        "/sign-in", data={"csrf": token, "username": official.username, "password": password}
     )
     assert response.status_code == 200, response.text
     token = form_token(response.text)

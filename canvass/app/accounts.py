@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -154,6 +155,12 @@ class Accounts:
     def reading(self) -> Iterator[Connection]:
         with db.read_transaction(self.engine) as conn:
             yield conn
+
+
+def default_url(election: Path) -> str:
+    """Where an election's accounts are kept by default: ``accounts.db`` beside its own
+    database."""
+    return t.sqlite_url(election / "accounts.db")
 
 
 def _now() -> datetime:

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from canvass.app import accounts as acc
 from canvass.app.elections import open_election
 from canvass.store import accounts as tables
-from canvass.web.settings import Settings
 
 PASSWORD = "demo password, never in a real election"
 PEOPLE = [
@@ -39,8 +38,7 @@ PEOPLE = [
 def demo_officials(directory: Path) -> list[tuple[str, str, str, str]]:
     """Create the demo accounts (if they are not there yet); (username, role, scope,
     authenticator secret) of each."""
-    settings = Settings.for_election(directory)
-    accounts = acc.Accounts.open(settings.accounts_url, settings.password_hash)
+    accounts = acc.Accounts.open(acc.default_url(directory))
     election = open_election(directory)
     if acc.account_named(accounts, PEOPLE[0][0]) is None:
         token = acc.create_administrator(accounts, PEOPLE[0][0], PEOPLE[0][1], "demo")

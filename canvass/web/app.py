@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+from canvass.app import Election
 from canvass.app.accounts import Accounts
 from canvass.app.elections import open_election
-from canvass.store.election import ElectionDirectory
 from canvass.web.render import install_error_handler
 from canvass.web.routes import ROUTERS
 from canvass.web.settings import Settings
@@ -30,7 +30,7 @@ class Services:
 
     settings: Settings
     accounts: Accounts
-    election: ElectionDirectory
+    election: Election
 
 
 def create_app(settings: Settings) -> FastAPI:

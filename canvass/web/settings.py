@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from canvass.store.accounts import sqlite_url
+from canvass.app.accounts import default_url
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Settings:
     def for_election(cls, election: Path, **overrides: object) -> Settings:
         values: dict[str, object] = {
             "election": election,
-            "accounts_url": sqlite_url(election / "accounts.db"),
+            "accounts_url": default_url(election),
             "publish_dir": election / "public",
             "upload_dir": Path(tempfile.gettempdir()),
         }
