@@ -30,8 +30,9 @@ from typing import Any
 
 import httpx
 
+# The tests' fixtures build the election.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.officials import (  # noqa: E402 (the tests' fixtures build the election)
+from tests.officials import (
     OFFICIALS,
     PASSWORD,
     Official,

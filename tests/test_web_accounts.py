@@ -271,3 +271,14 @@ def test_an_upload_error_names_the_file_as_uploaded(office: Office) -> None:
     assert response.status_code == 400
     assert problem(response.text).startswith("wayne.csv row 1: expected columns vote_type")
     assert list((office.settings.upload_dir).iterdir()) == []  # nothing left behind
+
+
+def test_pages_forbid_inline_script_framing_and_caching(office: Office) -> None:
+    c = client(office)
+    sign_in(c, office.officials["observer"])
+    headers = c.get("/log").headers
+    assert "script-src" not in headers["content-security-policy"]  # default-src 'self'
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-content-type-options"] == "nosniff"

@@ -4,6 +4,7 @@ state. All of it read on one snapshot, as data."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,8 @@ from canvass.certify.canvass import STATE, Canvass, Motion, county_board
 from canvass.domain.model import JurisdictionKind
 from canvass.errors import CanvassError
 from canvass.reconcile.balance import UnitBalance
-from canvass.store.log import LogReader
+from canvass.store.cache import ContentCache
+from canvass.store.log import LogReader, LogWriter
 from canvass.tabulate.election import labels as names_of
 
 
@@ -119,110 +121,131 @@ def board_state(source: Source, board: str) -> dict[str, Any]:
         }
 
 
+_KEPT: ContentCache[tuple[str, int, bytes, str], dict[str, Any]] = ContentCache(64)
+"""Dashboards already made, by the log's identity, size and root and what they show: a
+dashboard is a function of the log, so one made at a position is never stale there.
+Callers share them and must not change them."""
+
+
+def _kept(view: LogReader, what: str, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    if isinstance(view, LogWriter):  # it may hold entries not yet committed
+        return make()
+    position = (view.identity, view.size, view.root() if view.size else b"", what)
+    return _KEPT.get(position, make)
+
+
 def county_overview(source: Source, county: str) -> dict[str, Any]:
     """A county's dashboard: imports, results, manifest check, units, checklist."""
     with viewing(source) as view:
-        county = county_of(view, county)
-        election = definition(view)
-        name = next(j.name for j in election.jurisdictions if j.id == county)
-        imports = [
-            {
-                "entry": r["entry"],
-                "kind": r["kind"],
-                "format": r["format"],
-                "cards": r["cards"],
-                "table_sha256": r["table_sha256"],
-            }
-            for kind in ("ballots", "manifest", "results")
-            for r in imports_in_force(view, kind)
-            if r["county"] in (county, "")
-        ]
-        try:
-            batches, manifest_problems = manifest_check(view, county)
-            manifest: dict[str, Any] | None = {"batches": batches, "problems": manifest_problems}
-        except CanvassError:
-            manifest = None
-        units = reconcile(view, county)
-        state = canvass(view)
-        board = board_state(view, county_board(county))
-        out = [u for u in units if not u.balanced]
-        unexplained = [u for u in out if not u.explanations]
-        certificate = state.certificate_of(county)
-        checklist = [
-            Step(
-                "Cast vote records or results imported",
-                any(i["kind"] != "manifest" for i in imports),
-            ),
-            Step(
-                "Ballot manifest imported and matching the CVRs",
-                manifest is not None and not manifest["problems"],
-            ),
-            Step("Poll book imported", bool(units) and any(u.in_pollbook for u in units)),
-            Step(
-                f"Every imbalance explained ({len(out) - len(unexplained)} of {len(out)})",
-                bool(units) and not unexplained,
-            ),
-            Step("Board of canvassers seated", board["constituted"]),
-            Step(
-                "Certificate proposed",
-                any(c["issued"] is None for c in board["certificates"]) or certificate is not None,
-            ),
-            Step(
-                "Certificate issued by the board's vote",
-                certificate is not None and certificate.issued is not None,
-            ),
-        ]
-        return {
-            "county": county,
-            "name": name,
-            "imports": imports,
-            "results": contest_results(view, county),
-            "manifest": manifest,
-            "units": [unit_json(u) for u in units],
-            "out_of_balance": len(out),
-            "unexplained": len(unexplained),
-            "checklist": checklist,
-            "board": board,
-            "reopened": county in state.reopened,
-            "escalated": county in state.escalated,
-            "log_size": view.size,
+        return _kept(view, f"county:{county}", lambda: _county_overview(view, county))
+
+
+def _county_overview(view: LogReader, county: str) -> dict[str, Any]:
+    county = county_of(view, county)
+    election = definition(view)
+    name = next(j.name for j in election.jurisdictions if j.id == county)
+    imports = [
+        {
+            "entry": r["entry"],
+            "kind": r["kind"],
+            "format": r["format"],
+            "cards": r["cards"],
+            "table_sha256": r["table_sha256"],
         }
+        for kind in ("ballots", "manifest", "results")
+        for r in imports_in_force(view, kind)
+        if r["county"] in (county, "")
+    ]
+    try:
+        batches, manifest_problems = manifest_check(view, county)
+        manifest: dict[str, Any] | None = {"batches": batches, "problems": manifest_problems}
+    except CanvassError:
+        manifest = None
+    units = reconcile(view, county)
+    state = canvass(view)
+    board = board_state(view, county_board(county))
+    out = [u for u in units if not u.balanced]
+    unexplained = [u for u in out if not u.explanations]
+    certificate = state.certificate_of(county)
+    checklist = [
+        Step(
+            "Cast vote records or results imported",
+            any(i["kind"] != "manifest" for i in imports),
+        ),
+        Step(
+            "Ballot manifest imported and matching the CVRs",
+            manifest is not None and not manifest["problems"],
+        ),
+        Step("Poll book imported", bool(units) and any(u.in_pollbook for u in units)),
+        Step(
+            f"Every imbalance explained ({len(out) - len(unexplained)} of {len(out)})",
+            bool(units) and not unexplained,
+        ),
+        Step("Board of canvassers seated", board["constituted"]),
+        Step(
+            "Certificate proposed",
+            any(c["issued"] is None for c in board["certificates"]) or certificate is not None,
+        ),
+        Step(
+            "Certificate issued by the board's vote",
+            certificate is not None and certificate.issued is not None,
+        ),
+    ]
+    return {
+        "county": county,
+        "name": name,
+        "imports": imports,
+        "results": contest_results(view, county),
+        "manifest": manifest,
+        "units": [unit_json(u) for u in units],
+        "out_of_balance": len(out),
+        "unexplained": len(unexplained),
+        "checklist": checklist,
+        "board": board,
+        "reopened": county in state.reopened,
+        "escalated": county in state.escalated,
+        "log_size": view.size,
+    }
 
 
 def state_overview(source: Source) -> dict[str, Any]:
     """Every county's status, and the state's certificates."""
     with viewing(source) as view:
-        election = definition(view)
-        state = canvass(view)
-        counted = {str(r["county"]) for r in imports_in_force(view, "ballots")}
-        counted |= {str(r["county"]) for r in imports_in_force(view, "results")}
-        counties = []
-        for j in election.jurisdictions:
-            if j.kind != JurisdictionKind.COUNTY:
-                continue
-            cert = state.certificate_of(j.id)
-            counties.append(
-                {
-                    "county": j.id,
-                    "name": j.name,
-                    "imported": j.id in counted or "" in counted,
-                    "certified": cert is not None and cert.issued is not None,
-                    "certificate": cert.sha256 if cert else None,
-                    "escalated": j.id in state.escalated,
-                    "reopened": state.reopened.get(j.id, (None, "", ""))[2] or None,
-                    "corrected": bool(cert and cert.status in ("correction", "recount")),
-                }
-            )
-        cert = state.certificate_of(STATE)
-        return {
-            "election": {"id": election.election.id, "name": election.election.name},
-            "counties": counties,
-            "state_certificate": cert.sha256 if cert else None,
-            "state_certified": cert is not None and cert.issued is not None,
-            "ascertainments": [{"entry": e, "sha256": s} for e, s in state.ascertainments],
-            "board": board_state(view, STATE),
-            "log_size": view.size,
-        }
+        return _kept(view, "state", lambda: _state_overview(view))
+
+
+def _state_overview(view: LogReader) -> dict[str, Any]:
+    election = definition(view)
+    state = canvass(view)
+    counted = {str(r["county"]) for r in imports_in_force(view, "ballots")}
+    counted |= {str(r["county"]) for r in imports_in_force(view, "results")}
+    counties = []
+    for j in election.jurisdictions:
+        if j.kind != JurisdictionKind.COUNTY:
+            continue
+        cert = state.certificate_of(j.id)
+        counties.append(
+            {
+                "county": j.id,
+                "name": j.name,
+                "imported": j.id in counted or "" in counted,
+                "certified": cert is not None and cert.issued is not None,
+                "certificate": cert.sha256 if cert else None,
+                "escalated": j.id in state.escalated,
+                "reopened": state.reopened.get(j.id, (None, "", ""))[2] or None,
+                "corrected": bool(cert and cert.status in ("correction", "recount")),
+            }
+        )
+    cert = state.certificate_of(STATE)
+    return {
+        "election": {"id": election.election.id, "name": election.election.name},
+        "counties": counties,
+        "state_certificate": cert.sha256 if cert else None,
+        "state_certified": cert is not None and cert.issued is not None,
+        "ascertainments": [{"entry": e, "sha256": s} for e, s in state.ascertainments],
+        "board": board_state(view, STATE),
+        "log_size": view.size,
+    }
 
 
 def labels(source: Source) -> dict[str, str]:
