@@ -70,6 +70,7 @@ EXPECTED = {
     "/audits/{audit}/rounds": {"admin"},
     "/audits/{audit}/readings": {"audit.wayne"},
     "/audits/{audit}/measure": {"admin"},
+    "/audits/{audit}/boards": {"admin"},
 }
 """Who may use each state-changing route (in Wayne County): the declarations, reviewed."""
 PUBLIC = {"/sign-in", "/sign-in/code", "/invitations/{token}"}

@@ -89,7 +89,8 @@ def sign_and_send(page: Any, expect_words: str) -> str:
     panel.wait_for(state="visible")
     words = str(page.locator("[data-sign-words]").inner_text())
     assert expect_words in words, words
-    page.click("[data-sign-confirm]")
+    with page.expect_navigation():
+        page.click("[data-sign-confirm]")
     page.locator(".flash").wait_for()
     return words
 
@@ -254,6 +255,16 @@ def test_wayne_county_in_the_browser(chromium: Any, tmp_path: Path) -> None:  # 
         drawn = admin.locator("tbody tr").count()
         assert drawn >= 1
         auditor = b.sign_in("audit.wayne", viewport=PHONE)
+        b.visit(auditor, "/keys")
+        auditor.click("[data-make-key]")
+        auditor.locator("text=Your key is waiting for approval").wait_for()
+        b.visit(clerk, "/keys")
+        clerk.click("button[aria-label='Approve the key of audit.wayne']")
+        assert "Key registered in the election log" in flash(clerk)
+        b.visit(admin, "/audits/wayne-rla")
+        admin.fill("#board", "wayne/1")
+        admin.get_by_role("button", name="Seat the audit board").click()
+        assert "Audit board wayne/1 seated" in flash(admin)
         b.visit(auditor, "/audits/wayne-rla/entry")
         read = 0
         while auditor.locator("form.reading").count():
@@ -264,6 +275,7 @@ def test_wayne_county_in_the_browser(chromium: Any, tmp_path: Path) -> None:  # 
             box = form.locator("button").bounding_box()
             assert box["x"] + box["width"] <= PHONE["width"]  # fits the phone's screen
             form.locator("button").click()
+            sign_and_send(auditor, f"for audit board wayne/1, record that on ballot {ballot}")
             assert f"Reading of {ballot} recorded" in flash(auditor)
             read += 1
         assert read >= 1

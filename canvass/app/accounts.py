@@ -43,7 +43,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from canvass.app.actor import Actor
-from canvass.app.elections import register_key
+from canvass.app.audits import seat_board
+from canvass.app.elections import register_key, registered_keys
 from canvass.app.results import definition
 from canvass.domain.model import JurisdictionKind, KeyRole
 from canvass.errors import CanvassError
@@ -637,3 +638,22 @@ def create_administrator(
             )
         )
     return token
+
+
+def seat_audit_board(
+    accounts: Accounts, election: ElectionDirectory, actor: Actor, audit: str, board: str
+) -> int:
+    """Seat audit board ``board`` (``<county>/<name>``) for ``audit``: its members are the
+    audit-board accounts of that scope whose keys are registered."""
+    registered = {k["name"] for k in registered_keys(election)}
+    members = [
+        a.username
+        for a in list_accounts(accounts)
+        if a.role == Role.AUDIT_BOARD_MEMBER and a.scope == board and a.username in registered
+    ]
+    if not members:
+        raise AccountError(
+            f"audit board {board!r} has no member with a registered key; invite them "
+            "(role audit-board-member, scope <county>/<board>) and approve their keys first"
+        )
+    return seat_board(election, actor, audit, board, members)

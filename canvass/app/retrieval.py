@@ -9,7 +9,7 @@ import io
 from typing import Any
 
 from canvass.app.actor import Actor
-from canvass.app.audits import drawn, interpret, load_audits
+from canvass.app.audits import drawn, interpret, load_audits, readings_to_sign
 from canvass.app.results import definition
 from canvass.app.snapshot import Source, viewing
 from canvass.audit.workflow import AuditRecord
@@ -39,6 +39,7 @@ def audit_overview(source: Source, name: str) -> dict[str, Any]:
         ]
         return {
             "name": audit.name,
+            "boards": audit.boards,
             "method": audit.method,
             "risk_limit": audit.risk_limit,
             "contests": contests,
@@ -123,6 +124,22 @@ def to_read(source: Source, name: str, county: str) -> list[dict[str, Any]]:
         ]
 
 
+def _reading_checked(county: str, reading: dict[str, Any]) -> dict[str, Any]:
+    if str(reading.get("ballot", "")).split("/", 1)[0] != county:
+        raise StoreError(
+            f"ballot {reading.get('ballot')} is not in {county}, this audit board's county"
+        )
+    return reading
+
+
+def reading_to_sign(
+    source: Source, name: str, county: str, board: str, reading: dict[str, Any], reason: str = ""
+) -> dict[str, Any]:
+    """The statement an audit board of ``county`` signs for one reading of one of its
+    county's ballots."""
+    return readings_to_sign(source, name, [_reading_checked(county, reading)], board, reason)[0]
+
+
 def record_reading(
     election: ElectionDirectory,
     actor: Actor,
@@ -130,10 +147,13 @@ def record_reading(
     county: str,
     board: str,
     reading: dict[str, Any],
+    signature: str,
+    reason: str = "",
 ) -> list[int]:
-    """Record what an audit board of ``county`` read on one of its county's ballots."""
-    if str(reading.get("ballot", "")).split("/", 1)[0] != county:
-        raise StoreError(
-            f"ballot {reading.get('ballot')} is not in {county}, this audit board's county"
-        )
-    return interpret(election, actor, name, [reading], board)
+    """Record what an audit board of ``county`` read on one of its county's ballots,
+    signed by its member ``actor`` (a board of one; a board of several signs each
+    reading with every member's key, from the command line)."""
+    signed = [[{"member": actor.name, "signature": signature}]]
+    return interpret(
+        election, actor, name, [_reading_checked(county, reading)], board, signed, reason
+    )

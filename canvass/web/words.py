@@ -65,4 +65,21 @@ def statement_words(source: Source, account: Account, statement: dict[str, Any])
             f"{who} issue the certificate of ascertainment {cert[:12]} of election "
             f"{statement.get('election')}, appointing the electors it names."
         )
+    if statement.get("statement") == "audit-reading":
+        marked = ", ".join(statement.get("votes") or []) or "no choice marked"
+        found = {
+            "not_found": "the ballot was not found",
+            "no_consensus": "the board does not agree",
+        }
+        what = found.get(str(statement.get("finding")), f"it is marked: {marked}")
+        again = (
+            f" This reads it again, superseding log entry {statement['supersedes']}: "
+            f"{statement.get('reason')}."
+            if statement.get("supersedes") is not None
+            else ""
+        )
+        return (
+            f"{who} for audit board {statement.get('board')}, record that on ballot "
+            f"{statement.get('ballot')}, in {statement.get('contest')}, {what}.{again}"
+        )
     return f"{who} sign {statement}."

@@ -3,18 +3,22 @@ grouped by container, the audit boards' entry screen, and the risk measured."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
+from canvass.app import accounts as acc
 from canvass.app import retrieval
 from canvass.app.accounts import Account, Role
 from canvass.app.audits import commit, draw, measure, open_audit, record_seed
 from canvass.app.results import definition
 from canvass.audit.workflow import METHODS
+from canvass.certify.statements import message
 from canvass.errors import StoreError
 from canvass.web.access import EVERYONE, fields, require
 from canvass.web.render import Done, action, page
+from canvass.web.words import statement_words
 
 router = APIRouter()
 
@@ -133,6 +137,41 @@ def entry_screen(
     }
 
 
+def _reading(ballot: str, contest: str, votes: list[str], finding: str) -> dict[str, Any]:
+    found: dict[str, Any] = {"ballot": ballot, "contest": contest, "votes": votes}
+    if finding:
+        found["finding"] = finding
+    return found
+
+
+@router.get("/api/audits/{audit}/readings/statement")
+def reading_statement(
+    request: Request,
+    audit: str,
+    ballot: str,
+    contest: str,
+    votes: list[str] = Query([]),
+    finding: str = "",
+    reason: str = "",
+    account: Account = require(Role.AUDIT_BOARD_MEMBER),
+) -> dict[str, Any]:
+    """The statement the audit board signs for this reading, its bytes and its words."""
+    election = request.app.state.services.election
+    statement = retrieval.reading_to_sign(
+        election,
+        audit,
+        account.county or "",
+        account.scope,
+        _reading(ballot, contest, votes, finding),
+        reason,
+    )
+    return {
+        "statement": statement,
+        "message": base64.b64encode(message(statement)).decode(),
+        "words": statement_words(election, account, statement),
+    }
+
+
 @action(router, "/audits/{audit}/readings")
 def reading(
     request: Request,
@@ -141,27 +180,37 @@ def reading(
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
     """What the audit board reads on one ballot for one contest: the choices marked, or a
-    finding (not found, no consensus)."""
+    finding (not found, no consensus), signed with the member's key."""
     ballot = _text(form, "ballot")
-    found: dict[str, Any] = {
-        "ballot": ballot,
-        "contest": _text(form, "contest"),
-        "votes": _list(form, "votes"),
-    }
-    if _text(form, "finding"):
-        found["finding"] = _text(form, "finding")
     entries = retrieval.record_reading(
         request.app.state.services.election,
         account.actor,
         audit,
         account.county or "",
         account.scope,
-        found,
+        _reading(ballot, _text(form, "contest"), _list(form, "votes"), _text(form, "finding")),
+        _text(form, "signature"),
+        _text(form, "reason"),
     )
     return Done(
         f"Reading of {ballot} recorded (log entry {entries[0]}).",
         f"/audits/{audit}/entry#b-{ballot.replace('/', '-')}",
         {"entries": entries},
+    )
+
+
+@action(router, "/audits/{audit}/boards")
+def seat_board(
+    request: Request,
+    audit: str,
+    account: Account = require(Role.STATE_ADMIN),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    services = request.app.state.services
+    board = _text(form, "board")
+    entry = acc.seat_audit_board(services.accounts, services.election, account.actor, audit, board)
+    return Done(
+        f"Audit board {board} seated (log entry {entry}).", f"/audits/{audit}", {"entry": entry}
     )
 
 

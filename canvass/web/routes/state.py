@@ -97,7 +97,7 @@ def ascertain(
 def publish_(request: Request, account: Account = require(Role.STATE_ADMIN)) -> Done:
     """Write the public results bundle, which anyone can check with ``canvass verify``."""
     services = request.app.state.services
-    done = publish(services.election, services.settings.publish_dir, replace=True)
+    done = publish(services.election, account.actor, services.settings.publish_dir, replace=True)
     return Done(
         f"Published {done.files} files ({done.bytes:,} bytes) covering the log's first "
         f"{done.log_size} entries.",
