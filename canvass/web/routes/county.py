@@ -13,7 +13,6 @@ from canvass.app.boards import open_correction
 from canvass.app.elections import define
 from canvass.app.imports import MANIFEST_FORMATS, RESULTS_FORMATS, import_ballots
 from canvass.app.reconcile import explain, import_pollbook
-from canvass.app.results import definition
 from canvass.errors import StoreError
 from canvass.ingest import FORMATS
 from canvass.reconcile.balance import REASONS
@@ -138,8 +137,3 @@ def correction(
         request.app.state.services.election, account.actor, county, _text(form, "reason")
     )
     return Done(f"Correction opened (log entry {entry}).", f"/counties/{county}", {"entry": entry})
-
-
-def county_name(request: Request, county: str) -> str:
-    election = definition(request.app.state.services.election)
-    return next((j.name for j in election.jurisdictions if j.id == county), county)
