@@ -240,29 +240,36 @@ def invite(
     if not full_name.strip():
         raise AccountError("the person's full name is empty")
     scope = check_scope(election, role_, scope.strip())
-    token = secrets.token_urlsafe(32)
     with accounts.writing() as conn:
         if conn.scalar(select(t.account.c.id).where(t.account.c.username == username)):
             raise AccountError(f"an account named {username!r} exists already")
-        created = conn.execute(
-            t.account.insert().values(
-                username=username,
-                full_name=full_name.strip(),
-                role=role_.value,
-                scope=scope,
-                active=False,
-                created_at=_at(_now()),
-                created_by=by.username,
-            )
-        ).inserted_primary_key
-        assert created is not None
-        conn.execute(
-            t.invitation.insert().values(
-                token_sha256=_sha(token),
-                account=created[0],
-                expires_at=_at(_now() + timedelta(days=INVITATION_DAYS)),
-            )
+        return _new_account(conn, username, full_name.strip(), role_, scope, by.username)
+
+
+def _new_account(
+    conn: Connection, username: str, full_name: str, role: Role, scope: str, by: str
+) -> str:
+    """Insert an account, inactive, and its invitation; the invitation's token."""
+    token = secrets.token_urlsafe(32)
+    created = conn.execute(
+        t.account.insert().values(
+            username=username,
+            full_name=full_name,
+            role=role.value,
+            scope=scope,
+            active=False,
+            created_at=_at(_now()),
+            created_by=by,
         )
+    ).inserted_primary_key
+    assert created is not None
+    conn.execute(
+        t.invitation.insert().values(
+            token_sha256=_sha(token),
+            account=created[0],
+            expires_at=_at(_now() + timedelta(days=INVITATION_DAYS)),
+        )
+    )
     return token
 
 
@@ -614,30 +621,12 @@ def decide_key(
 def create_administrator(
     accounts: Accounts, username: str, full_name: str, created_by: str = "installer"
 ) -> str:
-    """The first state administrator (``canvass-app`` set-up); returns the invitation
+    """The first state administrator (set up at installation); returns the invitation
     token."""
-    token = secrets.token_urlsafe(32)
     with accounts.writing() as conn:
-        made = conn.execute(
-            t.account.insert().values(
-                username=check_key_name(username),
-                full_name=full_name,
-                role=Role.STATE_ADMIN.value,
-                scope="",
-                active=False,
-                created_at=_at(_now()),
-                created_by=created_by,
-            )
-        ).inserted_primary_key
-        assert made is not None
-        conn.execute(
-            t.invitation.insert().values(
-                token_sha256=_sha(token),
-                account=made[0],
-                expires_at=_at(_now() + timedelta(days=INVITATION_DAYS)),
-            )
+        return _new_account(
+            conn, check_key_name(username), full_name, Role.STATE_ADMIN, "", created_by
         )
-    return token
 
 
 def seat_audit_board(

@@ -174,3 +174,15 @@ async def public_form(request: Request) -> dict[str, Any]:
             "wrong); reload the page and try again",
         )
     return found
+
+
+def text(form: dict[str, Any], name: str) -> str:
+    """A form's text field (empty when absent, or when it is a file)."""
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def texts(form: dict[str, Any], name: str) -> list[str]:
+    """A form's repeated text field (checkboxes), without the empty ones."""
+    value = form.get(name, [])
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]

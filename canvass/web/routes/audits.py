@@ -16,21 +16,11 @@ from canvass.app.results import definition
 from canvass.audit.workflow import METHODS
 from canvass.certify.statements import message
 from canvass.errors import StoreError
-from canvass.web.access import EVERYONE, fields, require
+from canvass.web.access import EVERYONE, fields, require, text, texts
 from canvass.web.render import Done, action, page
 from canvass.web.words import statement_words
 
 router = APIRouter()
-
-
-def _text(form: dict[str, Any], name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
-
-
-def _list(form: dict[str, Any], name: str) -> list[str]:
-    value = form.get(name, [])
-    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
 
 
 def _number(form: dict[str, Any], name: str) -> int:
@@ -57,14 +47,14 @@ def open_(
     account: Account = require(Role.STATE_ADMIN),
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
-    name = _text(form, "name")
+    name = text(form, "name")
     entry = open_audit(
         request.app.state.services.election,
         account.actor,
         name,
-        _text(form, "method"),
+        text(form, "method"),
         _number(form, "risk_limit"),
-        _list(form, "contests"),
+        texts(form, "contests"),
     )
     return Done(f"Audit {name} opened (log entry {entry}).", f"/audits/{name}", {"entry": entry})
 
@@ -93,7 +83,7 @@ def seed(
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
     entry = record_seed(
-        request.app.state.services.election, account.actor, audit, _text(form, "seed").strip()
+        request.app.state.services.election, account.actor, audit, text(form, "seed").strip()
     )
     return Done(f"Seed recorded (log entry {entry}).", f"/audits/{audit}", {"entry": entry})
 
@@ -112,7 +102,7 @@ def round_(
 
 
 @page(router, "/audits/{audit}/rounds/{number}/retrieval", "retrieval.html")
-def retrieval_list(
+def retrievaltexts(
     request: Request,
     audit: str,
     number: int,
@@ -181,16 +171,16 @@ def reading(
 ) -> Done:
     """What the audit board reads on one ballot for one contest: the choices marked, or a
     finding (not found, no consensus), signed with the member's key."""
-    ballot = _text(form, "ballot")
+    ballot = text(form, "ballot")
     entries = retrieval.record_reading(
         request.app.state.services.election,
         account.actor,
         audit,
         account.county or "",
         account.scope,
-        _reading(ballot, _text(form, "contest"), _list(form, "votes"), _text(form, "finding")),
-        _text(form, "signature"),
-        _text(form, "reason"),
+        _reading(ballot, text(form, "contest"), texts(form, "votes"), text(form, "finding")),
+        text(form, "signature"),
+        text(form, "reason"),
     )
     return Done(
         f"Reading of {ballot} recorded (log entry {entries[0]}).",
@@ -207,7 +197,7 @@ def seat_board(
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
     services = request.app.state.services
-    board = _text(form, "board")
+    board = text(form, "board")
     entry = acc.seat_audit_board(services.accounts, services.election, account.actor, audit, board)
     return Done(
         f"Audit board {board} seated (log entry {entry}).", f"/audits/{audit}", {"entry": entry}

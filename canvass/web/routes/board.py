@@ -35,21 +35,11 @@ from canvass.certify.canvass import MOTIONS, STATE, Member
 from canvass.certify.profiles import PROFILES
 from canvass.certify.statements import message
 from canvass.errors import StoreError
-from canvass.web.access import EVERYONE, fields, require
+from canvass.web.access import EVERYONE, fields, require, text, texts
 from canvass.web.render import Done, action, page
 from canvass.web.words import board_name, statement_words
 
 router = APIRouter()
-
-
-def _text(form: dict[str, Any], name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
-
-
-def _list(form: dict[str, Any], name: str) -> list[str]:
-    value = form.get(name, [])
-    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
 
 
 def _board(board: str) -> str:
@@ -94,10 +84,10 @@ def seat(
     board = _board(board)
     names = {a.username: a.full_name for a in acc.list_accounts(services.accounts)}
     members = [
-        Member(key, names.get(key, key), _text(form, f"party_{key}"))
-        for key in _list(form, "members")
+        Member(key, names.get(key, key), text(form, f"party_{key}"))
+        for key in texts(form, "members")
     ]
-    entry = constitute(services.election, account.actor, board, _text(form, "profile"), members)
+    entry = constitute(services.election, account.actor, board, text(form, "profile"), members)
     return Done(f"Board seated (log entry {entry}).", f"/boards/{board}", {"entry": entry})
 
 
@@ -113,12 +103,12 @@ def meet(
         request.app.state.services.election,
         account.actor,
         board,
-        _text(form, "action"),
-        _list(form, "present"),
-        _text(form, "text"),
+        text(form, "action"),
+        texts(form, "present"),
+        text(form, "text"),
     )
     return Done(
-        f"Meeting {_text(form, 'action')} (log entry {entry}).",
+        f"Meeting {text(form, 'action')} (log entry {entry}).",
         f"/boards/{board}",
         {"entry": entry},
     )
@@ -138,10 +128,10 @@ def propose(
     if board == STATE:
         if account.role != Role.STATE_ADMIN:
             raise StoreError("the state certificate is proposed by the state administrator")
-        sha = propose_state(services.election, account.actor, _text(form, "reason"))
+        sha = propose_state(services.election, account.actor, text(form, "reason"))
     else:
         county = board.removeprefix("county:")
-        sha = propose_county(services.election, account.actor, county, _text(form, "reason"))
+        sha = propose_county(services.election, account.actor, county, text(form, "reason"))
     return Done(
         f"Certificate {sha[:12]} proposed; the board can now move to certify it.",
         f"/boards/{board}",
@@ -186,10 +176,10 @@ def motion(
         request.app.state.services.election,
         account.actor,
         board,
-        _text(form, "kind"),
-        _text(form, "signature"),
-        _text(form, "certificate"),
-        _text(form, "text"),
+        text(form, "kind"),
+        text(form, "signature"),
+        text(form, "certificate"),
+        text(form, "text"),
     )
     return Done(
         f"Motion made (log entry {entry}).", f"/boards/{board}#motion-{entry}", {"motion": entry}
@@ -222,8 +212,8 @@ def cast(
         request.app.state.services.election,
         account.actor,
         motion,
-        _text(form, "choice"),
-        _text(form, "signature"),
+        text(form, "choice"),
+        text(form, "signature"),
     )
     result = f"; the motion {done.outcome}" if done.outcome else ""
     return Done(

@@ -16,16 +16,11 @@ from canvass.app.reconcile import explain, import_pollbook
 from canvass.errors import StoreError
 from canvass.ingest import FORMATS
 from canvass.reconcile.balance import REASONS
-from canvass.web.access import EVERYONE, fields, require
+from canvass.web.access import EVERYONE, fields, require, text
 from canvass.web.render import Done, action, page
 from canvass.web.uploads import on_disk, uploaded_files
 
 router = APIRouter()
-
-
-def _text(form: dict[str, Any], name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
 
 
 @page(router, "/election", "election.html")
@@ -76,9 +71,7 @@ def upload_import(
     disk, then the same import the command line runs."""
     services = request.app.state.services
     with on_disk(uploaded_files(form, "files"), services.settings.upload_dir) as paths:
-        done = import_ballots(
-            services.election, account.actor, county, _text(form, "format"), paths
-        )
+        done = import_ballots(services.election, account.actor, county, text(form, "format"), paths)
     to = f"/counties/{county}"
     if done is None:
         return Done("These files were imported already; nothing changed.", to)
@@ -114,13 +107,13 @@ def explanation(
         request.app.state.services.election,
         account.actor,
         county,
-        _text(form, "precinct"),
-        _text(form, "vote_type"),
-        _text(form, "reason"),
-        _text(form, "text"),
+        text(form, "precinct"),
+        text(form, "vote_type"),
+        text(form, "reason"),
+        text(form, "text"),
     )
     return Done(
-        f"Explanation of {_text(form, 'precinct')} recorded (log entry {entry}).",
+        f"Explanation of {text(form, 'precinct')} recorded (log entry {entry}).",
         f"/counties/{county}#reconciliation",
         {"entry": entry},
     )
@@ -134,6 +127,6 @@ def correction(
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
     entry = open_correction(
-        request.app.state.services.election, account.actor, county, _text(form, "reason")
+        request.app.state.services.election, account.actor, county, text(form, "reason")
     )
     return Done(f"Correction opened (log entry {entry}).", f"/counties/{county}", {"entry": entry})

@@ -22,6 +22,7 @@ from canvass.web.access import (
     form_token,
     public_form,
     require,
+    text,
 )
 from canvass.web.render import Done, action, page, render, session_cookie
 
@@ -51,11 +52,6 @@ def _public(request: Request, template: str, data: dict[str, Any]) -> Response:
     return response
 
 
-def _text(form: dict[str, Any], name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
-
-
 # --- signing in ------------------------------------------------------------------------
 
 
@@ -69,9 +65,9 @@ def sign_in(request: Request, form: dict[str, Any] = Depends(public_form)) -> Re
     """Password: a session waiting for the one-time code."""
     services = _services(request)
     token = acc.sign_in(
-        services.accounts, _text(form, "username"), _text(form, "password"), _address(request)
+        services.accounts, text(form, "username"), text(form, "password"), _address(request)
     )
-    nxt = _text(form, "next")
+    nxt = text(form, "next")
     response = RedirectResponse(
         "/sign-in/code?next=" + (nxt if nxt.startswith("/") else "/"), status_code=303
     )
@@ -88,11 +84,11 @@ def code_page(request: Request, next: str = "/") -> Response:
 def code(request: Request, form: dict[str, Any] = Depends(public_form)) -> Response:
     services = _services(request)
     token = request.cookies.get(SESSION_COOKIE, "")
-    account = acc.second_factor(services.accounts, token, _text(form, "code"), _address(request))
+    account = acc.second_factor(services.accounts, token, text(form, "code"), _address(request))
     acc.record(
         services.accounts, account.username, "signed in", "POST", "/sign-in/code", _address(request)
     )
-    nxt = _text(form, "next")
+    nxt = text(form, "next")
     return RedirectResponse(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/", 303)
 
 
@@ -124,14 +120,14 @@ def invitation_page(request: Request, token: str) -> Response:
 @router.post("/invitations/{token}", include_in_schema=False)
 def accept(request: Request, token: str, form: dict[str, Any] = Depends(public_form)) -> Response:
     services = _services(request)
-    if _text(form, "password") != _text(form, "password_again"):
+    if text(form, "password") != text(form, "password_again"):
         raise AccountError("the two passwords are not the same")
     account = acc.accept_invitation(
         services.accounts,
         token,
-        _text(form, "password"),
-        _text(form, "secret"),
-        _text(form, "code"),
+        text(form, "password"),
+        text(form, "secret"),
+        text(form, "code"),
     )
     acc.record(
         services.accounts,
@@ -171,15 +167,15 @@ def invite(
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
     services = _services(request)
-    username = _text(form, "username")
+    username = text(form, "username")
     token = acc.invite(
         services.accounts,
         services.election,
         account,
         username,
-        _text(form, "full_name"),
-        _text(form, "role"),
-        _text(form, "scope"),
+        text(form, "full_name"),
+        text(form, "role"),
+        text(form, "scope"),
     )
     link = str(request.base_url).rstrip("/") + f"/invitations/{token}"
     return Done(
@@ -247,7 +243,7 @@ def register(
     """Ask for a public key made on the person's side (in the browser, or the key file's)
     to be registered."""
     try:
-        raw = base64.b64decode(_text(form, "public_key"), validate=True)
+        raw = base64.b64decode(text(form, "public_key"), validate=True)
     except (binascii.Error, ValueError):
         raise AccountError("the public key is not base64") from None
     made = acc.request_key(_services(request).accounts, account, raw)

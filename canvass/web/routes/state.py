@@ -18,17 +18,12 @@ from canvass.app.publishing import publish
 from canvass.app.state import ascertainment_to_sign, issue_ascertainment, prepare_ascertainment
 from canvass.certify.statements import message
 from canvass.errors import StoreError
-from canvass.web.access import EVERYONE, fields, require
+from canvass.web.access import EVERYONE, fields, require, text
 from canvass.web.render import Done, action, page
 from canvass.web.words import statement_words
 
 router = APIRouter()
 PAGE = 100
-
-
-def _text(form: dict[str, Any], name: str) -> str:
-    value = form.get(name, "")
-    return value if isinstance(value, str) else ""
 
 
 @page(router, "/state", "state.html")
@@ -42,7 +37,7 @@ def escalation(
     account: Account = require(Role.STATE_ADMIN),
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
-    entry = escalate(request.app.state.services.election, account.actor, _text(form, "county"))
+    entry = escalate(request.app.state.services.election, account.actor, text(form, "county"))
     return Done(f"Escalated to the state (log entry {entry}).", "/state", {"entry": entry})
 
 
@@ -56,12 +51,12 @@ def prepare(
     electors named (YAML: candidate id → elector names); changes nothing."""
     election = request.app.state.services.election
     try:
-        electors = yaml.safe_load(_text(form, "electors"))
+        electors = yaml.safe_load(text(form, "electors"))
     except yaml.YAMLError:
         electors = None
     if not isinstance(electors, dict):
         raise StoreError("electors: expected candidate ids, each with a list of elector names")
-    doc = prepare_ascertainment(election, _text(form, "contest"), electors, account.username)
+    doc = prepare_ascertainment(election, text(form, "contest"), electors, account.username)
     statement = ascertainment_to_sign(election, doc)
     return Done(
         "Read the certificate below, then sign it.",
@@ -82,11 +77,11 @@ def ascertain(
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
     try:
-        doc = json.loads(_text(form, "document"))
+        doc = json.loads(text(form, "document"))
     except ValueError:
         raise StoreError("document: not the JSON of a certificate of ascertainment") from None
     entry = issue_ascertainment(
-        request.app.state.services.election, account.actor, doc, _text(form, "signature")
+        request.app.state.services.election, account.actor, doc, text(form, "signature")
     )
     return Done(
         f"Certificate of ascertainment issued (log entry {entry}).", "/state", {"entry": entry}
