@@ -10,6 +10,7 @@ import pytest
 from canvass.app.actor import Actor
 from canvass.app.elections import define
 from canvass.store.election import ElectionDirectory
+from tests.browser import NEEDS_BROWSER, browser, context  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -45,33 +46,48 @@ def shared_params(values: Iterable[Any], where: Path) -> list[Any]:
     return [pytest.param(None, marks=pytest.mark.skip(reason=absent(where)), id="absent")]
 
 
+REQUIRED_SKIPS = {
+    NEEDS_SHARED: (
+        "CANVASS_REQUIRE_SHARED",
+        "tests skipped for missing reference data: {SHARED} is absent or incomplete "
+        "(see ../shared/data/README.md)",
+        "the reference data must be complete here",
+    ),
+    NEEDS_BROWSER: (
+        "CANVASS_REQUIRE_BROWSER",
+        "browser tests skipped: Chromium or Playwright is absent",
+        "browser tests must run here",
+    ),
+}
+"""For each kind of skip that CI must not allow: the variable that forbids it (set by
+.ci/run), the summary line and why it fails the run."""
+
+
+def _skipped(stats: dict[str, Any], marker: str) -> list[Any]:
+    return [r for r in stats.get("skipped", []) if marker in str(r.longrepr)]
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    skipped = [
-        r for r in terminalreporter.stats.get("skipped", []) if NEEDS_SHARED in str(r.longrepr)
-    ]
-    if skipped:
-        terminalreporter.write_line(
-            f"{len(skipped)} tests skipped for missing reference data: {SHARED} is absent "
-            "or incomplete (see ../shared/data/README.md)",
-            yellow=True,
-        )
-        if os.environ.get("CANVASS_REQUIRE_SHARED") == "1":
+    for marker, (variable, summary, must) in REQUIRED_SKIPS.items():
+        skipped = _skipped(terminalreporter.stats, marker)
+        if not skipped:
+            continue
+        terminalreporter.write_line(f"{len(skipped)} {summary.format(SHARED=SHARED)}", yellow=True)
+        if os.environ.get(variable) == "1":
             terminalreporter.write_line(
-                "CANVASS_REQUIRE_SHARED=1: the reference data must be complete here, so "
-                "these skips fail the run",
-                red=True,
+                f"{variable}=1: {must}, so these skips fail the run", red=True
             )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """With CANVASS_REQUIRE_SHARED=1 (set by .ci/run where ../shared/data is present), a
-    test skipped for missing reference data fails the run."""
-    if os.environ.get("CANVASS_REQUIRE_SHARED") != "1":
-        return
+    test skipped for missing reference data fails the run; with CANVASS_REQUIRE_BROWSER=1
+    (set by .ci/run, which installs Chromium), a browser test skipped does."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     stats = reporter.stats if reporter is not None else {}
-    if any(NEEDS_SHARED in str(r.longrepr) for r in stats.get("skipped", [])):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    for marker, (variable, _, _) in REQUIRED_SKIPS.items():
+        if os.environ.get(variable) == "1" and _skipped(stats, marker):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -1,0 +1,118 @@
+"""Driving Debian's Chromium from the tests, with Playwright.
+
+Browser tests skip, saying why, where Chromium or Playwright is absent; with
+CANVASS_REQUIRE_BROWSER=1 (set by .ci/run, which installs Chromium) such a skip fails the
+run. Pages are served from http://127.0.0.1: WebCrypto needs a secure context.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CANVASS_CHROMIUM", "/usr/bin/chromium"))
+NEEDS_BROWSER = "[browser]"
+"""Begins the reason of every skip for want of a browser, so the run can count them."""
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STATIC = Path(__file__).resolve().parent.parent / "canvass" / "publish" / "static"
+
+
+def browser_absent() -> str | None:
+    """Why browser tests cannot run here, or None when they can."""
+    if not CHROMIUM.is_file():
+        return (
+            f"{NEEDS_BROWSER} {CHROMIUM} is absent: browser tests need Debian's chromium "
+            "(apt-get install -y chromium)"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return f"{NEEDS_BROWSER} playwright is not installed: run make install"
+    return None
+
+
+@contextmanager
+def launched() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    extensions_map = {  # noqa: RUF012 (the base class declares it a plain dict)
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript",
+        ".json": "application/json",
+        ".svg": "image/svg+xml",
+        "": "application/octet-stream",
+    }
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serving(root: Path) -> Iterator[str]:
+    """Serve ``root`` over HTTP on a free loopback port; yield its address."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def install_checker(root: Path) -> None:
+    """Put the in-browser checker where pages of ``root`` load it."""
+    shutil.copy(STATIC / "check.js", root / "check.js")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    why = browser_absent()
+    if why:
+        pytest.skip(why)
+    with launched() as b:
+        yield b
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser profile (its own localStorage), collecting console errors."""
+    ctx = browser.new_context()
+    ctx.console_errors = []  # type: ignore[attr-defined]
+
+    def on_page(page: Any) -> None:
+        page.on(
+            "console",
+            lambda m: ctx.console_errors.append(m.text) if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e: ctx.console_errors.append(str(e)))
+
+    ctx.on("page", on_page)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
