@@ -110,6 +110,51 @@ def _people(rng: random.Random, count: int) -> list[str]:
     return [f"{g} {f}" for g, f in rng.sample(pairs, count)]
 
 
+def _county_outlines(counties: int, seed: int) -> list[dict[str, Any]]:
+    """A made-up map of Lakeland: counties in rows, in the order they are numbered (so
+    districts are bands across the state), each a quadrilateral with wavy sides. Corners
+    and the midpoints of sides are shared by neighbours, so borders match exactly. Drawn
+    with a generator of its own, so the rest of the demo stays as it was."""
+    rng = random.Random(f"{seed}-map")
+    cols = max(1, round((counties * 1.3) ** 0.5))
+    rows = -(-counties // cols)
+    west, north, dx, dy = -88.0, 46.5, 0.42, 0.3
+
+    def wobble(scale: float) -> float:
+        return rng.uniform(-scale, scale)
+
+    corner = {
+        (i, j): (west + j * dx + wobble(dx / 4), north - i * dy + wobble(dy / 4))
+        for i in range(rows + 1)
+        for j in range(cols + 1)
+    }
+
+    def midpoint(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, float]:
+        (x0, y0), (x1, y1) = corner[a], corner[b]
+        return ((x0 + x1) / 2 + wobble(dx / 6), (y0 + y1) / 2 + wobble(dy / 6))
+
+    mids = {}
+    for i in range(rows + 1):
+        for j in range(cols + 1):
+            if j < cols:
+                mids[(i, j), (i, j + 1)] = midpoint((i, j), (i, j + 1))
+            if i < rows:
+                mids[(i, j), (i + 1, j)] = midpoint((i, j), (i + 1, j))
+    outlines = []
+    for c in range(counties):
+        i, j = divmod(c, cols)
+        # Counter-clockwise, as RFC 7946 §3.1.6 asks of outer rings.
+        corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)]
+        ring = []
+        for a, b in zip(corners, corners[1:] + corners[:1], strict=True):
+            ring += [corner[a], mids.get((a, b)) or mids[(b, a)]]
+        ring.append(ring[0])
+        outlines.append(
+            {"type": "Polygon", "coordinates": [[[round(x, 4), round(y, 4)] for x, y in ring]]}
+        )
+    return outlines
+
+
 def demo_definition(counties: int = 104, precincts: int = 2500, seed: int = 2026) -> dict[str, Any]:
     """The demo election definition as a plain document (see ``docs/election-definition.md``)."""
     if counties < 1 or precincts < counties:
@@ -122,6 +167,7 @@ def demo_definition(counties: int = 104, precincts: int = 2500, seed: int = 2026
     shares = [1 + int(extra * w / sum(weights)) for w in weights]
     shares[0] += precincts - sum(shares)
 
+    outlines = _county_outlines(counties, seed)
     jurisdictions: list[dict[str, Any]] = [
         {"id": "lakeland", "name": "State of Lakeland", "kind": "state"}
     ]
@@ -150,7 +196,13 @@ def demo_definition(counties: int = 104, precincts: int = 2500, seed: int = 2026
     for c, (cname, n) in enumerate(zip(county_names, shares, strict=True)):
         cid = f"c{c + 1:03d}"
         jurisdictions.append(
-            {"id": cid, "name": f"{cname} County", "kind": "county", "parent": "lakeland"}
+            {
+                "id": cid,
+                "name": f"{cname} County",
+                "kind": "county",
+                "parent": "lakeland",
+                "geometry": outlines[c],
+            }
         )
         # Counties are laid out across the districts in order; border counties split.
         district = districts[c * len(districts) // counties]

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 import yaml
 
+from canvass.domain.geometry import geometry_problems
 from canvass.domain.model import (
     ContestType,
     ElectionDefinition,
@@ -155,6 +156,8 @@ def _shape_error(name: str, doc: Any, err: msgspec.ValidationError) -> Definitio
     if message.startswith(("Invalid enum value", "Invalid value")):
         enum = _ENUMS.get(re.sub(r"\[\d+\]$", "", path).rpartition(".")[2])
         allowed = ", ".join(e.value for e in enum) if enum else "an allowed value"
+        if path.endswith("geometry.type"):
+            allowed = "Polygon, MultiPolygon"
         return DefinitionError(f"{name}: {path}: expected one of {allowed}; found {_found(value)}")
     if m := re.match(r"Expected `(\w+)`(.*)", message):
         expected = _TYPE_WORDS.get(m.group(1), m.group(1)) + m.group(2).split(", got")[0]
@@ -241,6 +244,9 @@ class _Rules:
             ((f"tabulators[{i}].id", t.id) for i, t in enumerate(d.tabulators)), "tabulator"
         )
         self.check_tree(jurisdictions)
+        for i, j in enumerate(d.jurisdictions):
+            for at, expected, found in geometry_problems(j.geometry) if j.geometry else ():
+                raise self.fail(f"jurisdictions[{i}].geometry.{at}", expected, found)
         counties = {j.id for j in d.jurisdictions if j.kind == JurisdictionKind.COUNTY}
         precincts = {j.id for j in d.jurisdictions if j.kind == JurisdictionKind.PRECINCT}
         precincts |= {p.id for j in d.jurisdictions for p in j.portions}

@@ -87,6 +87,24 @@ class PrecinctPortion(_Value, frozen=True):
     name: str = ""
 
 
+Position = Annotated[list[float], Meta(min_length=2, max_length=3)]
+"""A GeoJSON position (RFC 7946 §3.1.1): longitude, latitude (WGS 84, degrees), and an
+altitude that maps ignore."""
+
+
+class Polygon(_Value, frozen=True, tag="Polygon", tag_field="type"):
+    """A GeoJSON Polygon (RFC 7946 §3.1.6): an outer ring, then any holes; each ring
+    closed (its last position is its first)."""
+
+    coordinates: list[list[Position]]
+
+
+class MultiPolygon(_Value, frozen=True, tag="MultiPolygon", tag_field="type"):
+    """A GeoJSON MultiPolygon (RFC 7946 §3.1.7): a county with islands."""
+
+    coordinates: list[list[list[Position]]]
+
+
 class Jurisdiction(_Value, frozen=True):
     id: Id
     name: str
@@ -95,6 +113,8 @@ class Jurisdiction(_Value, frozen=True):
     """The enclosing jurisdiction; only the state has none."""
     portions: list[PrecinctPortion] = msgspec.field(default_factory=list)
     """Precinct splits; precincts only."""
+    geometry: Polygon | MultiPolygon | None = None
+    """Its boundary, as a GeoJSON geometry, for the maps of the results site."""
 
 
 class CountingGroup(_Value, frozen=True):
