@@ -20,6 +20,10 @@ APP_PORT ?= 8001
 
 .PHONY: install lock demo tamper-drill test lint fuzz bench bench-verify bench-peers clean
 
+# axe-core for the accessibility tests, installed exactly as tests/a11y/package-lock.json
+# pins it (integrity hashes checked by npm ci); without npm those tests skip, saying why.
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+
 # A new environment each time the lock changes, so nothing outside the lock lingers.
 $(STAMP): $(LOCK) pyproject.toml
 	rm -rf $(VENV)
@@ -54,7 +58,11 @@ endif
 tamper-drill: $(STAMP)
 	$(BIN)/canvass demo $(DEMO_DIR) --replace --tamper
 
-test: $(STAMP)
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	cd tests/a11y && npm ci --ignore-scripts --no-audit --no-fund --silent
+	touch $(AXE)
+
+test: $(STAMP) $(if $(shell command -v npm),$(AXE))
 	$(BIN)/python -m pytest
 
 # `make fuzz` mutates real samples against every reader, loader and the verifier for
@@ -90,3 +98,4 @@ bench-peers: $(STAMP) $(PEERS_VENV)/.installed-stamp
 
 clean:
 	rm -rf $(VENV) $(LOCK_TOOL) $(PEERS_VENV) $(DEMO_DIR) $(DEMO_DIR)-bench-verify $(DEMO_DIR)-bench-peers .pytest_cache .mypy_cache .ruff_cache fuzz-crashes fuzz-figures.json
+	rm -rf tests/a11y/node_modules

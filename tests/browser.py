@@ -116,3 +116,31 @@ def context(browser: Any) -> Iterator[Any]:
         yield ctx
     finally:
         ctx.close()
+
+
+AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on ``page``, each with the elements it
+    names; axe is injected by the test, never loaded by the site."""
+    if not AXE.is_file():
+        pytest.skip(
+            f"{NEEDS_BROWSER} axe-core is not installed at {AXE}: make test installs it "
+            "with npm (npm ci in tests/a11y)"
+        )
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+          .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.map((n) => n.target.join(' '))}))"""
+    )
+    return [v for v in found if v["impact"] in SERIOUS]
+
+
+def sideways_scroll(page: Any) -> int:
+    """How many pixels the page scrolls sideways (0 when it fits its width)."""
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )

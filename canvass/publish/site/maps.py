@@ -195,16 +195,15 @@ class Area:
     fill: str
     says: str
     """Its result in words (the tooltip, and part of the map's description)."""
-    href: str = ""
-    """Its page, when it has one."""
 
 
 def county_map(
     ident: str, title: str, projected: Projected, areas: Mapping[str, Area], summary: str
 ) -> Markup:
-    """A map of ``projected`` shapes coloured by ``areas``; each county a link to its page
-    when it has one, named and described for screen readers. ``summary`` begins the
-    map's description (what the colours mean); each county's result follows."""
+    """A map of ``projected`` shapes coloured by ``areas``, named and described for screen
+    readers. ``summary`` begins the map's description (what the colours mean); each
+    county's result follows. The map is an image, not a control (an image's parts cannot
+    be): the pages of the counties are linked from the table that goes with it."""
     body = []
     said = [summary]
     for key in sorted(projected.shapes):
@@ -215,11 +214,6 @@ def county_map(
             f'<path d="{shape.path()}" fill="{area.fill}" fill-rule="evenodd" stroke="#ffffff" '
             f'stroke-width="1"><title>{escape(area.name)}: {escape(area.says)}</title></path>'
         )
-        if area.href:
-            path = (
-                f'<a href="{escape(area.href)}" aria-label="{escape(area.name)}: '
-                f'{escape(area.says)}">{path}</a>'
-            )
         body.append(path)
         said.append(f"{area.name}: {area.says}.")
     return frame(
