@@ -17,7 +17,7 @@ import pytest
 import yaml
 from lxml import etree
 
-from canvass.demo import demo_definition
+from canvass.demo.definition import demo_definition
 from canvass.domain.definition import load_definition
 from canvass.domain.model import MultiPolygon, Polygon
 from canvass.errors import DefinitionError

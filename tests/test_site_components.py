@@ -5,6 +5,7 @@ desktop's 1280 px, neither scrolling sideways."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from markupsafe import Markup, escape
 
-from canvass.demo import demo_definition
+from canvass.demo.definition import demo_definition
 from canvass.domain.definition import load_definition
 from canvass.publish.site.charts import Bar, bar_chart
 from canvass.publish.site.check import LogClaim, check_block, check_config, script_bytes
@@ -47,7 +48,7 @@ def body() -> Markup:
     count_pass = maine_2018()
     flow = flow_chart("rounds", "Governor: round by round", count_pass, {})
     definition = load_definition(
-        __import__("json").dumps(demo_definition(counties=30, precincts=60)).encode(), "demo.json"
+        json.dumps(demo_definition(counties=30, precincts=60)).encode(), "demo.json"
     )
     counties = [j for j in definition.jurisdictions if j.geometry]
     projected = project({j.id: j.geometry for j in counties if j.geometry})

@@ -99,7 +99,8 @@ def flow_chart(
         events = [f"{name(c)} elected" for c in r["elected"]]
         events += [f"{name(c)} eliminated" for c in r["eliminated"]]
         words.append(
-            f'<text x="0" y="{top - 6}">Round {r["round"]}'
+            f'<text x="0" y="{top - 6}" stroke="#ffffff" stroke-width="4" '
+            f'paint-order="stroke">Round {r["round"]}'
             f"{escape(': ' + ', '.join(events)) if events else ''}</text>"
         )
         tallies = ", ".join(

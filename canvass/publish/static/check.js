@@ -569,6 +569,9 @@
     const index = config.publication;
     let publication;
     await report.step(`Log entry ${index}, the publication of these results, is not in the log`, async () => {
+      if (!(index < checkpoint.size)) {
+        throw new CheckError(`the signed checkpoint covers entries 0 to ${checkpoint.size - 1} only`);
+      }
       const raw = await tiles.entry(index);
       await verifyInclusion(index, checkpoint.size, await leafHash(raw), await tiles.inclusionProof(index), checkpoint.root);
       const entry = entryJson(raw, index);

@@ -1,0 +1,228 @@
+"""The results site of a small demo election, in a browser: every page renders with no
+console error, the numbers on the front, contest and county pages are those of the
+results JSON, axe-core finds no serious or critical violation, nothing scrolls sideways
+at 390 px; screenshots at 1280 and 390 px are saved (build/screenshots/).
+
+The site is rendered from the documents the bundle publishes (results, ranked-choice
+rounds, certificates, audits, reconciliation)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import html
+
+from canvass.app.results import results
+from canvass.demo.build import build_demo
+from canvass.domain.definition import load_definition
+from canvass.log.merkle import MerkleTree
+from canvass.log.note import parse_checkpoint_text, parse_note
+from canvass.log.tiles import read_entries
+from canvass.publish.bundle import publish
+from canvass.publish.site.check import LogClaim, Witness
+from canvass.publish.site.model import SiteData
+from canvass.publish.site.pages import render_site
+from canvass.publish.site.svg import count
+from tests.browser import axe_violations, serving, sideways_scroll
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "build" / "screenshots"
+
+
+def site_data(election: Path, bundle: Path) -> SiteData:
+    from canvass.store.election import ElectionDirectory
+
+    def doc(path: str) -> Any:
+        return json.loads((bundle / path).read_text())
+
+    store = ElectionDirectory.open(election)
+    try:
+        by_vote_type, _ = results(store, "vote_type")
+        vote_types = {
+            g: {t.contest: {"votes": dict(t.votes)} for t in totals}
+            for g, totals in by_vote_type.groups.items()
+        }
+    finally:
+        store.close()
+    note = parse_note((bundle / "log" / "checkpoint").read_text())
+    size = parse_checkpoint_text(note.text).size
+    entries = read_entries(lambda p: (bundle / "log" / p).read_bytes(), size)
+    parsed = [json.loads(e) for e in entries]
+    definition_sha = next(e for e in parsed if e["type"] == "election.defined")["artifacts"][0]
+    definition = load_definition(
+        (bundle / "artifacts" / definition_sha["sha256"]).read_bytes(), definition_sha["name"]
+    )
+    witnesses = tuple(
+        Witness(e["data"]["name"], e["data"]["vkey"], i)
+        for i, e in enumerate(parsed)
+        if e["type"] == "key.registered" and e["data"]["role"] == "witness"
+    )
+    with (bundle / "reconciliation" / "units.csv").open(newline="") as f:
+        units = [
+            {
+                "county": r["county"],
+                "precinct": r["precinct"],
+                "vote_type": r["vote_type"],
+                "voters": int(r["voters"]),
+                "tabulated": int(r["tabulated"]),
+                "balanced": r["balanced"] == "yes",
+                "explanations": [e.split(": ", 1) for e in r["explanations"].split("; ") if e],
+            }
+            for r in csv.DictReader(f)
+        ]
+    return SiteData(
+        definition=definition,
+        results=doc("results/results.json"),
+        ranked=doc("results/ranked-choice.json"),
+        certificates=doc("certificates/index.json")["certificates"],
+        audits=doc("audits/index.json")["audits"],
+        units=units,
+        claim=LogClaim(
+            log_size=size,
+            root=MerkleTree(entries).root(),
+            publication=size,
+            operator=parsed[0]["data"]["operator"],
+            witnesses=witnesses,
+            refresh_seconds=0,
+        ),
+        as_of=parsed[-1]["time"],
+        by_vote_type=vote_types,
+    )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, SiteData, str]]:
+    root = tmp_path_factory.mktemp("site")
+    run = build_demo(root / "election", False, 4, 16, 2026, 30)
+    publish(run.store, root / "bundle")
+    run.store.close()
+    data = site_data(root / "election", root / "bundle")
+    for path, body in render_site(data):
+        target = root / "bundle" / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    with serving(root / "bundle") as address:
+        yield root / "bundle", data, address
+
+
+def pages(bundle: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(bundle))
+        for p in bundle.rglob("*.html")
+        if p.relative_to(bundle).parts[0] not in ("log", "artifacts")
+    )
+
+
+def test_the_site_has_every_page_with_its_twins(site: tuple[Path, SiteData, str]) -> None:
+    bundle, data, _ = site
+    found = pages(bundle)
+    contests = [c.id for c in data.definition.contests]
+    counties = [j.id for j in data.definition.jurisdictions if j.kind == "county"]
+    ranked = list(data.ranked)
+    assert ranked, "the demo has a ranked-choice contest"
+    assert found == sorted(
+        [
+            "index.html",
+            "counties.html",
+            "certificates.html",
+            "audits.html",
+            "how-to-check.html",
+            *(f"contests/{c}.html" for c in contests),
+            *(f"contests/{c}-rounds.html" for c in ranked),
+            *(f"counties/{c}.html" for c in counties),
+        ]
+    )
+    for page in found:
+        stem = page.removesuffix(".html")
+        assert (bundle / f"{stem}.json").is_file() and (bundle / f"{stem}.csv").is_file(), page
+    assert list(render_site(data)) == list(render_site(data))
+
+
+def numbers(doc: Any, xpath: str) -> list[str]:
+    return [" ".join(e.text_content().split()) for e in doc.xpath(xpath)]
+
+
+def test_the_numbers_are_those_of_the_results_json(site: tuple[Path, SiteData, str]) -> None:
+    bundle, _, _ = site
+    results = json.loads((bundle / "results" / "results.json").read_text())
+    for contest, totals in results["contests"].items():
+        page = html.fromstring((bundle / "contests" / f"{contest}.html").read_bytes())
+        table = page.xpath("//table")[0]
+        shown = {
+            re.sub(
+                r" \((leading|elected|passed|rejected)\)$", "", row.xpath("th")[0].text_content()
+            ): row.xpath("td")[0].text_content()
+            for row in table.xpath("tbody/tr")
+        }
+        for choice, votes in totals["votes"].items():
+            name = results["choices"].get(f"{contest}/{choice}", choice)
+            assert shown[name] == count(votes), (contest, choice)
+        assert shown["Overvotes"] == count(totals["overvotes"])
+        assert shown["Undervotes"] == count(totals["undervotes"])
+        by_county = page.xpath("//table")[1]
+        header = [th.text_content() for th in by_county.xpath("thead/tr/th")][1:-1]
+        for row in by_county.xpath("tbody/tr"):
+            county = row.xpath("th/a")[0].get("href").split("/")[-1].removesuffix(".html")
+            cells = [td.text_content() for td in row.xpath("td")][:-1]
+            want = results["counties"][county][contest]["votes"]
+            names = {results["choices"].get(f"{contest}/{c}", c): v for c, v in want.items()}
+            assert cells == [count(names[h]) for h in header], (contest, county)
+    for county, contests in results["counties"].items():
+        page = html.fromstring((bundle / "counties" / f"{county}.html").read_bytes())
+        for contest, totals in contests.items():
+            caption = page.xpath(f"//h2[@id='{contest}']/following-sibling::div[1]//table")[0]
+            rows = {
+                r.xpath("th")[0].text_content(): r.xpath("td")[0].text_content()
+                for r in caption.xpath("tbody/tr")
+            }
+            for choice, votes in totals["votes"].items():
+                assert rows[results["choices"].get(f"{contest}/{choice}", choice)] == count(votes)
+    front = html.fromstring((bundle / "index.html").read_bytes())
+    front_json = json.loads((bundle / "index.json").read_text())
+    for card in front_json["contests"]:
+        totals = results["contests"][card["contest"]]
+        assert {c["choice"]: c["votes"] for c in card["choices"]} == totals["votes"]
+        for c in card["choices"]:
+            if c["marked"]:
+                said = numbers(
+                    front, f"//a[@href='contests/{card['contest']}.html']/ancestor::li[1]//p[1]"
+                )[0]
+                assert (
+                    f"{c['name']} {c['marked']} with {count(c['votes'])} votes ({c['share']})"
+                    in said
+                )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_page_reads_well(browser: Any, site: tuple[Path, SiteData, str], width: int) -> None:
+    bundle, _, address = site
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    shots = {"index.html": "front", "counties/c001.html": "county"}
+    for path in pages(bundle):
+        page.goto(address + path)
+        page.wait_for_function(
+            "document.getElementById('check-report').dataset.check !== 'not-run'"
+        )
+        assert errors == [], (path, errors)
+        assert axe_violations(page) == [], path
+        assert sideways_scroll(page) == 0, path
+        name = shots.get(path) or ("rounds" if path.endswith("-rounds.html") else None)
+        if name is None and path.startswith("contests/") and "contest" not in shots.values():
+            name = shots[path] = "contest"
+        if name:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+    context.close()
+    assert {p.name for p in SCREENSHOTS.glob(f"*-{width}.png")} >= {
+        f"{n}-{width}.png" for n in ("front", "contest", "county", "rounds")
+    }
