@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
+import socket
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -144,3 +148,55 @@ def sideways_scroll(page: Any) -> int:
     return int(
         page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     )
+
+
+NGINX = Path(os.environ.get("CANVASS_NGINX", "/usr/sbin/nginx"))
+NEEDS_NGINX = "[nginx]"
+"""Begins the reason of every skip for want of nginx."""
+SHIPPED_NGINX = Path(__file__).resolve().parent.parent / "deploy" / "nginx-results.conf"
+
+
+def nginx_config(root: Path, port: int, work: Path) -> str:
+    """The shipped server block serving ``root`` on 127.0.0.1:``port``, in a main
+    configuration of its own (pid, logs and temporary files in ``work``)."""
+    server = SHIPPED_NGINX.read_text()
+    server = re.sub(r"^\s*listen \[::\]:80;\n", "", server, flags=re.M)
+    server = re.sub(r"listen 80;", f"listen 127.0.0.1:{port};", server)
+    server = re.sub(r"root [^;]+;", f"root {root};", server)
+    temps = "".join(
+        f"{kind}_temp_path {work / kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    return (
+        f"{user}worker_processes 1;\npid {work / 'nginx.pid'};\nerror_log {work / 'error.log'};\n"
+        "events { worker_connections 1024; }\n"
+        f"http {{\naccess_log off;\n{temps}{server}\n}}\n"
+    )
+
+
+@contextmanager
+def nginx_serving(root: Path, work: Path) -> Iterator[str]:
+    """Serve ``root`` with nginx and the shipped configuration; yield its address."""
+    if not NGINX.is_file():
+        pytest.skip(f"{NEEDS_NGINX} {NGINX} is absent: apt-get install -y nginx")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    work.mkdir(parents=True, exist_ok=True)
+    conf = work / "nginx.conf"
+    conf.write_text(nginx_config(root, port, work))
+    base = [str(NGINX), "-p", str(work), "-e", str(work / "error.log"), "-c", str(conf)]
+    subprocess.run([*base, "-t", "-q"], check=True, capture_output=True)
+    server = subprocess.Popen([*base, "-g", "daemon off;"], stderr=subprocess.PIPE)
+    try:
+        for _ in range(200):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

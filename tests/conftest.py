@@ -10,7 +10,7 @@ import pytest
 from canvass.app.actor import Actor
 from canvass.app.elections import define
 from canvass.store.election import ElectionDirectory
-from tests.browser import NEEDS_BROWSER, browser, context  # noqa: F401 (fixtures)
+from tests.browser import NEEDS_BROWSER, NEEDS_NGINX, browser, context  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -55,8 +55,13 @@ REQUIRED_SKIPS = {
     ),
     NEEDS_BROWSER: (
         "CANVASS_REQUIRE_BROWSER",
-        "browser tests skipped: Chromium or Playwright is absent",
+        "browser tests skipped: Chromium, Playwright or axe-core is absent",
         "browser tests must run here",
+    ),
+    NEEDS_NGINX: (
+        "CANVASS_REQUIRE_NGINX",
+        "tests of the shipped nginx configuration skipped: nginx is absent",
+        "the nginx configuration must be tested here",
     ),
 }
 """For each kind of skip that CI must not allow: the variable that forbids it (set by
