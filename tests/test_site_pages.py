@@ -8,10 +8,10 @@ rounds, certificates, audits, reconciliation)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,8 @@ from lxml import html
 
 from canvass.app.results import results
 from canvass.demo.build import build_demo
-from canvass.domain.definition import load_definition
-from canvass.log.merkle import MerkleTree
-from canvass.log.note import parse_checkpoint_text, parse_note
-from canvass.log.tiles import read_entries
 from canvass.publish.bundle import publish
-from canvass.publish.site.check import LogClaim, Witness
+from canvass.publish.site.documents import site_data as read_site_data
 from canvass.publish.site.model import SiteData
 from canvass.publish.site.pages import render_site
 from canvass.publish.site.svg import count
@@ -38,62 +34,17 @@ SCREENSHOTS = ROOT / "build" / "screenshots"
 def site_data(election: Path, bundle: Path) -> SiteData:
     from canvass.store.election import ElectionDirectory
 
-    def doc(path: str) -> Any:
-        return json.loads((bundle / path).read_text())
-
     store = ElectionDirectory.open(election)
     try:
         by_vote_type, _ = results(store, "vote_type")
-        vote_types = {
-            g: {t.contest: {"votes": dict(t.votes)} for t in totals}
-            for g, totals in by_vote_type.groups.items()
-        }
     finally:
         store.close()
-    note = parse_note((bundle / "log" / "checkpoint").read_text())
-    size = parse_checkpoint_text(note.text).size
-    entries = read_entries(lambda p: (bundle / "log" / p).read_bytes(), size)
-    parsed = [json.loads(e) for e in entries]
-    definition_sha = next(e for e in parsed if e["type"] == "election.defined")["artifacts"][0]
-    definition = load_definition(
-        (bundle / "artifacts" / definition_sha["sha256"]).read_bytes(), definition_sha["name"]
-    )
-    witnesses = tuple(
-        Witness(e["data"]["name"], e["data"]["vkey"], i)
-        for i, e in enumerate(parsed)
-        if e["type"] == "key.registered" and e["data"]["role"] == "witness"
-    )
-    with (bundle / "reconciliation" / "units.csv").open(newline="") as f:
-        units = [
-            {
-                "county": r["county"],
-                "precinct": r["precinct"],
-                "vote_type": r["vote_type"],
-                "voters": int(r["voters"]),
-                "tabulated": int(r["tabulated"]),
-                "balanced": r["balanced"] == "yes",
-                "explanations": [e.split(": ", 1) for e in r["explanations"].split("; ") if e],
-            }
-            for r in csv.DictReader(f)
-        ]
-    return SiteData(
-        definition=definition,
-        results=doc("results/results.json"),
-        ranked=doc("results/ranked-choice.json"),
-        certificates=doc("certificates/index.json")["certificates"],
-        audits=doc("audits/index.json")["audits"],
-        units=units,
-        claim=LogClaim(
-            log_size=size,
-            root=MerkleTree(entries).root(),
-            publication=size,
-            operator=parsed[0]["data"]["operator"],
-            witnesses=witnesses,
-            refresh_seconds=0,
-        ),
-        as_of=parsed[-1]["time"],
-        by_vote_type=vote_types,
-    )
+    vote_types = {
+        g: {t.contest: {"votes": dict(t.votes)} for t in totals}
+        for g, totals in by_vote_type.groups.items()
+    }
+    data = read_site_data(lambda path: (bundle / path).read_bytes(), vote_types)
+    return replace(data, claim=replace(data.claim, refresh_seconds=0))
 
 
 @pytest.fixture(scope="module")
