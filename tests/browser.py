@@ -71,6 +71,16 @@ class _Quiet(SimpleHTTPRequestHandler):
         "": "application/octet-stream",
     }
 
+    def send_head(self) -> Any:
+        # Tests rewrite files within a second; Last-Modified has one-second steps, so a
+        # revalidation could wrongly get a 304. Serve every file afresh, never cached.
+        del self.headers["If-Modified-Since"]
+        return super().send_head()
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 

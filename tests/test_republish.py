@@ -153,3 +153,16 @@ def test_the_shipped_nginx_configuration_sets_cache_headers(tmp_path: Path, sign
         root = _get(address)
         assert root.status == 200 and root.read() == files["index.html"]
         assert _get(address + "nothing.html").status == 404
+
+
+def test_a_file_rewritten_within_the_second_looks_changed_to_caches(
+    tmp_path: Path, signer: Signer
+) -> None:
+    """nginx's ETag is the file's time in seconds and its size: a page rewritten to the
+    same length in the same second must still get a new one."""
+    out = tmp_path / "out"
+    files = bundle(entries(3), "first", signer)
+    republish(out, files)
+    before = (out / "index.html").stat().st_mtime
+    republish(out, files | {"index.html": files["index.html"].replace(b"first", b"fir5t")})
+    assert int((out / "index.html").stat().st_mtime) > int(before)

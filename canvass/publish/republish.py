@@ -49,6 +49,7 @@ def _phase(path: str) -> int:
 
 def _replace(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
+    before = int(target.stat().st_mtime) if target.exists() else None
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -59,6 +60,11 @@ def _replace(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    # Web servers derive Last-Modified and ETags (nginx: seconds and size) from the file:
+    # a file changed within the second it was last written, to the same length, would
+    # look unchanged to every cache. Its time moves on by a second at least.
+    if before is not None and int(target.stat().st_mtime) <= before:
+        os.utime(target, (before + 1, before + 1))
 
 
 def republish(out: Path, files: Mapping[str, bytes]) -> Republished:
