@@ -111,7 +111,9 @@ def test_the_bundle_holds_what_an_observer_needs(published: tuple[Path, Path]) -
     assert any(p.startswith("log/tile/0/") for p in manifest["files"])
     page = (bundle / "index.html").read_text()
     assert "canvass verify" in page and "President" in page
-    assert "Ranked choice: elected " in page  # the ranked contest shows its outcome
+    assert "congress-2-rounds.html" in page  # the ranked contest links its rounds
+    for path in ("contests/president.html", "contests/congress-2-rounds.html", "check.js"):
+        assert path in manifest["files"], path
 
 
 def test_the_cli_verifies_and_remembers_the_checkpoint(

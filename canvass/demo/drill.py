@@ -88,9 +88,9 @@ TAMPERS = (
     ),
     Tamper(
         "results-page",
-        f"add {VOTES:,} votes to the runner-up on the results page, index.html (manifest "
-        "re-hashed)",
-        "index.html line",
+        f"add {VOTES:,} votes to the runner-up on the contest's results page, "
+        "contests/president.html (manifest re-hashed)",
+        "contests/president.html line",
         "published",
     ),
     Tamper(
@@ -395,12 +395,13 @@ def _results_page(bundle: Path, election: Path, operator: Signer) -> None:
     results = json.loads((bundle / "results" / "results.json").read_text())
     name = results["choices"][f"president/{runner_up}"]
     votes = results["contests"]["president"]["votes"][runner_up]
-    page = (bundle / "index.html").read_text()
-    row = f'<td>{name}</td><td class="n">{votes:,}</td>'
+    path = bundle / "contests" / "president.html"
+    page = path.read_text()
+    row = f'<th scope="row">{name}</th><td class="n">{votes:,}</td>'
     assert row in page
-    forged = f'<td>{name}</td><td class="n">{votes + VOTES:,}</td>'
-    (bundle / "index.html").write_text(page.replace(row, forged, 1))
-    _rehash(bundle, "index.html")
+    forged = f'<th scope="row">{name}</th><td class="n">{votes + VOTES:,}</td>'
+    path.write_text(page.replace(row, forged, 1))
+    _rehash(bundle, "contests/president.html")
 
 
 def _audit_risk(bundle: Path, election: Path, operator: Signer) -> None:

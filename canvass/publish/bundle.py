@@ -21,7 +21,11 @@ everything an observer needs to check the count without asking anyone.
 ``certificates/index.json``        every certificate: scope, standing, signatures, supersedes
 ``audits/index.json``              every audit: method, boards, seed, rounds, risk, re-readings
 ``audits/<name>.txt``              each audit's report, for people
-``index.html``                     the results for people, with how to check them
+``index.html`` and the site        the results for people: a page per contest, county,
+                                   ranked-choice count, the certificates, the audits,
+                                   how to check, each with a JSON twin and a CSV, and
+                                   ``check.js``, which checks each page in the browser
+                                   (``docs/results-site.md``)
 =================================  =========================================================
 
 Everything but the log, the checkpoints and the artifacts is rendered by

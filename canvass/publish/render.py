@@ -35,9 +35,9 @@ from canvass.publish.audits import render_audits
 from canvass.publish.certificate_text import render_certificate_texts
 from canvass.publish.certificates import render_certificates
 from canvass.publish.files import inside, json_bytes
-from canvass.publish.pages import render_pages
 from canvass.publish.reconciliation import render_reconciliation
 from canvass.publish.results import render_results
+from canvass.publish.site.publish import render_site_pages
 from canvass.publish.view import ElectionView
 
 FORMAT = "canvass-bundle/2"
@@ -58,7 +58,7 @@ RENDERERS: tuple[Renderer, ...] = (
     render_certificates,
     render_certificate_texts,
     render_audits,
-    render_pages,
+    render_site_pages,
 )
 """Every renderer of the bundle's content, in order."""
 

@@ -32,8 +32,9 @@ class Witness:
     name: str
     vkey: str
     """The verifier key the witness registered (``name+id+base64``)."""
-    entry: int
-    """The log entry that registered it."""
+    entry: int | None = None
+    """The log entry that registered it, when the page names it (the browser then checks
+    the key against that entry)."""
 
 
 @dataclass(frozen=True)
