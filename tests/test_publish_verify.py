@@ -663,7 +663,10 @@ EDITS = {
     "certificates/{certificate}.txt": ("a word", " — unexplained", " — explained"),
     "audits/index.json": ("a risk", '"risk_limit": 10', '"risk_limit": 1'),
     "audits/{audit}.txt": ("a risk", "risk limit 10%", "risk limit 1%"),
-    "index.html": ("a name", "<td>", "<td>Someone Else "),
+    "index.html": ("a name", "<strong>", "<strong>Someone Else "),
+    "contests/president.html": ("a number", '<td class="n">', '<td class="n">1'),
+    "counties/c001.json": ("a number", '"votes": ', '"votes": 1'),
+    "check.js": ("a word", "checkPage", "skipCheck"),
 }
 
 
