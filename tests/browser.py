@@ -103,8 +103,10 @@ def install_checker(root: Path) -> None:
     shutil.copy(STATIC / "check.js", root / "check.js")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # One Playwright at a time in a process: a module's browser closes before the next
+    # module's tests (which may start their own) run.
     why = browser_absent()
     if why:
         pytest.skip(why)
