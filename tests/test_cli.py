@@ -241,7 +241,7 @@ def test_import_results_and_tabulate(tmp_path: Path) -> None:
     run("init", county)
     run("define", county, definition)
     assert run("import", county, folder, "--county", "Adams County").strip() == (
-        "Imported 3 cards for adams as log entry 2"
+        "Imported 3 cards (3 ballots) for adams as log entry 2"
     )
     assert run("import", county, folder, "--county", "adams").strip() == (
         "unchanged: these files were already imported for this county"

@@ -432,7 +432,9 @@ def test_every_field_of_every_card_as_read_by_hand(tmp_path: Path) -> None:
     )
 
     def card() -> dict[str, Any]:
+        sheet = {"PaperIndex": rng.randint(0, 3)} if rng.random() < 0.5 else {}
         return {
+            **sheet,
             "Contests": [
                 {
                     "Id": contest,
@@ -449,7 +451,7 @@ def test_every_field_of_every_card_as_read_by_hand(tmp_path: Path) -> None:
                 }
                 for contest, candidates in contests.items()
                 if rng.random() < 0.8
-            ]
+            ],
         }
 
     sessions = []
@@ -482,7 +484,7 @@ def test_every_field_of_every_card_as_read_by_hand(tmp_path: Path) -> None:
     vote_types = {"Election Day": "election_day", "Mail": "absentee", "": ""}
     choice = {10: 0, 11: 1, 12: 2, 20: 0, 21: 1, 22: 2, 30: 0, 31: 1}
     expected = []
-    for s in sessions:
+    for number, s in enumerate(sessions):
         version = s["Modified"] if "Modified" in s else s["Original"]
         portion, style = version["PrecinctPortionId"], version["BallotTypeId"]
         group = groups.get(s["CountingGroupId"], "")
@@ -518,6 +520,8 @@ def test_every_field_of_every_card_as_read_by_hand(tmp_path: Path) -> None:
                     "precinct_portion": names["PrecinctPortionId"].get(portion, str(portion or "")),
                     "counting_group": group,
                     "vote_type": vote_types[group],
+                    "ballot": number,  # the session's number in the export
+                    "sheet": c.get("PaperIndex", -1),
                     "contests": [contest["Id"] - 1 for contest in c["Contests"]],
                     "marks": marks,
                 }

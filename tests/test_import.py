@@ -106,8 +106,9 @@ def test_unknown_contest_changes_nothing(county: ElectionDirectory, tmp_path: Pa
     (folder / "ContestManifest.json").write_text(json.dumps(doc))
     assert failing(county, folder) == (
         f"{folder}: contest 'CITY COUNCIL AT LARGE' is not in the election definition "
-        "(1 such contests on 3 cards); nearest: 'City Council'. Define it, or add the spelling to "
-        "its contest's aliases"
+        "(1 such contests on 3 cards read); nearest: 'City Council'. Define it, add the spelling "
+        "to its contest's aliases, or leave it out of the import with --skip-contest "
+        "'CITY COUNCIL AT LARGE'"
     )
 
 

@@ -398,8 +398,8 @@ def test_a_ballot_table_its_cvr_files_do_not_give_is_named(
     stuffed: list[int] = []
     president = next(c for c in demo_definition(2, 8, 2026)["contests"] if c["id"] == "president")
 
-    def lying(batches: object, contests: list[object]) -> tuple[bytes, int]:
-        data, cards = honest(batches, contests)  # type: ignore[arg-type]
+    def lying(batches: object, contests: list[object], *rest: object) -> tuple[bytes, int]:
+        data, cards = honest(batches, contests, *rest)  # type: ignore[arg-type]
         if stuffed:
             return data, cards
         stuffed.append(cards)

@@ -276,6 +276,7 @@ def test_a_table_whose_batches_have_their_own_dictionaries_is_counted() -> None:
         return pa.table(
             {
                 "precinct": pa.array(precincts).dictionary_encode(),
+                "precinct_portion": pa.array([""] * len(precincts)).dictionary_encode(),
                 "vote_type": pa.array([vote_type] * len(precincts)).dictionary_encode(),
             }
         )

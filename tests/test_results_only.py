@@ -12,7 +12,7 @@ from canvass.app.actor import Actor
 from canvass.app.elections import define
 from canvass.app.imports import import_ballots
 from canvass.app.results import results
-from canvass.errors import IngestError
+from canvass.errors import IngestError, StoreError
 from canvass.store.election import ElectionDirectory
 from tests.conftest import shared_path
 
@@ -109,7 +109,13 @@ def test_georgia_2020_original_certification(georgia: tuple[ElectionDirectory, P
     entry = dict(store.entries(index, index + 1))[index]
     assert entry.data["counties"] == 159
     assert "trump_all" in entry.data["ignored_columns"]
-    assert len(entry.data["not_reported"]) == 27  # precincts whose cells are "NA"
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    empty = [f"row {n}" for n, row in enumerate(rows, start=2) if row["CTYNAME"] == "NA"]
+    assert len(empty) == 7
+    assert entry.data["empty_rows"] == empty  # no county and no count: counted nowhere
+    na = [row for row in rows if row["CTYNAME"] != "NA" and row["trump_eday"] == "NA"]
+    assert len(entry.data["not_reported"]) == len(na) == 20  # precincts whose cells are "NA"
     counted, _ = results(store)
     president = counted.contests[0]
     assert president.votes["biden"] == 2_474_507
@@ -137,8 +143,9 @@ def test_unknown_choice_column(georgia: tuple[ElectionDirectory, Path], tmp_path
             store, Actor("sos"), None, "precinct-results", [bad], "CTYNAME", "PRECINCT_N"
         )
     assert str(e.value) == (
-        f"{bad} row 1, column 4 ('bidden_eday'): expected a choice of the election definition "
-        "before '_eday'; found 'bidden' (nearest: 'biden'). Add it as an alias"
+        f"{bad} row 1, column 4 ('bidden_eday'): expected a choice of the election definition; "
+        "found 'bidden' (nearest: 'biden'). Add it as an alias, or name the contests to read "
+        "with --contest"
     )
 
 
@@ -173,3 +180,68 @@ def test_cvr_import_needs_a_county(georgia: tuple[ElectionDirectory, Path]) -> N
     with pytest.raises(IngestError) as e:
         import_ballots(store, Actor("sos"), None, "dominion", [path])
     assert str(e.value) == "a dominion import needs --county: its files name no county"
+
+
+def test_results_options_name_what_is_wrong(
+    georgia: tuple[ElectionDirectory, Path], tmp_path: Path
+) -> None:
+    from canvass.ingest.results_csv import read_precinct_results
+
+    store, _ = georgia
+    from canvass.app.results import definition
+
+    election = definition(store)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("CTYNAME,PRECINCT_N,trump_eday,trump_total\nAPPLING,P1,1,2\n")
+    with pytest.raises(IngestError) as e:
+        read_precinct_results(bad, election, "CTYNAME", "PRECINCT_N")
+    assert str(e.value) == (
+        f"{bad} row 1, column 4 ('trump_total'): choice 'trump' has both a total column and "
+        "columns by vote type; the total would count its votes twice"
+    )
+    with pytest.raises(IngestError) as e:
+        read_precinct_results(bad, election, "CTYNAME", "PRECINCT_N", where=("state", "GA"))
+    assert str(e.value) == f"{bad} row 1: expected a column 'state'; found none"
+    with pytest.raises(IngestError) as e:
+        read_precinct_results(
+            bad, election, "CTYNAME", "", choice_columns={"biden": "dem"}, county_totals=True
+        )
+    assert str(e.value) == f"{bad} row 1: expected a column 'dem'; found none"
+    with pytest.raises(IngestError) as e:
+        read_precinct_results(bad, election, "CTYNAME", "PRECINCT_N", contests=["governor"])
+    assert str(e.value) == (
+        f"{bad}: --contest 'governor' is not a contest of the election definition; its "
+        "contests are president, us-senate, us-senate-special"
+    )
+    bad.write_text("CTYNAME,PRECINCT_N,trump_eday,perdue_eday\nAPPLING,P1,1,2\n")
+    read = read_precinct_results(bad, election, "CTYNAME", "PRECINCT_N", contests=["us-senate"])
+    assert read.ignored_columns == ["trump_eday"]
+    assert read.table.column("votes").to_pylist() == [2]
+
+
+def test_a_replacement_must_hold_every_county_it_replaces(
+    georgia: tuple[ElectionDirectory, Path], tmp_path: Path
+) -> None:
+    store, path = georgia
+    import_ballots(store, Actor("sos"), None, "precinct-results", [path], "CTYNAME", "PRECINCT_N")
+    one = tmp_path / "appling.csv"
+    one.write_text("county,trump_total,biden_total\nAppling,6570,1784\n")
+    size = store.size()
+    with pytest.raises(StoreError) as e:
+        import_ballots(
+            store,
+            Actor("sos"),
+            None,
+            "precinct-results",
+            [one],
+            "county",
+            "",
+            replace=True,
+            county_totals=True,
+        )
+    assert str(e.value) == (
+        f"--replace: log entry {size - 1} holds the results of 159 counties, 158 of which this "
+        "import does not hold (c001, c002, c003, c004, c005 …); import every county of that "
+        "entry again in one file"
+    )
+    assert store.size() == size

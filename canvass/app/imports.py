@@ -20,7 +20,7 @@ same county change nothing; an import that fails anywhere stores no entry and no
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from canvass.app.results import county_id, definition, definition_sha256, import
 from canvass.domain.model import ElectionDefinition
 from canvass.errors import IngestError, StoreError
 from canvass.ingest import FORMATS, open_export
-from canvass.ingest.ballots import MEDIA_TYPE, to_parquet
+from canvass.ingest.ballots import MAX_RANK, MEDIA_TYPE, ballot_weights, read_table, to_parquet
 from canvass.ingest.files import files_in
 from canvass.ingest.manifest import read_ballot_manifest
 from canvass.ingest.names import NameMap
@@ -88,11 +88,28 @@ def import_ballots(
     schema: Path | None = None,
     hart_key: Path | None = None,
     replace: bool = False,
+    skip_contests: Sequence[str] = (),
+    cards_per_ballot: int | None = None,
+    contests: Sequence[str] = (),
+    choice_columns: Mapping[str, str] | None = None,
+    county_totals: bool = False,
+    where: tuple[str, str] | None = None,
 ) -> Imported | None:
     """Import a county's CVR export, a results-only file or a ballot manifest; None if the
     same bytes were already imported. ``hart_key``: Hart's public key, by which every Hart
     CVR file must be signed. ``replace``: these CVRs replace the county's earlier ones (a
-    recount, a corrected export), which are no longer counted."""
+    recount, a corrected export), which are no longer counted. ``skip_contests``: contests
+    of the export the definition leaves out, named so that they are left out of the
+    import (and the entry says how many cards carried each). ``cards_per_ballot``: for a
+    format that does not say which cards form a ballot, how many cards each ballot has (see
+    :mod:`canvass.ingest.ballots`). ``contests``, ``choice_columns``, ``county_totals``
+    and ``where``: how to read a results CSV (see :mod:`canvass.ingest.results_csv`).
+
+    A results-only import with ``replace`` replaces every earlier import (results, or
+    CVRs) of the counties it holds: an earlier results import must hold none but those
+    counties (a recount of a statewide file is imported statewide). A CVR import with
+    ``replace`` replaces its county's earlier CVRs, and an earlier results import of
+    that county alone."""
     if fmt not in (*FORMATS, *RESULTS_FORMATS, *MANIFEST_FORMATS):
         raise IngestError(
             f"format {fmt!r} is not supported; choose one of "
@@ -128,19 +145,35 @@ def import_ballots(
         }
         return _record(election, actor, sources, "manifest.imported", data, [ref])
     if fmt in RESULTS_FORMATS:
-        data, refs = _read_results(
-            election, election_def, sources, files, county_column, precinct_column
+        layout = _Layout(
+            county_column, precinct_column, contests, choice_columns, county_totals, where
         )
-        return _record(election, actor, sources, "results.imported", data, refs)
+        data, refs, counties = _read_results(election, election_def, sources, files, layout)
+        return _record(election, actor, sources, "results.imported", data, refs, replace, counties)
+    if cards_per_ballot is not None and not 1 <= cards_per_ballot <= MAX_RANK + 1:
+        raise IngestError(
+            f"--cards-per-ballot: expected a whole number from 1 to {MAX_RANK + 1}; "
+            f"found {cards_per_ballot}"
+        )
     export = open_export(fmt, list(paths), schema, hart_key)
-    names = NameMap(export.contests, election_def, ", ".join(str(p) for p in paths))
-    table, cards = to_parquet((names.remap(b) for b in export.read(county_)), names.contests)
+    names = NameMap(export.contests, election_def, ", ".join(str(p) for p in paths), skip_contests)
+    table, cards = to_parquet(
+        (names.remap(b) for b in export.read(county_)), names.contests, cards_per_ballot
+    )
     if cards == 0:
         raise IngestError(f"{', '.join(str(p) for p in paths)}: the export holds no ballot cards")
     refs = [election.store_file(f) for f in files]
     _check_stored(files, refs)
     refs.append(election.store_artifact(table, f"ballots-{county_}.parquet", MEDIA_TYPE))
-    data = {"cards": cards, "files": len(files)}
+    read, _ = read_table(table)
+    data = {"cards": cards, "ballots": int(ballot_weights(read).sum()), "files": len(files)}
+    if names.skipped:
+        data["skipped_contests"] = dict(sorted(names.skipped.items()))
+    notes = list(getattr(export, "notes", []))
+    if notes:
+        data["notes"] = notes
+    if cards_per_ballot is not None:
+        data["cards_per_ballot"] = cards_per_ballot
     if hart_key is not None:  # every CVR's signature was checked against this key
         key = election.store_file(hart_key, "application/xml")
         refs.append(key)
@@ -156,6 +189,7 @@ def _record(
     facts: dict[str, Any],
     refs: Sequence[ArtifactRef],
     replace: bool = False,
+    counties: Sequence[str] = (),
 ) -> Imported | None:
     """Check again, in the transaction that writes it, everything the import rests on;
     then append its entry."""
@@ -171,13 +205,35 @@ def _record(
         if _already_imported(w, sources):
             return None
         if replace:
-            data["replaces"] = [
-                int(r["entry"])
-                for r in imports_in_force(w, "ballots")
-                if r["county"] == sources.county
-            ]
+            data["replaces"] = _replaced(w, set(counties or [sources.county]))
         index = w.append(new_entry(kind, actor.name, data, tuple(refs)))
     return Imported(index, kind.removesuffix(".imported"), sources.county, data)
+
+
+def _replaced(view: LogReader, counties: set[str]) -> list[int]:
+    """The imports in force that an import of ``counties`` with ``--replace`` replaces:
+    every CVR import of those counties and every results-only import holding only them.
+    A results-only import that also holds other counties is refused: replacing it would
+    drop their counts, and keeping it would count the replaced counties twice."""
+    replaced = [
+        int(r["entry"]) for r in imports_in_force(view, "ballots") if r["county"] in counties
+    ]
+    for r in imports_in_force(view, "results"):
+        table = pq.read_table(
+            pa.BufferReader(view.artifacts.get(str(r["table_sha256"]))), columns=["county"]
+        )
+        held = set(table.column("county").to_pylist())
+        if held and held <= counties:
+            replaced.append(int(r["entry"]))
+        elif held & counties:
+            others = sorted(held - counties)
+            named = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
+            raise StoreError(
+                f"--replace: log entry {r['entry']} holds the results of {len(held)} counties, "
+                f"{len(others)} of which this import does not hold ({named}); import every "
+                "county of that entry again in one file"
+            )
+    return sorted(replaced)
 
 
 def _file_sha256(path: Path) -> str:
@@ -204,14 +260,26 @@ def _already_imported(view: LogReader, sources: _Sources) -> bool:
     return done is not None
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """How to read a results CSV (:func:`canvass.ingest.results_csv.read_precinct_results`)."""
+
+    county_column: str
+    precinct_column: str
+    contests: Sequence[str]
+    choice_columns: Mapping[str, str] | None
+    county_totals: bool
+    where: tuple[str, str] | None
+
+
 def _read_results(
     election: ElectionDirectory,
     election_def: ElectionDefinition,
     sources: _Sources,
     files: list[Path],
-    county_column: str,
-    precinct_column: str,
-) -> tuple[dict[str, Any], list[ArtifactRef]]:
+    layout: _Layout,
+) -> tuple[dict[str, Any], list[ArtifactRef], list[str]]:
+    """What a results-only file holds, stored; and its counties."""
     fmt, county = sources.fmt, sources.county
     if len(files) != 1:
         raise IngestError(f"a {fmt} import reads one file; found {len(files)}")
@@ -220,7 +288,16 @@ def _read_results(
             raise IngestError("a nist-err import needs --county: the report's units are not ours")
         read = read_err(files[0], election_def, county)
     else:
-        read = read_precinct_results(files[0], election_def, county_column, precinct_column)
+        read = read_precinct_results(
+            files[0],
+            election_def,
+            layout.county_column,
+            layout.precinct_column,
+            layout.contests,
+            layout.choice_columns,
+            layout.county_totals,
+            layout.where,
+        )
     if county:
         others = set(read.table.column("county").to_pylist()) - {county}
         if others:
@@ -244,7 +321,14 @@ def _read_results(
         "ignored_columns": read.ignored_columns,
         "not_reported": read.not_reported,
     }
-    return data, refs
+    if read.empty_rows:
+        data["empty_rows"] = read.empty_rows
+    if read.rows_passed_over:
+        data["rows_passed_over"] = read.rows_passed_over
+        data["where"] = "=".join(layout.where or ())
+    if layout.contests:
+        data["contests"] = list(layout.contests)
+    return data, refs, counties
 
 
 def _refuse_if_certified(view: LogReader, counties: list[str] | None) -> None:

@@ -11,10 +11,12 @@ from canvass.app.actor import Actor
 from canvass.app.folds import canvass
 from canvass.app.results import ballot_tables, definition, definition_sha256, results
 from canvass.app.snapshot import Source, viewing
+from canvass.certify.profiles import Profile, profile_for_state
 from canvass.errors import IngestError, StoreError
 from canvass.ingest.names import norm
 from canvass.log.entry import new_entry
-from canvass.reconcile.balance import REASONS, Key, UnitBalance, balance
+from canvass.reconcile.balance import ALL_PRECINCTS, REASONS, Key, UnitBalance, balance
+from canvass.reconcile.balance import report as balance_report
 from canvass.reconcile.places import Places, places, resolve, tabulated_units
 from canvass.reconcile.pollbook import MEDIA_TYPE, PollbookRow, read_pollbook
 from canvass.store.cache import ContentCache
@@ -71,7 +73,10 @@ def explain(
     with election.writing() as w:
         at = _places(w)
         county_id = at.counties.get(norm(county))
-        found = at.precincts.get(norm(precinct))
+        if county_id is not None and norm(precinct) == ALL_PRECINCTS:
+            found: tuple[str, str] | None = (county_id, ALL_PRECINCTS)
+        else:
+            found = at.precincts.get(norm(precinct))
         if county_id is None or found is None or found[0] != county_id:
             raise StoreError(f"{precinct!r} is not a precinct of county {county!r}")
         units = {u.key: u for u in reconcile(w, county_id)}
@@ -159,3 +164,26 @@ def contest_identities(source: Source) -> list[ContestIdentity]:
         for t in totals
         if t.ballots != 0 or t.votes
     ]
+
+
+def election_profile(source: Source) -> Profile:
+    """The state profile the election's boards were seated under; before any is, the one
+    for the definition's state (the generic profile for a state without one)."""
+    with viewing(source) as view:
+        seated = canvass(view).profile
+        return seated or profile_for_state(definition(view).election.state)
+
+
+def reconciliation_report(source: Source, layout: str | None = None) -> tuple[str, str]:
+    """The reconciliation report the election's state profile chooses (or ``layout``:
+    ``summary`` or ``georgia``), naming the law its profile cites: the layout and the
+    text."""
+    with viewing(source) as view:
+        chosen = election_profile(view)
+        names = {j.id: j.name for j in definition(view).jurisdictions}
+        units = reconcile(view)
+    layout = layout or chosen.reconciliation_report
+    try:
+        return layout, balance_report(layout, units, names, chosen.not_recountable)
+    except ValueError as e:
+        raise StoreError(str(e)) from None

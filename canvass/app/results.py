@@ -24,7 +24,14 @@ from canvass.publish.err import election_report
 from canvass.store import schema as s
 from canvass.store.cache import ContentCache
 from canvass.store.log import LogReader
-from canvass.tabulate.election import count, labels, ranked_choice
+from canvass.tabulate.election import (
+    RankedChoice,
+    TieDecision,
+    count,
+    labels,
+    ranked_choice,
+)
+from canvass.tabulate.election import ranked_choice_counts as ranked_choice_counts_of
 from canvass.tabulate.plurality import Results
 from canvass.tabulate.rcv import Tabulation
 
@@ -128,13 +135,30 @@ def results(source: Source, by: str | None = None) -> tuple[Results, dict[str, s
         return count(election, tables, results_only, by), labels(election)
 
 
+def tie_decisions(source: Source) -> list[TieDecision]:
+    """The officials' recorded decisions of ranked-choice ties."""
+    from canvass.app.folds import canvass  # the fold defines what it folds by this module
+
+    return canvass(source).tie_decisions
+
+
 def ranked_choice_results(
     source: Source, contest: str | None = None
 ) -> dict[str, list[Tabulation]]:
     """Count every ranked-choice contest (or only ``contest``) round by round under its
-    rules; see :func:`canvass.tabulate.election.ranked_choice`."""
+    rules and the officials' decisions of ties; refused while a tie is undecided (see
+    :func:`canvass.tabulate.election.ranked_choice`)."""
     with viewing(source) as view:
-        return ranked_choice(definition(view), [t for _, t in ballot_tables(view)], contest)
+        tables = [t for _, t in ballot_tables(view)]
+        return ranked_choice(definition(view), tables, contest, tie_decisions(view))
+
+
+def ranked_choice_counts(source: Source, contest: str | None = None) -> RankedChoice:
+    """Every ranked-choice contest (or only ``contest``) counted, or stopped at a tie the
+    officials have not decided; the other contests count whatever one contest's tie."""
+    with viewing(source) as view:
+        tables = [t for _, t in ballot_tables(view)]
+        return ranked_choice_counts_of(definition(view), tables, contest, tie_decisions(view))
 
 
 def export_err(source: Source, status: str, issuer: str) -> dict[str, object]:
@@ -172,3 +196,26 @@ def manifest_check(source: Source, county: str) -> tuple[int, list[str]]:
     ]
     cards = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
     return len(manifest), compare_with_cards(manifest, cards)
+
+
+def import_notes(source: Source) -> dict[str, dict[str, Any]]:
+    """What the ballot imports in force say of each county beyond their cards: the
+    contests left out of them (``skipped_contests``: name → cards that carried it) and what
+    the export lacked (``notes``), by county, for every report of the county to show."""
+    out: dict[str, dict[str, Any]] = {}
+    with viewing(source) as view:
+        for r in imports_in_force(view, "ballots"):
+            data = view.entry(int(r["entry"])).data
+            said = out.setdefault(str(r["county"]), {})
+            for name, cards in (data.get("skipped_contests") or {}).items():
+                said.setdefault("skipped_contests", {})
+                said["skipped_contests"][name] = said["skipped_contests"].get(name, 0) + cards
+            for note in data.get("notes") or []:
+                if note not in said.setdefault("notes", []):
+                    said["notes"].append(note)
+        names = {j.id: j.name for j in definition(view).jurisdictions}
+    return {
+        county: {"name": names.get(county, county), **said}
+        for county, said in sorted(out.items())
+        if said
+    }

@@ -31,6 +31,8 @@ Entries (``data`` fields):
 ``correction.opened``       ``county``, ``reason``
 ``ascertainment.issued``    ``certificate`` (the document artifact), ``official``,
                             ``signature``
+``rcv.tie_resolved``        ``contest``, ``round``, ``tied`` [candidate ids], ``elected``
+                            (a tie to be elected, else eliminated), ``chosen``, ``reason``
 ==========================  ==============================================================
 
 A board's membership has a history: seating it again (with a reason) takes effect from
@@ -54,6 +56,7 @@ from canvass.certify.statements import KeyRing, check
 from canvass.errors import CanvassError, SignatureError
 from canvass.log.entry import Entry
 from canvass.log.note import VerifierKey
+from canvass.tabulate.election import TieDecision
 
 MOTIONS = ("certify", "recess", "request_recount", "rescind", "correct")
 VOTES = ("yes", "no", "abstain")
@@ -248,6 +251,8 @@ class Canvass:
         """The SHA-256 of every poll-book file, in log order."""
         self.explanations: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
         """(county, precinct, vote type) → the clerk's (reason, text), in log order."""
+        self.tie_decisions: list[TieDecision] = []
+        """The officials' decisions of ranked-choice ties their rules leave to them."""
         self.size = 0
         self.last_time = ""
 
@@ -563,6 +568,14 @@ class Canvass:
         d = entry.data
         key = (d["county"], d["precinct"], d["vote_type"])
         self.explanations.setdefault(key, []).append((d["reason"], d["text"]))
+
+    def _rcv_tie_resolved(self, index: int, entry: Entry) -> None:
+        d = entry.data
+        self.tie_decisions.append(
+            TieDecision(
+                d["contest"], int(d["round"]), tuple(d["tied"]), bool(d["elected"]), d["chosen"]
+            )
+        )
 
     def _ascertainment_issued(self, index: int, entry: Entry) -> None:
         d = entry.data

@@ -65,6 +65,14 @@ class Import:
     format: str = ""
     cards: int = 0
     replaced_by: int | None = None
+    ballots: int | None = None
+    """The ballots the cards form, where the import says (imports since ballots were told
+    from cards)."""
+    skipped_contests: dict[str, int] = field(default_factory=dict)
+    """Contests of the export the definition leaves out, named to be left out, and the cards
+    that carried each."""
+    notes: list[str] = field(default_factory=list)
+    """What the export lacked (a Dominion CSV without a Precinct column, …)."""
 
 
 class Imports:
@@ -96,6 +104,11 @@ class Imports:
                 str(d.get("sources_sha256") or ""),
                 str(d.get("format") or ""),
                 int(d.get("cards") or 0),
+                ballots=None if d.get("ballots") is None else int(d["ballots"]),
+                skipped_contests={
+                    str(k): int(v) for k, v in (d.get("skipped_contests") or {}).items()
+                },
+                notes=[str(n) for n in d.get("notes") or []],
             )
             for old in d.get("replaces") or []:
                 if old in self.all:

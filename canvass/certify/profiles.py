@@ -40,6 +40,14 @@ class Profile:
     recount_margin_votes: int | None
     recount_margin_share: Decimal | None
     sources: tuple[str, ...]
+    states: tuple[str, ...] = ()
+    """The ``election.state`` values of definitions this profile is for."""
+    reconciliation_report: str = "summary"
+    """The reconciliation report the state's law asks for (``summary`` or ``georgia``; see
+    :func:`canvass.reconcile.balance.report`)."""
+    not_recountable: str | None = None
+    """The law under which an unexplained imbalance bars a recount of the precinct, named
+    in the report; ``None`` where there is no such rule."""
 
     def county_deadline(self, election_day: dt.date) -> str:
         """The end of the county deadline day, as entries write times (UTC)."""
@@ -72,6 +80,7 @@ def _load() -> dict[str, Profile]:
     profiles = {}
     for key, p in yaml.safe_load(text).items():
         recount = p.get("recount") or {}
+        reports = p.get("reports") or {}
         share = recount.get("margin_share")
         profiles[key] = Profile(
             key=key,
@@ -84,6 +93,9 @@ def _load() -> dict[str, Profile]:
             recount_margin_votes=recount.get("margin_votes"),
             recount_margin_share=Decimal(share) if share is not None else None,
             sources=tuple(p.get("sources") or ()),
+            states=tuple(p.get("states") or ()),
+            reconciliation_report=reports.get("reconciliation", "summary"),
+            not_recountable=reports.get("not_recountable"),
         )
     return profiles
 
@@ -98,3 +110,16 @@ def profile(key: str) -> Profile:
         raise RulesError(
             f"no state profile {key!r}; the profiles are {', '.join(sorted(PROFILES))}"
         ) from None
+
+
+GENERIC = "generic"
+
+
+def profile_for_state(state: str) -> Profile:
+    """The profile for an election in ``state`` (postal code or name, ignoring case), or
+    the generic one when no profile names the state."""
+    wanted = state.strip().casefold()
+    for p in PROFILES.values():
+        if wanted in (s.casefold() for s in p.states):
+            return p
+    return PROFILES[GENERIC]

@@ -61,35 +61,37 @@ def reconcile_explain(
 @reconcile_app.command("report")
 def reconcile_report(
     directory: DirArg,
-    layout: Annotated[str, typer.Option("--format", help="michigan or georgia")] = "michigan",
+    layout: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="summary or georgia (default: the report the election's state profile asks for)",
+        ),
+    ] = None,
 ) -> None:
-    """Balance every precinct and vote type: Michigan's summary or Georgia's report."""
+    """Balance every precinct and vote type, in the report the state's law asks for: the
+    summary of units out of balance (Michigan's, citing MCL 168.871) or Georgia's
+    precinct reconciliation (CSV)."""
     from canvass.app.elections import open_election
-    from canvass.app.reconcile import contest_identities, reconcile
-    from canvass.app.results import definition
-    from canvass.reconcile.balance import georgia_report, michigan_report
+    from canvass.app.reconcile import contest_identities, reconciliation_report
 
     store = open_election(directory)
-    names = {j.id: j.name for j in definition(store).jurisdictions}
-    units = reconcile(store)
-    if layout == "georgia":
-        sys.stdout.write(georgia_report(units, names))
-    elif layout == "michigan":
-        sys.stdout.write(michigan_report(units, names))
-        identities = contest_identities(store)
-        failures = [i for i in identities if not i.holds]
+    layout, text = reconciliation_report(store, layout)
+    sys.stdout.write(text)
+    if layout != "summary":
+        return
+    identities = contest_identities(store)
+    failures = [i for i in identities if not i.holds]
+    out.print(
+        f"votes + undervotes + overvotes = ballots × votes allowed: "
+        f"{len(identities) - len(failures):,} of {len(identities):,} precinct contests hold"
+    )
+    for f in failures:
         out.print(
-            f"votes + undervotes + overvotes = ballots × votes allowed: "
-            f"{len(identities) - len(failures):,} of {len(identities):,} precinct contests hold"
+            f"  {f.precinct} / {f.contest}: {f.votes} votes + {f.undervotes} undervotes + "
+            f"{f.overvotes} overvotes = {f.votes + f.undervotes + f.overvotes}, but "
+            f"{f.ballots} ballots × {f.votes_allowed} = {f.ballots * f.votes_allowed}"
         )
-        for f in failures:
-            out.print(
-                f"  {f.precinct} / {f.contest}: {f.votes} votes + {f.undervotes} undervotes + "
-                f"{f.overvotes} overvotes = {f.votes + f.undervotes + f.overvotes}, but "
-                f"{f.ballots} ballots × {f.votes_allowed} = {f.ballots * f.votes_allowed}"
-            )
-    else:
-        raise StoreError(f"format {layout!r} is not michigan or georgia")
 
 
 @reconcile_app.command("published")

@@ -12,7 +12,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,13 +20,15 @@ from canvass import keys
 from canvass.cli.audit import audit_app
 from canvass.cli.canvass import board_app, certify_app, reconcile_app, state_app
 from canvass.cli.common import ActorOpt, DirArg, _Typer, actor, out
+from canvass.cli.definitions import define_command, definition_app
 from canvass.cli.publish import publish_command, serve_command, verify_command
+from canvass.cli.rcv import rcv_app
 from canvass.domain.model import KeyRole, definition_schema
 from canvass.errors import StoreError
 
 if TYPE_CHECKING:
+    from canvass.tabulate.election import RankedChoice
     from canvass.tabulate.plurality import Results
-    from canvass.tabulate.rcv import Tabulation
 
 app = _Typer(
     help="Canvass: run the canvass on a public, append-only, signed election log.",
@@ -44,6 +46,9 @@ app.add_typer(board_app, name="board")
 app.add_typer(certify_app, name="certify")
 app.add_typer(state_app, name="state")
 app.add_typer(audit_app, name="audit")
+app.add_typer(definition_app, name="definition")
+app.add_typer(rcv_app, name="rcv")
+app.command("define")(define_command)
 app.command("publish")(publish_command)
 app.command("verify")(verify_command)
 app.command("serve")(serve_command)
@@ -77,28 +82,6 @@ def migrate(directory: DirArg) -> None:
         out.print(f"{directory}: the schema is up to date (revision {after})")
     else:
         out.print(f"{directory}: migrated the schema from revision {before} to {after}")
-
-
-@app.command()
-def define(
-    directory: DirArg,
-    file: Annotated[Path, typer.Argument(help="Definition (YAML or JSON).")],
-    who: ActorOpt = None,
-) -> None:
-    """Record the election definition (see docs/election-definition.md)."""
-    from canvass.app import elections
-
-    try:
-        data = file.read_bytes()
-    except OSError as e:
-        raise StoreError(f"{file}: cannot read ({e.strerror})") from None
-    store = elections.open_election(directory)
-    index = elections.define(store, actor(who), data, file.name)
-    if index is None:
-        out.print(f"{file.name}: unchanged; this definition is already in force")
-        return
-    out.print(f"{file.name}: recorded as log entry {index}")
-    out.print(elections.checkpoint(store), end="")
 
 
 @app.command("import")
@@ -138,6 +121,41 @@ def import_(
         bool,
         typer.Option(help="These CVRs replace the county's earlier ones (a recount, a correction)"),
     ] = False,
+    skip_contest: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A contest of the export the definition leaves out, to leave out of the "
+            "import (repeat for several); the import records it"
+        ),
+    ] = None,
+    cards_per_ballot: Annotated[
+        int | None,
+        typer.Option(
+            help="Cards each ballot has, for a format that does not say which cards form a "
+            "ballot (reconciliation counts ballots)"
+        ),
+    ] = None,
+    contest: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="precinct-results: read only this contest's columns (repeat for several)"
+        ),
+    ] = None,
+    choice_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="precinct-results: CHOICE=COLUMN, a column holding a choice's total votes "
+            "(vote type total); repeat for several"
+        ),
+    ] = None,
+    county_totals: Annotated[
+        bool,
+        typer.Option(help="precinct-results: each row is a county's total (no precinct column)"),
+    ] = False,
+    where: Annotated[
+        str | None,
+        typer.Option(help="precinct-results: COLUMN=VALUE, read only the rows with that value"),
+    ] = None,
     who: ActorOpt = None,
 ) -> None:
     """Import a county's cast vote records (all or nothing; the same bytes twice: no-op)."""
@@ -155,6 +173,12 @@ def import_(
         cvr_schema,
         hart_key,
         replace,
+        skip_contest or [],
+        cards_per_ballot,
+        contest or [],
+        dict(_pair(c, "--choice-column", "CHOICE=COLUMN") for c in choice_column or []),
+        county_totals,
+        _pair(where, "--where", "COLUMN=VALUE") if where is not None else None,
     )
     if done is None:
         out.print("unchanged: these files were already imported for this county")
@@ -164,10 +188,38 @@ def import_(
             f"Imported {done.data['votes']:,} votes from {n} "
             f"{'county' if n == 1 else 'counties'} as log entry {done.entry}"
         )
+        empty = done.data.get("empty_rows") or []
+        if empty:
+            out.print(
+                f"  {len(empty)} rows hold no county and no count, counted nowhere: "
+                f"{', '.join(empty)}"
+            )
+        if done.data.get("rows_passed_over"):
+            out.print(
+                f"  {done.data['rows_passed_over']:,} rows passed over (not {done.data['where']})"
+            )
     else:
+        ballots = done.data.get("ballots")
         out.print(
-            f"Imported {done.data['cards']:,} cards for {done.county} as log entry {done.entry}"
+            f"Imported {done.data['cards']:,} cards"
+            + (f" ({ballots:,} ballots)" if ballots is not None else "")
+            + f" for {done.county} as log entry {done.entry}"
         )
+    if done is not None and done.data.get("replaces"):
+        replaced = ", ".join(str(e) for e in done.data["replaces"])
+        out.print(f"  replaces the imports of log entries {replaced}, no longer counted")
+    if done is not None and done.kind == "ballots":
+        for name, cards in (done.data.get("skipped_contests") or {}).items():
+            out.print(f"  left out: {name} ({cards:,} cards), as --skip-contest asked")
+        for note in done.data.get("notes") or []:
+            out.print(f"  note: {note}")
+
+
+def _pair(text: str, option: str, form: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise StoreError(f"{option}: expected {form}; found {text!r}")
+    return name.strip(), value.strip()
 
 
 ByOpt = Annotated[
@@ -182,12 +234,13 @@ def _render(
     fmt: str,
     contest: str | None,
     labels: dict[str, str] | None = None,
-    ranked: dict[str, list[Tabulation]] | None = None,
+    ranked: RankedChoice | None = None,
+    notes: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     from canvass.tabulate.render import render
 
     try:
-        sys.stdout.write(render(results, fmt, contest, labels, ranked))
+        sys.stdout.write(render(results, fmt, contest, labels, ranked, notes))
     except ValueError as e:
         raise StoreError(str(e)) from None
 
@@ -199,14 +252,16 @@ def results_(
     """Count every imported ballot against the election definition; ranked-choice contests
     also round by round, with every elimination and transfer, under their rules."""
     from canvass.app import elections
-    from canvass.app.results import ranked_choice_results, results
+    from canvass.app.results import import_notes, ranked_choice_counts, results
 
     store = elections.open_election(directory)
     try:
         counted, labels = results(store, by and by.replace("-", "_"))
     except ValueError as e:
         raise StoreError(str(e)) from None
-    _render(counted, fmt, contest, labels, ranked_choice_results(store, contest))
+    _render(
+        counted, fmt, contest, labels, ranked_choice_counts(store, contest), import_notes(store)
+    )
 
 
 @app.command("tabulate")
@@ -278,47 +333,6 @@ def export_err_(
     report = export_err(elections.open_election(directory), status, issuer)
     out_file.write_text(json.dumps(report, indent=1) + "\n")
     out.print(f"Wrote {out_file}")
-
-
-@app.command("rcv")
-def rcv(
-    config_file: Annotated[Path, typer.Argument(help="An RCTab contest configuration (JSON).")],
-    output_dir: Annotated[
-        Path, typer.Option("--output-dir", help="Where to write the round-by-round reports.")
-    ],
-) -> None:
-    """Count a ranked-choice contest as an RCTab configuration describes it, and write its
-    detailed reports (URCVT JSON and CSV, and per precinct or batch when asked)."""
-    from canvass.tabulate.rctab import load_config, read_ballots
-    from canvass.tabulate.rcv import tabulate_passes
-    from canvass.tabulate.urcvt import write_reports
-
-    config = load_config(config_file)
-    ballots = read_ballots(config)
-    ask = _ask_operator if sys.stdin.isatty() else None
-    passes = tabulate_passes(ballots, config.rules, config.slices, *([ask] if ask else []))
-    info = config.header
-    written = write_reports(config.stem, info, passes, output_dir)
-    for tabulation in passes:
-        out.print(
-            f"{config.contest}: {', '.join(tabulation.winners) or 'no winner'} elected after "
-            f"{len(tabulation.rounds)} rounds, {tabulation.ballots} ballots"
-        )
-        for tie in tabulation.tiebreaks:
-            out.print(f"  tie: {tie}")
-    out.print(f"Wrote {len(written)} reports to {output_dir}")
-
-
-def _ask_operator(round_number: int, tied: list[str], winner: bool) -> str:
-    """Ask at the terminal who wins (or loses) a tie the rules leave to the officials."""
-    out.print(f"Round {round_number}: a tie to be {'elected' if winner else 'eliminated'}:")
-    for n, name in enumerate(tied, start=1):
-        out.print(f"  {n}. {name}")
-    while True:
-        answer = typer.prompt(f"Which candidate {'wins' if winner else 'loses'} the tie? (number)")
-        if answer.strip().isdigit() and 1 <= int(answer) <= len(tied):
-            return tied[int(answer) - 1]
-        out.print(f"Give a number from 1 to {len(tied)}.")
 
 
 @app.command()

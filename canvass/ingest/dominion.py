@@ -5,10 +5,14 @@ An export is a set of manifests (``ContestManifest.json``, ``CandidateManifest.j
 ``CvrExport_N.json`` files, given as files, folders or zip archives of them. Following
 Dominion's "CVR Export Format" document:
 
-- a session (one ballot) holds an ``Original`` and, after adjudication, a ``Modified``
-  version; the one marked ``IsCurrent`` is used;
-- a version either lists ``Cards`` (one per sheet, each with its ``Contests``) or, in older
-  exports, its ``Contests`` directly (one card);
+- a session holds an ``Original`` and, after adjudication, a ``Modified`` version; the one
+  marked ``IsCurrent`` is used;
+- a version either lists ``Cards`` (one per sheet, each with its ``Contests`` and its
+  ``PaperIndex``, the sheet's number on the ballot from 0) or, in older exports, its
+  ``Contests`` directly (one card). The cards of one session are one ballot (its
+  ``ballot`` is the session's number in the export); where each sheet was scanned as a
+  session of its own, as San Francisco's central scanners do, the sheets are counted into
+  ballots by their ``PaperIndex`` (see :mod:`canvass.ingest.ballots`);
 - ``RecordId`` may be the string ``"X"`` (a ballot not linked to a record in its batch);
 - a mark's ``IsVote`` and ``IsAmbiguous`` become the mark's status. What ``IsVote`` means
   in ranked contests has varied between versions (5.10.11 sets it on the first ranking
@@ -58,6 +62,7 @@ from canvass.ingest.ballots import (
     MARK_TYPE,
     MAX_CHOICES,
     MAX_RANK,
+    NO_BALLOT,
     NOT_A_VOTE,
     SCHEMA,
     VOTE,
@@ -102,6 +107,8 @@ class _Contest(msgspec.Struct, gc=False, rename="pascal"):
 
 class _Card(msgspec.Struct, gc=False, rename="pascal"):
     contests: list[_Contest] = []
+    paper_index: Annotated[int, msgspec.Meta(ge=0, le=MAX_RANK)] | None = None
+    """The card's sheet on its ballot, from 0."""
 
 
 class _Version(msgspec.Struct, gc=False, rename="pascal"):
@@ -165,7 +172,8 @@ class _Columns:
     """Cards read but not yet handed out, kept as the export's own numbers.
 
     Per card: the session's ids (tabulator, batch, record, counting group, precinct
-    portion, ballot type), its contests, and each mark as one integer,
+    portion, ballot type) and its number in the export (the ballot), its sheet, its
+    contests, and each mark as one integer,
     ``pair << 10 | rank << 2 | IsVote << 1 | ambiguous``, where ``pair`` numbers the
     (contest, choice) pairs of the manifests and ``rank`` is at most 127. The names and the
     mark fields are worked out a whole record batch at a time, in NumPy and Arrow."""
@@ -182,6 +190,9 @@ class _Columns:
         self.contest_ids = np.array(ids, np.int64)
         self.contest_of_id = np.array([export.contest_index[i] for i in ids], np.int16)
         self.rows: list[tuple[Any, ...]] = []
+        self.sheets: list[int | None] = []
+        self.sessions = 0
+        """Sessions read so far: each session's number is its ``ballot``."""
         self.contest_values: list[int] = []
         self.contest_offsets = [0]
         self.mark_values: list[int] = []
@@ -189,14 +200,16 @@ class _Columns:
 
     def _reset(self) -> None:
         """Empty the lists in place: the reading loop holds them as locals."""
-        for values in (self.rows, self.contest_values, self.mark_values):
+        for values in (self.rows, self.sheets, self.contest_values, self.mark_values):
             values.clear()
         self.contest_offsets[:] = self.mark_offsets[:] = [0]
 
     def flush(self) -> pa.RecordBatch:
         export, rows = self.export, self.rows
         try:
-            tabulator, batch, record, group, portion, ballot_type = pa.array(rows, _IDS).flatten()
+            tabulator, batch, record, group, portion, ballot_type, ballot = pa.array(
+                rows, _IDS
+            ).flatten()
             records = record.cast(pa.string())
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # a record "X"
             for row in rows:
@@ -205,7 +218,7 @@ class _Columns:
                         f"{export.name}: RecordId {row[2]!r}: expected text; found a lone "
                         "surrogate, which is no character"
                     ) from None
-            tabulator, batch, _, group, portion, ballot_type = pa.array(
+            tabulator, batch, _, group, portion, ballot_type, ballot = pa.array(
                 [(*row[:2], 0, *row[3:]) for row in rows], _IDS
             ).flatten()
             records = pa.array([str(row[2]) for row in rows], pa.string())
@@ -229,6 +242,8 @@ class _Columns:
             _named(portions, lambda i: export.portions.get(i or -1, str(i or ""))),
             _named(groups, lambda i: export.counting_groups.get(i or -1, "")),
             _named(groups, lambda i: vote_type_of(export.counting_groups.get(i or -1, ""))),
+            ballot,
+            pa.array(self.sheets, pa.int8()).fill_null(NO_BALLOT),
             pa.ListArray.from_arrays(
                 pa.array(self.contest_offsets, pa.int32()),
                 pa.array(
@@ -255,7 +270,7 @@ class _Columns:
 _IDS = pa.struct(
     [
         (name, pa.int64())
-        for name in ("tabulator", "batch", "record", "group", "portion", "ballot_type")
+        for name in ("tabulator", "batch", "record", "group", "portion", "ballot_type", "ballot")
     ]
 )
 """A card's ids as _Columns keeps them."""
@@ -485,8 +500,9 @@ class DominionExport:
                 raise IngestError(f"{source.name}: expected a CVR export in JSON; {e}") from None
             # This loop runs once per card and its inner comprehension once per mark: it is
             # kept to plain local lookups, and each mark becomes one integer (see _Columns).
-            rows, contest_values, contest_offsets, mark_values, mark_offsets = (
+            rows, sheets, contest_values, contest_offsets, mark_values, mark_offsets = (
                 columns.rows,
+                columns.sheets,
                 columns.contest_values,
                 columns.contest_offsets,
                 columns.mark_values,
@@ -509,7 +525,9 @@ class DominionExport:
                     session.counting_group_id,
                     version.precinct_portion_id,
                     version.ballot_type_id,
+                    columns.sessions,
                 )
+                columns.sessions += 1
                 cards = version.cards
                 if cards is None:
                     cards = [_Card(version.contests or [])]
@@ -533,6 +551,7 @@ class DominionExport:
                         where = f"Sessions[{_at(sessions, session)}].Cards[{_at(cards, card)}]"
                         self._unknown(f"{source.name}: {where}", card)
                     rows.append(ids)
+                    sheets.append(card.paper_index)
                     contest_values += [contest.id for contest in contests]  # ids known now
                     contest_offsets.append(len(contest_values))
                     mark_values += marks

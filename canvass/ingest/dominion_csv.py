@@ -11,6 +11,13 @@ In a vote column ``1`` is a vote, ``0`` no vote, and an empty cell means the con
 not on the card. The card columns before the first vote column are read by name;
 ``CvrNumber``, ``TabulatorNum`` and ``BatchId`` are required, the others optional.
 Rows are read as they stream by; every problem names the file, the row and the column.
+
+Precincts: a ``Precinct`` column, when the layout has one, names the card's precinct and
+``PrecinctPortion`` its portion. Arlo's layout (and many exports) has only
+``PrecinctPortion``; a portion lies in one precinct, so the portion is then taken as the
+card's precinct too, and the import says so (:attr:`DominionCsvSet.notes`): reconciled
+against a definition, a portion it lists is counted under its precinct. A file with
+neither column has no precincts at all, and the import says that.
 """
 
 from __future__ import annotations
@@ -63,6 +70,15 @@ class DominionCsv:
                     f"{path} row 4: expected a column {name!r} among {', '.join(self.fields)}"
                 )
         self.width = len(field_row)
+        self.notes: list[str] = []
+        """What the import must say of this file in its summary."""
+        if "Precinct" not in self.fields:
+            self.notes.append(
+                "no Precinct column: each card's precinct is its PrecinctPortion"
+                if "PrecinctPortion" in self.fields
+                else "no Precinct or PrecinctPortion column: the cards have no precinct, so "
+                "they are reconciled by county and vote type only"
+            )
         self.contests: list[ContestInfo] = []
         self.columns: list[tuple[int, int]] = []
         """(contest index, choice index) of each vote column."""
@@ -120,6 +136,7 @@ class DominionCsv:
             group = field(row, "CountingGroup")
             if group not in groups:
                 groups[group] = vote_type_of(group)
+            portion = field(row, "PrecinctPortion")
             card_fields = (
                 county,
                 tabulator,
@@ -127,8 +144,8 @@ class DominionCsv:
                 record or field(row, "CvrNumber"),
                 field(row, "ImprintedId"),
                 field(row, "BallotType"),
-                "",
-                field(row, "PrecinctPortion"),
+                field(row, "Precinct") if "Precinct" in at else portion,
+                portion,
                 group,
                 groups[group],
             )
@@ -159,6 +176,7 @@ class DominionCsvSet:
         self.files = [DominionCsv(f) for f in files_in(paths, (".csv",))]
         first = self.files[0]
         self.contests = first.contests
+        self.notes = sorted({note for f in self.files for note in f.notes})
         for other in self.files[1:]:
             if [c.to_json() for c in other.contests] != [c.to_json() for c in first.contests]:
                 raise IngestError(

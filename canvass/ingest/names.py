@@ -8,12 +8,17 @@ choice when, ignoring case and runs of spaces, it equals its name, its id, or on
 actually uses, stops the import with the nearest known names — a ballot is never dropped
 silently. Undeclared write-in lines map to the contest's write-in line whatever the
 vendor calls them.
+
+A contest the definition leaves out can be imported only by naming it
+(``canvass import --skip-contest NAME``): its marks are left out of the table and the
+import records how many cards carried it, so every report of the county says so.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +30,7 @@ from canvass.errors import IngestError
 from canvass.ingest.ballots import MARK_TYPE, OVERVOTE, SCHEMA, ChoiceInfo, ContestInfo
 
 UNMAPPED = -1
+SKIPPED = -2
 
 
 def norm(name: str) -> str:
@@ -68,10 +74,16 @@ class NameMap:
     """How one import's contest and choice indices become the definition's."""
 
     def __init__(
-        self, vendor: list[ContestInfo], definition: ElectionDefinition, source: str
+        self,
+        vendor: list[ContestInfo],
+        definition: ElectionDefinition,
+        source: str,
+        skip: Sequence[str] = (),
     ) -> None:
         self.source = source
         self.vendor = vendor
+        self.skipped: dict[str, int] = {}
+        """Each contest left out (by ``skip``) → the cards that carried it."""
         pairs = definition_contests(definition)
         self.contests = [info for info, _ in pairs]
         by_name: dict[str, int] = {}
@@ -83,10 +95,27 @@ class NameMap:
         self.choice_offset = offsets[:-1]
         self.choice_map = np.full(int(offsets[-1]), UNMAPPED, dtype=np.int64)
         self.known_contests = [c.name for c in definition.contests]
+        vendor_names = {norm(c.name): c.name for c in vendor}
+        for name in skip:
+            if norm(name) not in vendor_names:
+                raise IngestError(
+                    f"{source}: --skip-contest {name!r}: no contest of the export has that "
+                    f"name; nearest: {_nearest(name, [c.name for c in vendor])}"
+                )
+            if norm(name) in by_name:
+                raise IngestError(
+                    f"{source}: --skip-contest {name!r}: the election definition has that "
+                    f"contest ({definition.contests[by_name[norm(name)]].id!r}); it is counted, "
+                    "not left out"
+                )
+            self.skipped[vendor_names[norm(name)]] = 0
+        skipped = {norm(name) for name in self.skipped}
         for v, contest in enumerate(vendor):
             k = by_name.get(norm(contest.name), UNMAPPED)
+            if k == UNMAPPED and norm(contest.name) in skipped:
+                k = SKIPPED
             self.contest_map[v] = k
-            if k == UNMAPPED:
+            if k < 0:
                 continue
             info, choices = pairs[k]
             if info.votes_allowed != contest.votes_allowed:
@@ -112,10 +141,20 @@ class NameMap:
             pc.list_flatten(contests).to_numpy(zero_copy_only=False), np.int64
         )
         new_contests = self.contest_map[flat_contests]
-        self._refuse_unmapped_contests(batch, flat_contests, new_contests)
+        self._refuse_unmapped_contests(contests, flat_contests, new_contests)
         marks = batch.column("marks")
         flat = pc.list_flatten(marks)
         mark_contest = np.asarray(flat.field("contest").to_numpy(zero_copy_only=False), np.int64)
+        if self.skipped:
+            kept = new_contests != SKIPPED
+            if not kept.all():
+                self._count_skipped(contests, flat_contests, ~kept)
+                contests = _keep(contests, kept)
+                new_contests = new_contests[kept]
+                kept_marks = self.contest_map[mark_contest] != SKIPPED
+                marks = _keep(marks, kept_marks)
+                flat = pc.list_flatten(marks)
+                mark_contest = mark_contest[kept_marks]
         mark_choice = np.asarray(flat.field("choice").to_numpy(zero_copy_only=False), np.int64)
         reported = np.asarray(flat.field("status").to_numpy(zero_copy_only=False)) == OVERVOTE
         new_choice = np.where(
@@ -153,16 +192,40 @@ class NameMap:
         )
         return pa.RecordBatch.from_arrays(columns, schema=SCHEMA)
 
-    def _refuse_unmapped_contests(
-        self, batch: pa.RecordBatch, vendor: npt.NDArray[np.int64], mapped: npt.NDArray[np.int64]
+    def _count_skipped(
+        self, contests: pa.ListArray, vendor: npt.NDArray[np.int64], skipped: npt.NDArray[np.bool_]
     ) -> None:
-        bad = np.flatnonzero(mapped == UNMAPPED)
-        if not bad.size:
+        cards = _parents(contests)
+        for v in np.unique(vendor[skipped]):
+            carried = np.unique(cards[skipped & (vendor == v)]).size
+            self.skipped[self.vendor[int(v)].name] += int(carried)
+
+    def _refuse_unmapped_contests(
+        self, contests: pa.ListArray, vendor: npt.NDArray[np.int64], mapped: npt.NDArray[np.int64]
+    ) -> None:
+        bad = mapped == UNMAPPED
+        if not bad.any():
             return
-        name = self.vendor[int(vendor[bad[0]])].name
+        name = self.vendor[int(vendor[np.flatnonzero(bad)[0]])].name
+        cards = np.unique(_parents(contests)[bad]).size
         raise IngestError(
             f"{self.source}: contest {name!r} is not in the election definition "
-            f"({np.unique(vendor[bad]).size} such contests on {bad.size} cards); nearest: "
-            f"{_nearest(name, self.known_contests)}. Define it, or add the spelling to its "
-            "contest's aliases"
+            f"({np.unique(vendor[bad]).size} such contests on {cards:,} cards read); nearest: "
+            f"{_nearest(name, self.known_contests)}. Define it, add the spelling to its "
+            f"contest's aliases, or leave it out of the import with --skip-contest {name!r}"
         )
+
+
+def _parents(lists: pa.ListArray) -> npt.NDArray[np.int64]:
+    """For each element of the flattened lists, the index of its list."""
+    offsets = np.asarray(lists.offsets.to_numpy(zero_copy_only=False), np.int64)
+    return np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+
+
+def _keep(lists: pa.ListArray, kept: npt.NDArray[np.bool_]) -> pa.ListArray:
+    """The lists with only the flattened elements ``kept``."""
+    offsets = np.asarray(lists.offsets.to_numpy(zero_copy_only=False), np.int64)
+    offsets -= offsets[0]
+    counted = np.concatenate([[0], np.cumsum(kept)])
+    values = pc.list_flatten(lists).filter(pa.array(kept))
+    return pa.ListArray.from_arrays(pa.array(counted[offsets], pa.int32()), values)

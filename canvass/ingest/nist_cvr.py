@@ -27,16 +27,18 @@ from lxml import etree
 
 from canvass.errors import IngestError
 from canvass.guard.documents import json_value, typed, xml_root
+from canvass.guard.text import whole_number
 from canvass.ingest.ballots import (
     AMBIGUOUS,
     MAX_CHOICES,
     MAX_RANK,
+    NO_BALLOT,
     NOT_A_VOTE,
     VOTE,
-    Card,
     ChoiceInfo,
     ContestInfo,
     Mark,
+    SheetCard,
     batches,
     check_contests,
 )
@@ -101,6 +103,7 @@ class _Cvr(msgspec.Struct):
     BatchSequenceId: _Id = None
     BallotPrePrintedId: _Id = None
     BallotStyleId: _Id = None
+    BallotSheetId: _Id = None
 
 
 class _Selection(msgspec.Struct):
@@ -317,13 +320,34 @@ class NistCvrReport:
     def read(self, county: str) -> Iterator[pa.RecordBatch]:
         return batches(self._cards(county))
 
-    def _cards(self, county: str) -> Iterator[Card]:
+    def _cards(self, county: str) -> Iterator[SheetCard]:
+        self._sheets: dict[str, int] = {}
         for path in self.files:
             report = self._load(path)
             for n, cvr in enumerate(report.CVR):
                 yield self._card(county, f"{path}: CVR[{n}]", cvr)
 
-    def _card(self, county: str, where: str, cvr: _Cvr) -> Card:
+    def _sheet(self, where: str, cvr: _Cvr) -> int:
+        sheet = _text(cvr.BallotSheetId)
+        if not sheet:
+            return NO_BALLOT
+        number = whole_number(sheet, MAX_RANK) if sheet.isdigit() else None
+        if number is None and sheet.isdigit():
+            raise IngestError(
+                f"{where}: BallotSheetId: expected a sheet number up to {MAX_RANK}; found {sheet!r}"
+            )
+        if number is not None:
+            return number
+        if sheet not in self._sheets:
+            if len(self._sheets) > MAX_RANK:
+                raise IngestError(
+                    f"{where}: BallotSheetId: expected at most {MAX_RANK + 1} different sheets; "
+                    "found more"
+                )
+            self._sheets[sheet] = len(self._sheets)
+        return self._sheets[sheet]
+
+    def _card(self, county: str, where: str, cvr: _Cvr) -> SheetCard:
         snapshots = {_text(s.id): s for s in cvr.CVRSnapshot}
         snapshot = snapshots.get(_text(cvr.CurrentSnapshotId))
         if snapshot is None:
@@ -370,4 +394,4 @@ class NistCvrReport:
                     if pending and status == VOTE:
                         status = AMBIGUOUS  # flagged for adjudication and not yet decided
                     marks.append((c, k, position.Rank, status))
-        return fields, on, marks
+        return fields, on, marks, NO_BALLOT, self._sheet(where, cvr)

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from canvass.ingest.ballots import CARD_FIELDS, MARK_TYPE, SCHEMA, VOTE
+from canvass.ingest.ballots import CARD_FIELDS, MARK_TYPE, NO_BALLOT, SCHEMA, VOTE
 from canvass.ingest.plain_csv import padded, plain_columns
 
 BATCH = 65_536
@@ -117,6 +117,8 @@ def _cards(
             arrays.append(
                 values if isinstance(values, pa.DictionaryArray) else values.dictionary_encode()
             )
+    no_ballot = pa.array(np.full(rows, NO_BALLOT))  # one ballot a row: RCTab's CSV says no more
+    arrays += [no_ballot, no_ballot.cast(pa.int8())]
     arrays.append(
         pa.ListArray.from_arrays(
             pa.array(np.arange(rows + 1, dtype=np.int32)), pa.array(np.zeros(rows, np.int16))

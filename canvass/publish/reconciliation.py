@@ -1,5 +1,6 @@
 """The published reconciliation: every precinct and vote type balanced, as CSV, and the
-out-of-balance summary as Michigan reports it."""
+report the election's state profile asks for (the out-of-balance summary, citing the law
+that bars a recount where there is one; Georgia's precinct reconciliation)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import io
 from collections.abc import Iterator, Sequence
 
 from canvass.publish.view import ElectionView
-from canvass.reconcile.balance import UnitBalance, michigan_report
+from canvass.reconcile.balance import UnitBalance, report
 
 
 def units_csv(units: Sequence[UnitBalance]) -> bytes:
@@ -46,4 +47,6 @@ def units_csv(units: Sequence[UnitBalance]) -> bytes:
 
 def render_reconciliation(view: ElectionView) -> Iterator[tuple[str, bytes]]:
     yield "reconciliation/units.csv", units_csv(view.units)
-    yield "reconciliation/report.txt", michigan_report(view.units, view.names).encode()
+    profile = view.profile
+    text = report(profile.reconciliation_report, view.units, view.names, profile.not_recountable)
+    yield "reconciliation/report.txt", text.encode()

@@ -20,13 +20,14 @@ from canvass.audit.workflow import AuditRecord
 from canvass.certify.canvass import STATE, Certificate
 from canvass.certify.fold import ElectionState
 from canvass.certify.materials import Materials
+from canvass.certify.profiles import Profile, profile_for_state
 from canvass.domain.model import ElectionDefinition
 from canvass.errors import CanvassError
 from canvass.ingest.names import definition_contests
 from canvass.reconcile.balance import Key, UnitBalance, balance
 from canvass.reconcile.places import tabulated_units
 from canvass.reconcile.pollbook import PollbookRow
-from canvass.tabulate.election import count, labels, ranked_choice
+from canvass.tabulate.election import RankedChoice, Tie, count, labels, ranked_choice_counts
 from canvass.tabulate.plurality import Results
 from canvass.tabulate.rcv import Tabulation
 
@@ -107,8 +108,30 @@ class ElectionView:
         return count(self.definition, [t for _, t in self.tables], self.results_only, "vote_type")
 
     @cached_property
+    def ranked_counts(self) -> RankedChoice:
+        """Every ranked-choice contest counted under the officials' decisions of ties, or
+        stopped at a tie they have not decided (that contest only)."""
+        return ranked_choice_counts(
+            self.definition, [t for _, t in self.tables], None, self.state.canvass.tie_decisions
+        )
+
+    @property
     def ranked(self) -> dict[str, list[Tabulation]]:
-        return ranked_choice(self.definition, [t for _, t in self.tables])
+        return self.ranked_counts.counted
+
+    @property
+    def ties(self) -> dict[str, Tie]:
+        """The ties that stop a contest's count, by contest."""
+        return self.ranked_counts.ties
+
+    def breakdown(self, by: str) -> Results:
+        """Every contest counted by ``by`` (county's units keyed by county)."""
+        return count(self.definition, [t for _, t in self.tables], self.results_only, by)
+
+    @cached_property
+    def profile(self) -> Profile:
+        """The state profile the boards were seated under, else the definition's state's."""
+        return self.state.canvass.profile or profile_for_state(self.definition.election.state)
 
     # --- the reconciliation ------------------------------------------------------------
 

@@ -10,9 +10,13 @@ For a unit (county, precinct, vote type):
   accounts for stock (issued > 0).
 
 A unit out of balance on either is **explained** when the clerk recorded a reason for it;
-an unexplained imbalance makes the precinct **not recountable** (Michigan, MCL 168.871).
-The summary is the one Michigan's post-election reports give: units, units out of balance
-and their share, and the ballots in question.
+an unexplained imbalance makes the precinct **not recountable** where the state's law says
+so (Michigan, MCL 168.871). The summary is the one Michigan's post-election reports give:
+units, units out of balance and their share, and the ballots in question.
+
+A county whose ballots do not all name their precinct (a format without a precinct
+column) is balanced at the level its data supports: by county and vote type, its poll-book
+rows summed over its precincts, as the unit of precinct ``all``.
 """
 
 from __future__ import annotations
@@ -81,28 +85,42 @@ class UnitBalance:
         return self.balanced or self.explained
 
 
+ALL_PRECINCTS = "all"
+"""The precinct of a unit that covers a whole county (see the module's docstring)."""
+
+
+def whole_counties(tabulated: Mapping[Key, int]) -> set[str]:
+    """The counties some of whose ballots name no precinct: balanced as a whole."""
+    return {county for county, precinct, _ in tabulated if precinct == ALL_PRECINCTS}
+
+
 def balance(
     pollbook: Iterable[PollbookRow],
     tabulated: Mapping[Key, int],
     explanations: Mapping[Key, list[tuple[str, str]]] | None = None,
 ) -> list[UnitBalance]:
     """Every unit of the poll book and every unit with tabulated ballots, balanced.
-    Keys are (county id, precinct id, vote type)."""
+    Keys are (county id, precinct id, vote type); a county in :func:`whole_counties` is one
+    unit per vote type."""
     explanations = explanations or {}
+    whole = whole_counties(tabulated)
+    if whole:
+        summed: dict[Key, int] = {}
+        for (county, precinct, vote_type), n in tabulated.items():
+            key = (county, ALL_PRECINCTS if county in whole else precinct, vote_type)
+            summed[key] = summed.get(key, 0) + n
+        tabulated = summed
     units: dict[Key, UnitBalance] = {}
     for row in pollbook:
-        key = (row.county, row.precinct, row.vote_type)
-        units[key] = UnitBalance(
-            row.county,
-            row.precinct,
-            row.vote_type,
-            voters=row.voters,
-            tabulated=tabulated.get(key, 0),
-            provisional=row.provisional_accepted,
-            issued=row.ballots_issued,
-            spoiled=row.ballots_spoiled,
-            unused=row.ballots_unused,
-        )
+        key = (row.county, ALL_PRECINCTS if row.county in whole else row.precinct, row.vote_type)
+        unit = units.get(key)
+        if unit is None:
+            unit = units[key] = UnitBalance(*key, voters=0, tabulated=tabulated.get(key, 0))
+        unit.voters += row.voters
+        unit.provisional += row.provisional_accepted
+        unit.issued += row.ballots_issued
+        unit.spoiled += row.ballots_spoiled
+        unit.unused += row.ballots_unused
     for key, count in tabulated.items():
         if key not in units:
             units[key] = UnitBalance(*key, voters=0, tabulated=count, in_pollbook=False)
@@ -135,9 +153,15 @@ def summarize(units: Iterable[UnitBalance]) -> Summary:
     )
 
 
-def michigan_report(units: list[UnitBalance], county_names: Mapping[str, str]) -> str:
-    """The out-of-balance summary as Michigan's canvass reports give it, per county and in
-    all, with the units out of balance listed and whether each may be recounted."""
+def summary_report(
+    units: list[UnitBalance],
+    county_names: Mapping[str, str],
+    not_recountable: str | None = None,
+) -> str:
+    """The out-of-balance summary, per county and in all, with the units out of balance
+    listed. ``not_recountable``: the law under which an unexplained imbalance bars a
+    recount of the precinct (Michigan: MCL 168.871), named beside each such unit; ``None``
+    where the state's law has no such rule."""
     lines = []
     by_county: dict[str, list[UnitBalance]] = {}
     for u in units:
@@ -145,10 +169,16 @@ def michigan_report(units: list[UnitBalance], county_names: Mapping[str, str]) -
     for county, county_units in [*sorted(by_county.items()), ("", units)]:
         s = summarize(county_units)
         name = county_names.get(county, county) if county else "All counties"
+        whole = county and all(u.precinct == ALL_PRECINCTS for u in county_units)
         lines.append(
             f"{name}: {s.units} units, {s.out_of_balance} out of balance "
             f"({s.share_out_of_balance:.1f}%), {s.ballots_in_question} ballots in question, "
             f"{s.unexplained} unexplained"
+            + (
+                "; reconciled by county and vote type (its ballots do not all name a precinct)"
+                if whole
+                else ""
+            )
         )
     for u in units:
         if u.balanced:
@@ -160,9 +190,19 @@ def michigan_report(units: list[UnitBalance], county_names: Mapping[str, str]) -
             + (f", stock {u.stock_difference:+d}" if u.stock_difference else "")
             + ("" if u.in_pollbook else ", no poll book")
             + f" — {why}"
-            + ("" if u.recountable else " — NOT RECOUNTABLE (MCL 168.871)")
+            + (
+                ""
+                if u.recountable or not not_recountable
+                else f" — NOT RECOUNTABLE ({not_recountable})"
+            )
         )
     return "\n".join(lines) + "\n"
+
+
+def michigan_report(units: list[UnitBalance], county_names: Mapping[str, str]) -> str:
+    """The summary as Michigan's canvass reports give it: an unexplained imbalance makes
+    the precinct not recountable (MCL 168.871)."""
+    return summary_report(units, county_names, "MCL 168.871")
 
 
 def georgia_report(units: list[UnitBalance], county_names: Mapping[str, str]) -> str:
@@ -203,3 +243,21 @@ def georgia_report(units: list[UnitBalance], county_names: Mapping[str, str]) ->
             ]
         )
     return out.getvalue()
+
+
+REPORTS = ("summary", "georgia")
+"""The reconciliation reports a state profile may choose."""
+
+
+def report(
+    layout: str,
+    units: list[UnitBalance],
+    county_names: Mapping[str, str],
+    not_recountable: str | None = None,
+) -> str:
+    """The reconciliation report a state profile chooses (``summary`` or ``georgia``)."""
+    if layout == "georgia":
+        return georgia_report(units, county_names)
+    if layout == "summary":
+        return summary_report(units, county_names, not_recountable)
+    raise ValueError(f"no reconciliation report {layout!r}; the reports are {', '.join(REPORTS)}")

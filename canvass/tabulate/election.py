@@ -6,16 +6,40 @@ functions, each from its own copy of the tables."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
 import pyarrow as pa
 
 from canvass.domain.model import Contest, ContestType, ElectionDefinition, RankedChoiceRules
-from canvass.ingest.ballots import SCHEMA
+from canvass.errors import TabulationError
+from canvass.ingest.ballots import SCHEMA, ballot_weights
 from canvass.ingest.names import definition_contests
-from canvass.tabulate.plurality import Results, add_results_only, tabulate
+from canvass.tabulate.plurality import Results, add_results_only, breakdown, tabulate
 from canvass.tabulate.rctab import table_ballots
 from canvass.tabulate.rcv import UNDECLARED_WRITE_INS, Rules, Tabulation, tabulate_passes
+
+COUNTY_UNITS = (
+    "precinct",
+    "precinct_portion",
+    "batch",
+    "tabulator",
+    "counting_group",
+    "ballot_style",
+)
+"""Breakdowns whose units belong to one county: a vendor numbers tabulators and batches,
+names precincts, portions, styles and counting groups, county by county, so "Tabulator
+A/Batch 1" of one county is not another's."""
+
+
+def county_keyed(by: str) -> str:
+    """A breakdown of an election's counties: ``county`` put first when the breakdown
+    names a county's unit (``batch`` is counted as ``county,batch``)."""
+    columns = breakdown(by)
+    if "county" not in columns and any(c in COUNTY_UNITS for c in columns):
+        columns = ["county", *columns]
+    return ",".join(columns)
 
 
 def count(
@@ -24,10 +48,14 @@ def count(
     results_only: Sequence[pa.Table] = (),
     by: str | None = None,
 ) -> Results:
-    """Every contest counted over the ballot tables, with the results-only counts added."""
+    """Every contest counted over the ballot tables, with the results-only counts added;
+    ``by``: a breakdown of one or more card columns (:func:`county_keyed`)."""
+    by = county_keyed(by) if by else None
     contests = [info for info, _ in definition_contests(election)]
     combined = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
-    counted = tabulate(combined, contests, by)
+    # Each table numbers its own ballots: they are weighed before they are put together.
+    weights = np.concatenate([ballot_weights(t) for t in tables] or [np.zeros(0, np.int8)])
+    counted = tabulate(combined, contests, by, weights)
     for rows in results_only:
         add_results_only(counted, rows, contests)
     return counted
@@ -41,14 +69,79 @@ def labels(election: ElectionDefinition) -> dict[str, str]:
     return names
 
 
-def ranked_choice(
-    election: ElectionDefinition, tables: Sequence[pa.Table], contest: str | None = None
-) -> dict[str, list[Tabulation]]:
+@dataclass(frozen=True)
+class TieDecision:
+    """The officials' decision of a tie the contest's rules leave to them, as the log
+    records it (``rcv.tie_resolved``)."""
+
+    contest: str
+    round: int
+    tied: tuple[str, ...]
+    """The tied candidates (ids), sorted."""
+    elected: bool
+    """A tie to be elected, or (``False``) to be eliminated."""
+    chosen: str
+    """The candidate the officials chose to be elected or eliminated. (A multi-pass
+    contest's passes each count from round 1; a pass's tie is another set of candidates,
+    since each pass leaves out the winners before it.)"""
+
+
+@dataclass(frozen=True)
+class Tie:
+    """A tie the contest's rules leave to the officials, not yet decided: the contest's
+    count stops there, and only that contest's."""
+
+    contest: str
+    round: int
+    tied: tuple[str, ...]
+    elected: bool
+    mode: str
+    """The contest's ``tiebreak_mode``."""
+
+    def message(self) -> str:
+        tied = ", ".join(repr(c) for c in self.tied)
+        way = "elected" if self.elected else "eliminated"
+        return (
+            f"contest {self.contest!r}, round {self.round}: {tied} are tied to be {way}, and "
+            "its rules "
+            f"(tiebreak_mode {self.mode}) leave the choice to the officials. Record their "
+            f"decision with 'canvass rcv resolve-tie DIR --contest {self.contest} --round "
+            f"{self.round} --chosen CANDIDATE' (the candidate {way}), or give the contest "
+            "another tiebreak_mode in the definition (random, with a random_seed drawn in "
+            "public)"
+        )
+
+
+class TieUndecided(TabulationError):
+    """A count reached a tie its rules leave to the officials, who have not decided it."""
+
+    def __init__(self, tie: Tie) -> None:
+        super().__init__(tie.message())
+        self.tie = tie
+
+
+@dataclass
+class RankedChoice:
+    """Every ranked-choice contest counted, or stopped at a tie."""
+
+    counted: dict[str, list[Tabulation]] = field(default_factory=dict)
+    ties: dict[str, Tie] = field(default_factory=dict)
+    """Contests whose count stopped at a tie the officials have not decided."""
+
+
+def ranked_choice_counts(
+    election: ElectionDefinition,
+    tables: Sequence[pa.Table],
+    contest: str | None = None,
+    decisions: Sequence[TieDecision] = (),
+) -> RankedChoice:
     """Count every ranked-choice contest (or only ``contest``) round by round under its
-    rules; candidates are named by their ids. Results-only counts carry no rankings and are
-    not part of these counts."""
+    rules; candidates are named by their ids. A tie the rules leave to the officials is
+    decided as ``decisions`` record; a tie they have not decided stops that contest's
+    count (:attr:`RankedChoice.ties`) and no other. Results-only counts carry no rankings
+    and are not part of these counts."""
     combined = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
-    counted: dict[str, list[Tabulation]] = {}
+    found = RankedChoice()
     for index, ((_, choices), c) in enumerate(
         zip(definition_contests(election), election.contests, strict=True)
     ):
@@ -61,8 +154,44 @@ def ranked_choice(
         ballots = table_ballots(
             combined, index, codes, candidates, max_rankings=c.ranks, where=c.id
         )
-        counted[c.id] = tabulate_passes(ballots, ranked_choice_rules(c, candidates))
-    return counted
+        rules = ranked_choice_rules(c, candidates)
+        asked = _Officials(c.id, rules.tiebreak_mode, [d for d in decisions if d.contest == c.id])
+        try:
+            found.counted[c.id] = tabulate_passes(ballots, rules, (), asked.ask)
+        except TieUndecided as e:
+            found.ties[c.id] = e.tie
+    return found
+
+
+def ranked_choice(
+    election: ElectionDefinition,
+    tables: Sequence[pa.Table],
+    contest: str | None = None,
+    decisions: Sequence[TieDecision] = (),
+) -> dict[str, list[Tabulation]]:
+    """:func:`ranked_choice_counts`, refusing (:class:`TieUndecided`) when a count stopped at
+    a tie: for what needs every contest decided, such as a state certificate."""
+    found = ranked_choice_counts(election, tables, contest, decisions)
+    for tie in found.ties.values():
+        raise TieUndecided(tie)
+    return found.counted
+
+
+class _Officials:
+    """Decides a tie for ``stopCountingAndAsk`` and ``previousRoundCountsThenAsk`` as the
+    officials' recorded decisions say; a tie they have not decided stops the count."""
+
+    def __init__(self, contest: str, mode: str, decisions: list[TieDecision]) -> None:
+        self.contest = contest
+        self.mode = mode
+        self.decisions = decisions
+
+    def ask(self, round_number: int, tied: list[str], elected: bool) -> str:
+        key = (round_number, tuple(sorted(tied)), elected)
+        for d in self.decisions:
+            if (d.round, d.tied, d.elected) == key:
+                return d.chosen
+        raise TieUndecided(Tie(self.contest, round_number, key[1], elected, self.mode))
 
 
 def ranked_choice_rules(contest: Contest, candidates: list[str]) -> Rules:

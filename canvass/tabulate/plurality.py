@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from canvass.ingest.ballots import OVERVOTE, VOTE, ContestInfo
+from canvass.ingest.ballots import OVERVOTE, VOTE, ContestInfo, ballot_weights
 
 BY = (
     "county",
@@ -83,10 +83,15 @@ class ContestTotals:
 class Results:
     cards: int
     blank_ballots: int
+    """Cards with no vote (nor overvote) in any contest."""
     contests: list[ContestTotals]
     by: str | None = None
     groups: dict[str, list[ContestTotals]] = field(default_factory=dict)
     """With ``by``: the same totals for each value of that column."""
+    ballots: int = 0
+    """Ballots the cards form (:func:`~canvass.ingest.ballots.ballot_weights`)."""
+    group_ballots: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """With ``by``: the ballots and the cards of each group."""
 
 
 class _Columns:
@@ -123,15 +128,30 @@ def _np(array: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.int64]:
     return np.asarray(array.to_numpy(zero_copy_only=False))
 
 
+def breakdown(by: str) -> list[str]:
+    """The card columns a breakdown names: one (``precinct``) or several, comma-separated
+    (``county,batch``); refused with the columns there are when one is not."""
+    columns = [b.strip() for b in by.split(",")]
+    for column in columns:
+        if column not in BY:
+            raise ValueError(
+                f"cannot break results down by {column!r}; choose one of {', '.join(BY)}, "
+                "or several separated by commas"
+            )
+    return columns
+
+
 def _group_codes(table: pa.Table, by: str) -> tuple[list[str], npt.NDArray[np.int64]]:
-    column = table.column(by).combine_chunks()
-    if by == "batch":  # batch ids are unique only within their tabulator
-        tabulator = table.column("tabulator").combine_chunks().cast(pa.string())
-        column = pc.binary_join_element_wise(tabulator, column.cast(pa.string()), "/")
-    if not pa.types.is_dictionary(column.type):
-        column = column.dictionary_encode()
-    names = [str(v) for v in column.dictionary.to_pylist()]
-    return names, _np(column.indices.fill_null(0))
+    """Each card's group: its values of the breakdown's columns, joined by ``/``."""
+    parts: list[pa.Array] = []
+    for name in breakdown(by):
+        if name == "batch":  # batch ids are unique only within their tabulator
+            parts.append(table.column("tabulator").combine_chunks().cast(pa.string()))
+        parts.append(table.column(name).combine_chunks().cast(pa.string()))
+    column = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "/")
+    encoded = column.dictionary_encode()
+    names = [str(v) for v in encoded.dictionary.to_pylist()]
+    return names, _np(encoded.indices.fill_null(0))
 
 
 CHUNK = 16_384
@@ -151,18 +171,24 @@ class _Counts:
     voted_cards: int = 0
 
 
-def tabulate(table: pa.Table, contests: list[ContestInfo], by: str | None = None) -> Results:
+def tabulate(
+    table: pa.Table,
+    contests: list[ContestInfo],
+    by: str | None = None,
+    weights: npt.NDArray[np.int8] | None = None,
+) -> Results:
     """Count every contest of a ballot table, optionally broken down by a card column.
+    ``weights``: which cards count as ballots (:func:`~canvass.ingest.ballots.ballot_weights`
+    of the table, unless tables were put together after each was weighed).
 
     The table is counted in chunks of cards (a card's contests never straddle two), each
     in one pass for all contests: votes are keyed by (card, contest) to find overvotes,
     then by (group, contest, choice) to count."""
+    if weights is None:
+        weights = ballot_weights(table)
     if by is None:
         names, codes = ["all"], np.zeros(table.num_rows, dtype=np.int64)
     else:
-        if by not in BY:
-            raise ValueError(f"cannot break results down by {by!r}; choose one of {', '.join(BY)}")
-        table = table.unify_dictionaries()
         names, codes = _group_codes(table, by)
     n_groups, n_contests = len(names), len(contests)
     offsets = np.cumsum([0, *(len(c.choices) for c in contests)])
@@ -181,8 +207,15 @@ def tabulate(table: pa.Table, contests: list[ContestInfo], by: str | None = None
     overall = _contest_totals(
         contests, offsets, counts.votes.sum(0), counts.ballots.sum(0), counts.overvoted.sum(0)
     )
-    results = Results(table.num_rows, table.num_rows - counts.voted_cards, overall, by)
+    results = Results(
+        table.num_rows, table.num_rows - counts.voted_cards, overall, by, ballots=int(weights.sum())
+    )
     if by is not None:
+        ballots = np.bincount(codes, weights=weights, minlength=n_groups)
+        cards = np.bincount(codes, minlength=n_groups)
+        results.group_ballots = {
+            name: (int(ballots[g]), int(cards[g])) for g, name in enumerate(names)
+        }
         results.groups = {
             name: _contest_totals(
                 contests, offsets, counts.votes[g], counts.ballots[g], counts.overvoted[g]
@@ -339,10 +372,8 @@ def add_results_only(results: Results, rows: pa.Table, contests: list[ContestInf
         return results
     offsets = np.cumsum([0, *(len(c.choices) for c in contests)])
     n_choices = int(offsets[-1])
-    if results.by in RESULTS_BY:
-        column = rows.column(results.by).combine_chunks().dictionary_encode()
-        names = [str(v) for v in column.dictionary.to_pylist()]
-        codes = _np(column.indices)
+    if results.by is not None and all(b in RESULTS_BY for b in breakdown(results.by)):
+        names, codes = _group_codes(rows, results.by)
     else:
         names, codes = ["(results only)"], np.zeros(rows.num_rows, dtype=np.int64)
     choice = offsets[_np(rows.column("contest")).astype(np.int64)] + _np(rows.column("choice"))

@@ -6,7 +6,9 @@ import csv
 import io
 import json
 from decimal import Decimal
+from typing import Any
 
+from canvass.tabulate.election import RankedChoice, Tie
 from canvass.tabulate.plurality import ContestTotals, Results
 from canvass.tabulate.rcv import INACTIVE_REPORTED, Tabulation
 
@@ -28,19 +30,56 @@ def render(
     fmt: str = "table",
     contest: str | None = None,
     labels: dict[str, str] | None = None,
-    ranked: dict[str, list[Tabulation]] | None = None,
+    ranked: dict[str, list[Tabulation]] | RankedChoice | None = None,
+    notes: dict[str, dict[str, Any]] | None = None,
 ) -> str:
     """``labels`` gives the names a person reads for contest ids (``contest``) and choice ids
     (``contest/choice``) in the table format; JSON and CSV keep the ids. ``ranked`` adds
-    the rounds of ranked-choice contests (round 1 is the first choices in ``results``)."""
+    the rounds of ranked-choice contests (round 1 is the first choices in ``results``), and
+    the ties that stop a contest's count; ``notes`` what each county's imports left out or
+    lacked (:func:`canvass.app.results.import_notes`)."""
     labels = labels or {}
+    ties: dict[str, Tie] = {}
+    if isinstance(ranked, RankedChoice):
+        ties = {c: t for c, t in ranked.ties.items() if contest in (None, c)}
+        ranked = ranked.counted
     ranked = {c: p for c, p in (ranked or {}).items() if contest in (None, c)}
+    notes = notes or {}
     if fmt == "json":  # one document
         doc = json.loads(_render(results, fmt, contest, labels))
         if ranked:
             doc["ranked_choice"] = {c: [rounds_json(t) for t in p] for c, p in ranked.items()}
+        if ties:
+            doc["ranked_choice_ties"] = {c: tie_json(t) for c, t in ties.items()}
+        if notes:
+            doc["imports"] = notes
         return json.dumps(doc, indent=2) + "\n"
-    return _render(results, fmt, contest, labels) + render_rounds(ranked, fmt, labels)
+    text = _render(results, fmt, contest, labels) + render_rounds(ranked, fmt, labels)
+    if fmt != "table":
+        return text
+    lines = [
+        f"\n{labels.get(c, c)}: the count stops at a tie. {t.message()}" for c, t in ties.items()
+    ]
+    for county, said in notes.items():
+        where = said.get("name", county)
+        for name, cards in (said.get("skipped_contests") or {}).items():
+            lines.append(
+                f"\n{where}: {name} is left out of its import ({cards:,} cards), not in the "
+                "election definition"
+            )
+        for note in said.get("notes") or []:
+            lines.append(f"\n{where}: {note}")
+    return text + "".join(line + "\n" for line in lines)
+
+
+def tie_json(tie: Tie) -> dict[str, object]:
+    return {
+        "round": tie.round,
+        "tied": list(tie.tied),
+        "to_be": "elected" if tie.elected else "eliminated",
+        "tiebreak_mode": tie.mode,
+        "message": tie.message(),
+    }
 
 
 def _render(results: Results, fmt: str, contest: str | None, labels: dict[str, str]) -> str:
@@ -49,12 +88,16 @@ def _render(results: Results, fmt: str, contest: str | None, labels: dict[str, s
     groups = results.groups if results.by else {"": results.contests}
     if fmt == "json":
         doc = {
+            "ballots": results.ballots,
             "cards": results.cards,
             "blank_ballots": results.blank_ballots,
             "contests": [t.to_json() for t in _select(results.contests, contest)],
         }
         if results.by:
             doc["by"] = results.by
+            doc["group_ballots"] = {
+                g: {"ballots": b, "cards": c} for g, (b, c) in results.group_ballots.items()
+            }
             doc["groups"] = {
                 g: [t.to_json() for t in _select(ts, contest)] for g, ts in groups.items()
             }
@@ -74,10 +117,15 @@ def _render(results: Results, fmt: str, contest: str | None, labels: dict[str, s
                 for choice, votes in rows:
                     writer.writerow([group or "all", t.contest, choice, votes])
         return out.getvalue()
-    lines = [f"{results.cards:,} cards, {results.blank_ballots:,} blank"]
+    lines = [
+        f"{results.ballots:,} ballots on {results.cards:,} cards, "
+        f"{results.blank_ballots:,} cards blank"
+    ]
     for group, totals in groups.items():
         if group:
-            lines += ["", f"== {results.by}: {group}"]
+            counted = results.group_ballots.get(group)
+            on = f" ({counted[0]:,} ballots on {counted[1]:,} cards)" if counted else ""
+            lines += ["", f"== {results.by}: {group}{on}"]
         for t in _select(totals, contest):
             title = labels.get(t.contest, t.contest)
             lines += ["", f"{title} (vote for {t.votes_allowed}; {t.ballots:,} ballots)"]

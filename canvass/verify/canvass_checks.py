@@ -160,7 +160,11 @@ def _certificates(
                 if rendering is not None and sorted(snap.ballots) == rendering.tables:
                     counted = rendering.ranked  # the same tables: counted once, for both
                 else:
-                    counted = ranked_choice(election, [v.table(t) for t in snap.ballots])
+                    counted = ranked_choice(
+                        election,
+                        [v.table(t) for t in snap.ballots],
+                        decisions=fold.canvass.tie_decisions,
+                    )
                 again = {
                     contest: {"winners": passes[-1].winners, "rounds": len(passes[-1].rounds)}
                     for contest, passes in counted.items()
