@@ -7,25 +7,30 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from canvass.app.actor import Actor
-from canvass.app.folds import append_audits, audits, changing_audits
+from canvass.app.boards import read_document
+from canvass.app.folds import append_audits, audits, canvass, changing_audits
 from canvass.app.results import definition, imports_in_force
 from canvass.app.snapshot import Source, viewing
-from canvass.audit import rounds
+from canvass.audit import handcount, rounds
 from canvass.audit.sampler import weighted_sample
-from canvass.audit.workflow import AuditRecord, AuditRefused, Audits, reading_statement
-from canvass.errors import StoreError
+from canvass.audit.workflow import AuditRecord, AuditRefused, Audits, HandCount, reading_statement
+from canvass.certify.canvass import STATE
+from canvass.domain.model import ElectionDefinition
+from canvass.errors import IngestError, StoreError
+from canvass.ingest import results_csv
 from canvass.ingest.ballots import ContestInfo, read_table
 from canvass.ingest.manifest import parse_ballot_manifest
 from canvass.ingest.names import definition_contests
-from canvass.log.entry import new_entry
+from canvass.log.entry import ArtifactRef, new_entry
 from canvass.store.election import ElectionDirectory
 from canvass.store.log import LogReader, LogWriter
-from canvass.tabulate.election import count
+from canvass.tabulate.election import count, labels
 
 RETRIEVAL = "text/csv"
 READ = "audit.interpreted"
@@ -368,3 +373,86 @@ def measure(election: ElectionDirectory, actor: Actor, name: str) -> list[dict[s
                 )
         append_audits(w, state, [new_entry("audit.measured", actor.name, m) for m in measured])
         return measured
+
+
+# --- a full hand count, recorded as an audit of the certified result ----------------------
+
+
+def record_hand_count(
+    election: ElectionDirectory, actor: Actor, name: str, contest: str, report: Path
+) -> int:
+    """Record a full hand count of ``contest`` (Arlo's audit report, batch by batch) as an
+    audit of the state certificate in force: the report kept as an artifact, the sums per
+    county and in all by the election's own ids in the entry, set beside the certificate.
+    Refused unless a state certificate in force holds the contest."""
+    try:
+        data = report.read_bytes()
+    except OSError as e:
+        raise IngestError(f"{report}: cannot read ({e.strerror})") from None
+    found = handcount.read_arlo_report(data, str(report))
+    with changing_audits(election) as (w, state):
+        election_def = definition(w)
+        choices = _choices_of(election_def, contest)
+        totals = handcount.hand_count_totals(
+            found, choices, results_csv.county_ids(election_def), str(report)
+        )
+        cert = canvass(w).in_force(STATE)
+        if cert is None:
+            raise StoreError(
+                "a hand count is set beside the certified result it audits, and no state "
+                "certificate is in force; record it once the state has certified"
+            )
+        if contest not in read_document(w, cert.sha256)["results"]:
+            raise StoreError(f"the state certificate in force holds no contest {contest!r}")
+        sha = w.artifacts.put(data)
+        ref = ArtifactRef(sha, report.name, "text/csv", len(data))
+        entry_data = {"audit": name, "contest": contest, "audits": cert.sha256}
+        entry_data |= totals.to_json()
+        entry = new_entry("audit.hand_counted", actor.name, entry_data, (ref,))
+        return append_audits(w, state, [entry])[0]
+
+
+def _choices_of(election_def: ElectionDefinition, contest: str) -> dict[str, str]:
+    """A normalized spelling (id, name, alias) of each choice of ``contest`` → its id."""
+    for info, choices in definition_contests(election_def):
+        if info.name == contest:
+            return {
+                " ".join(spelling.split()).casefold(): ch.id
+                for ch in choices
+                for spelling in (ch.id, ch.name, *ch.aliases)
+            }
+    raise StoreError(
+        f"no contest {contest!r}; the contests are {', '.join(c.id for c in election_def.contests)}"
+    )
+
+
+def hand_count_report(source: Source, name: str) -> str:
+    """A recorded hand count set beside the certificate it audits, for people (as the
+    bundle publishes it)."""
+    with viewing(source) as view:
+        found = audits(view).hand_counts.get(name)
+        if found is None:
+            raise StoreError(f"no hand count {name!r} has been recorded")
+        doc = hand_count_beside(view, found)
+        return handcount.hand_count_text(doc, labels(definition(view)) | _places(view))
+
+
+def hand_count_beside(view: LogReader, found: HandCount) -> dict[str, Any]:
+    certificate = read_document(view, found.audits)
+    counties = {
+        county: read_document(view, sha)["results"].get(found.contest, {})
+        for county, sha in certificate.get("counties", {}).items()
+    }
+    return handcount.hand_count_document(
+        found.name,
+        found.contest,
+        found.entry,
+        found.data,
+        found.audits,
+        certificate["results"].get(found.contest, {}),
+        counties,
+    )
+
+
+def _places(view: LogReader) -> dict[str, str]:
+    return {j.id: j.name for j in definition(view).jurisdictions}

@@ -467,3 +467,76 @@ def certificate(source: Source, sha256: str) -> CertificateShown:
         doc = read_document(view, found[0])
         election = definition_at(view, str(doc.get("definition")))
         return CertificateShown(doc, state.certificates[found[0]], election)
+
+
+# --- what awaits a board: for acting on every county at once --------------------------------
+
+
+def counties_without_board(source: Source) -> list[str]:
+    """Every county of the election whose board has not been seated."""
+    with viewing(source) as view:
+        state = canvass(view)
+        counties = [
+            j.id for j in definition(view).jurisdictions if j.kind == JurisdictionKind.COUNTY
+        ]
+        return [c for c in counties if county_board(c) not in state.boards]
+
+
+def counties_to_certify(source: Source) -> list[str]:
+    """Every county with counts to certify and no certificate that freezes them, whose
+    board has no certificate proposed and not yet issued."""
+    with viewing(source) as view:
+        state = canvass(view)
+        counted = {str(r["county"]) for r in imports_in_force(view, "ballots")}
+        for r in imports_in_force(view, "results"):
+            counted |= set(_result_counties(view, str(r["table_sha256"])))
+        pending = {c.county for c in state.certificates.values() if c.issued is None and c.county}
+        counties = [
+            j.id for j in definition(view).jurisdictions if j.kind == JurisdictionKind.COUNTY
+        ]
+        return [
+            c for c in counties if c in counted and state.frozen(c) is None and c not in pending
+        ]
+
+
+def _result_counties(view: LogReader, sha: str) -> list[str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(pa.BufferReader(view.artifacts.get(sha)), columns=["county"])
+    return sorted(set(table.column("county").to_pylist()))
+
+
+def awaiting_motion(source: Source, member: str) -> list[tuple[str, str]]:
+    """(board, certificate) for every certificate proposed and not issued on a county board
+    ``member`` sits on, with no motion to certify it open or passed."""
+    with viewing(source) as view:
+        state = canvass(view)
+        moved = {
+            m.certificate
+            for m in state.motions.values()
+            if m.kind == "certify" and m.outcome in (None, "passed")
+        }
+        return [
+            (c.board, sha)
+            for sha, c in state.certificates.items()
+            if c.issued is None
+            and c.county
+            and sha not in moved
+            and c.board in state.boards
+            and state.boards[c.board].member(member) is not None
+        ]
+
+
+def open_motions(source: Source, member: str) -> list[int]:
+    """Every motion not yet decided, on a board ``member`` sits on, that they have not
+    voted on."""
+    with viewing(source) as view:
+        state = canvass(view)
+        return [
+            index
+            for index, m in state.motions.items()
+            if m.outcome is None
+            and member not in m.votes
+            and state.boards[m.board].member(member) is not None
+        ]

@@ -20,7 +20,7 @@ same county change nothing; an import that fails anywhere stores no entry and no
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,7 @@ def import_ballots(
     choice_columns: Mapping[str, str] | None = None,
     county_totals: bool = False,
     where: tuple[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Imported | None:
     """Import a county's CVR export, a results-only file or a ballot manifest; None if the
     same bytes were already imported. ``hart_key``: Hart's public key, by which every Hart
@@ -109,7 +110,7 @@ def import_ballots(
     CVRs) of the counties it holds: an earlier results import must hold none but those
     counties (a recount of a statewide file is imported statewide). A CVR import with
     ``replace`` replaces its county's earlier CVRs, and an earlier results import of
-    that county alone."""
+    that county alone. ``progress`` is told the cards read, a record batch at a time."""
     if fmt not in (*FORMATS, *RESULTS_FORMATS, *MANIFEST_FORMATS):
         raise IngestError(
             f"format {fmt!r} is not supported; choose one of "
@@ -158,7 +159,9 @@ def import_ballots(
     export = open_export(fmt, list(paths), schema, hart_key)
     names = NameMap(export.contests, election_def, ", ".join(str(p) for p in paths), skip_contests)
     table, cards = to_parquet(
-        (names.remap(b) for b in export.read(county_)), names.contests, cards_per_ballot
+        (names.remap(b) for b in _told(export.read(county_), progress)),
+        names.contests,
+        cards_per_ballot,
     )
     if cards == 0:
         raise IngestError(f"{', '.join(str(p) for p in paths)}: the export holds no ballot cards")
@@ -208,6 +211,15 @@ def _record(
             data["replaces"] = _replaced(w, set(counties or [sources.county]))
         index = w.append(new_entry(kind, actor.name, data, tuple(refs)))
     return Imported(index, kind.removesuffix(".imported"), sources.county, data)
+
+
+def _told(
+    batches: Iterator[pa.RecordBatch], progress: Callable[[int], None] | None
+) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        if progress is not None:
+            progress(batch.num_rows)
+        yield batch
 
 
 def _replaced(view: LogReader, counties: set[str]) -> list[int]:

@@ -12,7 +12,7 @@ recorded) to carry their cosignatures.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,10 +109,12 @@ def publish(
     out: Path,
     withhold_originals: Sequence[str] = (),
     replace: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> Published:
     """Record the publication (:func:`record_publication`) and write the bundle to
     ``out``. ``withhold_originals`` names the counties (or ``all``) whose original CVR
-    files stay out of it; their normalized ballot tables are always published."""
+    files stay out of it; their normalized ballot tables are always published.
+    ``progress`` is told each file written."""
     make_room(out, replace)
     publication = record_publication(election, actor, withhold_originals)
     with election.reading() as view:
@@ -126,7 +128,9 @@ def publish(
         files[MANIFEST] = manifest_document(
             entries, publication.index, publication.content, log, kept_out
         )
-        written = write_bundle(out, files, artifacts(entries, kept_out), view.artifacts.get)
+        written = write_bundle(
+            out, files, artifacts(entries, kept_out), view.artifacts.get, progress
+        )
         return Published(
             out,
             len(written),

@@ -5,7 +5,10 @@ row per batch.
 :func:`read_arlo_report` reads Arlo's audit report (sections ``ELECTION INFO``,
 ``CONTESTS``, ``AUDIT SETTINGS``, ``ROUNDS``, ``BATCH RESULTS``); :func:`compare` sets the
 hand count beside machine totals per county and statewide, with each candidate's
-difference and the margin each count gives.
+difference and the margin each count gives. :func:`hand_count_totals` sums the report per
+county by the election's own county and choice ids, for recording the hand count in the
+election as an audit of the certified result (``audit.hand_counted``), and :func:`beside`
+sets it beside that result for people.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from canvass.errors import IngestError
 
@@ -146,3 +151,160 @@ def georgia_machine_counts(data: bytes, candidates: dict[str, str]) -> dict[str,
             if cell.isdigit():
                 out[row["CTYNAME"]][name] += int(cell)
     return dict(out)
+
+
+@dataclass
+class HandCountTotals:
+    """A full hand count of one contest, as recorded in the election: the votes counted by
+    hand per county and in all, by the definition's choice ids."""
+
+    counties: dict[str, dict[str, int]]
+    """County id → choice id → votes counted by hand."""
+    totals: dict[str, int]
+    """Choice id → votes counted by hand, in all."""
+    other: dict[str, int]
+    """The report's other columns (blank, overvote, write-ins not of a choice), in all."""
+    batches: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "counties": self.counties,
+            "totals": self.totals,
+            "other": self.other,
+            "batches": self.batches,
+        }
+
+
+def hand_count_totals(
+    report: ArloReport, choices: Mapping[str, str], counties: Mapping[str, str], where: str
+) -> HandCountTotals:
+    """The report's batches summed per county and in all. ``choices`` maps a normalized
+    name of each of the contest's choices to its id (a column naming none is kept under
+    its own name in ``other``); ``counties`` a normalized county name to its id, and a
+    jurisdiction that is no county of the election is refused."""
+    ids = {column: choices.get(_norm(column)) for column in report.choices}
+    found = HandCountTotals({}, {c: 0 for c in dict.fromkeys(choices.values())}, {}, report.batches)
+    for name, counted in sorted(report.hand_count.items()):
+        county = counties.get(_norm(name))
+        if county is None:
+            raise IngestError(
+                f"{where}: BATCH RESULTS: jurisdiction {name!r} is not a county of the election"
+            )
+        into = found.counties.setdefault(county, {c: 0 for c in found.totals})
+        for column, votes in counted.items():
+            choice = ids[column]
+            if choice is None:
+                found.other[column] = found.other.get(column, 0) + votes
+            else:
+                into[choice] += votes
+                found.totals[choice] += votes
+    return found
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def beside(
+    hand: Mapping[str, int], certified: Mapping[str, int], names: Mapping[str, str]
+) -> list[str]:
+    """The hand count set beside the certified votes, choice by choice, and the margin of
+    the certified winner over the runner-up in each (for people)."""
+    lines = []
+    for choice in sorted(certified, key=lambda c: -certified[c]):
+        m, h = certified[choice], hand.get(choice, 0)
+        lines.append(f"  {names.get(choice, choice)}: certified {m:,}, hand {h:,} ({h - m:+,})")
+    ranked = sorted(certified, key=lambda c: -certified[c])
+    if len(ranked) >= 2:
+        first, second = ranked[:2]
+        machine = certified[first] - certified[second]
+        by_hand = hand.get(first, 0) - hand.get(second, 0)
+        lines.append(
+            f"  {names.get(first, first)} over {names.get(second, second)}: by {machine:,} as "
+            f"certified, by {by_hand:,} by hand (a change of {by_hand - machine:+,})"
+        )
+    return lines
+
+
+def hand_count_document(
+    name: str,
+    contest: str,
+    entry: int,
+    recorded: Mapping[str, Any],
+    certificate: str,
+    certified: Mapping[str, Any],
+    certified_counties: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any]:
+    """A hand count set beside the certificate it audits, as published: statewide and per
+    county, each choice's certified and hand-counted votes, and the certified winner's
+    margin over the runner-up in each count. ``recorded`` is the ``audit.hand_counted``
+    entry's data; ``certified`` the certificate's results for the contest (``votes``);
+    ``certified_counties`` each county certificate's."""
+    votes = dict(certified.get("votes") or {})
+    ranked = sorted(votes, key=lambda c: (-votes[c], c))
+    hand = recorded["totals"]
+    doc: dict[str, Any] = {
+        "name": name,
+        "contest": contest,
+        "entry": entry,
+        "batches": recorded["batches"],
+        "certificate": certificate,
+        "state": {c: {"certified": votes.get(c, 0), "hand": hand.get(c, 0)} for c in ranked},
+        "other": recorded.get("other", {}),
+        "counties": {
+            county: {
+                c: {
+                    "certified": (certified_counties.get(county) or {}).get("votes", {}).get(c, 0),
+                    "hand": counted.get(c, 0),
+                }
+                for c in ranked
+            }
+            for county, counted in sorted(recorded["counties"].items())
+        },
+    }
+    if len(ranked) >= 2:
+        first, second = ranked[:2]
+        doc["margin"] = {
+            "winner": first,
+            "runner_up": second,
+            "certified": votes[first] - votes[second],
+            "hand": hand.get(first, 0) - hand.get(second, 0),
+        }
+    return doc
+
+
+def hand_count_text(doc: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """The published hand count for people."""
+    lines = [
+        f"Hand count {doc['name']} of {names.get(doc['contest'], doc['contest'])}: "
+        f"{doc['batches']:,} batches counted by hand, recorded at log entry {doc['entry']} "
+        f"beside the certificate {doc['certificate'][:12]}"
+    ]
+    for choice, counted in doc["state"].items():
+        m, h = counted["certified"], counted["hand"]
+        label = names.get(f"{doc['contest']}/{choice}", choice)
+        lines.append(f"  {label}: certified {m:,}, by hand {h:,} ({h - m:+,})")
+    margin = doc.get("margin")
+    if margin:
+        win = names.get(f"{doc['contest']}/{margin['winner']}", margin["winner"])
+        run = names.get(f"{doc['contest']}/{margin['runner_up']}", margin["runner_up"])
+        lines.append(
+            f"  {win} over {run}: by {margin['certified']:,} as certified, by "
+            f"{margin['hand']:,} by hand (a change of {margin['hand'] - margin['certified']:+,})"
+        )
+    for column, votes in doc["other"].items():
+        lines.append(f"  {column}: {votes:,} by hand")
+    moved = sorted(
+        doc["counties"].items(),
+        key=lambda kv: (-sum(abs(v["hand"] - v["certified"]) for v in kv[1].values()), kv[0]),
+    )
+    lines.append("Counties where the counts differ most:")
+    contest = doc["contest"]
+    for county, counts in moved[:10]:
+        parts = ", ".join(
+            f"{names.get(contest + '/' + c, c)} {v['hand'] - v['certified']:+,}"
+            for c, v in counts.items()
+            if v["hand"] != v["certified"]
+        )
+        lines.append(f"  {names.get(county, county)}: {parts or 'no difference'}")
+    return "\n".join(lines) + "\n"

@@ -20,6 +20,10 @@
 ``audit.measured``          ``audit``, ``round``, ``contest``, ``p_value``, ``met``,
                             ``discrepancies``, ``next_size``, ``superseded`` (the readings
                             read again, which it no longer counts)
+``audit.hand_counted``      ``audit``, ``contest``, ``audits`` (the SHA-256 of the state
+                            certificate it is set beside), ``counties`` {county: {choice:
+                            votes}}, ``totals``, ``other``, ``batches``; the hand count's
+                            report (Arlo's, batch by batch) as the artifact
 ==========================  ==============================================================
 
 The commitment is an entry like any other, so the checkpoint signed with it commits the
@@ -126,9 +130,27 @@ class AuditRecord:
         return any(m["contest"] == contest and m["met"] for m in self.measured)
 
 
+@dataclass
+class HandCount:
+    """A full hand count of a contest, recorded as an audit of the certified result: every
+    ballot counted by hand, batch by batch, and the sums set beside the certificate."""
+
+    name: str
+    contest: str
+    entry: int
+    audits: str
+    """The SHA-256 of the certificate it is set beside."""
+    report: str
+    """The SHA-256 of the hand count's report (the artifact)."""
+    data: dict[str, Any]
+    """The entry's data: the sums per county and in all, the other columns, batches."""
+
+
 class Audits:
     def __init__(self) -> None:
         self.audits: dict[str, AuditRecord] = {}
+        self.hand_counts: dict[str, HandCount] = {}
+        """Every full hand count recorded, by its name (which no audit shares)."""
         self.size = 0
         self.election = ""
         self.keys = KeyRing()
@@ -161,7 +183,7 @@ class Audits:
                 f"an audit's name is letters, digits, '.', '_' and '-', starting with a letter "
                 f"or digit; found {d['audit']!r}"
             )
-        if d["audit"] in self.audits:
+        if d["audit"] in self.audits or d["audit"] in self.hand_counts:
             raise AuditRefused(f"an audit {d['audit']!r} was already opened")
         if d["method"] not in METHODS:
             raise AuditRefused(f"method {d['method']!r} is not one of {', '.join(METHODS)}")
@@ -301,3 +323,17 @@ class Audits:
 
     def _audit_measured(self, index: int, entry: Entry) -> None:
         self.audit(entry.data["audit"]).measured.append(dict(entry.data))
+
+    def _audit_hand_counted(self, index: int, entry: Entry) -> None:
+        d = entry.data
+        name = str(d["audit"])
+        if not NAME.fullmatch(name):
+            raise AuditRefused(
+                f"an audit's name is letters, digits, '.', '_' and '-', starting with a letter "
+                f"or digit; found {name!r}"
+            )
+        if name in self.audits or name in self.hand_counts:
+            raise AuditRefused(f"an audit {name!r} was already recorded")
+        self.hand_counts[name] = HandCount(
+            name, str(d["contest"]), index, str(d["audits"]), entry.artifacts[0].sha256, dict(d)
+        )

@@ -86,19 +86,53 @@ def audit_draw(
 
 @audit_app.command("hand-count")
 def audit_hand_count(
-    report: Annotated[Path, typer.Argument(help="Arlo's audit report CSV (batch results)")],
-    machine: Annotated[Path, typer.Option(help="Georgia's precinct results file")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="DIR REPORT: the election directory and Arlo's audit report CSV (batch "
+            "results); with --machine, the report alone"
+        ),
+    ],
+    name: Annotated[str | None, typer.Option(help="The audit's name (recording it)")] = None,
+    contest: Annotated[str | None, typer.Option(help="The contest counted by hand (id)")] = None,
+    machine: Annotated[
+        Path | None,
+        typer.Option(help="Georgia's precinct results file, to compare with, recording nothing"),
+    ] = None,
+    who: ActorOpt = None,
 ) -> None:
-    """Compare a full hand count with the machine count, by county and statewide
-    (Georgia 2020's layout)."""
+    """Record a full hand count in the election as an audit of the certified result (kept,
+    logged, published and verified, set beside the state certificate in force); or, with
+    --machine, compare it with Georgia's machine count, by county and statewide."""
     from canvass.audit.handcount import compare, georgia_machine_counts, read_arlo_report
 
-    names = {"Donald J. Trump": "trump", "Joseph R. Biden": "biden", "Jo Jorgensen": "jorgensen"}
-    hand = read_arlo_report(report.read_bytes(), str(report))
-    counted = compare(
-        georgia_machine_counts(machine.read_bytes(), names), hand.hand_count, list(names)
-    )
-    sys.stdout.write(counted.text("Joseph R. Biden", "Donald J. Trump"))
+    if machine is not None:
+        if len(paths) != 1:
+            raise StoreError("with --machine, give the report alone")
+        report = paths[0]
+        names = {
+            "Donald J. Trump": "trump",
+            "Joseph R. Biden": "biden",
+            "Jo Jorgensen": "jorgensen",
+        }
+        hand = read_arlo_report(report.read_bytes(), str(report))
+        counted = compare(
+            georgia_machine_counts(machine.read_bytes(), names), hand.hand_count, list(names)
+        )
+        sys.stdout.write(counted.text("Joseph R. Biden", "Donald J. Trump"))
+        return
+    if len(paths) != 2 or name is None or contest is None:
+        raise StoreError(
+            "to record a hand count, give DIR REPORT --name NAME --contest CONTEST "
+            "(or compare one with --machine FILE)"
+        )
+    from canvass.app.audits import hand_count_report, record_hand_count
+    from canvass.app.elections import open_election
+
+    store = open_election(paths[0])
+    index = record_hand_count(store, actor(who), name, contest, paths[1])
+    out.print(f"Recorded the hand count {name} as log entry {index}")
+    sys.stdout.write(hand_count_report(store, name))
 
 
 @audit_app.command("open")

@@ -14,6 +14,12 @@ from canvass.reconcile.balance import REASONS
 
 if TYPE_CHECKING:
     from canvass.app.boards import CanvassStatus
+    from canvass.log.note import Signer
+    from canvass.store.election import ElectionDirectory as Election
+
+ALL_COUNTIES = "county:all"
+"""The boards of every county: a body acting on each county's canvass in turn (each
+certificate, motion and vote still its own entry, each signed)."""
 
 reconcile_app = _Typer(help="Balance poll books against ballots.", no_args_is_help=True)
 board_app = _Typer(help="Boards of canvassers: seat, move, vote.", no_args_is_help=True)
@@ -111,7 +117,13 @@ def reconcile_published(
 @board_app.command("constitute")
 def board_constitute(
     directory: DirArg,
-    board: Annotated[str, typer.Option(help="state, or county:<county id>")],
+    board: Annotated[
+        str,
+        typer.Option(
+            help="state, or county:<county id>; county:all seats the same members on every "
+            "county's board not yet seated"
+        ),
+    ],
     profile: Annotated[str, typer.Option(help="michigan, georgia or generic")],
     member: Annotated[
         list[str], typer.Option(help="KEY:Full name:PARTY, once per member (registered keys)")
@@ -133,6 +145,17 @@ def board_constitute(
         name, _, party = rest.partition(":")
         members.append(Member(key, name or key, party))
     election = open_election(directory)
+    if board == ALL_COUNTIES:
+        from canvass.app.boards import counties_without_board
+
+        for county in counties_without_board(election):
+            index = constitute(
+                election, actor(who), f"county:{county}", profile, members, reason=reason
+            )
+            out.print(
+                f"Board county:{county} constituted ({len(members)} members) as log entry {index}"
+            )
+        return
     index = constitute(election, actor(who), board, profile, members, reason=reason)
     out.print(f"Board {board} constituted ({len(members)} members) as log entry {index}")
 
@@ -157,38 +180,71 @@ def board_meeting(
 @board_app.command("move")
 def board_move(
     directory: DirArg,
-    board: Annotated[str, typer.Option(help="state, or county:<county id>")],
+    board: Annotated[
+        str,
+        typer.Option(
+            help="state, or county:<county id>; county:all moves to certify each certificate "
+            "proposed on a county board you sit on and not yet moved"
+        ),
+    ],
     kind: Annotated[str, typer.Option(help="certify, recess, request_recount, rescind or correct")],
     key: KeyOpt,
     certificate: Annotated[str, typer.Option(help="The certificate's SHA-256")] = "",
     text: Annotated[str, typer.Option(help="The motion's words")] = "",
     passphrase: PassOpt = None,
 ) -> None:
-    """Make a motion, signed with your key."""
+    """Make a motion, signed with your key (a motion of its own on each board, each signed,
+    with county:all)."""
     from canvass import keys
     from canvass.app.elections import open_election
     from canvass.signing import move
 
     signer = keys.read_key(key, passphrase)
-    index = move(open_election(directory), signer, board, kind, certificate, text)
+    election = open_election(directory)
+    if board == ALL_COUNTIES:
+        from canvass.app.boards import awaiting_motion
+
+        if kind != "certify":
+            raise StoreError("--board county:all moves to certify; give --kind certify")
+        for on, sha in awaiting_motion(election, signer.name):
+            index = move(election, signer, on, kind, sha, text)
+            out.print(f"Motion {index} ({kind}) by {signer.name} on board {on}")
+        return
+    index = move(election, signer, board, kind, certificate, text)
     out.print(f"Motion {index} ({kind}) by {signer.name} on board {board}")
 
 
 @board_app.command("vote")
 def board_vote(
     directory: DirArg,
-    motion: Annotated[int, typer.Option(help="The motion's log entry")],
+    motion: Annotated[
+        str,
+        typer.Option(help="The motion's log entry; all: every open motion on a board you sit on"),
+    ],
     choice: Annotated[str, typer.Option("--vote", help="yes, no or abstain")],
     key: KeyOpt,
     passphrase: PassOpt = None,
 ) -> None:
-    """Vote on a motion, signed with your key."""
+    """Vote on a motion, signed with your key (each vote signed on its own, with all)."""
     from canvass import keys
     from canvass.app.elections import open_election
-    from canvass.signing import vote
 
     store = open_election(directory)
     signer = keys.read_key(key, passphrase)
+    if motion == "all":
+        from canvass.app.boards import open_motions
+
+        for index in open_motions(store, signer.name):
+            _vote(store, signer, index, choice)
+        return
+    if not motion.isdigit():
+        raise StoreError(f"--motion: expected a motion's log entry or all; found {motion!r}")
+    _vote(store, signer, int(motion), choice)
+
+
+def _vote(store: Election, signer: Signer, motion: int, choice: str) -> None:
+    from canvass.signing import vote
+
     cast = vote(store, signer, motion, choice)
     out.print(
         f"{signer.name} voted {choice} on motion {motion}: {cast.yes} yes, "
@@ -213,7 +269,13 @@ def board_status(directory: DirArg) -> None:
 @certify_app.command("propose")
 def certify_propose(
     directory: DirArg,
-    county: Annotated[str | None, typer.Option(help="The county; leave out for the state")] = None,
+    county: Annotated[
+        str | None,
+        typer.Option(
+            help="The county; all: every county with counts to certify and none proposed; "
+            "leave out for the state"
+        ),
+    ] = None,
     reason: Annotated[str, typer.Option(help="Why (a correction, a recount)")] = "",
     for_state_board: Annotated[
         bool, typer.Option(help="The state board's certificate for a county past its deadline")
@@ -227,6 +289,12 @@ def certify_propose(
 
     store = open_election(directory)
     acting = actor(who)
+    if county == "all" and not for_state_board:
+        from canvass.app.boards import counties_to_certify
+
+        for each in counties_to_certify(store):
+            out.print(f"{each} {propose_county(store, acting, each, reason=reason)}")
+        return
     if county is None:
         sha = propose_state(store, acting, reason)
     elif for_state_board:

@@ -161,25 +161,28 @@ def import_(
     """Import a county's cast vote records (all or nothing; the same bytes twice: no-op)."""
     from canvass.app import elections
     from canvass.app.imports import import_ballots
+    from canvass.cli.progress import progress
 
-    done = import_ballots(
-        elections.open_election(directory),
-        actor(who),
-        county,
-        fmt,
-        paths,
-        county_column,
-        precinct_column,
-        cvr_schema,
-        hart_key,
-        replace,
-        skip_contest or [],
-        cards_per_ballot,
-        contest or [],
-        dict(_pair(c, "--choice-column", "CHOICE=COLUMN") for c in choice_column or []),
-        county_totals,
-        _pair(where, "--where", "COLUMN=VALUE") if where is not None else None,
-    )
+    with progress("Reading the export", "cards") as advance:
+        done = import_ballots(
+            elections.open_election(directory),
+            actor(who),
+            county,
+            fmt,
+            paths,
+            county_column,
+            precinct_column,
+            cvr_schema,
+            hart_key,
+            replace,
+            skip_contest or [],
+            cards_per_ballot,
+            contest or [],
+            dict(_pair(c, "--choice-column", "CHOICE=COLUMN") for c in choice_column or []),
+            county_totals,
+            _pair(where, "--where", "COLUMN=VALUE") if where is not None else None,
+            advance,
+        )
     if done is None:
         out.print("unchanged: these files were already imported for this county")
     elif done.kind == "results":
@@ -373,10 +376,14 @@ def demo(
     from canvass.app import elections
     from canvass.app.publishing import publish
     from canvass.app.results import ranked_choice_results
+    from canvass.cli.progress import progress
     from canvass.demo.build import build_demo
     from canvass.tabulate.render import render, render_rounds
 
-    demo_run = build_demo(directory, replace, counties, precincts, seed, ballots_per_precinct)
+    with progress("Generating and importing each county's CVRs", "counties", counties) as advance:
+        demo_run = build_demo(
+            directory, replace, counties, precincts, seed, ballots_per_precinct, progress=advance
+        )
     definition = demo_run.definition
     counted, by_county, labels = demo_run.results, demo_run.by_county, demo_run.labels
     if counted is not None and by_county is not None and labels is not None:
@@ -409,7 +416,8 @@ def demo(
     out.print("Signed checkpoint, cosigned by the witness lakeland-gazette:")
     out.print(demo_run.cosigned, end="")
     if ballots_per_precinct > 0:
-        bundle = publish(demo_run.store, actor(None), directory / "public")
+        with progress("Writing the bundle", "files") as advance:
+            bundle = publish(demo_run.store, actor(None), directory / "public", progress=advance)
         out.print(
             f"Published the results bundle: {bundle.files:,} files in {bundle.path} "
             f"(canvass verify {bundle.path}; canvass serve {bundle.path})"

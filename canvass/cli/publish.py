@@ -34,7 +34,12 @@ def publish_command(
     from canvass.app.publishing import publish
 
     election = open_election(directory)
-    done = publish(election, actor(who), out_dir, withhold_originals or [], replace)
+    from canvass.cli.progress import progress
+
+    with progress("Writing the bundle", "files") as advance:
+        done = publish(
+            election, actor(who), out_dir, withhold_originals or [], replace, progress=advance
+        )
     recorded = "recorded" if done.recorded else "already recorded"
     out.print(
         f"Published {done.files:,} files ({done.bytes / 1e6:,.1f} MB) to {done.path}: log of "
@@ -88,7 +93,16 @@ def verify_command(
     trust = None if no_trust_store else TrustStore(trust_store or default_path())
     source = open_source(bundle)
     try:
-        report = verify_bundle(source, trust, operator_key, reingest, witness_key or [])
+        from canvass.cli.progress import progress
+
+        with progress("Checking", "checks") as advance:
+
+            def started(name: str) -> None:
+                advance(1)
+
+            report = verify_bundle(
+                source, trust, operator_key, reingest, witness_key or [], started=started
+            )
         text = json.dumps(report.to_json(), indent=2) + "\n" if as_json else report.text()
     except CanvassError:
         raise

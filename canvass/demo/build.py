@@ -12,6 +12,7 @@ import json
 import random
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,8 +75,10 @@ def build_demo(
     seed: int = 2026,
     ballots_per_precinct: int = 60,
     canvass: bool = True,
+    progress: Callable[[int], None] | None = None,
 ) -> DemoRun:
-    """Build the demo; with ``canvass``, also reconcile and certify it (see above)."""
+    """Build the demo; with ``canvass``, also reconcile and certify it (see above).
+    ``progress`` is told each county's export written and imported."""
     if directory.exists():
         if not replace:
             raise StoreError(f"{directory}: already exists; pass --replace to rebuild the demo")
@@ -103,6 +106,8 @@ def build_demo(
             for name, data in files.items():
                 (folder / name).write_bytes(data)
             import_ballots(store, CLERK, county, "dominion", [folder])
+            if progress is not None:
+                progress(1)
         run.results, run.labels = results(store)
         run.by_county, _ = results(store, "county")
         if canvass:

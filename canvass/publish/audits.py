@@ -1,13 +1,24 @@
 """The published audits: every audit as the log records it (its commitment, seed, audit
 boards, rounds, every risk measured, and every reading read again with why) and each
-audit's report for people."""
+audit's report for people; and every full hand count recorded as an audit, set beside the
+certificate it audits — its sums counted again from its report, so a sum recorded that
+the report does not give stops the rendering (and the verifier names it)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from canvass.audit.workflow import AuditRecord, Reading
+from canvass.audit.handcount import (
+    hand_count_document,
+    hand_count_text,
+    hand_count_totals,
+    read_arlo_report,
+)
+from canvass.audit.workflow import AuditRecord, HandCount, Reading
+from canvass.errors import CanvassError
+from canvass.ingest.names import definition_contests
+from canvass.ingest.results_csv import county_ids
 from canvass.publish.files import json_bytes
 from canvass.publish.view import ElectionView
 
@@ -109,7 +120,48 @@ def audit_report(audit: AuditRecord) -> str:
     return "\n".join(lines) + "\n"
 
 
+def hand_count(view: ElectionView, found: HandCount) -> dict[str, Any]:
+    """A hand count beside the certificate it audits, its sums counted again from its
+    report."""
+    report = read_arlo_report(view.materials.get(found.report), f"artifact {found.report[:12]}")
+    choices = {
+        " ".join(spelling.split()).casefold(): ch.id
+        for info, chs in definition_contests(view.definition)
+        if info.name == found.contest
+        for ch in chs
+        for spelling in (ch.id, ch.name, *ch.aliases)
+    }
+    again = hand_count_totals(report, choices, county_ids(view.definition), found.report[:12])
+    recorded = {k: found.data.get(k) for k in again.to_json()}
+    if recorded != again.to_json():
+        raise CanvassError(
+            f"hand count {found.name} (log entry {found.entry}): its sums are not those of its "
+            f"report {found.report[:12]}, counted again"
+        )
+    certificate = view.materials.document(found.audits)
+    counties = {
+        county: view.materials.document(sha)["results"].get(found.contest, {})
+        for county, sha in certificate.get("counties", {}).items()
+    }
+    return hand_count_document(
+        found.name,
+        found.contest,
+        found.entry,
+        found.data,
+        found.audits,
+        certificate["results"].get(found.contest, {}),
+        counties,
+    )
+
+
 def render_audits(view: ElectionView) -> Iterator[tuple[str, bytes]]:
-    yield "audits/index.json", json_bytes({"audits": [audit_json(a) for a in view.audits]})
+    counted = [hand_count(view, h) for h in view.state.audits.hand_counts.values()]
+    yield (
+        "audits/index.json",
+        json_bytes({"audits": [audit_json(a) for a in view.audits], "hand_counts": counted}),
+    )
     for a in view.audits:
         yield f"audits/{a.name}.txt", audit_report(a).encode()
+    for doc in counted:
+        names = view.labels | view.names
+        yield f"audits/{doc['name']}.txt", hand_count_text(doc, names).encode()

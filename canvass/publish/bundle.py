@@ -62,10 +62,12 @@ def write_bundle(
     files: Mapping[str, bytes],
     artifacts: Iterable[str],
     artifact: Callable[[str], bytes],
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Write ``files`` (path → bytes) and every artifact in ``artifacts`` (by SHA-256,
     read one at a time through ``artifact``) as the bundle at ``out``, durably, replacing
-    any earlier one at once. Returns every path written with its size."""
+    any earlier one at once. Returns every path written with its size. ``progress`` is
+    told each file written."""
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     written: dict[str, int] = {}
@@ -76,6 +78,8 @@ def write_bundle(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
             written[path] = len(data)
+            if progress is not None:
+                progress(1)
 
         for path, data in files.items():
             put(path, data)

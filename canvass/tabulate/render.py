@@ -120,6 +120,8 @@ def _render(results: Results, fmt: str, contest: str | None, labels: dict[str, s
     lines = [
         f"{results.ballots:,} ballots on {results.cards:,} cards, "
         f"{results.blank_ballots:,} cards blank"
+        if results.cards or not any(t.total_votes for t in results.contests)
+        else "Counts of results-only imports (no ballot cards imported)"
     ]
     for group, totals in groups.items():
         if group:

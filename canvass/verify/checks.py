@@ -36,7 +36,7 @@ nobody foresaw, the report says which check could not run to its end and why, an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from canvass.errors import VerificationError, one_line
@@ -57,14 +57,15 @@ def verify_bundle(
     operator: str | None = None,
     reingest: bool = True,
     witnesses: Sequence[str] = (),
+    started: Callable[[str], None] | None = None,
 ) -> Report:
     """Check everything in the bundle (see the module's description). ``operator`` is the
     log operator's key as the user obtained it; without it, the trust store's, and failing
     that, the bundle's own (trusted on first use, and said so). ``witnesses``: witness
     keys the user holds (with the trust store's), each of which must have cosigned the
     latest checkpoint. ``reingest``: read every published CVR export again and compare it
-    with its ballot table."""
-    report = Report(source.where)
+    with its ballot table. ``started`` is told the name of each check as it starts."""
+    report = Report(source.where, started=started)
     manifest = source.manifest()
     try:
         _checks(source, manifest, trust, operator, reingest, witnesses, report)

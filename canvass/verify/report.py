@@ -40,6 +40,8 @@ class Report:
     """The sizes of the log's checkpoints whose signatures verified."""
     witnesses: list[str] = field(default_factory=list)
     """The keys of the witnesses whose cosignatures verified on the latest checkpoint."""
+    started: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
+    """Told the name of each check as it starts (for a progress display)."""
 
     @property
     def ok(self) -> bool:
@@ -48,6 +50,8 @@ class Report:
     def check(self, name: str, what: str) -> Check:
         c = Check(name, what)
         self.checks.append(c)
+        if self.started is not None:
+            self.started(name)
         return c
 
     def to_json(self) -> dict[str, Any]:

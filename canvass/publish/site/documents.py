@@ -64,6 +64,7 @@ def site_data(
         ranked=doc("results/ranked-choice.json"),
         certificates=doc("certificates/index.json")["certificates"],
         audits=doc("audits/index.json")["audits"],
+        hand_counts=doc("audits/index.json").get("hand_counts", []),
         units=units_from_csv(read("reconciliation/units.csv")),
         claim=LogClaim(
             log_size=len(entries),

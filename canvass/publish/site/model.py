@@ -44,6 +44,8 @@ class SiteData:
     """The time of the log's last entry the pages come from."""
     by_vote_type: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
     """Totals by vote type, then contest (as ``results.json`` writes totals)."""
+    hand_counts: Sequence[Mapping[str, Any]] = ()
+    """``audits/index.json``'s full hand counts, each beside the certificate it audits."""
 
 
 @dataclass(frozen=True)

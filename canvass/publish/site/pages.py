@@ -33,7 +33,7 @@ from canvass.publish.site.check import SCRIPT, script_bytes
 from canvass.publish.site.contests import contest_page
 from canvass.publish.site.counties import counties_page, county_page
 from canvass.publish.site.maps import Area, county_map
-from canvass.publish.site.model import STATE, SiteData, lines
+from canvass.publish.site.model import STATE, SiteData, choice_name, lines
 
 STYLESHEET = "site.css"
 REPORTING = (("#1b6e2f", "Certified"), ("#4a77b4", "Reported"), (NOT_REPORTED, "Not yet reported"))
@@ -196,13 +196,34 @@ def audits_page(site: Site) -> Iterator[File]:
                 [a["name"], n, r["draws"], m["p_value"] if m else "", m["met"] if m else ""]
             )
         shown.append({"name": a["name"], "words": _audit_in_words(site, a), "rounds": rounds})
+    counted = [
+        {"name": h["name"], "words": _hand_count_in_words(site, h)} for h in site.data.hand_counts
+    ]
     yield from site.page(
         "audits.html",
         "Audits",
         "audits.html.j2",
-        {"audits": list(site.data.audits)},
+        {"audits": list(site.data.audits), "hand_counts": list(site.data.hand_counts)},
         (["audit", "round", "draws", "risk", "met"], table),
         audits=shown,
+        hand_counts=counted,
+    )
+
+
+def _hand_count_in_words(site: Site, h: Mapping[str, Any]) -> str:
+    """A full hand count beside the certificate it audits, in a sentence."""
+    words = (
+        f"Every ballot of {site.contest_name(h['contest'])} counted by hand, in "
+        f"{h['batches']:,} batches, set beside the certificate {h['certificate'][:12]}"
+    )
+    margin = h.get("margin")
+    if not margin:
+        return words + "."
+    winner = choice_name(site.data, h["contest"], margin["winner"])
+    runner_up = choice_name(site.data, h["contest"], margin["runner_up"])
+    return (
+        words + f": {winner} over {runner_up} by {margin['certified']:,} votes as certified, "
+        f"by {margin['hand']:,} by hand."
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from canvass.publish.audits import audit_json
+from canvass.publish.audits import audit_json, hand_count
 from canvass.publish.results import ranked_document, results_document, totals_json
 from canvass.publish.site.check import LogClaim, Witness
 from canvass.publish.site.model import SiteData
@@ -46,6 +46,7 @@ def site_data(view: ElectionView) -> SiteData:
         ranked=ranked_document(view),
         certificates=view.certificates,
         audits=[audit_json(a) for a in view.audits],
+        hand_counts=[hand_count(view, h) for h in view.state.audits.hand_counts.values()],
         units=unit_rows(view.units),
         # The publication is recorded right after the entries the site is rendered from.
         claim=LogClaim(view.log_size, view.root, view.log_size, operator, witnesses),
