@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,48 @@ def test_drafting_needs_a_format_and_refuses_an_unknown_one(tmp_path: Path) -> N
         f"error: {tmp_path}: no ContestManifest.json among the files; a Dominion definition "
         "is drafted from the export's manifests\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("case", "fmt"),
+    [("clear_ballot_kansas_primary", "clear-ballot"), ("hart_cedar_park_school_board", "hart")],
+)
+def test_a_draft_from_any_cvr_export_counts_as_rctab_does(
+    case: str, fmt: str, tmp_path: Path
+) -> None:
+    """Drafted from the CVRs' own contests and cards, recorded, imported: the first choices
+    are round 1 of RCTab's expected report for the case."""
+    folder = shared_path("data", "rctab", case)
+    config = json.loads((folder / f"{case}_config.json").read_text())
+    source = config["cvrFileSources"][0]
+    export = (folder / source["filePath"]).resolve()
+    path = tmp_path / "e"
+    run("init", path, "--origin", "canvass.test/rctab")
+    draft_file = tmp_path / "draft.yaml"
+    said = run(
+        "define", path, export, "--from", fmt, "--county", "Test County", "--state", "XX",
+        "--name", case, "--date", "2026-11-03", "--out", draft_file,
+    )  # fmt: skip
+    # Contests of write-in lines alone are left out of a draft, which says to skip them.
+    skip = re.findall(r"\(import with --skip-contest '([^']*)'\)", said)
+    skipping = [a for name in skip for a in ("--skip-contest", name)]
+    run("import", path, export, "--county", "Test County", "--format", fmt, *skipping)
+    doc = yaml.safe_load(draft_file.read_text())
+    names = {c["id"]: c["name"] for c in doc["candidates"]}
+    counted = json.loads(run("results", path, "--format", "json"))["contests"]
+    report = json.loads((folder / f"{case}_expected_detailed_report.json").read_text())
+    expected = {k: int(float(v)) for k, v in report["results"][0]["tally"].items() if float(v)}
+    # RCTab names candidates by its configuration's names, the export by its own: the
+    # configuration's aliases join them.
+    alias = {a: c["name"] for c in config["candidates"] for a in [c["name"], *c.get("aliases", [])]}
+    alias[source.get("undeclaredWriteInLabel", "")] = "Undeclared Write-ins"
+    for contest in counted:
+        votes = {
+            alias.get(names.get(k, k), names.get(k, k)): v for k, v in contest["votes"].items() if v
+        }
+        if votes and set(votes) <= set(alias.values()) | set(expected):
+            assert votes == {
+                k: v for k, v in expected.items() if k != "Undeclared Write-ins" or k in votes
+            }
+            return
+    pytest.fail(f"no contest of the drafted definition counts as {case}'s does")

@@ -249,7 +249,10 @@ def draft(
                 candidates.append(candidate)
                 ids.append(candidate["id"])
             if not ids:
-                review.append(f"contest {c.name!r} has no candidates in the export; left out")
+                review.append(
+                    f"contest {c.name!r} has no candidates in the export, only write-in lines; "
+                    f"it is left out (import with --skip-contest {c.name!r})"
+                )
                 continue
             doc |= {
                 "type": "ranked_choice" if c.ranks else "candidate",
