@@ -13,9 +13,9 @@ from canvass.errors import StoreError
 from canvass.reconcile.balance import REASONS
 
 if TYPE_CHECKING:
+    from canvass.app import Election
     from canvass.app.boards import CanvassStatus
     from canvass.log.note import Signer
-    from canvass.app import Election
 
 ALL_COUNTIES = "county:all"
 """The boards of every county: a body acting on each county's canvass in turn (each
