@@ -279,3 +279,11 @@ def test_a_hand_count_whose_sums_are_not_its_reports_is_refused(tmp_path: object
         f"hand count hc (log entry {found.entry}): its sums are not those of its report "
         f"{found.report[:12]}, counted again"
     )
+
+
+def test_a_report_that_is_not_utf8_is_named_at_its_byte() -> None:
+    with pytest.raises(IngestError) as e:
+        read_arlo_report(b"######## BATCH RESULTS ########\nJurisdiction Name,\xff\n", "r.csv")
+    assert (
+        str(e.value) == "r.csv line 2: expected UTF-8 text; found byte 0xFF (byte 51 of the file)"
+    )

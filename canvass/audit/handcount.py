@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from canvass.errors import IngestError
+from canvass.guard.text import decode_text, parse_csv
 
 
 @dataclass
@@ -51,13 +52,12 @@ def _votes(text: str) -> dict[str, int]:
 
 
 def read_arlo_report(data: bytes, where: str = "audit report") -> ArloReport:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise IngestError(f"{where}: not UTF-8 text ({e})") from None
+    # Read through the guarded decoding every reader shares: UTF-8 only, with the line and
+    # byte of anything else, and CSV errors named by line.
+    text = decode_text(data, where)
     sections: dict[str, list[list[str]]] = {}
     current: list[list[str]] | None = None
-    for row in csv.reader(io.StringIO(text)):
+    for row in parse_csv(text, where):
         if row and row[0].startswith("########"):
             current = sections.setdefault(row[0].strip("# ").strip(), [])
         elif row and current is not None:

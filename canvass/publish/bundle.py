@@ -12,14 +12,17 @@ everything an observer needs to check the count without asking anyone.
                                    (Parquet), poll books, certificates, retrieval lists, the
                                    publication and, where the county allows, the original
                                    CVR files
-``results/results.json``           every contest, statewide and by county
+``results/results.json``           every contest, statewide and by county; ballots and cards;
+                                   contests left out of imports; ties awaiting the officials
+``results/breakdowns.json``        every contest by precinct, by vote type, by batch
 ``results/<contest>.csv``          one contest by county
 ``results/nist-1500-100.json``     NIST SP 1500-100 v2 election report
 ``results/ranked-choice.json``     every ranked-choice contest round by round
 ``reconciliation/units.csv``       every precinct and vote type balanced
-``reconciliation/report.txt``      the out-of-balance summary as Michigan reports it
+``reconciliation/report.txt``      the report the election's state profile asks for
 ``certificates/index.json``        every certificate: scope, standing, signatures, supersedes
-``audits/index.json``              every audit: method, boards, seed, rounds, risk, re-readings
+``audits/index.json``              every audit: method, boards, seed, rounds, risk, re-readings;
+                                   full hand counts beside the certificates they audit
 ``audits/<name>.txt``              each audit's report, for people
 ``index.html`` and the site        the results for people: a page per contest, county,
                                    ranked-choice count, the certificates, the audits,
