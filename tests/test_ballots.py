@@ -163,3 +163,64 @@ def test_weights_of_a_large_table_in_record_batches_of_their_own() -> None:
     t = pa.Table.from_batches(list(batches(cards, batch_size=64)), schema=SCHEMA)
     assert t.column("precinct").num_chunks > 1
     assert int(np.sum(ballot_weights(t))) == 300
+
+
+def test_a_card_count_per_ballot_is_recorded_published_and_verified(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from canvass.cli import app
+    from tests.conftest import shared_path
+
+    export = shared_path("data", "arlo", "small-election", "Siletz - cvrs.csv")
+    runner = CliRunner()
+
+    def run(*args: object) -> str:
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == 0, (result.stdout, result.stderr)
+        return result.stdout
+
+    path = tmp_path / "e"
+    run("init", path, "--origin", "canvass.test/siletz")
+    run(
+        "define",
+        path,
+        export,
+        "--from",
+        "dominion-csv",
+        "--county",
+        "Siletz",
+        "--state",
+        "XX",
+        "--name",
+        "Small",
+        "--date",
+        "2020-11-03",
+    )
+    cards = sum(1 for line in export.read_text().splitlines()[4:] if line.strip())
+    done = run(
+        "import",
+        path,
+        export,
+        "--county",
+        "Siletz",
+        "--format",
+        "dominion-csv",
+        "--cards-per-ballot",
+        "2",
+    )
+    # Siletz's cards differ only in tabulator and batch: ballots are each batch's cards ÷ 2,
+    # rounded up.
+    batches: dict[tuple[str, str], int] = {}
+    for line in export.read_text().splitlines()[4:]:
+        if line.strip():
+            tabulator, batch = line.split(",")[1:3]
+            batches[(tabulator, batch)] = batches.get((tabulator, batch), 0) + 1
+    ballots = sum((n + 1) // 2 for n in batches.values())
+    assert done.splitlines()[0] == (
+        f"Imported {cards} cards ({ballots} ballots) for siletz as log entry 2"
+    )
+    assert json.loads(run("results", path, "--format", "json"))["ballots"] == ballots
+    run("publish", path, tmp_path / "bundle")
+    assert run("verify", tmp_path / "bundle", "--no-trust-store").endswith("Everything holds.\n")

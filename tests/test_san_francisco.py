@@ -372,3 +372,50 @@ def test_a_tie_stops_only_its_contest_until_the_officials_decide(
     rounds = json.loads((tmp_path / "bundle/results/ranked-choice.json").read_text())
     assert rounds["mayor"][0]["winners"] == ["daniel-lurie"]
     assert run("verify", tmp_path / "bundle", "--no-trust-store").endswith("Everything holds.\n")
+
+
+def test_a_county_certificate_says_what_its_imports_left_out(tmp_path: Path) -> None:
+    folder = shared_path("data", "dominion-sf2024")
+    test_a_contest_left_out_of_the_definition_must_be_named(tmp_path)
+    path = tmp_path / "sf"
+    run("keys", "new", "--name", "board", "--out", tmp_path / "board.key")
+    run("keys", "register", path, tmp_path / "board.key.pub", "--role", "board-member")
+    run(
+        "board",
+        "constitute",
+        path,
+        "--board",
+        "county:san-francisco",
+        "--profile",
+        "generic",
+        "--member",
+        "board:Board:",
+    )
+    sha = run("certify", "propose", path, "--county", "san-francisco").strip()
+    motion = run(
+        "board",
+        "move",
+        path,
+        "--board",
+        "county:san-francisco",
+        "--kind",
+        "certify",
+        "--key",
+        tmp_path / "board.key",
+        "--certificate",
+        sha,
+    ).split()[1]
+    run("board", "vote", path, "--motion", motion, "--vote", "yes", "--key", tmp_path / "board.key")
+    shown = run("certify", "show", path, sha)
+    carried = sum(
+        1
+        for s in sessions(folder)
+        for card in (s["Original"] if s["Original"]["IsCurrent"] else s["Modified"])["Cards"]
+        if any(c["Id"] == 39 for c in card["Contests"])  # MEASURE A
+    )
+    assert (
+        "Left out of its imports (contests the election definition does not have)\n"
+        f"  MEASURE A: {carried} cards\n"
+    ) in shown
+    run("publish", path, tmp_path / "bundle")
+    assert run("verify", tmp_path / "bundle", "--no-trust-store").endswith("Everything holds.\n")

@@ -314,6 +314,11 @@ def write_county_certificate(
         "reconciliation": reconciliation,
         "rests_on": sources,
     }
+    left_out = documents.left_out(
+        w.entry(int(source["entry"])).data for source in sources if source["kind"] == "ballots"
+    )
+    if left_out:  # contests the definition leaves out, named to be left out of its imports
+        doc["left_out"] = left_out
     ref = store_document(w, doc, f"certificate-{county}.json")
     data = {
         "board": board,

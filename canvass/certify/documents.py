@@ -102,6 +102,17 @@ def differences(
     return out
 
 
+def left_out(imports: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """The contests the definition leaves out that a county's imports (their entries' data)
+    named to be left out (``--skip-contest``), with the cards that carried each: what its
+    certificate says it does not count."""
+    out: dict[str, int] = {}
+    for data in imports:
+        for name, cards in (data.get("skipped_contests") or {}).items():
+            out[name] = out.get(name, 0) + int(cards)
+    return dict(sorted(out.items()))
+
+
 def check_county(
     election: ElectionDefinition,
     get: Get,

@@ -79,6 +79,9 @@ def certificate_text(
         )
     for contest in doc.get("within_recount_margin") or []:
         lines.append(f"  {label.get(contest, contest)}: within the recount margin")
+    if doc.get("left_out"):
+        lines += ["", "Left out of its imports (contests the election definition does not have)"]
+        lines += [f"  {name}: {cards:,} cards" for name, cards in doc["left_out"].items()]
     if "reconciliation" in doc:
         lines += ["", *_reconciliation(doc["reconciliation"])]
     lines += ["", "Rests on"]

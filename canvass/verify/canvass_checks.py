@@ -130,6 +130,19 @@ def _certificates(
                 problems.append(f"{where}: not counted under the definition then in force")
             election = v.definition(doc["definition"])
             if doc["document"] == "county-certificate":
+                imported = [
+                    fold.imports.all[int(source["entry"])]
+                    for source in doc["rests_on"]
+                    if source["kind"] == "ballots" and int(source["entry"]) in fold.imports.all
+                ]
+                said = documents.left_out(
+                    {"skipped_contests": i.skipped_contests} for i in imported
+                )
+                if doc.get("left_out", {}) != said:
+                    problems.append(
+                        f"{where}: says its imports leave out {doc.get('left_out', {})}; they "
+                        f"leave out {said}"
+                    )
                 for kind, label, then in (
                     ("ballots", "ballot", snap.ballots),
                     ("results", "results-only", snap.results),

@@ -229,9 +229,17 @@ def _read_again(
             hart_key.write_bytes(v.get(key))
         election = v.definition(data["definition_sha256"])
         export = open_export(data["format"], [folder], None, hart_key)
-        names = NameMap(export.contests, election, where)
+        # As the import read them: the contests it was told to leave out, and the card count
+        # per ballot it was given.
+        skipped = dict(data.get("skipped_contests") or {})
+        names = NameMap(export.contests, election, where, list(skipped))
         batches = (names.remap(b) for b in export.read(data["county"]))
-        again, _ = to_parquet(batches, names.contests)
+        again, _ = to_parquet(batches, names.contests, data.get("cards_per_ballot"))
+        if names.skipped != skipped:
+            return [
+                f"{where}: its entry says it left out {skipped}; its CVR files leave out "
+                f"{names.skipped}"
+            ]
     found, found_contests = read_table(again)
     held, held_contests = read_table(v.get(table))
     if [c.to_json() for c in found_contests] != [c.to_json() for c in held_contests]:
