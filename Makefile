@@ -11,6 +11,10 @@ LOCK := requirements.lock
 UV_VERSION := 0.13.8
 LOCK_TOOL := .lock-tool
 DEMO_DIR ?= demo-election
+# `make demo DATABASE=postgresql://host/db` keeps the demo's log in PostgreSQL (in a schema
+# named after DEMO_DIR, or DEMO_SCHEMA); by default, or with CANVASS_DATABASE unset, SQLite.
+DATABASE ?= $(CANVASS_DATABASE)
+DEMO_SCHEMA ?=
 # `make demo` serves the published bundle at the end (Ctrl-C stops); SERVE=0 does not.
 SERVE ?= $(if $(CI),0,1)
 PORT ?= 8000
@@ -43,7 +47,8 @@ lock:
 		$(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 demo: $(STAMP)
-	$(BIN)/canvass demo $(DEMO_DIR) --replace
+	$(BIN)/canvass demo $(DEMO_DIR) --replace $(if $(DATABASE),--database $(DATABASE)) \
+		$(if $(DEMO_SCHEMA),--schema $(DEMO_SCHEMA))
 	$(BIN)/canvass log verify $(DEMO_DIR)
 	$(BIN)/canvass verify $(DEMO_DIR)/public --trust-store $(DEMO_DIR)/trusted-checkpoints.json
 	$(BIN)/python -m canvass.demo.officials $(DEMO_DIR)

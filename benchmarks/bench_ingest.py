@@ -4,8 +4,9 @@ Generates a Dominion 5.10-style export of --cards ballot cards with 10 contests 
 into CvrExport_N.json files of --per-file sessions as Dominion writes them (every mark
 field Dominion writes, so the bytes are realistic), then:
 
-1. reads it with the Dominion reader into the normalized table and writes Parquet, on one
-   core, reporting cards/s and the process's peak resident memory;
+1. reads it with the Dominion reader into the normalized table and writes Parquet (on one
+   core under ``taskset -c 0``; else one process a core, or ``CANVASS_WORKERS``), reporting
+   cards/s, the CPU seconds of this process and of the workers, and peak resident memory;
 2. counts every contest of --tabulate-cards cards (the table repeated) and reports the time.
 
     python benchmarks/bench_ingest.py --cards 1000000 --dir /tmp/ingest
@@ -166,6 +167,12 @@ def generate(folder: Path, cards: int, per_file: int) -> int:
     return file_no
 
 
+def cpu(who: int) -> float:
+    """CPU seconds (user + system) of this process, or of its finished worker processes."""
+    used = resource.getrusage(who)
+    return used.ru_utime + used.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=200_000)
@@ -183,9 +190,12 @@ def main() -> None:
     size = sum(f.stat().st_size for f in folder.iterdir())
 
     t = time.perf_counter()
+    main_cpu, workers_cpu = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
     export = DominionExport([folder])
     data, cards = to_parquet(export.read("Bench County"), export.contests)
     elapsed = time.perf_counter() - t
+    main_cpu = cpu(resource.RUSAGE_SELF) - main_cpu
+    workers_cpu = cpu(resource.RUSAGE_CHILDREN) - workers_cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     table, contests = read_table(data)
@@ -200,6 +210,8 @@ def main() -> None:
         "json_mib": round(size / 2**20),
         "ingest_s": round(elapsed, 2),
         "cards_per_s": round(cards / elapsed),
+        "main_process_cpu_s": round(main_cpu, 2),
+        "worker_processes_cpu_s": round(workers_cpu, 2),
         "peak_rss_mib": round(peak),
         "parquet_mib": round(len(data) / 2**20, 1),
         "tabulated_cards": big.num_rows,

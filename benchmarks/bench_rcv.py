@@ -13,13 +13,19 @@ For each: the seconds to turn the table into ranked ballots (grouped), the secon
 count every round, the number of distinct ballots, and the process's peak resident memory.
 
     python benchmarks/bench_rcv.py --ballots 1000000
+
+With --whole DIR it only writes, for measuring the whole ``canvass rcv`` process, RCTab's
+case repeated as sources: DIR holds --copies copies of its spreadsheet and a configuration
+naming them all (13 copies of Minneapolis: 1,041,313 ballots), and prints the command.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import resource
+import shutil
 import time
 from pathlib import Path
 
@@ -27,7 +33,8 @@ import numpy as np
 import pyarrow as pa
 
 from canvass.ingest.ballots import VOTE, ChoiceInfo, ContestInfo, batches
-from canvass.tabulate.rctab import SourceTable, load_config, ranked_ballots, read_source
+from canvass.tabulate.rctab import SourceTable, ranked_ballots, read_source
+from canvass.tabulate.rctab_config import load_config
 from canvass.tabulate.rcv import Rules, tabulate_passes
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "rctab"
@@ -88,11 +95,31 @@ def diverse(ballots: int, seed: int = 2026) -> None:
     count("diverse", config, config.sources[0], read)
 
 
+def whole(case: str, copies: int, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = json.loads((SHARED / case / f"{case}_config.json").read_text())
+    source = config["cvrFileSources"][0]
+    sources = []
+    for n in range(1, copies + 1):
+        name = f"{case}_{n}{Path(source['filePath']).suffix}"
+        shutil.copyfile(SHARED / case / source["filePath"], folder / name)
+        sources.append({**source, "filePath": name})
+    config["cvrFileSources"] = sources
+    path = folder / f"{case}_x{copies}_config.json"
+    path.write_text(json.dumps(config, indent=1))
+    print(f"canvass rcv count {path} --output-dir {folder / 'out'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ballots", type=int, default=1_000_000)
     parser.add_argument("--case", default="2013_minneapolis_mayor")
+    parser.add_argument("--whole", type=Path, help="write the whole-process case here, only")
+    parser.add_argument("--copies", type=int, default=13)
     args = parser.parse_args()
+    if args.whole:
+        whole(args.case, args.copies, args.whole)
+        return
     replicated(args.case, args.ballots)
     diverse(args.ballots)
 

@@ -33,8 +33,38 @@ def one_line(message: str) -> str:
     return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], message)
 
 
+_LONG_QUOTE = re.compile(r"'([^'\n]{200,})'|\"([^\"\n]{200,})\"")
+_QUOTED_KEPT = 60
+_LONGEST = 100_000
+
+
+def shortened(message: str) -> str:
+    """``message`` with any text it quotes past 200 characters cut to its first 60 and
+    its length (a value from a file can be megabytes long: a message quotes enough of it to
+    find it), and anything still past 100,000 characters cut in the middle, so that what
+    the message names first and what it says to do last are kept."""
+    if len(message) < 200:
+        return message
+
+    def cut(m: re.Match[str]) -> str:
+        text = m.group(1) if m.group(1) is not None else m.group(2)
+        q = m.group()[0]
+        return f"{q}{text[:_QUOTED_KEPT]}…{q} ({len(text):,} characters)"
+
+    message = _LONG_QUOTE.sub(cut, message)
+    if len(message) > _LONGEST:
+        left = len(message) - 6_000
+        message = f"{message[:5_000]} … ({left:,} characters left out) … {message[-1_000:]}"
+    return message
+
+
 class CanvassError(Exception):
     """Base of every error meant for the person running Canvass."""
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (shortened(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class _OneLineError(CanvassError):

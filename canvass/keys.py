@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from canvass.errors import KeyFileError, VerificationError
+from canvass.guard.text import read_file
 
 if TYPE_CHECKING:  # imported where used: the command line starts without them
     from canvass.log.note import Signer, VerifierKey
@@ -75,16 +76,15 @@ def write_key(signer: Signer, path: Path, passphrase: str | None = None) -> Path
 
 def read_key(path: Path, passphrase: str | None = None) -> Signer:
     """Read a private key file, decrypting it with ``passphrase`` if it is encrypted."""
-    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.exceptions import InternalError, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from canvass.guard.documents import one_line
+    from canvass.guard.key_derivation import check_key_derivation
     from canvass.log.note import Signer
 
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise KeyFileError(f"{path}: cannot read the key file ({e.strerror})") from None
+    raw = read_file(path, KeyFileError)
     head, sep, pem = raw.partition(b"-----BEGIN")
     lines = head.decode("utf-8", "replace").splitlines()
     if not sep or not lines or lines[0] != HEADER:
@@ -97,19 +97,46 @@ def read_key(path: Path, passphrase: str | None = None) -> Signer:
             f"{path}: the key is encrypted; give its passphrase "
             f"(--passphrase, or the {PASSPHRASE_ENV} environment variable)"
         )
+    if encrypted or b"ENCRYPTED" in pem:
+        check_key_derivation(sep + pem, str(path))
     try:
         key = serialization.load_pem_private_key(
             sep + pem, passphrase.encode() if encrypted and passphrase else None
         )
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except UnsupportedAlgorithm as e:
+        # A key of another kind: an elliptic curve the library does not know, a curve given
+        # by its parameters. Named, never mistaken for damage.
+        raise KeyFileError(
+            f"{path}: expected an Ed25519 key; found a key of another kind ({one_line(str(e))})"
+        ) from None
+    except (ValueError, TypeError):
         what = "the passphrase is wrong" if encrypted else "the PEM block is damaged"
         raise KeyFileError(f"{path}: cannot open the private key: {what}") from None
+    except InternalError as e:  # OpenSSL refusing, e.g. memory for a derivation
+        raise KeyFileError(
+            f"{path}: cannot open the private key: the library refused it ({one_line(str(e))})"
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path}: expected an Ed25519 key; found {type(key).__name__}")
+        raise KeyFileError(f"{path}: expected an Ed25519 key; found {_kind(key)}")
     signer = Signer(name, key)
     if fields.get("vkey") != signer.verifier().encode():
         raise KeyFileError(f"{path}: the vkey line does not belong to the private key")
     return signer
+
+
+def _kind(key: object) -> str:
+    curve = getattr(key, "curve", None)
+    if curve is not None:
+        return f"an elliptic-curve (ECDSA) key on the curve {curve.name}"
+    names = {
+        "RSAPrivateKey": "an RSA key",
+        "DSAPrivateKey": "a DSA key",
+        "Ed448PrivateKey": "an Ed448 key",
+        "X25519PrivateKey": "an X25519 key (for key agreement, not signatures)",
+        "X448PrivateKey": "an X448 key (for key agreement, not signatures)",
+    }
+    kind = type(key).__name__.lstrip("_")
+    return names.get(kind, f"a key of type {kind}")
 
 
 def read_public_key(path: Path) -> VerifierKey:
@@ -117,8 +144,8 @@ def read_public_key(path: Path) -> VerifierKey:
     from canvass.log.note import VerifierKey
 
     try:
-        line = path.read_bytes().decode("utf-8").strip().splitlines()[0]
-    except (OSError, IndexError, UnicodeDecodeError):
+        line = read_file(path, KeyFileError).decode("utf-8").strip().splitlines()[0]
+    except (IndexError, UnicodeDecodeError):
         raise KeyFileError(f"{path}: cannot read a public key from it") from None
     try:
         return VerifierKey.decode(line)

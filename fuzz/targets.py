@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,6 +78,12 @@ def _dominion_seeds() -> list[Files]:
     kansas = _folder("rctab", "dominion_multi_file", "dominion_multi_file_input_data")
     kansas = {k: v for k, v in kansas.items() if k != "CvrExport_1.json"}
     return _some(_demo_dominion(), sf if manifests else None, kansas)
+
+
+def _small_dominion_seeds() -> list[Files]:
+    """The Dominion seeds of a few megabytes at most: drafting reads every card of the
+    export, and San Francisco's 12 MB file takes seconds a case."""
+    return [s for s in _dominion_seeds() if sum(map(len, s.values())) < 4_000_000]
 
 
 def _dominion_zip_seeds() -> list[Files]:
@@ -158,6 +165,21 @@ def _manifest_seeds() -> list[Files]:
 
 
 _GA_CANDIDATES = ("trump", "biden", "jorgensen", "perdue", "ossoff", "hazel")
+
+
+def _openelections_seeds() -> list[Files]:
+    """Antrim County's OpenElections precinct file, its county named Adams."""
+    data = _read("mi-2020", "antrim_precinct_results.csv")
+    if data is None:
+        return []
+    lines = data.decode().splitlines(keepends=True)
+    return [
+        {
+            "results.csv": "".join(
+                lines[:1] + [re.sub(r"^Antrim,", "Adams,", line) for line in lines[1:120]]
+            ).encode()
+        }
+    ]
 
 
 def _results_seeds() -> list[Files]:
@@ -255,9 +277,14 @@ def _run_open(fmt: str) -> Callable[[Path, list[Path]], object]:
 
 @cache
 def _georgia_definition() -> object:
-    import csv
-
     from canvass.domain.definition import load_definition
+
+    return load_definition(json.dumps(georgia_document()).encode(), "ga.json")
+
+
+def georgia_document() -> dict[str, object]:
+    """A definition of Georgia's counties in the results seed, with its contests' columns."""
+    import csv
 
     seed = _results_seeds()
     rows = csv.DictReader(io.StringIO(seed[0]["r.csv"].decode())) if seed else []
@@ -288,7 +315,7 @@ def _georgia_definition() -> object:
             },
         ],
     }
-    return load_definition(json.dumps(doc).encode(), "ga.json")
+    return doc
 
 
 @cache
@@ -378,7 +405,8 @@ def _run_manifest(folder: Path, paths: list[Path]) -> object:
 
 
 def _run_rctab(folder: Path, paths: list[Path]) -> object:
-    from canvass.tabulate.rctab import load_config, read_ballots
+    from canvass.tabulate.rctab import read_ballots
+    from canvass.tabulate.rctab_config import load_config
     from canvass.tabulate.rcv import tabulate_passes
 
     config = load_config(folder / "config.json")
@@ -403,6 +431,56 @@ def _run_keys(folder: Path, paths: list[Path]) -> object:
     return None
 
 
+def _run_draft(fmt: str) -> Callable[[Path, list[Path]], object]:
+    """``canvass definition draft``: the draft from the export's files, then the draft read
+    back as a definition (a draft a clerk cannot record must say why, by name)."""
+
+    def run(folder: Path, paths: list[Path]) -> object:
+        from canvass.domain.definition import load_definition
+        from canvass.ingest.draft_sources import draft_definition
+
+        text, _ = draft_definition(fmt, [("Fuzz", paths)], "MD", None, "Fuzz", "2024-11-05")
+        return load_definition(text.encode(), "draft.yaml")
+
+    return run
+
+
+@cache
+def _pollbook_places() -> object:
+    from canvass.demo.definition import demo_definition
+    from canvass.domain.definition import load_definition
+    from canvass.reconcile.places import places
+
+    doc = demo_definition(counties=1, precincts=3)
+    return places(load_definition(json.dumps(doc).encode(), "d.json"))
+
+
+def _pollbook_seeds() -> list[Files]:
+    """A poll book for the demo's county, every precinct and vote type; and the tests'
+    example in the format's documentation."""
+    from canvass.demo.definition import demo_definition
+    from canvass.reconcile.pollbook import COUNTS, KEYS, VOTE_TYPES
+
+    doc = demo_definition(counties=1, precincts=3)
+    county = next(j for j in doc["jurisdictions"] if j["kind"] == "county")
+    precincts = [j for j in doc["jurisdictions"] if j["kind"] == "precinct"]
+    lines = [",".join((*KEYS, *COUNTS))]
+    for n, precinct in enumerate(precincts):
+        for m, vote_type in enumerate(VOTE_TYPES):
+            counts = [str((n * 7 + m * 3 + k) % 50) for k in range(len(COUNTS))]
+            name = precinct["name"] if m % 2 else precinct["id"]
+            lines.append(",".join((county["name"], f'"{name}"', vote_type, *counts)))
+    return [{"pollbook.csv": ("\r\n".join(lines) + "\r\n").encode()}]
+
+
+def _run_pollbook(folder: Path, paths: list[Path]) -> object:
+    from canvass.reconcile.places import resolve
+    from canvass.reconcile.pollbook import read_pollbook
+
+    rows = read_pollbook(paths[0].read_bytes(), paths[0].name)
+    return resolve(_pollbook_places(), rows, paths[0].name)  # type: ignore[arg-type]
+
+
 TARGETS = {
     t.name: t
     for t in (
@@ -421,6 +499,13 @@ TARGETS = {
         Target("hart", _hart_seeds, _run_open("hart")),
         Target("ess", _ess_seeds, _run_open("ess")),
         Target("keys", _key_seeds, _run_keys),
+        Target("pollbook", _pollbook_seeds, _run_pollbook),
+        Target("draft-dominion", _small_dominion_seeds, _run_draft("dominion")),
+        Target("draft-nist-err", _err_seeds, _run_draft("nist-err")),
+        Target("draft-nist-cvr", lambda: _nist_cvr_seeds(".json"), _run_draft("nist-cvr")),
+        Target("draft-generic-csv", _generic_seeds, _run_draft("generic-csv")),
+        Target("draft-clear-ballot", _clear_ballot_seeds, _run_draft("clear-ballot")),
+        Target("draft-hart", _hart_seeds, _run_draft("hart")),
     )
 }
 
@@ -595,3 +680,115 @@ def _run_verify(folder: Path, paths: list[Path]) -> object:
 
 
 TARGETS["verify"] = Target("verify", _bundle_seeds, _run_verify)
+
+
+# --- the officials' application: request bodies and uploads --------------------------------
+
+
+@cache
+def _office() -> tuple[object, dict[str, tuple[object, str]]]:
+    """The test suite's Wayne County office (its officials signed in, a client each), made
+    once; each case is one request to it."""
+    import tempfile
+
+    from fastapi.testclient import TestClient
+
+    from tests.officials import make_office, sign_in
+
+    people = [
+        ("admin", "Jocelyn Benson", "state-admin", ""),
+        ("clerk.wayne", "Cathy Garrett", "county-clerk", "wayne"),
+        ("secretary", "Secretary of State", "state-official", ""),
+    ]
+    office = make_office(Path(tempfile.mkdtemp(prefix="fuzz-office-")), people)
+    clients = {}
+    for username in office.officials:
+        client = TestClient(
+            office.app, base_url="https://testserver", raise_server_exceptions=False
+        )
+        clients[username] = (client, sign_in(client, office.officials[username]))
+    return office, clients
+
+
+_WEB_POLLBOOK = (
+    "county,precinct,vote_type,checkins,absentee_received,absentee_accepted,"
+    "absentee_rejected,provisional_issued,provisional_accepted,ballots_issued,"
+    "ballots_spoiled,ballots_unused\n"
+    + "".join(
+        f"wayne,wayne-avcb-{n},absentee,0,{40 + n},{39 + n},1,0,0,0,0,0\n"
+        f"wayne,Detroit AVCB {n},election_day,{12 * n},0,0,0,1,1,{12 * n + 3},2,1\n"
+        for n in range(1, 9)
+    )
+)
+
+
+def _web_seeds() -> list[Files]:
+    return [
+        {"accounts.json": b'{"username": "w1", "full_name": "W One", "role": "observer"}'},
+        {
+            "explanations.json": b'{"precinct": "wayne-avcb-1", "vote_type": "absentee", '
+            b'"reason": "other", "text": "two ballots were found in the tray"}'
+        },
+        {"pollbook.csv": _WEB_POLLBOOK.encode()},
+        {"electors.yaml": b"biden:\n  - Ann Arbor\n  - Bo Baker\ntrump: [Cy Chen]\n"},
+        {"document.json": b'{"document": "certificate-of-ascertainment", "votes": {"a": 1}}'},
+    ]
+
+
+def _run_web(folder: Path, paths: list[Path]) -> object:
+    """One request made of the case's file: a JSON body, an upload, or a form's text field.
+    A server error, a page that shows a traceback or a server path, or a message of more
+    than one line is a crash; a refusal (4xx) with one line is a named error."""
+    from canvass.errors import IngestError
+
+    office, clients = _office()
+    path = paths[0]
+    data = path.read_bytes()
+    if path.name == "accounts.json":
+        client, csrf = clients["admin"]
+        response = client.post(  # type: ignore[attr-defined]
+            "/api/accounts",
+            headers={"X-CSRF-Token": csrf, "content-type": "application/json"},
+            content=data,
+        )
+    elif path.name == "explanations.json":
+        client, csrf = clients["clerk.wayne"]
+        response = client.post(  # type: ignore[attr-defined]
+            "/api/counties/wayne/explanations",
+            headers={"X-CSRF-Token": csrf, "content-type": "application/json"},
+            content=data,
+        )
+    elif path.name == "pollbook.csv":
+        client, csrf = clients["clerk.wayne"]
+        response = client.post(  # type: ignore[attr-defined]
+            "/api/counties/wayne/pollbooks",
+            headers={"X-CSRF-Token": csrf},
+            files=[("pollbook", ("pollbook.csv", data, "text/csv"))],
+        )
+    else:
+        client, csrf = clients["secretary"]
+        field, route = (
+            ("electors", "/api/state/ascertainment/prepare")
+            if path.name == "electors.yaml"
+            else ("document", "/api/state/ascertainment")
+        )
+        response = client.post(  # type: ignore[attr-defined]
+            route,
+            headers={"X-CSRF-Token": csrf},
+            data={field: data.decode("utf-8", "replace"), "contest": "president"},
+        )
+    body = response.text
+    from tests.test_web_errors import leaks
+
+    found = leaks(body, [office.directory, Path(__import__("tempfile").gettempdir())])  # type: ignore[attr-defined]
+    if response.status_code >= 500 or found:
+        raise RuntimeError(f"HTTP {response.status_code} ({', '.join(found)}): {body[:2000]}")
+    if response.status_code >= 400:
+        message = str(response.json().get("error", ""))
+        if not message or "\n" in message:
+            raise RuntimeError(f"HTTP {response.status_code} with the message {message!r}")
+        raise IngestError(message)
+    return None
+
+
+TARGETS["web"] = Target("web", _web_seeds, _run_web)

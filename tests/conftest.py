@@ -10,7 +10,9 @@ import pytest
 from canvass.app.actor import Actor
 from canvass.app.elections import define
 from canvass.store.election import ElectionDirectory
+from tests.backends import backend, backend_module, backend_params, scratch_database  # noqa: F401
 from tests.browser import NEEDS_BROWSER, NEEDS_NGINX, browser, context  # noqa: F401 (fixtures)
+from tests.postgres import NEEDS_POSTGRES, Database, database, postgres  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -58,6 +60,11 @@ REQUIRED_SKIPS = {
         "browser tests skipped: Chromium, Playwright or axe-core is absent",
         "browser tests must run here",
     ),
+    NEEDS_POSTGRES: (
+        "CANVASS_REQUIRE_POSTGRES",
+        "PostgreSQL tests skipped: no PostgreSQL answers (see tests/postgres.py)",
+        "PostgreSQL tests must run here",
+    ),
     NEEDS_NGINX: (
         "CANVASS_REQUIRE_NGINX",
         "tests of the shipped nginx configuration skipped: nginx is absent",
@@ -66,6 +73,14 @@ REQUIRED_SKIPS = {
 }
 """For each kind of skip that CI must not allow: the variable that forbids it (set by
 .ci/run), the summary line and why it fails the run."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that creates an election runs on SQLite and on PostgreSQL
+    (tests/backends.py)."""
+    params = backend_params(metafunc)
+    if params is not None:
+        metafunc.parametrize("backend_module", params, indirect=True, scope="module")
 
 
 def _skipped(stats: dict[str, Any], marker: str) -> list[Any]:
@@ -96,9 +111,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 @pytest.fixture
-def election_dir(tmp_path: Path) -> Iterator[ElectionDirectory]:
-    """A new election directory with its log opened."""
-    store = ElectionDirectory.init(tmp_path / "election", "canvass.test/county", "clerk")
+def election_dir(tmp_path: Path, database: Database) -> Iterator[ElectionDirectory]:  # noqa: F811
+    """A new election directory with its log opened, on SQLite and on PostgreSQL."""
+    store = database.init(tmp_path / "election", "canvass.test/county", "clerk")
     yield store
     store.close()
 

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -200,9 +200,27 @@ class Official:
     role: str
     scope: str
     secret: str
+    used: list[int] = field(default_factory=list, compare=False, repr=False)
+    """The TOTP time steps whose codes this official has given the application."""
 
     def code(self) -> str:
-        return pyotp.TOTP(self.secret).now()
+        """A code the application has not accepted yet (it accepts each once, and none
+        older than the last): the oldest it still takes (the step before the current one)
+        past the last used, after waiting for its step when that is more than one ahead."""
+        totp = pyotp.TOTP(self.secret)
+        while True:
+            now = time.time()
+            left = totp.interval - now % totp.interval
+            if left < 3:  # the step may turn before the application reads the code
+                time.sleep(left)
+                continue
+            current = totp.timecode(now)
+            step = max(current - 1, self.used[-1] + 1 if self.used else current - 1)
+            if step <= current + 1:
+                break
+            time.sleep(left)
+        self.used.append(step)
+        return totp.generate_otp(step)
 
 
 OFFICIALS = [
@@ -237,14 +255,24 @@ class Office:
     app: Any
     officials: dict[str, Official]
 
+    def close(self) -> None:
+        """Close the application's databases (as its shutdown does)."""
+        self.app.state.services.close()
+
 
 def make_office(
-    where: Path, people: list[tuple[str, str, str, str]] = OFFICIALS, **settings: Any
+    where: Path,
+    people: list[tuple[str, str, str, str]] = OFFICIALS,
+    database: str | None = None,
+    schema: str | None = None,
+    **settings: Any,
 ) -> Office:
     """Wayne County's election, defined, with an account for each of ``people`` set up
-    through the invitation workflow (a known TOTP secret each)."""
+    through the invitation workflow (a known TOTP secret each); its log in ``where``
+    (SQLite), or in the PostgreSQL ``database`` under ``schema`` (the accounts then
+    beside it)."""
     directory = where / "election"
-    election = init(directory, Actor("installer"), "canvass.test/michigan")
+    election = init(directory, Actor("installer"), "canvass.test/michigan", database, schema)
     define(
         election, Actor("installer"), yaml.safe_dump(wayne_definition()).encode(), "michigan.yaml"
     )
@@ -260,9 +288,9 @@ def make_office(
             token = acc.invite(
                 accounts, app.state.services.election, admin, username, name, role, scope
             )
-        secret = pyotp.random_base32()
-        acc.accept_invitation(accounts, token, PASSWORD, secret, pyotp.TOTP(secret).now())
-        officials[username] = Official(username, name, role, scope, secret)
+        official = Official(username, name, role, scope, pyotp.random_base32())
+        acc.accept_invitation(accounts, token, PASSWORD, official.secret, official.code())
+        officials[username] = official
     return Office(directory, config, app, officials)
 
 
@@ -298,7 +326,11 @@ def served(app: Any) -> Iterator[str]:
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -3,7 +3,6 @@ canvass that can never serve a state the log does not hold."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from canvass.signing import move, vote
 from canvass.store.cache import ContentCache, LogStateCache
 from canvass.store.election import ElectionDirectory
 from canvass.store.log import LogWriter
+from tests.postgres import Database
 from tests.test_dominion import write_export
 from tests.test_import import BALLOTS, DEFINITION
 
@@ -32,8 +32,8 @@ BOARD = "county:adams"
 
 
 @pytest.fixture
-def county(tmp_path: Path) -> ElectionDirectory:
-    store = ElectionDirectory.init(tmp_path / "e", "canvass.test/e", "clerk")
+def county(tmp_path: Path, database: Database) -> ElectionDirectory:
+    store = database.init(tmp_path / "e", "canvass.test/e", "clerk")
     define(store, CLERK, DEFINITION.encode(), "e.yaml")
     return store
 
@@ -142,7 +142,8 @@ def test_another_log_at_the_same_place_and_size_is_folded_afresh(tmp_path: Path)
     the same length is never served the other's state."""
     path = tmp_path / "e"
     for name in ("first-member", "second-member"):
-        shutil.rmtree(path, ignore_errors=True)
+        if path.exists():
+            ElectionDirectory.remove(path)  # on PostgreSQL, its schema too
         store = ElectionDirectory.init(path, "canvass.test/e", "clerk")
         define(store, CLERK, DEFINITION.encode(), "e.yaml")
         register_key(store, CLERK, new_signer(name).verifier(), KeyRole.BOARD_MEMBER)

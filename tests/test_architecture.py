@@ -20,6 +20,7 @@ LIBRARY = (
     "errors",
     "keys",
     "guard",
+    "parallel",
 )
 SHELLS = ("canvass.cli", "canvass.web", "canvass.demo", "canvass.signing")
 

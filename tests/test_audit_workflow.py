@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,10 @@ SEED = "31415926535897932384"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ElectionDirectory:
-    return build_demo(tmp_path / "e", False, 3, 12, 2026, 200, canvass=False).store
+def store(tmp_path: Path) -> Iterator[ElectionDirectory]:
+    made = build_demo(tmp_path / "e", False, 3, 12, 2026, 200, canvass=False).store
+    yield made
+    made.close()
 
 
 @pytest.fixture

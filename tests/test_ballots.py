@@ -224,3 +224,65 @@ def test_a_card_count_per_ballot_is_recorded_published_and_verified(tmp_path: Pa
     assert json.loads(run("results", path, "--format", "json"))["ballots"] == ballots
     run("publish", path, tmp_path / "bundle")
     assert run("verify", tmp_path / "bundle", "--no-trust-store").endswith("Everything holds.\n")
+
+
+def test_a_county_without_precincts_is_reconciled_and_explained_as_a_whole(
+    tmp_path: Path,
+) -> None:
+    """Through the command line: an export that names no precinct is balanced against the
+    poll book's precinct rows summed, and its one unit explained as precinct ``all``."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from canvass.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: object, code: int = 0) -> str:
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        return result.stdout if code == 0 else result.stderr
+
+    cvrs = tmp_path / "cvrs.csv"
+    cvrs.write_text(
+        "card,batch,vote_type,Mayor\n"
+        + "".join(f"{n},B1,absentee,{'Ann Adams' if n % 2 else 'Bo Baker'}\n" for n in range(7))
+    )
+    path, draft = tmp_path / "e", tmp_path / "draft.yaml"
+    run("init", path, "--origin", "canvass.test/whole")
+    run("definition", "draft", f"Adams={cvrs}", "--from", "generic-csv", "--state", "XX",
+        "--name", "Whole County", "--date", "2026-11-03", "--out", draft)  # fmt: skip
+    # The clerk's definition names the county's precincts; its export names none.
+    doc = yaml.safe_load(draft.read_text())
+    doc["jurisdictions"] += [
+        {"id": p, "name": p.upper(), "kind": "precinct", "parent": "adams"} for p in ("p1", "p2")
+    ]
+    draft.write_text(yaml.safe_dump(doc, sort_keys=False))
+    run("define", path, draft)
+    run("import", path, cvrs, "--county", "Adams", "--format", "generic-csv")
+    book = tmp_path / "pollbook.csv"
+    book.write_text(
+        "county,precinct,vote_type,checkins,absentee_received,absentee_accepted,"
+        "absentee_rejected,provisional_issued,provisional_accepted,ballots_issued,"
+        "ballots_spoiled,ballots_unused\n"
+        "Adams,P1,absentee,0,4,4,0,0,0,0,0,0\n"
+        "Adams,P2,absentee,0,4,4,0,0,0,0,0,0\n"
+    )
+    run("reconcile", "import", path, book)
+    text = run("reconcile", "report", path, "--format", "summary")
+    assert text.splitlines()[0] == (
+        "Adams: 1 units, 1 out of balance (100.0%), 1 ballots in question, 1 unexplained; "
+        "reconciled by county and vote type (its ballots do not all name a precinct)"
+    )
+    assert "  Adams / all / absentee: 8 in poll book, 7 tabulated (-1)" in text
+    run("reconcile", "explain", path, "--county", "Adams", "--precinct", "all",
+        "--vote-type", "absentee", "--reason", "ballot-not-tabulated",
+        "--text", "one envelope found after the count")  # fmt: skip
+    assert (
+        run("reconcile", "report", path, "--format", "summary")
+        .splitlines()[0]
+        .endswith(
+            "1 out of balance (100.0%), 1 ballots in question, 0 unexplained; reconciled by "
+            "county and vote type (its ballots do not all name a precinct)"
+        )
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from canvass.log.entry import now
 from canvass.log.note import Signer
 from canvass.signing import move, vote
 from canvass.store.election import ElectionDirectory
+from tests.postgres import behind_the_log
 
 
 @dataclass
@@ -62,7 +63,7 @@ def _register(e: Election, name: str, role: KeyRole) -> Signer:
 
 
 @pytest.fixture
-def michigan(tmp_path: Path) -> Election:
+def michigan(tmp_path: Path) -> Iterator[Election]:
     run = build_demo(tmp_path / "lakeland", False, 3, 12, 2026, 10, canvass=False)
     counties = [j["id"] for j in run.definition["jurisdictions"] if j["kind"] == "county"]
     e = Election(run.store, tmp_path / "lakeland", counties)
@@ -75,7 +76,8 @@ def michigan(tmp_path: Path) -> Election:
             seats.append(Member(name, name, party))
         constitute(e.store, Actor("clerk"), board, "michigan", seats)
     _register(e, "secretary-of-state", KeyRole.STATE_OFFICIAL)
-    return e
+    yield e
+    e.store.close()
 
 
 def _certify(e: Election, county: str, board: str | None = None) -> str:
@@ -367,10 +369,9 @@ def test_certified_totals_cannot_change_by_any_path(michigan: Election) -> None:
     path.write_bytes(original)
 
     # A row changed behind the log is found, naming the change.
-    db = sqlite3.connect(e.path / "canvass.db")
-    db.execute("UPDATE ballot_import SET replaced_by = 0 WHERE county = ?", (county,))
-    db.commit()
-    db.close()
+    behind_the_log(
+        e.path, "UPDATE ballot_import SET replaced_by = 0 WHERE county = :county", county=county
+    )
     problems = e.store.verify()
     assert any("ballot_import" in p and "replaced_by" in p for p in problems), problems
 
@@ -622,7 +623,7 @@ def test_a_county_correction_supersedes_the_state_certificate_resting_on_it(
     )
     published = record_publication(e.store, Actor("clerk")).content
     nist = json.loads(published["results/nist-1500-100.json"])
-    assert nist["Status"] == "unofficial-complete"  # no state certificate in force
+    assert nist["Status"] == "correction"  # no state certificate in force: it is reopened
     index = json.loads(published["certificates/index.json"])
     [shown] = [c for c in index["certificates"] if c["sha256"] == old.sha256]
     assert shown["standing"] == "superseded-by-county-change"
@@ -643,3 +644,51 @@ def test_a_county_correction_supersedes_the_state_certificate_resting_on_it(
     assert state.certificates[again].standing == "in force"
     assert state.certificates[old.sha256].standing == "superseded"
     assert read_document(e.store, again)["counties"][county] == county_cert
+
+
+def test_a_motion_to_certify_names_its_certificate_or_takes_the_one_proposed(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from canvass.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: object, code: int = 0) -> str:
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == code, result.output
+        return result.stdout if code == 0 else result.stderr
+
+    path = tmp_path / "e"
+    build_demo(path, False, 2, 8, 2026, 10, canvass=False)
+    run("keys", "new", "--name", "ann", "--out", tmp_path / "ann.key")
+    run("keys", "register", path, tmp_path / "ann.key.pub", "--role", "board-member")
+    run(
+        "board", "constitute", path, "--board", "county:c001", "--profile", "generic",
+        "--member", "ann:Ann:",
+    )  # fmt: skip
+    move = ("board", "move", path, "--board", "county:c001", "--kind", "certify")
+    key = ("--key", tmp_path / "ann.key")
+    assert run(*move, *key, code=1) == (
+        "error: --kind certify: board county:c001 has no proposed certificate awaiting a "
+        "motion; give --certificate SHA (canvass certify propose, canvass board status)\n"
+    )
+    cert = run("certify", "propose", path, "--county", "c001").strip()
+    assert run(*move, *key, "--certificate", cert[:5], code=1) == (
+        f"error: --certificate {cert[:5]}: too short; give 6 or more hex digits of the "
+        "SHA-256 of one proposed on that board (canvass board status)\n"
+    )
+    other = "0" * 8 if not cert.startswith("0" * 8) else "f" * 8
+    assert run(*move, *key, "--certificate", other, code=1) == (
+        f"error: --certificate {other}: no certificate proposed on board county:c001 begins "
+        "with it; give 6 or more hex digits of the SHA-256 of one proposed on that board "
+        "(canvass board status)\n"
+    )
+    motion = run(*move, *key).split()[1]  # the one proposed and not yet moved
+    assert f"motion {motion}: certify certificate {cert[:12]} by ann: open" in run(
+        "board", "status", path
+    )
+    assert run(*move, *key, code=1).startswith(
+        "error: --kind certify: board county:c001 has no proposed certificate awaiting"
+    )

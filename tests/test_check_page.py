@@ -75,7 +75,9 @@ def page_html(log: Log, results: dict[str, Any], refresh: int) -> bytes:
     config = check_config(claim, "index.html", "", ["results.json"])
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Lakeland results'
-        "</title></head><body><main><h1>Lakeland</h1><table><caption>Mayor</caption>"
+        '</title></head><body><header class="site"><span class="status">'
+        f"{sum(results.values())} votes counted</span></header>"
+        "<main><h1>Lakeland</h1><table><caption>Mayor</caption>"
         f"{rows}</table></main>{check_block(config)}</body></html>"
     ).encode()
 
@@ -322,6 +324,7 @@ def test_an_open_page_shows_new_results_once_they_check_out(context: Any, tmp_pa
         page.wait_for_function(
             "document.querySelector('main td').textContent === '13'", timeout=60_000
         )
+        assert page.text_content("header.site .status") == "29 votes counted"
         assert page.evaluate("document.getElementById('check-report').dataset.check") == "passed"
         assert "(updated " in page.text_content(".check-status")
         page.close()

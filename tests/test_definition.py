@@ -245,3 +245,19 @@ def test_not_utf8() -> None:
         str(e.value)
         == "election.yaml line 1: expected UTF-8 text; found byte 0xFF (byte 11 of the file)"
     )
+
+
+def test_registered_voters_are_a_count() -> None:
+    county = "{id: antrim, name: Antrim County, kind: county, parent: michigan"
+    good = EXAMPLE.decode().replace(county, county + ", registered_voters: 18402", 1)
+    antrim = next(
+        j for j in load_definition(good.encode(), "e.yaml").jurisdictions if j.id == "antrim"
+    )
+    assert antrim.registered_voters == 18402
+    assert fails(county, county + ", registered_voters: -1") == (
+        "election.yaml: jurisdictions[2].registered_voters: expected a whole number >= 0; "
+        "found -1 (int)"
+    )
+    assert fails(county, county + ", registered_voters: many") == (
+        "election.yaml: jurisdictions[2].registered_voters: expected a whole number; found 'many'"
+    )

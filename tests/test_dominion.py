@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import zipfile
 from collections import Counter
@@ -11,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from canvass import parallel
 from canvass.errors import IngestError
 from canvass.ingest.ballots import read_table, to_parquet
 from canvass.ingest.dominion import DominionExport
@@ -391,11 +393,16 @@ def test_rank_beyond_the_table_is_refused(tmp_path: Path) -> None:
     )
 
 
-def test_every_field_of_every_card_as_read_by_hand(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_every_field_of_every_card_as_read_by_hand(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
     """The reader works out names and mark fields a record batch at a time; here a seeded
     random export (several cards to a session, Modified versions, missing ids, ranked
     marks, ambiguous marks, records "X") is read card by card from its JSON, the plain
-    way, and every column of every card must be the same, across batch boundaries."""
+    way, and every column of every card must be the same, across batch boundaries and
+    across its files, whether they are read one after another or side by side (the same
+    batches to the byte of their Parquet)."""
     import random
 
     from canvass.ingest.ballots import AMBIGUOUS, NOT_A_VOTE, VOTE
@@ -473,7 +480,10 @@ def test_every_field_of_every_card_as_read_by_hand(tmp_path: Path) -> None:
             session["Original"] = {**version, "IsCurrent": False, "Cards": [card()]}
             session["Modified"] = version
         sessions.append(session)
-    (folder / "CvrExport.json").write_text(json.dumps({"Sessions": sessions}))
+    # Files of uneven sizes (one empty), numbered as Dominion numbers them.
+    cuts = [0, 40, 41, 41, 130, 260, 300]
+    for k, (start, end) in enumerate(itertools.pairwise(cuts)):
+        (folder / f"CvrExport_{k}.json").write_text(json.dumps({"Sessions": sessions[start:end]}))
 
     names = {
         "PrecinctPortionId": {1: "P1-A", 2: "P1-B", 3: "P2"},
@@ -526,7 +536,12 @@ def test_every_field_of_every_card_as_read_by_hand(tmp_path: Path) -> None:
                     "marks": marks,
                 }
             )
+    monkeypatch.setenv("CANVASS_WORKERS", workers)
+    monkeypatch.setattr(parallel, "SIDE_BY_SIDE_BYTES", 0)  # however small the export
     export = DominionExport([folder])
     batches = list(export.read("Test County", batch_size=64))
     assert len(batches) > 5
     assert pa.Table.from_batches(batches).to_pylist() == expected
+    monkeypatch.setenv("CANVASS_WORKERS", "1")
+    one_by_one = list(export.read("Test County", batch_size=64))
+    assert to_parquet(batches, export.contests) == to_parquet(one_by_one, export.contests)

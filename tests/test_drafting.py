@@ -224,7 +224,7 @@ def test_drafting_needs_a_format_and_refuses_an_unknown_one(tmp_path: Path) -> N
     )
     assert run("definition", "draft", tmp_path, "--from", "sequoia", code=1) == (
         "error: a definition cannot be drafted from 'sequoia'; choose one of dominion, "
-        "nist-err, dominion-csv, nist-cvr, ess, hart, clear-ballot, generic-csv\n"
+        "nist-err, openelections, dominion-csv, nist-cvr, ess, hart, clear-ballot, generic-csv\n"
     )
     assert run("definition", "draft", tmp_path, "--from", "dominion", code=1) == (
         f"error: {tmp_path}: no ContestManifest.json among the files; a Dominion definition "

@@ -20,3 +20,30 @@ def test_fuzz_slice(name: str) -> None:
     tally = fuzz(target, CASES, seed=20261202)
     assert tally.crashes == [], "\n\n".join(c.detail for c in tally.crashes)
     assert tally.cases >= CASES // 2
+
+
+def test_a_case_spinning_or_waiting_for_ever_is_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hang is processor time past its limit, or the clock's time past its own (a read
+    that waits uses no processor time). Neither case below ever ends by itself."""
+    import time
+
+    from fuzz import engine
+    from fuzz.targets import Target
+
+    def spin(folder: object, paths: object) -> None:
+        while True:
+            pass
+
+    def wait(folder: object, paths: object) -> None:
+        while True:
+            time.sleep(60)
+
+    # Each limit set so that only the one meant can be reached first, however busy the
+    # machine: the spinning case's clock limit is an hour, the waiting one uses no processor.
+    monkeypatch.setattr(engine, "CASE_CPU_SECONDS", 0.2)
+    monkeypatch.setattr(engine, "CASE_WALL_SECONDS", 3600)
+    spinning = engine.run_case(Target("spin", list, spin), {"a": b""})
+    monkeypatch.setattr(engine, "CASE_WALL_SECONDS", 0.5)
+    waiting = engine.run_case(Target("wait", list, wait), {"a": b""})
+    assert spinning == ("crash", "Hang: the case used more than 0.2 s of processor time")
+    assert waiting == ("crash", "Hang: the case ran past 0.5 s by the clock")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -246,6 +247,12 @@ def test_a_hand_count_is_set_beside_the_certificate_it_audits(tmp_path: object) 
         f"error: {base / 'other.csv'}: BATCH RESULTS: jurisdiction 'CARROLL' is not a county of "
         "the election\n"
     )
+    # The verifier sums the hand count again from the report the log keeps.
+    run("publish", path, base / "bundle")
+    checked = run("verify", base / "bundle", "--no-trust-store")
+    assert re.search(
+        r"^ok +audits +1 checked: .*, hand counts summed again from their reports$", checked, re.M
+    ), checked
 
 
 def test_a_hand_count_whose_sums_are_not_its_reports_is_refused(tmp_path: object) -> None:

@@ -22,7 +22,7 @@ from canvass.ingest.ballots import to_parquet
 from canvass.ingest.manifest import read_ballot_manifest
 from canvass.ingest.nist_err import read_err
 from canvass.ingest.results_csv import read_precinct_results
-from canvass.tabulate.rctab import load_config
+from canvass.tabulate.rctab_config import load_config
 from tests.conftest import EXAMPLES, ROOT, shared_path
 
 DOMINION = ("dominion-sf2024", "manifests")
@@ -217,8 +217,7 @@ def test_lone_surrogate_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "cvr.json"
     path.write_text(json.dumps(nist_report()).replace('"c1"', '"\\ud800"', 1))
     assert refused("nist-cvr", [path]) == (
-        f"{path}: expected JSON; JSON is malformed: unexpected end of escaped utf-16 surrogate "
-        "pair (byte 79)"
+        f"{path}: expected JSON; found a lone surrogate \\ud800 (byte 74), which is no character"
     )
 
 
@@ -341,7 +340,7 @@ def test_rctab_config_deep_nesting(tmp_path: Path) -> None:
     [
         (
             b"a: &a [x, x]\nb: &b [*a, *a]\n",
-            "line 2, column 8: expected valid YAML; aliases (*name) are not allowed in a definition",
+            "line 2, column 8: expected valid YAML; aliases (*name) are not allowed",
         ),
         (
             b"election: " + b"[" * 5000 + b"]" * 5000 + b"\n",
@@ -499,7 +498,13 @@ try:
     print("accepted")
 except CanvassError as e:
     print(e)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# The peak of this program alone: Linux keeps ru_maxrss across exec, so it would also count
+# the test process this child was forked from; VmHWM belongs to the program exec started.
+try:
+    status = Path("/proc/self/status").read_text()
+    print(next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM:")) // 1024)
+except (OSError, StopIteration):
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
 
@@ -684,6 +689,26 @@ def test_definition_yaml_key_that_is_a_list() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (b"election:\n  ~: c\n", "a key of election: expected text; found nothing"),
+        (b"~: 1\n", "a key of the document: expected text; found nothing"),
+        (b"contests:\n  - 5: c\n", "a key of contests[0]: expected text; found 5 (int)"),
+        (
+            b"election:\n  2026-01-01: c\n",
+            "election.2026-01-01: expected a known field; found an unknown one",
+        ),
+    ],
+)
+def test_definition_yaml_key_that_is_not_text(source: bytes, message: str) -> None:
+    """A YAML key that is empty (``~``), a number or a date once ended in an
+    ``AttributeError`` (found by fuzzing), or in msgspec's words."""
+    with pytest.raises(DefinitionError) as e:
+        load_definition(source, "election.yaml")
+    assert str(e.value) == f"election.yaml: {message}"
+
+
 def test_rctab_csv_column_past_the_row_is_read_as_empty(tmp_path: Path) -> None:
     """A precinct column beyond the file's columns once crashed the column reader (its
     stand-in column of empty cells was a dictionary the whitespace check could not take)."""
@@ -697,3 +722,271 @@ def test_rctab_csv_column_past_the_row_is_read_as_empty(tmp_path: Path) -> None:
     table = pa.Table.from_batches(list(RctabCsv([path], options).read("county")))
     assert table.column("precinct").to_pylist() == ["", ""]
     assert table.column("record").to_pylist() == ["r1", "r2"]
+
+
+# --- a lone surrogate anywhere in JSON -----------------------------------------------------
+
+
+def test_lone_surrogate_in_a_dominion_export(tmp_path: Path) -> None:
+    """msgspec's typed decoder refuses a lone surrogate as "input data was truncated"; the
+    message says what is there, and where."""
+    folder = dominion_folder(tmp_path)
+    path = folder / "CvrExport.json"
+    data = path.read_bytes().replace(b'"Sessions"', b'"Sessions\\ud800"', 1)
+    path.write_bytes(data)
+    at = data.index(b"\\ud800") + 1
+    assert refused("dominion", [folder]) == (
+        f"{path}: expected a CVR export in JSON; found a lone surrogate \\ud800 "
+        f"(byte {at:,}), which is no character"
+    )
+
+
+@pytest.mark.parametrize(
+    ("escapes", "found"),
+    [
+        ("\\udc00", "\\udc00"),  # the second half alone
+        ("\\ud800\\ud800\\udc00", "\\ud800"),  # a first half, then a whole pair
+        ("\\ud83d\\ude00 \\udbff", "\\udbff"),  # a whole pair, then a first half
+    ],
+)
+def test_lone_surrogates_in_json_named_wherever_they_are(
+    tmp_path: Path, escapes: str, found: str
+) -> None:
+    path = tmp_path / "cvr.json"
+    path.write_text(json.dumps(nist_report()).replace('"c1"', f'"{escapes}"', 1))
+    message = refused("nist-cvr", [path])
+    assert message.startswith(f"{path}: expected JSON; found a lone surrogate {found} (byte ")
+    assert message.endswith("), which is no character")
+
+
+def test_an_escaped_backslash_before_u_is_no_surrogate(tmp_path: Path) -> None:
+    """``"\\\\ud800"`` is a backslash and the text "ud800": valid, and read."""
+    from canvass.guard.documents import json_value, lone_surrogate_escape
+
+    data = b'{"a": "\\\\ud800"}'
+    assert lone_surrogate_escape(data) is None
+    assert json_value(data, "x.json") == {"a": "\\ud800"}
+
+
+# --- YAML: a size limit --------------------------------------------------------------------
+
+
+def test_definition_yaml_past_its_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (EXAMPLES / "election.yaml").read_bytes()
+    assert load_definition(text, "election.yaml")
+    monkeypatch.setenv(limits.YAML_BYTES.variable, str(len(text) - 1))
+    with pytest.raises(DefinitionError) as e:
+        load_definition(text, "election.yaml")
+    assert str(e.value) == (
+        f"election.yaml: a YAML document of {len(text):,} bytes; the limit is "
+        f"{len(text) - 1:,} (set CANVASS_MAX_YAML_BYTES to raise it)"
+    )
+
+
+def test_yaml_limit_default_is_8_mib() -> None:
+    assert limits.YAML_BYTES.default == 8 * 2**20
+
+
+# --- keys of another kind -------------------------------------------------------------------
+
+SM2_KEY = b"""-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqBHM9VAYItBG0wawIBAQQg6zEgMTpwK5oJGhd4
+JD00CHKe+Tuw+zpl8xj3ao4kISKhRANCAAQPhqx5ajikm1WYah1j5Hm0krzrxNxC
+wfpGITv9UpMs0eKZko7eWECS71fJbQY8Y/ILEKEzuqmABbyMW3x2IMkA
+-----END PRIVATE KEY-----
+"""
+"""A private key on the Chinese SM2 curve, which the cryptography library does not know."""
+
+
+def key_file(tmp_path: Path, pem: bytes) -> Path:
+    from canvass.keys import HEADER
+
+    path = tmp_path / "operator.key"
+    path.write_bytes(f"{HEADER}\nname: a.example/op\nvkey: x\n".encode() + pem)
+    return path
+
+
+def _pem(key: object) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(  # type: ignore[attr-defined,no-any-return]
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def test_a_key_on_a_curve_the_library_does_not_know(tmp_path: Path) -> None:
+    from canvass.errors import KeyFileError
+    from canvass.keys import read_key
+
+    path = key_file(tmp_path, SM2_KEY)
+    with pytest.raises(KeyFileError) as e:
+        read_key(path)
+    assert str(e.value) == (
+        f"{path}: expected an Ed25519 key; found a key of another kind "
+        "(Curve 1.2.156.10197.1.301 is not supported)"
+    )
+
+
+def test_a_key_on_another_curve(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec, x25519
+
+    from canvass.errors import KeyFileError
+    from canvass.keys import read_key
+
+    for key, found in [
+        (
+            ec.generate_private_key(ec.SECP256K1()),
+            "an elliptic-curve (ECDSA) key on the curve secp256k1",
+        ),
+        (x25519.X25519PrivateKey.generate(), "an X25519 key (for key agreement, not signatures)"),
+    ]:
+        path = key_file(tmp_path, _pem(key))
+        with pytest.raises(KeyFileError) as e:
+            read_key(path)
+        assert str(e.value) == f"{path}: expected an Ed25519 key; found {found}"
+        path.unlink()
+
+
+# --- generic CSV: headers ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "column", "found"),
+    [
+        ('"May\nor"', 5, "a line break (\\n)"),
+        ('"Council (Vote For=2\n)"', 5, "a line break (\\n)"),
+        ('"Mayor\r"', 5, "a carriage return (\\r)"),
+        ('"\u2028Mayor"', 5, "the control character U+2028"),
+    ],
+)
+def test_generic_csv_header_with_a_line_break(
+    tmp_path: Path, header: str, column: int, found: str
+) -> None:
+    path = tmp_path / "cvr.csv"
+    path.write_text(f"card,batch,precinct,vote_type,{header}\n1,B1,P1,election_day,Ann\n")
+    assert refused("generic-csv", [path]) == (
+        f"{path} row 1, column {column}: expected a contest's name on one line; found {found}"
+    )
+
+
+def test_generic_csv_contest_in_two_columns(tmp_path: Path) -> None:
+    path = tmp_path / "cvr.csv"
+    path.write_text("card,Mayor,Judge,Mayor\n1,Ann,Lee,Bo\n")
+    assert refused("generic-csv", [path]) == (
+        f"{path} row 1, column 4: expected each contest in one column; found 'Mayor' again "
+        "(column 2)"
+    )
+
+
+# --- file names that are not text ------------------------------------------------------------
+
+
+def non_utf8_name(folder: Path, suffix: str, data: bytes) -> Path:
+    path = folder / (os.fsdecode(b"cvr-\xff\xfe") + suffix)
+    try:
+        path.write_bytes(data)
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system takes only UTF-8 names")
+    return path
+
+
+def test_a_file_name_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    """Such a name was recorded in the log entry, whose canonical JSON refuses it: the
+    import ended in a bug report (exit 70) after reading the whole export."""
+    path = non_utf8_name(tmp_path, ".csv", b"card,Mayor\n1,Ann\n")
+    with pytest.raises(IngestError) as e:
+        open_export("generic-csv", [tmp_path])
+    assert str(e.value) == (
+        f"{tmp_path}/cvr-\\xff\\xfe.csv: expected a file name in UTF-8; found byte 0xFF "
+        "(rename the file)"
+    )
+    assert path.exists()
+
+
+def test_a_definition_whose_file_name_is_not_utf8_is_refused_by_the_store(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from canvass.cli import app
+
+    runner = CliRunner()
+    election = tmp_path / "election"
+    assert runner.invoke(app, ["init", str(election)]).exit_code == 0
+    path = non_utf8_name(tmp_path, ".yaml", (EXAMPLES / "election.yaml").read_bytes())
+    result = runner.invoke(app, ["define", str(election), str(path)], env={"CANVASS_ACTOR": "c"})
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: cvr-\\xff\\xfe.yaml: expected a file name in UTF-8; found byte 0xFF "
+        "(rename the file)\n"
+    )
+
+
+# --- files that are no files: /dev/zero, a named pipe -------------------------------------
+
+
+def _pipe(tmp_path: Path) -> Path:
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    return pipe
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["define", "{election}", "{file}"],
+        ["reconcile", "import", "{election}", "{file}"],
+        ["import", "{election}", "--format", "ballot-manifest", "--county", "antrim", "{file}"],
+        ["import", "{election}", "--format", "generic-csv", "--county", "antrim", "{file}"],
+        ["log", "cosign", "{election}", "--key", "{file}"],
+    ],
+    ids=["define", "pollbook", "manifest", "cvr", "key"],
+)
+@pytest.mark.parametrize("kind", ["device", "pipe"])
+def test_a_device_or_a_pipe_given_as_a_file_is_named_never_read(
+    tmp_path: Path, command: list[str], kind: str
+) -> None:
+    """/dev/zero was read until memory ran out (a bug report, exit 70, after minutes); a
+    named pipe, until some writer came (for ever)."""
+    from typer.testing import CliRunner
+
+    from canvass.cli import app
+
+    runner = CliRunner()
+    election = tmp_path / "election"
+    assert runner.invoke(app, ["init", str(election)]).exit_code == 0
+    defined = runner.invoke(
+        app, ["define", str(election), str(EXAMPLES / "election.yaml")], env={"CANVASS_ACTOR": "c"}
+    )
+    assert defined.exit_code == 0, defined.output
+    file = Path("/dev/zero") if kind == "device" else _pipe(tmp_path)
+    if not file.exists():
+        pytest.skip("no /dev/zero here")
+    args = [a.format(election=election, file=file) for a in command]
+    result = runner.invoke(app, args, env={"CANVASS_ACTOR": "clerk"})
+    assert result.exit_code == 1, result.output
+    found = "a device" if kind == "device" else "a named pipe"
+    assert result.stderr in (
+        f"error: {file}: expected a file; found {found}\n",
+        f"error: {file}: expected a file or folder; found {found}\n",
+    )
+
+
+def test_a_key_the_library_cannot_set_up_is_named(tmp_path: Path) -> None:
+    """An X448 key of 32 bytes (X448 keys are 56) once ended in cryptography's
+    ``InternalError`` ("key setup failed"); found by the ten-minute fuzz of key files."""
+    from canvass.errors import KeyFileError
+    from canvass.keys import read_key
+
+    path = tmp_path / "operator.key"
+    path.write_text(
+        "canvass-key v1\nname: fuzz.example/operator\n-----BEGIN PRIVATE KEY-----\n"
+        "MC4CAQAwBQYDK2VvBCIEIF5RXDusBKsiO7Arn724n0tQmLCFz1yGsMMzfiNetLJb\n"
+        "-----END PRIVATE KEY-----\n"
+    )
+    with pytest.raises(KeyFileError) as e:
+        read_key(path)
+    assert str(e.value).startswith(f"{path}: cannot open the private key: the library refused it")
+    assert "\n" not in str(e.value)

@@ -14,6 +14,7 @@ from canvass.app.imports import import_ballots
 from canvass.app.results import results
 from canvass.errors import IngestError, StoreError
 from canvass.store.election import ElectionDirectory
+from tests.postgres import Database
 from tests.test_dominion import write_export
 
 DEFINITION = """
@@ -40,8 +41,8 @@ BALLOTS = [
 
 
 @pytest.fixture
-def county(tmp_path: Path) -> ElectionDirectory:
-    store = ElectionDirectory.init(tmp_path / "e", "canvass.test/e", "clerk")
+def county(tmp_path: Path, database: Database) -> ElectionDirectory:
+    store = database.init(tmp_path / "e", "canvass.test/e", "clerk")
     define(store, Actor("clerk"), DEFINITION.encode(), "e.yaml")
     return store
 

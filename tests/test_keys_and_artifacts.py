@@ -61,10 +61,7 @@ def test_key_file_whose_vkey_line_was_swapped(tmp_path: Path) -> None:
 def test_missing_key_file(tmp_path: Path) -> None:
     with pytest.raises(KeyFileError) as e:
         keys.read_key(tmp_path / "nope.key")
-    assert (
-        str(e.value)
-        == f"{tmp_path / 'nope.key'}: cannot read the key file (No such file or directory)"
-    )
+    assert str(e.value) == f"{tmp_path / 'nope.key'}: cannot read (No such file or directory)"
 
 
 def test_artifact_store_is_content_addressed(tmp_path: Path) -> None:
@@ -109,7 +106,8 @@ def test_staging_left_by_a_killed_process_is_recovered(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["artifacts"]
 
 
-@settings(max_examples=30)
+# No deadline: each example fsyncs, and a busy machine must not fail the run on timing.
+@settings(max_examples=30, deadline=None)
 @given(st.binary(min_size=1, max_size=200), st.data())
 def test_any_changed_byte_in_an_artifact_is_rejected(data: bytes, draw: st.DataObject) -> None:
     import tempfile

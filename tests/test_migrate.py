@@ -3,18 +3,19 @@ schema is the one this Canvass needs, and never changes it."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from canvass.cli import app
 from canvass.errors import StoreError
-from canvass.store.db import MIGRATIONS, engine, head_revision, sqlite_engine
+from canvass.store.db import MIGRATIONS, engine, head_revision
 from canvass.store.election import ElectionDirectory
+from tests.postgres import behind_the_log, election_engine
 
 runner = CliRunner()
 
@@ -26,8 +27,8 @@ def run(*args: str | Path, code: int = 0) -> str:
 
 
 def _revision(path: Path) -> str:
-    with sqlite3.connect(path / "canvass.db") as conn:
-        (found,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    with election_engine(path) as made, made.connect() as conn:
+        (found,) = conn.execute(text("SELECT version_num FROM alembic_version")).one()
     return str(found)
 
 
@@ -38,17 +39,15 @@ def behind(tmp_path: Path) -> Path:
     ElectionDirectory.init(path, "canvass.test/county", "clerk").close()
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    engine = sqlite_engine(path / "canvass.db")
-    with engine.begin() as conn:
+    with election_engine(path) as made, made.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, "0002")
-    engine.dispose()
     assert _revision(path) == "0002"
     return path
 
 
 def test_the_newest_migration_is_the_one_this_canvass_needs() -> None:
-    assert head_revision() == "0003"
+    assert head_revision() == "0005"
 
 
 def test_init_creates_the_newest_schema(tmp_path: Path) -> None:
@@ -60,7 +59,7 @@ def test_opening_a_directory_behind_says_to_migrate_and_changes_nothing(behind: 
     with pytest.raises(StoreError) as e:
         ElectionDirectory.open(behind)
     assert str(e.value) == (
-        f"{behind}: the database schema is at revision 0002, and this Canvass needs 0003; "
+        f"{behind}: the database schema is at revision 0002, and this Canvass needs 0005; "
         f"run 'canvass migrate {behind}' first"
     )
     assert _revision(behind) == "0002"
@@ -69,9 +68,9 @@ def test_opening_a_directory_behind_says_to_migrate_and_changes_nothing(behind: 
 
 
 def test_canvass_migrate_brings_the_schema_up_once(behind: Path) -> None:
-    assert run("migrate", behind) == f"{behind}: migrated the schema from revision 0002 to 0003\n"
-    assert _revision(behind) == "0003"
-    assert run("migrate", behind) == f"{behind}: the schema is up to date (revision 0003)\n"
+    assert run("migrate", behind) == f"{behind}: migrated the schema from revision 0002 to 0005\n"
+    assert _revision(behind) == "0005"
+    assert run("migrate", behind) == f"{behind}: the schema is up to date (revision 0005)\n"
     store = ElectionDirectory.open(behind)
     assert store.verify() == []
     store.close()
@@ -80,19 +79,18 @@ def test_canvass_migrate_brings_the_schema_up_once(behind: Path) -> None:
 def test_a_schema_from_a_newer_canvass_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "e"
     ElectionDirectory.init(path).close()
-    with sqlite3.connect(path / "canvass.db") as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    behind_the_log(path, "UPDATE alembic_version SET version_num = '0099'")
     with pytest.raises(StoreError) as e:
         ElectionDirectory.open(path)
     assert str(e.value) == (
         f"{path}: the database schema is at revision 0099, which this Canvass does not know "
-        "(its newest is 0003); it was made by a newer Canvass"
+        "(its newest is 0005); it was made by a newer Canvass"
     )
 
 
 def test_migrate_needs_an_election_directory(tmp_path: Path) -> None:
     assert run("migrate", tmp_path, code=1) == (
-        f"error: {tmp_path}: not an election directory (no canvass.db); "
+        f"error: {tmp_path}: not an election directory (no canvass.db or database.toml); "
         "create one with 'canvass init'\n"
     )
 
@@ -112,9 +110,13 @@ def test_an_engine_is_made_from_a_database_url(tmp_path: Path) -> None:
     made.dispose()
     with pytest.raises(StoreError) as e:
         engine("not a url")
-    assert str(e.value) == "'not a url' is not a database URL; expected e.g. sqlite:///canvass.db"
-    with pytest.raises(StoreError) as e:
-        engine("mysql://db.example/canvass")
     assert str(e.value) == (
-        "mysql://db.example/canvass: mysql databases are not supported yet; use sqlite:///PATH"
+        "'not a url' is not a database URL; expected e.g. sqlite:///canvass.db "
+        "or postgresql://host/database"
+    )
+    with pytest.raises(StoreError) as e:
+        engine("mysql://clerk:hunter2@db.example/canvass")
+    assert str(e.value) == (
+        "mysql://clerk:***@db.example/canvass: mysql databases are not supported; "
+        "use sqlite:///PATH or postgresql://host/database"
     )

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from canvass.errors import CanvassError
+from canvass.ingest import plain_csv
 from canvass.ingest.ballots import batches
 from canvass.ingest.plain_csv import plain_columns
 from canvass.ingest.rctab_csv import RctabCsv, RctabCsvOptions
@@ -47,8 +48,14 @@ def _read(reader: RctabCsv, rows_only: bool) -> object:
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(data=files(), with_ids=st.booleans())
-def test_columns_are_the_rows(tmp_path: Path, data: bytes, with_ids: bool) -> None:
+@given(data=files(), with_ids=st.booleans(), block=st.sampled_from([None, 16, 40]))
+def test_columns_are_the_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, with_ids: bool, block: int | None
+) -> None:
+    """Also when the file is parsed a few bytes at a time (each row its own block, or a
+    few rows), so that a file whose first rows are plain and whose later rows are not is
+    read partly as columns and the rest row by row."""
+    monkeypatch.setattr(plain_csv, "BLOCK_BYTES", block or plain_csv.BLOCK_BYTES)
     path = tmp_path / "cvr.csv"
     path.write_bytes(data)
     options = RctabCsvOptions(

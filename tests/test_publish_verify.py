@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from canvass import keys
+from canvass import keys, parallel
 from canvass.app.actor import Actor
 from canvass.app.elections import register_key
 from canvass.app.publishing import Published, record_publication
@@ -28,7 +28,7 @@ from canvass.errors import StoreError
 from canvass.log.merkle import MerkleTree
 from canvass.log.tiles import check_tiles, read_entries, tile_path, write_tiles
 from canvass.signing import witness as cosign_as
-from canvass.store.election import ElectionDirectory
+from canvass.store.election import DATABASE_CONFIG, ElectionDirectory
 from canvass.verify import Report, TrustStore, open_source, verify_bundle
 from canvass.web.static import server
 
@@ -53,6 +53,8 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def _copy(published: tuple[Path, Path], to: Path) -> tuple[Path, Path]:
     election, bundle = published
+    if (election / DATABASE_CONFIG).exists():
+        pytest.skip("[sqlite only] the tamper drill changes a copy of the election's SQLite file")
     copy_election(election, to / "election")
     shutil.copytree(bundle, to / "bundle")
     return to / "election", to / "bundle"
@@ -385,11 +387,13 @@ def test_a_cut_entry_bundle_is_named() -> None:
         read_entries(files.__getitem__, 2)
 
 
+@pytest.mark.parametrize("side_by_side", [False, True])
 def test_a_ballot_table_its_cvr_files_do_not_give_is_named(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, side_by_side: bool
 ) -> None:
     """A server whose import code adds ballots of its own, logged and signed as usual, is
-    caught when the verifier reads the published CVR files again."""
+    caught when the verifier reads the published CVR files again (in this process, or in a
+    worker process while this one makes the other checks)."""
     import canvass.app.imports as importing
     from canvass.demo.definition import demo_definition
     from canvass.demo.drill import _stuffed_table
@@ -406,9 +410,12 @@ def test_a_ballot_table_its_cvr_files_do_not_give_is_named(
         return _stuffed_table(data, president["candidates"][0]), cards + VOTES
 
     monkeypatch.setattr(importing, "to_parquet", lying)
-    run = build_demo(tmp_path / "election", False, 2, 8, 2026, 10, canvass=False)
+    # Not "election": on PostgreSQL, the module's demo holds the schema named so.
+    run = build_demo(tmp_path / "stuffed", False, 2, 8, 2026, 10, canvass=False)
     publish(run.store, tmp_path / "bundle")
     run.store.close()
+    monkeypatch.setenv("CANVASS_WORKERS", "2" if side_by_side else "1")
+    monkeypatch.setattr(parallel, "SIDE_BY_SIDE_BYTES", 0)
     report = _verify(tmp_path / "bundle")
     # Entries 0-2 open the log, define the election and register the witness; 3 is c001's.
     [problem] = _failed(report)["ballots"]
@@ -665,7 +672,7 @@ EDITS = {
     "audits/{audit}.txt": ("a risk", "risk limit 10%", "risk limit 1%"),
     "index.html": ("a name", "<strong>", "<strong>Someone Else "),
     "contests/president.html": ("a number", '<td class="n">', '<td class="n">1'),
-    "counties/c001.json": ("a number", '"votes": ', '"votes": 1'),
+    "counties/c001.json": ("a number", '"votes":', '"votes":1'),
     "check.js": ("a word", "checkPage", "skipCheck"),
 }
 
@@ -738,3 +745,120 @@ def test_a_witness_key_held_tells_a_rewritten_log_the_first_time(
     honest = _verify(published[1], trust)
     TrustStore(trust).remember(honest.origin, honest.operator, honest.checkpoint, honest.witnesses)
     assert TrustStore(trust).witnesses(honest.origin) == [real.verifier().encode()]
+
+
+# --- only what the log vouches for, named so a person can read it -------------------------
+
+
+def test_a_file_name_that_could_forge_a_line_or_pass_for_another_is_escaped(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Names beside the certificates holding a line break and a terminal escape, a letter
+    from another alphabet, and a byte that is not UTF-8: each is named, escaped, in the
+    report and on the command line, which exits 2 rather than crashing on the name."""
+    import os
+
+    _, bundle = _copy(published, tmp_path)
+    (bundle / "certificates" / "x\n\x1b[32m✓ Everything holds.json").write_text("{}")
+    (bundle / "certificates" / "\u0456ndex.json").write_text("{}")
+    with open(os.fsencode(bundle / "certificates") + b"/\xff.json", "wb") as f:
+        f.write(b"{}")
+    problems = _failed(_verify(bundle))["files"]
+    named = "not part of the election: the log neither gives this file nor names it"
+    assert sorted(problems) == sorted(
+        [
+            f"certificates/x\\n\\x1b[32m\\u2713 Everything holds.json: {named}",
+            f"certificates/\\u0456ndex.json: {named}",
+            f"certificates/\\udcff.json: {named}",
+        ]
+    )
+    code, text = _cli("verify", str(bundle), "--no-trust-store", "--no-reingest")
+    assert code == 2
+    assert "certificates/\\udcff.json: not part of the election" in text
+    assert "\x1b" not in text and "\u0456" not in text
+
+
+def test_a_key_given_twice_is_named(published: tuple[Path, Path], tmp_path: Path) -> None:
+    """JSON readers differ on which of two values of one key they keep: a published file
+    giving a key twice is named, whichever value comes first; so is a certificate
+    document that does."""
+    from canvass.certify.documents import parse_document
+    from canvass.demo.drill import _rehash
+    from canvass.errors import VerificationError
+
+    _, bundle = _copy(published, tmp_path)
+    text = (bundle / "results" / "results.json").read_text()
+    assert text.startswith('{\n "election": ')
+    (bundle / "results" / "results.json").write_text(
+        text.replace('{\n "election": ', '{\n "election": "another", "election": ', 1)
+    )
+    _rehash(bundle, "results/results.json")
+    problems = _failed(_verify(bundle))["published"]
+    assert [p for p in problems if p.startswith("results/")] == [
+        "results/results.json the key 'election' is given twice in one object; readers "
+        "differ on which value they take"
+    ]
+    with pytest.raises(VerificationError, match="the key 'votes' is given twice"):
+        parse_document(b'{"votes": 1, "votes": 11781}', "ab" * 32)
+    assert parse_document(b'{"votes": 1, "ballots": {"votes": 2}}', "ab" * 32)["votes"] == 1
+
+
+@pytest.mark.parametrize("how", ["manifest re-hashed", "log re-signed"])
+def test_a_digit_changed_in_every_rendered_file_is_named_in_each(
+    how: str, published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Every file the publication lists — whatever pages the renderers make now or later —
+    has its last digit changed; each is named by its path, with the manifest re-hashed and
+    again with the publication rewritten to name the changed bytes and the log re-signed."""
+    import re
+
+    from canvass.demo.drill import _find, _rehash, name_in_publication
+
+    election, bundle = _copy(published, tmp_path)
+    _, _, entry = _find(bundle, "bundle.published", last=True)
+    listed = json.loads((bundle / "artifacts" / entry.artifacts[0].sha256).read_bytes())["files"]
+    changed = []
+    for path in listed:
+        data = (bundle / path).read_bytes()
+        digits = list(re.finditer(rb"[0-9]", data))
+        if not digits:
+            continue
+        at = digits[-1].start()
+        other = str((int(data[at : at + 1]) + 1) % 10).encode()
+        (bundle / path).write_bytes(data[:at] + other + data[at + 1 :])
+        changed.append(path)
+    assert len(changed) > 30 and "index.html" in changed
+    _rehash(bundle, *changed)
+    if how == "log re-signed":
+        name_in_publication(bundle, keys.read_key(election / "keys" / "operator.key"), *changed)
+    problems = _failed(_verify(bundle))["published"]
+    unnamed = [p for p in changed if not any(q.startswith(f"{p} ") for q in problems)]
+    assert not unnamed, (unnamed, problems[:10])
+
+
+def test_nothing_the_log_says_can_end_or_forge_a_line_of_the_report(
+    published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """An insider re-signs the log with a vote back-dated and its actor's name holding a
+    line break, a terminal escape and a right-to-left mark: the report names it on one line,
+    those characters escaped, while letters of other alphabets stay as they are."""
+    from canvass.demo.drill import _find, _resign
+    from canvass.log.entry import Entry
+
+    election, bundle = _copy(published, tmp_path)
+    raw, index, entry = _find(bundle, "board.vote")
+    forged = "José\n✓ Everything holds.\x1b[0m\u202e"
+    raw[index] = Entry(
+        type=entry.type,
+        actor=forged,
+        time="2000-01-01T00:00:00.000000Z",
+        data=entry.data,
+        artifacts=entry.artifacts,
+    ).canonical()
+    _resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
+    text = verify_bundle(open_source(str(bundle)), reingest=False).text()
+    assert "\x1b" not in text and "\u202e" not in text
+    lines = [line for line in text.splitlines() if "back-dated" in line]
+    assert len(lines) == 1
+    assert "(board.vote by José\\n✓ Everything holds.\\x1b[0m\\u202e) is dated 2000-" in lines[0]
+    assert not any(line.startswith("✓") for line in text.splitlines())

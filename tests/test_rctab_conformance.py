@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from canvass.errors import CanvassError, IngestError, RulesError, TabulationError
-from canvass.tabulate.rctab import load_config, read_ballots
+from canvass.tabulate.rctab import read_ballots
+from canvass.tabulate.rctab_config import load_config
 from canvass.tabulate.rcv import tabulate_passes
 from canvass.tabulate.urcvt import write_reports
 from tests.conftest import SHARED, shared_params, skip_without

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from canvass.errors import IngestError, RulesError, TabulationError
 from canvass.tabulate.javaorder import hash_map_order, string_hash
 from canvass.tabulate.javarandom import JavaRandom, java_shuffle
-from canvass.tabulate.rctab import load_config, read_ballots
+from canvass.tabulate.rctab import read_ballots
+from canvass.tabulate.rctab_config import load_config
 from canvass.tabulate.rcv import (
     OVERVOTE_LABEL,
     UNDECLARED_WRITE_INS,

@@ -105,7 +105,7 @@ def test_ballots_without_a_poll_book_are_out_of_balance() -> None:
         ),
         (
             HEADER + "\nc1,p1,absentee,1,2,-3" + ",0" * 6,
-            "row 2, column 'absentee_accepted': expected a whole number of 0 or more; found '-3'",
+            "row 2, column 'absentee_accepted': expected a whole number from 0 to 1,000,000,000,000; found '-3'",
         ),
         (
             HEADER + "\nc1,,absentee" + ",0" * 9,

@@ -11,6 +11,7 @@ import pytest
 from canvass.app.actor import Actor
 from canvass.app.elections import define
 from canvass.app.imports import import_ballots
+from canvass.app.reconcile import contest_identities, results_only_counted
 from canvass.app.results import results
 from canvass.errors import IngestError, StoreError
 from canvass.store.election import ElectionDirectory
@@ -125,6 +126,9 @@ def test_georgia_2020_original_certification(georgia: tuple[ElectionDirectory, P
     assert set(by_type.groups) == {"election_day", "early", "absentee", "provisional"}
     by_county, _ = results(store, "county")
     assert len(by_county.groups) == 159
+    # Counts without ballots hold no votes + undervotes + overvotes = ballots identity to
+    # check: reconciliation does not call 2,600 precincts out of balance for want of them.
+    assert contest_identities(store) == [] and results_only_counted(store)
     assert store.verify() == []
     assert (
         import_ballots(

@@ -5,9 +5,9 @@ behind the log's back."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -29,20 +29,47 @@ from tests.conftest import EXAMPLES
 EXAMPLE = EXAMPLES / "election.yaml"
 
 
-def db(store: ElectionDirectory) -> sqlite3.Connection:
-    return sqlite3.connect(store.path / "canvass.db", isolation_level=None)
+class Behind:
+    """Someone with the database's password, changing rows behind the log's back: plain
+    SQL, each statement committed at once."""
+
+    def __init__(self, store: ElectionDirectory) -> None:
+        self.engine = store.engine
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        if self.engine.dialect.name == "postgresql":
+            sql = sql.replace("?", "%s")
+        with self.engine.begin() as c:
+            result = c.exec_driver_sql(sql, params)
+            return list(result) if result.returns_rows else []
+
+
+def db(store: ElectionDirectory) -> Behind:
+    return Behind(store)
+
+
+def only_sqlite(store: ElectionDirectory) -> None:
+    """For tests that copy the election directory, which on SQLite holds the database."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("copies the election directory, which holds the database only on SQLite")
 
 
 def test_init_lays_out_a_durable_directory(election_dir: ElectionDirectory) -> None:
     path = election_dir.path
-    assert (path / "canvass.db").is_file()
     assert (path / "artifacts").is_dir()
     key = path / "keys" / "operator.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    conn = db(election_dir)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    with election_dir.engine.connect() as c:
-        assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    if election_dir.engine.dialect.name == "sqlite":
+        assert (path / "canvass.db").is_file()
+        assert db(election_dir).execute("PRAGMA journal_mode")[0][0] == "wal"
+        with election_dir.engine.connect() as c:
+            assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    else:
+        config = (path / "database.toml").read_text()
+        assert "url = " in config and "schema = " in config
+        assert stat.S_IMODE((path / "database.toml").stat().st_mode) == 0o600
+        with election_dir.engine.connect() as c:
+            assert c.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
     assert election_dir.size() == 1
     assert next(election_dir.entries())[1].type == "log.opened"
     assert election_dir.verify() == []
@@ -57,7 +84,7 @@ def test_open_names_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as e:
         ElectionDirectory.open(tmp_path)
     assert str(e.value) == (
-        f"{tmp_path}: not an election directory (no canvass.db); create one with 'canvass init'"
+        f"{tmp_path}: not an election directory (no canvass.db or database.toml); create one with 'canvass init'"
     )
 
 
@@ -174,7 +201,7 @@ def test_a_row_changed_behind_the_log_is_named(defined: ElectionDirectory) -> No
 def test_rows_added_or_removed_behind_the_log_are_named(defined: ElectionDirectory) -> None:
     conn = db(defined)
     conn.execute("DELETE FROM choice WHERE contest = 'president' AND id = 'write-in'")
-    conn.execute("INSERT INTO candidate VALUES ('ghost', 'Ghost Candidate', NULL, 0)")
+    conn.execute("INSERT INTO candidate VALUES ('ghost', 'Ghost Candidate', NULL, FALSE)")
     assert defined.verify() == [
         "table candidate, row id='ghost': present, though no log entry made it",
         "table choice, row contest='president', id='write-in': missing, though the log records it",
@@ -190,7 +217,7 @@ def test_rebuild_restores_the_tables(defined: ElectionDirectory) -> None:
 
 def test_rewritten_entry_is_caught(defined: ElectionDirectory) -> None:
     conn = db(defined)
-    body = conn.execute("SELECT body FROM log_entry WHERE idx = 1").fetchone()[0]
+    body = bytes(conn.execute("SELECT body FROM log_entry WHERE idx = 1")[0][0])
     conn.execute(
         "UPDATE log_entry SET body = ? WHERE idx = 1",
         (body.replace(b'"actor":"clerk"', b'"actor":"mallory"'),),
@@ -206,7 +233,7 @@ def test_reordered_entries_are_caught(defined: ElectionDirectory) -> None:
     register_key(defined, Actor("clerk"), keys.new_signer("witness").verifier(), KeyRole.WITNESS)
     defined.checkpoint()
     conn = db(defined)
-    rows = conn.execute("SELECT idx, leaf_hash, body FROM log_entry WHERE idx IN (1, 2)").fetchall()
+    rows = conn.execute("SELECT idx, leaf_hash, body FROM log_entry WHERE idx IN (1, 2)")
     conn.execute("UPDATE log_entry SET idx = -1 WHERE idx = 1")
     conn.execute("UPDATE log_entry SET idx = 1 WHERE idx = 2")
     conn.execute("UPDATE log_entry SET idx = 2 WHERE idx = -1")
@@ -228,6 +255,7 @@ def test_truncated_log_is_caught(defined: ElectionDirectory) -> None:
 def test_rollback_is_caught_against_a_checkpoint_seen_before(
     defined: ElectionDirectory, tmp_path: Path
 ) -> None:
+    only_sqlite(defined)
     backup = tmp_path / "backup"
     shutil.copytree(defined.path, backup)
     register_key(defined, Actor("clerk"), keys.new_signer("witness").verifier(), KeyRole.WITNESS)
@@ -242,6 +270,7 @@ def test_rollback_is_caught_against_a_checkpoint_seen_before(
 
 
 def test_fork_is_caught(defined: ElectionDirectory, tmp_path: Path) -> None:
+    only_sqlite(defined)
     twin_path = tmp_path / "twin"
     shutil.copytree(defined.path, twin_path)
     twin = ElectionDirectory.open(twin_path)
@@ -275,7 +304,7 @@ def test_missing_artifact_is_caught(defined: ElectionDirectory) -> None:
 
 
 def test_tampered_tree_node_is_caught(defined: ElectionDirectory) -> None:
-    db(defined).execute("UPDATE log_node SET hash = zeroblob(32) WHERE level = 1 AND idx = 0")
+    db(defined).execute("UPDATE log_node SET hash = ? WHERE level = 1 AND idx = 0", (bytes(32),))
     assert defined.verify() == ["table log_node, row level=1, idx=0: wrong hash"]
 
 
@@ -290,6 +319,7 @@ def test_forged_checkpoint_is_caught(defined: ElectionDirectory) -> None:
 
 def test_witness_cosigns_only_an_extension(defined: ElectionDirectory, tmp_path: Path) -> None:
     witness = keys.new_signer("gazette")
+    only_sqlite(defined)
     register_key(defined, Actor("clerk"), witness.verifier(), KeyRole.WITNESS)
     twin_path = tmp_path / "twin"
     shutil.copytree(defined.path, twin_path)

@@ -4,6 +4,7 @@ its CSRF token; and the JSON twin of each page in the published OpenAPI document
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
@@ -50,7 +51,7 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def admin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Office, TestClient]:
+def admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Office, TestClient]]:
     where = tmp_path_factory.mktemp("pages")
     office = make_office(where)
     export = wayne_export(where, 20)
@@ -64,7 +65,8 @@ def admin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Office, TestClient]
     )
     client = TestClient(office.app, base_url="https://testserver")
     sign_in(client, office.officials["admin"])
-    return office, client
+    yield office, client
+    office.close()
 
 
 @pytest.mark.parametrize("path", PAGES)

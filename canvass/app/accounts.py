@@ -1,5 +1,5 @@
 """The officials who sign in: accounts and their roles, invitations, passwords and the
-second factor, sessions, the access log, and the registration of a person's signing key.
+second factor, sessions and the access log.
 
 Roles (a role and, where it has one, its scope):
 
@@ -18,15 +18,16 @@ role                        scope                        signs with their own ke
 
 An administrator creates an account and hands its one-time invitation link to the person,
 who chooses a password (hashed with Argon2id, RFC 9106) and sets up a time-based one-time
-password (TOTP, RFC 6238) as the second factor. Signing in is two steps, each rate-limited
-per account and per address; a session is complete only after the second. The person's
-username is the name of their key in the election log, so every change they make is
-recorded under it.
+password (TOTP, RFC 6238) as the second factor; each code is accepted once. Signing in is
+two steps, each rate-limited per account and per address; a session is complete only after
+the second. The person's username is the name of their key in the election log, so every
+change they make is recorded under it; :mod:`canvass.app.key_requests` registers that key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,18 +42,20 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from canvass.app.actor import Actor
 from canvass.app.audits import seat_board
-from canvass.app.elections import register_key, registered_keys
+from canvass.app.elections import entries, registered_keys
 from canvass.app.results import definition
 from canvass.domain.model import JurisdictionKind, KeyRole
 from canvass.errors import CanvassError
 from canvass.errors import VerificationError as KeyError_
-from canvass.log.note import ED25519, VerifierKey, check_key_name
+from canvass.log.entry import new_entry
+from canvass.log.note import check_key_name
 from canvass.store import accounts as t
 from canvass.store import db
-from canvass.store.election import ElectionDirectory
+from canvass.store.election import DATABASE_CONFIG, ElectionDirectory
 
 
 class Role(StrEnum):
@@ -159,8 +162,13 @@ class Accounts:
 
 
 def default_url(election: Path) -> str:
-    """Where an election's accounts are kept by default: ``accounts.db`` beside its own
-    database."""
+    """Where an election's accounts are kept by default, beside its own database:
+    ``accounts.db`` in its directory (SQLite), or, for an election on PostgreSQL, the
+    schema ``SCHEMA_accounts`` of its database, which every app server reaches."""
+    if (election / DATABASE_CONFIG).is_file():
+        url, schema = ElectionDirectory.database(election)
+        if url.startswith("postgresql"):
+            return t.postgresql_url(url, t.schema_beside(schema))
     return t.sqlite_url(election / "accounts.db")
 
 
@@ -305,12 +313,16 @@ def accept_invitation(
     account = invitation(accounts, token)
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password is too short: use at least {MIN_PASSWORD} characters")
-    if not pyotp.TOTP(totp_secret).verify(code.strip(), valid_window=1):
+    step = _code_step(totp_secret, code)
+    if step is None:
         raise AccountError(
             "the code from the authenticator app is not right; check the device's clock "
             "and enter the code it shows now"
         )
     with accounts.writing() as conn:
+        conn.execute(
+            t.one_time_code.insert().values(account=account.id, step=step, used_at=_at(_now()))
+        )
         used = conn.execute(
             t.invitation.update()
             .where((t.invitation.c.token_sha256 == _sha(token)) & t.invitation.c.used_at.is_(None))
@@ -401,28 +413,78 @@ def sign_in(accounts: Accounts, username: str, password: str, address: str) -> s
     return token
 
 
+def _code_step(secret: str, code: str) -> int | None:
+    """The time step whose code ``code`` is: this one or one either side, for a clock a
+    little off (RFC 6238 §5.2); None if none."""
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(_now())
+    code = code.strip()
+    for step in (now - 1, now, now + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+CODE_WRONG = "the one-time code is not right; enter the code your app shows now"
+CODE_USED = (
+    "this one-time code was used already; wait for your app to show the next one and enter that"
+)
+
+
+def _use_code(conn: Connection, account: int, code: str) -> str | None:
+    """Accept ``code`` once, in the write transaction ``conn``: never a code already used,
+    nor one older than the last used (RFC 6238 §5.2); None, or why it is refused."""
+    secret = conn.scalar(select(t.account.c.totp_secret).where(t.account.c.id == account))
+    step = _code_step(secret, code) if secret else None
+    if step is None:
+        return CODE_WRONG
+    last = conn.scalar(
+        select(func.max(t.one_time_code.c.step)).where(t.one_time_code.c.account == account)
+    )
+    if last is not None and step <= last:
+        return CODE_USED
+    conn.execute(
+        t.one_time_code.delete().where(
+            (t.one_time_code.c.account == account) & (t.one_time_code.c.step < step)
+        )
+    )
+    conn.execute(t.one_time_code.insert().values(account=account, step=step, used_at=_at(_now())))
+    return None
+
+
+def complete_session(conn: Connection, token: str) -> None:
+    """The second factor given: the session is complete, with a CSRF token of its own."""
+    conn.execute(
+        t.web_session.update()
+        .where(t.web_session.c.token_sha256 == _sha(token))
+        .values(
+            second_factor=True,
+            expires_at=_at(_now() + timedelta(hours=SESSION_HOURS)),
+            csrf=secrets.token_urlsafe(32),
+        )
+    )
+
+
 def second_factor(accounts: Accounts, token: str, code: str, address: str) -> Account:
-    """Check the one-time code of a session waiting for it; the session is complete."""
+    """Check the one-time code of a session waiting for it (each code is accepted once);
+    the session is complete."""
     found = session(accounts, token, complete=False)
     if found is None or found.complete:
         raise AccountError("sign in with your password first")
     account = found.account
     with accounts.reading() as conn:
         _refuse_if_throttled(conn, account.username, address)
-        secret = conn.scalar(select(t.account.c.totp_secret).where(t.account.c.id == account.id))
-    if not secret or not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
-        _fail(accounts, account.username, address, "/sign-in/code", "wrong one-time code")
-        raise AccountError("the one-time code is not right; enter the code your app shows now")
-    with accounts.writing() as conn:
-        conn.execute(
-            t.web_session.update()
-            .where(t.web_session.c.token_sha256 == _sha(token))
-            .values(
-                second_factor=True,
-                expires_at=_at(_now() + timedelta(hours=SESSION_HOURS)),
-                csrf=secrets.token_urlsafe(32),
-            )
-        )
+    try:
+        with accounts.writing() as conn:
+            refused = _use_code(conn, account.id, code)
+            if refused is None:
+                complete_session(conn, token)
+    except IntegrityError:  # the same code accepted a moment ago by another request
+        refused = CODE_USED
+    if refused is not None:
+        why = "wrong one-time code" if refused == CODE_WRONG else "one-time code used again"
+        _fail(accounts, account.username, address, "/sign-in/code", why)
+        raise AccountError(refused)
     return account
 
 
@@ -485,137 +547,51 @@ def access_log(accounts: Accounts) -> list[dict[str, Any]]:
         ]
 
 
-def check_access_log(accounts: Accounts) -> list[str]:
+ACCESS_HEAD = "access-log.head"
+"""The election log's entry that records the access log's head."""
+
+
+def record_access_head(accounts: Accounts, election: ElectionDirectory, by: Account) -> int:
+    """Record the access log's head in the election log, under ``by``'s name: how many
+    rows it holds and the SHA-256 of the last. The election log is signed and its
+    checkpoints published, so from then on whoever holds the accounts database cannot
+    remove, edit or cut short a row up to that head unseen (:func:`check_access_log`)."""
     with accounts.reading() as conn:
-        return t.check_access_chain(conn)
+        rows, head = t.access_head(conn)
+    with election.writing() as w:
+        return w.append(new_entry(ACCESS_HEAD, by.username, {"rows": rows, "sha256": head}))
 
 
-# --- signing keys ----------------------------------------------------------------------
+def access_heads(election: ElectionDirectory) -> list[tuple[int, int, str]]:
+    """(log entry, rows, SHA-256) of each head of the access log the election log
+    recorded, oldest first."""
+    return [
+        (i, int(e.data["rows"]), str(e.data["sha256"]))
+        for i, e in entries(election)
+        if e.type == ACCESS_HEAD
+    ]
 
 
-@dataclass(frozen=True)
-class KeyRequest:
-    id: int
-    username: str
-    full_name: str
-    account_role: Role
-    scope: str
-    vkey: str
-    key_role: str
-    requested_at: str
-    decision: str | None
-    decided_by: str | None
-    log_entry: int | None
-
-
-def request_key(accounts: Accounts, account: Account, public_key: bytes) -> int:
-    """Ask for the Ed25519 public key ``public_key`` (32 bytes, made on the person's own
-    side) to be registered as the account's signing key."""
-    role = SIGNING_ROLES.get(account.role)
-    if role is None:
-        raise AccountError(f"a {account.role} does not sign with a key")
-    if len(public_key) != 32:
-        raise AccountError(f"an Ed25519 public key is 32 bytes; found {len(public_key)}")
-    vkey = VerifierKey(account.username, ED25519, public_key).encode()
-    with accounts.writing() as conn:
-        pending = conn.scalar(
-            select(t.key_request.c.id).where(
-                (t.key_request.c.account == account.id)
-                & ((t.key_request.c.decision.is_(None)) | (t.key_request.c.decision == "approved"))
-            )
-        )
-        if pending is not None:
-            raise AccountError(
-                "a key for this account is registered or waiting for approval already; "
-                "a registered key is never replaced"
-            )
-        made = conn.execute(
-            t.key_request.insert().values(
-                account=account.id, vkey=vkey, key_role=role.value, requested_at=_at(_now())
-            )
-        ).inserted_primary_key
-        assert made is not None
-        return int(made[0])
-
-
-def key_requests(accounts: Accounts, account: Account | None = None) -> list[KeyRequest]:
-    """Every key request (or one account's), newest first."""
-    query = (
-        select(t.key_request, t.account)
-        .join(t.account, t.account.c.id == t.key_request.c.account)
-        .order_by(t.key_request.c.id.desc())
-    )
-    if account is not None:
-        query = query.where(t.key_request.c.account == account.id)
+def check_access_log(accounts: Accounts, election: ElectionDirectory) -> list[str]:
+    """Where the access log is not as it was: its chain broken (a row removed, edited or
+    inserted), or a head the election log recorded not found in it (rows cut off the end,
+    or the rows up to it rewritten with a new chain)."""
+    heads = access_heads(election)
     with accounts.reading() as conn:
-        return [
-            KeyRequest(
-                r.id,
-                r.username,
-                r.full_name,
-                Role(r.role),
-                r.scope,
-                r.vkey,
-                r.key_role,
-                r.requested_at,
-                r.decision,
-                r.decided_by,
-                r.log_entry,
-            )
-            for r in conn.execute(query)
-        ]
-
-
-def may_approve(approver: Account, request: KeyRequest) -> bool:
-    """The state administrator approves any key; a county clerk, those of their county's
-    board and audit boards."""
-    if approver.role == Role.STATE_ADMIN:
-        return True
-    if approver.role != Role.COUNTY_CLERK:
-        return False
-    if request.account_role == Role.BOARD_MEMBER:
-        return request.scope == f"county:{approver.scope}"
-    if request.account_role == Role.AUDIT_BOARD_MEMBER:
-        return request.scope.split("/", 1)[0] == approver.scope
-    return False
-
-
-def decide_key(
-    accounts: Accounts,
-    election: ElectionDirectory,
-    approver: Account,
-    request_id: int,
-    approve: bool,
-) -> int | None:
-    """Approve (register the key in the election log, under the approver's name) or
-    refuse a key request; the log entry when approved."""
-    found = next((r for r in key_requests(accounts) if r.id == request_id), None)
-    if found is None:
-        raise AccountError(f"no key request {request_id}")
-    if found.decision is not None:
-        raise AccountError(f"key request {request_id} was {found.decision} already")
-    if not may_approve(approver, found):
-        raise AccountError(
-            f"a {approver.role} cannot approve the key of a {found.account_role} "
-            f"({found.scope or 'statewide'})"
-        )
-    entry = None
-    if approve:
-        entry = register_key(
-            election, approver.actor, VerifierKey.decode(found.vkey), KeyRole(found.key_role)
-        )
-    with accounts.writing() as conn:
-        conn.execute(
-            t.key_request.update()
-            .where(t.key_request.c.id == request_id)
-            .values(
-                decided_by=approver.username,
-                decided_at=_at(_now()),
-                decision="approved" if approve else "refused",
-                log_entry=entry,
-            )
-        )
-    return entry
+        problems = t.check_access_chain(conn)
+        size, _ = t.access_head(conn)
+        for entry, rows, head in heads:
+            if rows > size:
+                problems.append(
+                    f"the access log holds {size} rows; election log entry {entry} recorded "
+                    f"{rows}: rows were removed from its end"
+                )
+            elif t.access_head(conn, rows)[1] != head:
+                problems.append(
+                    f"the access log's first {rows} rows are not those election log entry "
+                    f"{entry} recorded"
+                )
+    return problems
 
 
 def create_administrator(

@@ -23,6 +23,7 @@ from canvass.audit.workflow import AuditRecord, AuditRefused, Audits, HandCount,
 from canvass.certify.canvass import STATE
 from canvass.domain.model import ElectionDefinition
 from canvass.errors import IngestError, StoreError
+from canvass.guard.text import read_file
 from canvass.ingest import results_csv
 from canvass.ingest.ballots import ContestInfo, read_table
 from canvass.ingest.manifest import parse_ballot_manifest
@@ -269,6 +270,12 @@ def drawn(source: Source, audit: AuditRecord) -> Counter[str]:
         return rounds.drawn(_lists(view, audit))
 
 
+def drawn_batches(source: Source, audit: AuditRecord) -> list[str]:
+    """Every batch drawn so far (in a batch-comparison audit), once each, in order."""
+    with viewing(source) as view:
+        return sorted(set(rounds.drawn_batches(_lists(view, audit))))
+
+
 def _readings(
     view: LogReader, state: Audits, name: str, readings: Sequence[dict[str, Any]], board: str
 ) -> list[dict[str, Any]]:
@@ -385,10 +392,7 @@ def record_hand_count(
     audit of the state certificate in force: the report kept as an artifact, the sums per
     county and in all by the election's own ids in the entry, set beside the certificate.
     Refused unless a state certificate in force holds the contest."""
-    try:
-        data = report.read_bytes()
-    except OSError as e:
-        raise IngestError(f"{report}: cannot read ({e.strerror})") from None
+    data = read_file(report, IngestError)
     found = handcount.read_arlo_report(data, str(report))
     with changing_audits(election) as (w, state):
         election_def = definition(w)

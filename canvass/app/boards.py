@@ -319,6 +319,11 @@ def write_county_certificate(
     )
     if left_out:  # contests the definition leaves out, named to be left out of its imports
         doc["left_out"] = left_out
+    left_out_votes = documents.left_out_votes(
+        w.entry(int(source["entry"])).data for source in sources if source["kind"] == "results"
+    )
+    if left_out_votes:  # the same, of its results-only imports
+        doc["left_out_votes"] = left_out_votes
     ref = store_document(w, doc, f"certificate-{county}.json")
     data = {
         "board": board,
@@ -531,6 +536,56 @@ def awaiting_motion(source: Source, member: str) -> list[tuple[str, str]]:
             and c.board in state.boards
             and state.boards[c.board].member(member) is not None
         ]
+
+
+def certificate_to_move(source: Source, board: str, kind: str, given: str) -> str:
+    """The certificate a motion of ``kind`` on ``board`` is about: ``given`` (its SHA-256,
+    or the first 6 or more hex digits of one proposed on that board), or, for a motion to
+    certify with none given, the one certificate proposed on that board that no motion to
+    certify has taken up. Refused, saying what to give, when there is none or several."""
+    if kind not in ("certify", "rescind"):
+        return given
+    with viewing(source) as view:
+        state = canvass(view)
+        if board not in state.boards:
+            raise StoreError(f"--board {board}: no such board is seated (canvass board status)")
+        on_board = [sha for sha, c in state.certificates.items() if c.board == board]
+        if given:
+            found = [sha for sha in on_board if sha.startswith(given.lower())]
+            if len(given) < 6 or len(found) != 1:
+                found_words = (
+                    "too short"
+                    if len(given) < 6
+                    else f"{len(found)} certificates proposed on board {board} begin with it"
+                    if found
+                    else f"no certificate proposed on board {board} begins with it"
+                )
+                raise StoreError(
+                    f"--certificate {given}: {found_words}; give 6 or more hex digits of the "
+                    "SHA-256 of one proposed on that board (canvass board status)"
+                )
+            return found[0]
+        if kind == "rescind":
+            raise StoreError("--kind rescind: give --certificate, the certificate to rescind")
+        moved = {
+            m.certificate
+            for m in state.motions.values()
+            if m.kind == "certify" and m.outcome in (None, "passed")
+        }
+        waiting = [
+            sha for sha in on_board if state.certificates[sha].issued is None and sha not in moved
+        ]
+        if len(waiting) != 1:
+            raise StoreError(
+                f"--kind certify: board {board} has "
+                + (
+                    "no proposed certificate awaiting a motion"
+                    if not waiting
+                    else f"{len(waiting)} proposed certificates awaiting a motion"
+                )
+                + "; give --certificate SHA (canvass certify propose, canvass board status)"
+            )
+        return waiting[0]
 
 
 def open_motions(source: Source, member: str) -> list[int]:

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from canvass.app.actor import Actor
 from canvass.app.boards import verify_canvass
 from canvass.app.folds import canvass
 from canvass.app.snapshot import Source, viewing
+from canvass.app.snapshot import open_election as open_election  # where workflows open one
 from canvass.domain.definition import load_definition
 from canvass.domain.model import KeyRole
 from canvass.errors import StoreError
@@ -22,26 +24,106 @@ from canvass.log import merkle
 from canvass.log.entry import Entry, new_entry
 from canvass.log.note import VerifierKey, open_checkpoint, parse_note
 from canvass.log.note import verify_cosignature as check_cosignature
+from canvass.store import backup as store_backup
+from canvass.store import db
 from canvass.store import schema as s
 from canvass.store.artifacts import sha256_hex
+from canvass.store.backup import Backup
 from canvass.store.election import ElectionDirectory
 
 # --- opening ---------------------------------------------------------------------------
 
 
-def init(location: Path, actor: Actor, origin: str | None = None) -> ElectionDirectory:
-    """Create an election: its log operator key, its schema and its log."""
-    return ElectionDirectory.init(location, origin, actor.name)
-
-
-def open_election(location: Path) -> ElectionDirectory:
-    """Open an election whose schema is this Canvass's (else: run :func:`migrate`)."""
-    return ElectionDirectory.open(location)
+def init(
+    location: Path,
+    actor: Actor,
+    origin: str | None = None,
+    database: str | None = None,
+    schema: str | None = None,
+) -> ElectionDirectory:
+    """Create an election: its log operator key, its schema and its log (in
+    ``location``'s SQLite file, or in the PostgreSQL ``database`` under ``schema``)."""
+    return ElectionDirectory.init(location, origin, actor.name, database, schema)
 
 
 def migrate(location: Path) -> tuple[str | None, str]:
     """Bring an election's schema to this Canvass's; the revisions before and after."""
     return ElectionDirectory.migrate(location)
+
+
+def readiness(election: ElectionDirectory) -> str | None:
+    """Why the election cannot serve requests now (its database does not answer, or its
+    schema is not this Canvass's), or None when it can."""
+    try:
+        election.check_schema()
+    except StoreError as e:
+        return str(e)
+    except OperationalError as e:
+        return f"the database does not answer: {str(e.orig).strip().splitlines()[0]}"
+    return None
+
+
+UNAVAILABLE = (
+    "the database is not answering just now (it may be restarting); try again in a moment, "
+    "first checking whether a change you were making was recorded"
+)
+
+
+def unavailable(e: BaseException) -> str | None:
+    """What to tell the person when ``e`` says the database cannot be reached just now
+    (a request to repeat in a moment), or None for any other error."""
+    return UNAVAILABLE if db.unreachable(e) else None
+
+
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError,)
+"""What the database layer raises: a shell answers these itself (:func:`unavailable`,
+:func:`contended`, else an error of its own), never knowing the database library."""
+
+BUSY = (
+    "the election is busy with other changes just now and this one waited too long for its "
+    "turn; nothing of it was recorded; try it again in a moment"
+)
+CONFLICT = (
+    "this change met another made at the same moment and was undone; nothing of it was "
+    "recorded; try it again"
+)
+
+
+def contended(e: BaseException) -> tuple[str, str] | None:
+    """When ``e`` says a change was refused for others made at the same moment (it waited
+    too long for its turn, or met another and was undone; nothing of it recorded, so the
+    same request may be made again): ``("busy" or "conflict", what to tell the person)``;
+    else None."""
+    kind = db.contended(e)
+    if kind is None:
+        return None
+    return kind, BUSY if kind == "busy" else CONFLICT
+
+
+def backup(election: ElectionDirectory, out: Path, accounts: str | None = None) -> Backup:
+    """Write a backup of the election (its log, artifacts and operator key) to ``out``,
+    with the officials' accounts kept at ``accounts`` (by default beside the election)."""
+    from canvass.app.accounts import default_url
+
+    return store_backup.backup(election, out, accounts or default_url(election.path))
+
+
+def restore(
+    source: Path,
+    location: Path,
+    database: str | None = None,
+    schema: str | None = None,
+    accounts: str | None = None,
+) -> Backup:
+    """Restore a backup into a new election (SQLite in ``location``, or the PostgreSQL
+    ``database`` under ``schema``): the tree and projections rebuilt from the log, and
+    the whole verified; the officials' accounts it holds into ``accounts`` (by default
+    beside the new election), which must hold none yet."""
+    from canvass.app.accounts import default_url
+
+    return store_backup.restore(
+        source, location, database, schema, (lambda _: accounts) if accounts else default_url
+    )
 
 
 # --- definition and keys ---------------------------------------------------------------
@@ -81,6 +163,23 @@ def define(election: ElectionDirectory, actor: Actor, data: bytes, name: str) ->
             (ref,),
         )
         return w.append(entry)
+
+
+def draft_definition(
+    fmt: str,
+    county: str,
+    paths: Sequence[Path],
+    state: str = "",
+    election_id: str | None = None,
+    name: str | None = None,
+    date: str | None = None,
+) -> tuple[str, list[str]]:
+    """A definition drafted from one county's export (``county`` empty: the name the export
+    gives), as YAML headed by what a person must review before it is recorded with
+    :func:`define`; and that list. Changes nothing."""
+    from canvass.ingest.draft_sources import draft_definition as drafted
+
+    return drafted(fmt, [(county, paths)], state, election_id, name, date)
 
 
 def register_key(election: ElectionDirectory, actor: Actor, key: VerifierKey, role: KeyRole) -> int:

@@ -41,6 +41,7 @@ from canvass.ingest.files import files_in
 from canvass.ingest.manifest import read_ballot_manifest
 from canvass.ingest.names import NameMap
 from canvass.ingest.nist_err import read_err
+from canvass.ingest.openelections import read_openelections
 from canvass.ingest.results_csv import MEDIA_TYPE as RESULTS_MEDIA_TYPE
 from canvass.ingest.results_csv import read_precinct_results
 from canvass.log.entry import ArtifactRef, new_entry
@@ -48,7 +49,7 @@ from canvass.store import schema as s
 from canvass.store.election import ElectionDirectory, staged_or_nothing
 from canvass.store.log import LogReader
 
-RESULTS_FORMATS = ("precinct-results", "nist-err")
+RESULTS_FORMATS = ("precinct-results", "nist-err", "openelections")
 MANIFEST_FORMATS = ("ballot-manifest",)
 
 
@@ -149,7 +150,9 @@ def import_ballots(
         layout = _Layout(
             county_column, precinct_column, contests, choice_columns, county_totals, where
         )
-        data, refs, counties = _read_results(election, election_def, sources, files, layout)
+        data, refs, counties = _read_results(
+            election, election_def, sources, files, layout, skip_contests
+        )
         return _record(election, actor, sources, "results.imported", data, refs, replace, counties)
     if cards_per_ballot is not None and not 1 <= cards_per_ballot <= MAX_RANK + 1:
         raise IngestError(
@@ -290,6 +293,7 @@ def _read_results(
     sources: _Sources,
     files: list[Path],
     layout: _Layout,
+    skip_contests: Sequence[str] = (),
 ) -> tuple[dict[str, Any], list[ArtifactRef], list[str]]:
     """What a results-only file holds, stored; and its counties."""
     fmt, county = sources.fmt, sources.county
@@ -298,8 +302,20 @@ def _read_results(
     if fmt == "nist-err":
         if not county:
             raise IngestError("a nist-err import needs --county: the report's units are not ours")
-        read = read_err(files[0], election_def, county)
+        read = read_err(files[0], election_def, county, skip_contests)
+    elif fmt == "openelections":
+        if skip_contests:
+            raise IngestError(
+                "--skip-contest: an openelections file passes over offices that are not "
+                "contests of the definition and refuses others; define them"
+            )
+        read = read_openelections(files[0], election_def)
     else:
+        if skip_contests:
+            raise IngestError(
+                "--skip-contest: a precinct-results file is read by its columns; name the "
+                "contests to read with --contest"
+            )
         read = read_precinct_results(
             files[0],
             election_def,
@@ -340,6 +356,13 @@ def _read_results(
         data["where"] = "=".join(layout.where or ())
     if layout.contests:
         data["contests"] = list(layout.contests)
+    if read.skipped:
+        data["skipped_contest_votes"] = dict(sorted(read.skipped.items()))
+        data["notes"] = [
+            f"{name} is left out of its import ({votes:,} votes), as --skip-contest asked; "
+            "not in the election definition"
+            for name, votes in sorted(read.skipped.items())
+        ]
     return data, refs, counties
 
 

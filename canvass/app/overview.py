@@ -238,7 +238,11 @@ def _state_overview(view: LogReader) -> dict[str, Any]:
         )
     cert = state.certificate_of(STATE)
     return {
-        "election": {"id": election.election.id, "name": election.election.name},
+        "election": {
+            "id": election.election.id,
+            "name": election.election.name,
+            "state": election.election.state,
+        },
         "counties": counties,
         "state_certificate": cert.sha256 if cert else None,
         "state_certified": cert is not None and cert.issued is not None,

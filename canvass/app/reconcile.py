@@ -9,10 +9,16 @@ from pathlib import Path
 
 from canvass.app.actor import Actor
 from canvass.app.folds import canvass
-from canvass.app.results import ballot_tables, definition, definition_sha256, results
+from canvass.app.results import (
+    ballot_tables,
+    definition,
+    definition_sha256,
+    results_tables,
+)
 from canvass.app.snapshot import Source, viewing
 from canvass.certify.profiles import Profile, profile_for_state
 from canvass.errors import IngestError, StoreError
+from canvass.guard.text import read_file
 from canvass.ingest.names import norm
 from canvass.log.entry import new_entry
 from canvass.reconcile.balance import ALL_PRECINCTS, REASONS, Key, UnitBalance, balance
@@ -22,6 +28,7 @@ from canvass.reconcile.pollbook import MEDIA_TYPE, PollbookRow, read_pollbook
 from canvass.store.cache import ContentCache
 from canvass.store.election import ElectionDirectory
 from canvass.store.log import LogReader
+from canvass.tabulate.election import count
 
 _PLACES: ContentCache[str, Places] = ContentCache(8)
 """The places of a definition, by the definition's SHA-256."""
@@ -38,10 +45,7 @@ def import_pollbook(
 ) -> int:
     """Record a poll-book file; its rows replace earlier ones for the same precincts.
     ``county``: the file must hold only that county's rows (a county clerk's import)."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+    data = read_file(path, IngestError)
     book = read_pollbook(data, str(path))
     with election.writing() as w:
         rows = resolve(_places(w), book, str(path))
@@ -148,8 +152,12 @@ class ContestIdentity:
 
 
 def contest_identities(source: Source) -> list[ContestIdentity]:
-    """The identity of every precinct contest with ballots or votes."""
-    counted, _ = results(source, "precinct")
+    """The identity of every precinct contest with ballots or votes, counted from the
+    ballot tables: a results-only import gives votes but no ballots, undervotes or
+    overvotes, so its counts hold no identity to check (see :func:`results_only_counted`)."""
+    with viewing(source) as view:
+        tables = [t for _, t in ballot_tables(view)]
+        counted = count(definition(view), tables, (), "precinct")
     return [
         ContestIdentity(
             precinct,
@@ -164,6 +172,11 @@ def contest_identities(source: Source) -> list[ContestIdentity]:
         for t in totals
         if t.ballots != 0 or t.votes
     ]
+
+
+def results_only_counted(source: Source) -> bool:
+    """Whether any results-only import (counts without ballots) is in force."""
+    return bool(results_tables(source))
 
 
 def election_profile(source: Source) -> Profile:

@@ -4,23 +4,22 @@ the results (overall, by any breakdown, round by round for ranked choice, as a N
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from difflib import get_close_matches
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
 from canvass.app.snapshot import Source, viewing
 from canvass.domain.definition import load_definition
 from canvass.domain.model import Batch, ElectionDefinition, JurisdictionKind
 from canvass.errors import IngestError, StoreError
-from canvass.ingest.ballots import SCHEMA, read_table
+from canvass.ingest.ballots import SCHEMA, read_parquet, read_table
 from canvass.ingest.manifest import compare_with_cards
 from canvass.ingest.names import definition_contests, norm
 from canvass.ingest.results_csv import county_ids
-from canvass.publish.err import election_report
 from canvass.store import schema as s
 from canvass.store.cache import ContentCache
 from canvass.store.log import LogReader
@@ -56,7 +55,10 @@ def definition(source: Source) -> ElectionDefinition:
 def definition_at(source: Source, sha: str) -> ElectionDefinition:
     """The election definition the log recorded with SHA-256 ``sha`` (in force or not)."""
     with viewing(source) as view:
-        return _DEFINITIONS.get(sha, lambda: load_definition(view.artifacts.get(sha), "definition"))
+        # Recorded, so accepted when it was defined: read again the faster way.
+        return _DEFINITIONS.get(
+            sha, lambda: load_definition(view.artifacts.get(sha), "definition", accepted=True)
+        )
 
 
 def county_id(election: ElectionDefinition, county: str) -> str:
@@ -118,7 +120,7 @@ def results_tables(source: Source) -> list[pa.Table]:
     """Every results-only table to count."""
     with viewing(source) as view:
         return [
-            pq.read_table(pa.BufferReader(view.artifacts.get(str(r["table_sha256"]))))
+            read_parquet(view.artifacts.get(str(r["table_sha256"])))
             for r in imports_in_force(view, "results")
         ]
 
@@ -127,12 +129,29 @@ def results(source: Source, by: str | None = None) -> tuple[Results, dict[str, s
     """Tabulate every imported ballot against the election definition; also return the
     names to show for contest and choice ids (``contest`` and ``contest/choice``)."""
     with viewing(source) as view:
+        return _results(view, definition(view), [t for _, t in ballot_tables(view)], by)
+
+
+def _results(
+    view: LogReader, election: ElectionDefinition, tables: list[pa.Table], by: str | None
+) -> tuple[Results, dict[str, str]]:
+    results_only = results_tables(view)
+    if not tables and not results_only:
+        raise StoreError(f"{view.where}: no ballots or results have been imported yet")
+    return count(election, tables, results_only, by), labels(election)
+
+
+def results_and_rounds(
+    source: Source, by: str | None = None, contest: str | None = None
+) -> tuple[Results, dict[str, str], RankedChoice]:
+    """:func:`results` and :func:`ranked_choice_counts` from one snapshot, reading each
+    ballot table once."""
+    with viewing(source) as view:
         election = definition(view)
         tables = [t for _, t in ballot_tables(view)]
-        results_only = results_tables(view)
-        if not tables and not results_only:
-            raise StoreError(f"{view.where}: no ballots or results have been imported yet")
-        return count(election, tables, results_only, by), labels(election)
+        counted, names = _results(view, election, tables, by)
+        rounds = ranked_choice_counts_of(election, tables, contest, _decisions(view))
+    return counted, names, rounds
 
 
 def tie_decisions(source: Source) -> list[TieDecision]:
@@ -140,6 +159,12 @@ def tie_decisions(source: Source) -> list[TieDecision]:
     from canvass.app.folds import canvass  # the fold defines what it folds by this module
 
     return canvass(source).tie_decisions
+
+
+def _decisions(view: LogReader) -> Callable[[], list[TieDecision]]:
+    """The officials' decisions of ties, found (by folding the whole log) only if a count
+    reaches a tie that needs them, and then once."""
+    return functools.cache(lambda: tie_decisions(view))
 
 
 def ranked_choice_results(
@@ -150,7 +175,7 @@ def ranked_choice_results(
     :func:`canvass.tabulate.election.ranked_choice`)."""
     with viewing(source) as view:
         tables = [t for _, t in ballot_tables(view)]
-        return ranked_choice(definition(view), tables, contest, tie_decisions(view))
+        return ranked_choice(definition(view), tables, contest, _decisions(view))
 
 
 def ranked_choice_counts(source: Source, contest: str | None = None) -> RankedChoice:
@@ -158,7 +183,7 @@ def ranked_choice_counts(source: Source, contest: str | None = None) -> RankedCh
     officials have not decided; the other contests count whatever one contest's tie."""
     with viewing(source) as view:
         tables = [t for _, t in ballot_tables(view)]
-        return ranked_choice_counts_of(definition(view), tables, contest, tie_decisions(view))
+        return ranked_choice_counts_of(definition(view), tables, contest, _decisions(view))
 
 
 def export_err(source: Source, status: str, issuer: str) -> dict[str, object]:
@@ -168,6 +193,8 @@ def export_err(source: Source, status: str, issuer: str) -> dict[str, object]:
         overall, _ = results(view)
         by_county, _ = results(view, "county")
         by_vote_type, _ = results(view, "vote_type")
+    from canvass.publish.err import election_report  # only this export needs it
+
     try:
         return election_report(election, overall, by_county, by_vote_type, status, issuer)
     except ValueError as e:
@@ -204,8 +231,11 @@ def import_notes(source: Source) -> dict[str, dict[str, Any]]:
     the export lacked (``notes``), by county, for every report of the county to show."""
     out: dict[str, dict[str, Any]] = {}
     with viewing(source) as view:
-        for r in imports_in_force(view, "ballots"):
+        in_force = [*imports_in_force(view, "ballots"), *imports_in_force(view, "results")]
+        for r in in_force:
             data = view.entry(int(r["entry"])).data
+            if not data.get("skipped_contests") and not data.get("notes"):
+                continue
             said = out.setdefault(str(r["county"]), {})
             for name, cards in (data.get("skipped_contests") or {}).items():
                 said.setdefault("skipped_contests", {})

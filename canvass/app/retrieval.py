@@ -8,20 +8,26 @@ import csv
 import io
 from typing import Any
 
-from canvass.app.actor import Actor
-from canvass.app.audits import drawn, interpret, load_audits, readings_to_sign
+from canvass.app.audits import drawn, drawn_batches, load_audits, readings_to_sign, tallies_to_sign
 from canvass.app.results import definition
 from canvass.app.snapshot import Source, viewing
 from canvass.audit.workflow import AuditRecord
 from canvass.errors import StoreError
-from canvass.store.election import ElectionDirectory
 from canvass.tabulate.election import labels
 
 
 def audit_overview(source: Source, name: str) -> dict[str, Any]:
     with viewing(source) as view:
         audit = load_audits(view).audit(name)
-        sampled = drawn(view, audit) if audit.rounds else {}
+        batches = audit.method == "batch-comparison"
+        # A batch-comparison audit draws batches, whose hand counts are its readings.
+        if not audit.rounds:
+            sampled: dict[str, int] = {}
+        elif batches:
+            sampled = dict.fromkeys(drawn_batches(view, audit), 1)
+        else:
+            sampled = dict(drawn(view, audit))
+        found = audit.tallies if batches else audit.interpretations
         names = labels(definition(view))
         contests = [
             {
@@ -32,7 +38,7 @@ def audit_overview(source: Source, name: str) -> dict[str, Any]:
                     for k, v in names.items()
                     if k.startswith(c + "/")
                 ],
-                "read": sum(1 for b in sampled if (b, c) in audit.interpretations),
+                "read": sum(1 for b in sampled if (b, c) in found),
                 "done": audit.done(c),
             }
             for c in audit.contests
@@ -124,6 +130,30 @@ def to_read(source: Source, name: str, county: str) -> list[dict[str, Any]]:
         ]
 
 
+def to_count(source: Source, name: str, county: str) -> list[dict[str, Any]]:
+    """The batches drawn in ``county`` (a batch-comparison audit), each with the hand
+    counts recorded for it so far."""
+    with viewing(source) as view:
+        audit = load_audits(view).audit(name)
+        return [
+            {"batch": batch, "tallies": {c: audit.tallies.get((batch, c)) for c in audit.contests}}
+            for batch in drawn_batches(view, audit)
+            if batch.split("/", 1)[0] == county
+        ]
+
+
+def tally_to_sign(
+    source: Source, name: str, county: str, board: str, count: dict[str, Any], reason: str = ""
+) -> dict[str, Any]:
+    """The statement an audit board of ``county`` signs for its hand count of one of its
+    county's batches, for one contest."""
+    if str(count.get("batch", "")).split("/", 1)[0] != county:
+        raise StoreError(
+            f"batch {count.get('batch')} is not in {county}, this audit board's county"
+        )
+    return tallies_to_sign(source, name, [count], board, reason)[0]
+
+
 def _reading_checked(county: str, reading: dict[str, Any]) -> dict[str, Any]:
     if str(reading.get("ballot", "")).split("/", 1)[0] != county:
         raise StoreError(
@@ -138,22 +168,3 @@ def reading_to_sign(
     """The statement an audit board of ``county`` signs for one reading of one of its
     county's ballots."""
     return readings_to_sign(source, name, [_reading_checked(county, reading)], board, reason)[0]
-
-
-def record_reading(
-    election: ElectionDirectory,
-    actor: Actor,
-    name: str,
-    county: str,
-    board: str,
-    reading: dict[str, Any],
-    signature: str,
-    reason: str = "",
-) -> list[int]:
-    """Record what an audit board of ``county`` read on one of its county's ballots,
-    signed by its member ``actor`` (a board of one; a board of several signs each
-    reading with every member's key, from the command line)."""
-    signed = [[{"member": actor.name, "signature": signature}]]
-    return interpret(
-        election, actor, name, [_reading_checked(county, reading)], board, signed, reason
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from canvass.store.election import ElectionDirectory
 from canvass.store.log import LogReader
@@ -13,6 +14,13 @@ Election = ElectionDirectory
 """An election the workflows act on: today an election directory."""
 
 Source = ElectionDirectory | LogReader
+
+
+def open_election(location: Path) -> Election:
+    """Open an election whose schema is this Canvass's (else: run
+    :func:`canvass.app.elections.migrate`); here for commands that only read it, which need
+    none of the workflows that change it."""
+    return ElectionDirectory.open(location)
 
 
 @contextmanager

@@ -150,6 +150,12 @@ def prepare_ascertainment(
 ) -> dict[str, Any]:
     """The certificate of ascertainment for ``contest`` (the presidential contest) from the
     certified state results: every elector candidate's votes and the electors appointed."""
+    for candidate, names in electors.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise StoreError(
+                f"electors: {candidate}: expected a list of elector names; found "
+                f"{type(names).__name__ if not isinstance(names, list) else 'other values'}"
+            )
     with viewing(source) as view:
         state = canvass(view)
         cert = state.certificate_of(STATE)

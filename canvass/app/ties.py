@@ -50,8 +50,8 @@ def resolve_tie(
             )
         if chosen not in tie.tied:
             raise StoreError(
-                f"contest {contest!r}, round {tie.round}: {chosen!r} is not one of the tied "
-                f"candidates ({', '.join(tie.tied)})"
+                f"contest {contest!r}, round {tie.round}: {chosen!r} is not the id of one "
+                f"of the tied candidates ({tie.named()})"
             )
         data = {
             "contest": contest,

@@ -39,7 +39,9 @@ from fractions import Fraction
 from itertools import repeat
 
 import numpy as np
-from scipy.stats import binom, norm  # type: ignore[import-untyped]
+
+# SciPy (a third of a second to load) only in the functions that need it: a command that
+# opens an audit without sizing a round never loads it.
 
 GAMMA = 1.03905
 """The error inflation factor of Stark's tools, Arlo and ColoradoRLA."""
@@ -188,6 +190,8 @@ def bravo_sample_size(
     d = _bravo_terms(alpha, winner_share, loser_share, winner_sampled, loser_sampled)
     if d is None:
         return 0
+    from scipy.stats import binom, norm  # type: ignore[import-untyped]
+
     s_w, plus, minus, threshold, both = d
     s_l = 1 - s_w
     z = Decimal(-norm.ppf(p_completion))
@@ -223,6 +227,8 @@ def bravo_completion_chance(
     d = _bravo_terms(alpha, winner_share, loser_share, winner_sampled, loser_sampled)
     if d is None:
         return 0.0
+    from scipy.stats import norm
+
     s_w, plus, minus, threshold, both = d
     n = size * both
     needed = (threshold - minus * n) / (plus - minus)
@@ -271,6 +277,8 @@ def minerva(
     share ``winner_share``, each convolved from the last round's (with the outcomes that
     would have stopped it removed); the risk is the ratio of their tails at the observed
     votes, and the audit stops when ``alpha`` × the reported tail reaches the tie's tail."""
+    from scipy.stats import binom
+
     out: list[MinervaRound] = []
     tie, reported = np.array([1.0]), np.array([1.0])
     last = 0

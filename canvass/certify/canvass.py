@@ -159,6 +159,8 @@ class Certificate:
     supersedes: str | None
     proposed: int
     issued: int | None = None
+    issued_at: str | None = None
+    """The time of the entry that issued it."""
     motion: int | None = None
     signatures: list[dict[str, str]] = field(default_factory=list)
     superseded_by: str | None = None
@@ -533,6 +535,7 @@ class Canvass:
             raise CanvassRefused(f"certificate {cert.sha256[:12]}: too few signatures")
         scope = cert.county or STATE
         cert.issued, cert.motion, cert.signatures = index, motion.index, d["signatures"]
+        cert.issued_at = entry.time
         previous = self.current.get(scope)
         if previous is not None and previous != cert.sha256:
             self.certificates[previous].superseded_by = cert.sha256

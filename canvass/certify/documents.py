@@ -19,6 +19,8 @@ import pyarrow.parquet as pq
 
 from canvass.certify.canvass import CanvassRefused
 from canvass.domain.model import ElectionDefinition
+from canvass.errors import VerificationError
+from canvass.guard.unique import repeated_key
 from canvass.ingest.ballots import read_table
 from canvass.reconcile.balance import UnitBalance
 from canvass.tabulate.election import count
@@ -30,7 +32,23 @@ Tables = Callable[[str], pa.Table]
 
 
 def read_document(get: Get, sha256: str) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(get(sha256))
+    return parse_document(get(sha256), sha256)
+
+
+def parse_document(data: bytes, sha256: str) -> dict[str, Any]:
+    """A certificate (or other JSON) document: a JSON object in which no key is given twice
+    (two readers of such bytes may read two different certificates)."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as e:
+        raise VerificationError(f"artifact {sha256[:12]}: not JSON ({e})") from None
+    if not isinstance(doc, dict):
+        raise VerificationError(f"artifact {sha256[:12]}: not a JSON object")
+    repeated = repeated_key(data)
+    if repeated is not None:
+        raise VerificationError(
+            f"artifact {sha256[:12]}: {repeated}; readers differ on which value they take"
+        )
     return doc
 
 
@@ -100,6 +118,16 @@ def differences(
         elif a != b:
             out.append(f"{where} {key}: certified {a}, {label} {b}")
     return out
+
+
+def left_out_votes(imports: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """The contests a county's results-only imports (their entries' data) were told to
+    leave out, with the votes each held."""
+    out: dict[str, int] = {}
+    for data in imports:
+        for name, votes in (data.get("skipped_contest_votes") or {}).items():
+            out[name] = out.get(name, 0) + int(votes)
+    return dict(sorted(out.items()))
 
 
 def left_out(imports: Iterable[dict[str, Any]]) -> dict[str, int]:

@@ -73,6 +73,9 @@ class Import:
     that carried each."""
     notes: list[str] = field(default_factory=list)
     """What the export lacked (a Dominion CSV without a Precinct column, …)."""
+    skipped_votes: dict[str, int] = field(default_factory=dict)
+    """For a results-only import: contests of the file the definition leaves out, named to
+    be left out, and the votes each held."""
 
 
 class Imports:
@@ -109,6 +112,9 @@ class Imports:
                     str(k): int(v) for k, v in (d.get("skipped_contests") or {}).items()
                 },
                 notes=[str(n) for n in d.get("notes") or []],
+                skipped_votes={
+                    str(k): int(v) for k, v in (d.get("skipped_contest_votes") or {}).items()
+                },
             )
             for old in d.get("replaces") or []:
                 if old in self.all:

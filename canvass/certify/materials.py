@@ -10,13 +10,13 @@ and nowhere else.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from canvass.certify.documents import parse_document
 from canvass.domain.definition import load_definition
 from canvass.domain.model import Batch, ElectionDefinition
 from canvass.errors import VerificationError
@@ -87,13 +87,7 @@ class Materials:
         """A certificate (or other JSON) document."""
         found = self._documents.get(sha256)
         if found is None:
-            try:
-                doc = json.loads(self.get(sha256))
-            except ValueError as e:
-                raise VerificationError(f"artifact {sha256[:12]}: not JSON ({e})") from None
-            if not isinstance(doc, dict):
-                raise VerificationError(f"artifact {sha256[:12]}: not a JSON object")
-            found = self._documents[sha256] = doc
+            found = self._documents[sha256] = parse_document(self.get(sha256), sha256)
         return found
 
     def text(self, sha256: str) -> str:

@@ -12,6 +12,7 @@ import typer
 
 from canvass.cli.common import ActorOpt, DirArg, PassOpt, _Typer, actor, out
 from canvass.errors import StoreError
+from canvass.guard.text import decode_text, read_file
 
 if TYPE_CHECKING:
     from canvass.app import Election
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 audit_app = _Typer(
     help="Risk-limiting audits: sample sizes, draws, hand counts.", no_args_is_help=True
 )
+
+
+def _text(path: Path) -> io.StringIO:
+    """A CSV file's text, UTF-8 only, for ``csv``: any line ending."""
+    return io.StringIO(decode_text(read_file(path, StoreError), str(path), StoreError), newline="")
 
 
 @audit_app.command("sample-size")
@@ -115,9 +121,9 @@ def audit_hand_count(
             "Joseph R. Biden": "biden",
             "Jo Jorgensen": "jorgensen",
         }
-        hand = read_arlo_report(report.read_bytes(), str(report))
+        hand = read_arlo_report(read_file(report), str(report))
         counted = compare(
-            georgia_machine_counts(machine.read_bytes(), names), hand.hand_count, list(names)
+            georgia_machine_counts(read_file(machine), names), hand.hand_count, list(names)
         )
         sys.stdout.write(counted.text("Joseph R. Biden", "Donald J. Trump"))
         return
@@ -259,7 +265,7 @@ def audit_interpret(
     from canvass.app.elections import open_election
 
     rows = []
-    for n, row in enumerate(csv.DictReader(io.StringIO(readings.read_text())), start=2):
+    for n, row in enumerate(csv.DictReader(_text(readings)), start=2):
         if not row.get("ballot") or not row.get("contest"):
             raise StoreError(f"{readings} row {n}: expected a ballot and a contest")
         votes = [v for v in (row.get("votes") or "").split("|") if v]
@@ -301,7 +307,7 @@ def audit_tally(
     from canvass.app.elections import open_election
 
     counted: dict[tuple[str, str], dict[str, int]] = {}
-    for n, row in enumerate(csv.DictReader(io.StringIO(tallies.read_text())), start=2):
+    for n, row in enumerate(csv.DictReader(_text(tallies)), start=2):
         missing = [
             c for c in ("county", "tabulator", "batch", "contest", "choice") if not row.get(c)
         ]

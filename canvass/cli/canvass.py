@@ -10,6 +10,7 @@ import typer
 
 from canvass.cli.common import ActorOpt, DirArg, KeyOpt, PassOpt, _Typer, actor, out
 from canvass.errors import StoreError
+from canvass.guard.text import read_file
 from canvass.reconcile.balance import REASONS
 
 if TYPE_CHECKING:
@@ -79,7 +80,11 @@ def reconcile_report(
     summary of units out of balance (Michigan's, citing MCL 168.871) or Georgia's
     precinct reconciliation (CSV)."""
     from canvass.app.elections import open_election
-    from canvass.app.reconcile import contest_identities, reconciliation_report
+    from canvass.app.reconcile import (
+        contest_identities,
+        reconciliation_report,
+        results_only_counted,
+    )
 
     store = open_election(directory)
     layout, text = reconciliation_report(store, layout)
@@ -91,6 +96,11 @@ def reconcile_report(
     out.print(
         f"votes + undervotes + overvotes = ballots × votes allowed: "
         f"{len(identities) - len(failures):,} of {len(identities):,} precinct contests hold"
+        + (
+            " (counted from ballots; results-only imports give no ballots to check against)"
+            if results_only_counted(store)
+            else ""
+        )
     )
     for f in failures:
         out.print(
@@ -111,7 +121,7 @@ def reconcile_published(
     readers = {"michigan-county": michigan_counties, "georgia-precinct": georgia_precincts}
     if layout not in readers:
         raise StoreError(f"layout {layout!r} is not one of {', '.join(readers)}")
-    sys.stdout.write(readers[layout](file.read_bytes(), str(file)).text())
+    sys.stdout.write(readers[layout](read_file(file), str(file)).text())
 
 
 @board_app.command("constitute")
@@ -147,14 +157,19 @@ def board_constitute(
     election = open_election(directory)
     if board == ALL_COUNTIES:
         from canvass.app.boards import counties_without_board
+        from canvass.cli.progress import progress
 
-        for county in counties_without_board(election):
-            index = constitute(
-                election, actor(who), f"county:{county}", profile, members, reason=reason
-            )
-            out.print(
-                f"Board county:{county} constituted ({len(members)} members) as log entry {index}"
-            )
+        counties = counties_without_board(election)
+        with progress("Seating county boards", "boards", len(counties)) as advance:
+            for county in counties:
+                index = constitute(
+                    election, actor(who), f"county:{county}", profile, members, reason=reason
+                )
+                out.print(
+                    f"Board county:{county} constituted ({len(members)} members) as log entry "
+                    f"{index}"
+                )
+                advance(1)
         return
     index = constitute(election, actor(who), board, profile, members, reason=reason)
     out.print(f"Board {board} constituted ({len(members)} members) as log entry {index}")
@@ -189,7 +204,13 @@ def board_move(
     ],
     kind: Annotated[str, typer.Option(help="certify, recess, request_recount, rescind or correct")],
     key: KeyOpt,
-    certificate: Annotated[str, typer.Option(help="The certificate's SHA-256")] = "",
+    certificate: Annotated[
+        str,
+        typer.Option(
+            help="The certificate's SHA-256 (6 or more hex digits do); a motion to certify "
+            "without it takes the one proposed on the board and not yet moved"
+        ),
+    ] = "",
     text: Annotated[str, typer.Option(help="The motion's words")] = "",
     passphrase: PassOpt = None,
 ) -> None:
@@ -206,10 +227,18 @@ def board_move(
 
         if kind != "certify":
             raise StoreError("--board county:all moves to certify; give --kind certify")
-        for on, sha in awaiting_motion(election, signer.name):
-            index = move(election, signer, on, kind, sha, text)
-            out.print(f"Motion {index} ({kind}) by {signer.name} on board {on}")
+        from canvass.cli.progress import progress
+
+        waiting = awaiting_motion(election, signer.name)
+        with progress("Moving to certify", "motions", len(waiting)) as advance:
+            for on, sha in waiting:
+                index = move(election, signer, on, kind, sha, text)
+                out.print(f"Motion {index} ({kind}) by {signer.name} on board {on}")
+                advance(1)
         return
+    from canvass.app.boards import certificate_to_move
+
+    certificate = certificate_to_move(election, board, kind, certificate)
     index = move(election, signer, board, kind, certificate, text)
     out.print(f"Motion {index} ({kind}) by {signer.name} on board {board}")
 
@@ -233,9 +262,13 @@ def board_vote(
     signer = keys.read_key(key, passphrase)
     if motion == "all":
         from canvass.app.boards import open_motions
+        from canvass.cli.progress import progress
 
-        for index in open_motions(store, signer.name):
-            _vote(store, signer, index, choice)
+        motions = open_motions(store, signer.name)
+        with progress("Voting", "votes", len(motions)) as advance:
+            for index in motions:
+                _vote(store, signer, index, choice)
+                advance(1)
         return
     if not motion.isdigit():
         raise StoreError(f"--motion: expected a motion's log entry or all; found {motion!r}")
@@ -291,9 +324,13 @@ def certify_propose(
     acting = actor(who)
     if county == "all" and not for_state_board:
         from canvass.app.boards import counties_to_certify
+        from canvass.cli.progress import progress
 
-        for each in counties_to_certify(store):
-            out.print(f"{each} {propose_county(store, acting, each, reason=reason)}")
+        counties = counties_to_certify(store)
+        with progress("Writing county certificates", "certificates", len(counties)) as advance:
+            for each in counties:
+                out.print(f"{each} {propose_county(store, acting, each, reason=reason)}")
+                advance(1)
         return
     if county is None:
         sha = propose_state(store, acting, reason)
@@ -391,16 +428,16 @@ def state_ascertain(
     passphrase: PassOpt = None,
 ) -> None:
     """Issue the certificate of ascertainment, signed with your (state official's) key."""
-    import yaml
-
     from canvass import keys
     from canvass.app.elections import open_election
     from canvass.app.state import prepare_ascertainment
+    from canvass.guard.documents import yaml_value
     from canvass.signing import ascertain
 
     store = open_election(directory)
     signer = keys.read_key(key, passphrase)
-    named = yaml.safe_load(electors.read_text())
+    data = read_file(electors, StoreError)
+    named = yaml_value(data, str(electors), StoreError)
     if not isinstance(named, dict) or not all(isinstance(v, list) for v in named.values()):
         raise StoreError(f"{electors}: expected candidate ids, each with a list of elector names")
     doc = prepare_ascertainment(store, contest, named, signer.name)

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 
 from canvass import keys
+from canvass.cli import params
 from canvass.errors import CanvassError, one_line
 
 if TYPE_CHECKING:
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     from canvass.app.actor import Actor
 
+
+params.install()
 
 BUG = 70
 """Exit status of a failure Canvass did not foresee (``EX_SOFTWARE`` of BSD's sysexits)."""
@@ -55,7 +57,7 @@ class _Typer(typer.Typer):
                 except OSError as e:
                     typer.echo(f"error: {e.filename or ''}: {e.strerror}", err=True)
                     raise typer.Exit(1) from None
-                except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+                except (typer.Exit, typer.Abort, typer.TyperException):
                     raise  # Typer's own ways of ending a command
                 except Exception as e:
                     # The database's errors, without importing SQLAlchemy for commands

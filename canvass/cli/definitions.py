@@ -10,6 +10,7 @@ import typer
 
 from canvass.cli.common import ActorOpt, DirArg, _Typer, actor, out
 from canvass.errors import StoreError
+from canvass.guard.text import read_file
 
 definition_app = _Typer(
     help="Election definitions drafted from a voting system's files.", no_args_is_help=True
@@ -20,7 +21,7 @@ FromOpt = Annotated[
     typer.Option(
         "--from",
         help="Draft the definition from an export of this format: dominion, nist-err, "
-        "dominion-csv, nist-cvr, ess, hart, clear-ballot or generic-csv",
+        "openelections, dominion-csv, nist-cvr, ess, hart, clear-ballot or generic-csv",
     ),
 ]
 StateOpt = Annotated[str, typer.Option(help="The state (postal code), e.g. CA")]
@@ -126,10 +127,7 @@ def define_command(
     elif len(files) != 1:
         raise StoreError(f"give one definition file; found {len(files)} (drafting needs --from)")
     else:
-        try:
-            data, file_name = files[0].read_bytes(), files[0].name
-        except OSError as e:
-            raise StoreError(f"{files[0]}: cannot read ({e.strerror})") from None
+        data, file_name = read_file(files[0], StoreError), files[0].name
     store = elections.open_election(directory)
     index = elections.define(store, actor(who), data, file_name)
     if index is None:

@@ -7,23 +7,21 @@ line on standard error and exit status 1; nothing the user can cause prints a tr
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from canvass import keys
 from canvass.cli.audit import audit_app
 from canvass.cli.canvass import board_app, certify_app, reconcile_app, state_app
 from canvass.cli.common import ActorOpt, DirArg, _Typer, actor, out
 from canvass.cli.definitions import define_command, definition_app
+from canvass.cli.log import keys_app, log_app
 from canvass.cli.publish import publish_command, serve_command, verify_command
 from canvass.cli.rcv import rcv_app
-from canvass.domain.model import KeyRole, definition_schema
+from canvass.domain.model import definition_schema
 from canvass.errors import StoreError
 
 if TYPE_CHECKING:
@@ -37,8 +35,6 @@ app = _Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-log_app = _Typer(help="Show, prove, sign and verify the election log.", no_args_is_help=True)
-keys_app = _Typer(help="Make and register Ed25519 keys.", no_args_is_help=True)
 app.add_typer(log_app, name="log")
 app.add_typer(keys_app, name="keys")
 app.add_typer(reconcile_app, name="reconcile")
@@ -54,18 +50,50 @@ app.command("verify")(verify_command)
 app.command("serve")(serve_command)
 
 
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"canvass {version('canvass')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Canvass: run the canvass on a public, append-only, signed election log."""
+
+
 @app.command()
 def init(
     directory: DirArg,
     origin: Annotated[
         str | None, typer.Option(help="The log's origin line, e.g. results.sos.example.gov/2026")
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CANVASS_DATABASE",
+            help="Keep the log in this PostgreSQL database (postgresql://host/db) "
+            "instead of DIR/canvass.db; DIR keeps the artifacts and the operator's key.",
+        ),
+    ] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option(help="The PostgreSQL schema for this election (default: from DIR's name)."),
+    ] = None,
     who: ActorOpt = None,
 ) -> None:
     """Create an election directory, its log operator key and its log."""
     from canvass.app import elections
 
-    store = elections.init(directory, actor(who), origin)
+    store = elections.init(directory, actor(who), origin, database, schema)
     out.print(f"Created election directory {directory}")
     out.print(f"Log operator key: {elections.operator_key(store).encode()}")
     out.print(elections.checkpoint(store), end="")
@@ -84,6 +112,65 @@ def migrate(directory: DirArg) -> None:
         out.print(f"{directory}: migrated the schema from revision {before} to {after}")
 
 
+AccountsOpt = Annotated[
+    str | None,
+    typer.Option(
+        envvar="CANVASS_ACCOUNTS_URL",
+        help="The officials' accounts database (default: beside the election, as the "
+        "officials' application keeps them).",
+    ),
+]
+
+
+@app.command()
+def backup(
+    directory: DirArg,
+    folder: Annotated[Path, typer.Argument(help="A new folder for the backup.")],
+    accounts: AccountsOpt = None,
+) -> None:
+    """Back up an election: its log, artifacts and operator key, from one snapshot, and
+    the officials' accounts kept beside it."""
+    from canvass.app import elections
+
+    store = elections.open_election(directory)
+    try:
+        made = elections.backup(store, folder, accounts)
+    finally:
+        store.close()
+    out.print(
+        f"Backed up {directory} to {folder}: {made.entries} entries, {made.checkpoints} "
+        f"checkpoints, {made.artifacts} artifacts, {made.accounts} accounts; root {made.root}"
+    )
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A folder written by 'canvass backup'.")],
+    directory: Annotated[Path, typer.Argument(help="A new election directory.")],
+    database: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CANVASS_DATABASE",
+            help="Restore the log into this PostgreSQL database (postgresql://host/db).",
+        ),
+    ] = None,
+    schema: Annotated[
+        str | None, typer.Option(help="The PostgreSQL schema (default: from DIR's name).")
+    ] = None,
+    accounts: AccountsOpt = None,
+) -> None:
+    """Restore a backup into a new election directory, rebuilt from its log and verified,
+    with the officials' accounts it holds."""
+    from canvass.app import elections
+
+    made = elections.restore(source, directory, database, schema, accounts)
+    out.print(
+        f"Restored {source} to {directory}: {made.entries} entries, {made.checkpoints} "
+        f"checkpoints, {made.artifacts} artifacts, {made.accounts} accounts; root {made.root}; "
+        "it verifies"
+    )
+
+
 @app.command("import")
 def import_(
     directory: DirArg,
@@ -99,7 +186,7 @@ def import_(
         typer.Option(
             "--format",
             help="dominion, dominion-csv, ess, hart, clear-ballot, nist-cvr, generic-csv, "
-            "precinct-results, nist-err or ballot-manifest",
+            "precinct-results, nist-err, openelections or ballot-manifest",
         ),
     ] = "dominion",
     cvr_schema: Annotated[
@@ -201,6 +288,8 @@ def import_(
             out.print(
                 f"  {done.data['rows_passed_over']:,} rows passed over (not {done.data['where']})"
             )
+        for name, votes in (done.data.get("skipped_contest_votes") or {}).items():
+            out.print(f"  left out: {name} ({votes:,} votes), as --skip-contest asked")
     else:
         ballots = done.data.get("ballots")
         out.print(
@@ -254,17 +343,15 @@ def results_(
 ) -> None:
     """Count every imported ballot against the election definition; ranked-choice contests
     also round by round, with every elimination and transfer, under their rules."""
-    from canvass.app import elections
-    from canvass.app.results import import_notes, ranked_choice_counts, results
+    from canvass.app.results import import_notes, results_and_rounds
+    from canvass.app.snapshot import open_election  # not the workflows that change it
 
-    store = elections.open_election(directory)
+    store = open_election(directory)
     try:
-        counted, labels = results(store, by and by.replace("-", "_"))
+        counted, labels, rounds = results_and_rounds(store, by and by.replace("-", "_"), contest)
     except ValueError as e:
         raise StoreError(str(e)) from None
-    _render(
-        counted, fmt, contest, labels, ranked_choice_counts(store, contest), import_notes(store)
-    )
+    _render(counted, fmt, contest, labels, rounds, import_notes(store))
 
 
 @app.command("tabulate")
@@ -370,6 +457,18 @@ def demo(
             "of the published bundle, and show that 'canvass verify' names each."
         ),
     ] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CANVASS_DATABASE",
+            help="Keep the demo's log in this PostgreSQL database (postgresql://host/db) "
+            "instead of DIRECTORY/canvass.db.",
+        ),
+    ] = None,
+    schema: Annotated[
+        str | None,
+        typer.Option(help="The PostgreSQL schema for the demo (default: from DIRECTORY's name)."),
+    ] = None,
 ) -> None:
     """Build the demo election (the State of Lakeland), publish its results bundle to
     DIRECTORY/public and print its signed checkpoint."""
@@ -380,9 +479,22 @@ def demo(
     from canvass.demo.build import build_demo
     from canvass.tabulate.render import render, render_rounds
 
+    if tamper and database is not None:
+        raise StoreError(
+            "the tamper drill changes copies of the election's SQLite file; "
+            "run it without --database"
+        )
     with progress("Generating and importing each county's CVRs", "counties", counties) as advance:
         demo_run = build_demo(
-            directory, replace, counties, precincts, seed, ballots_per_precinct, progress=advance
+            directory,
+            replace,
+            counties,
+            precincts,
+            seed,
+            ballots_per_precinct,
+            progress=advance,
+            database=database,
+            schema=schema,
         )
     definition = demo_run.definition
     counted, by_county, labels = demo_run.results, demo_run.by_county, demo_run.labels
@@ -428,6 +540,7 @@ def demo(
 
 def _tamper_drill(directory: Path) -> None:
     from canvass.demo.drill import run_drill
+    from canvass.guard.unique import printable
 
     work = directory / "tamper-drill"
     shutil.rmtree(work, ignore_errors=True)
@@ -441,176 +554,12 @@ def _tamper_drill(directory: Path) -> None:
         missed += not outcome.caught
         out.print(f"  {mark:<6} {outcome.tamper.name}: {outcome.tamper.what}")
         for reason in reasons[:3]:
-            out.print(f"           {reason[:160]}")
+            out.print(f"           {printable(reason)[:160]}")
         if len(reasons) > 3:
             out.print(f"           … and {len(reasons) - 3} more")
     if missed:
         raise StoreError(f"the verifier missed {missed} tamper(s)")
     out.print("The verifier caught every one and named it.")
-
-
-# --- log ----------------------------------------------------------------------------
-
-
-@log_app.command("show")
-def log_show(
-    directory: DirArg,
-    start: Annotated[int, typer.Option("--from", help="First entry to show.")] = 0,
-    limit: Annotated[int, typer.Option(help="Most entries to show.")] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="One canonical entry per line.")] = False,
-) -> None:
-    """List log entries."""
-    from canvass.app import elections
-
-    store = elections.open_election(directory)
-    if as_json:
-        for raw in elections.entry_bytes(store, start, limit):
-            sys.stdout.write(raw.decode() + "\n")
-        return
-    for index, entry in elections.entries(store, start, limit):
-        facts = " ".join(
-            f"{k}={v}" for k, v in entry.data.items() if isinstance(v, (str, int)) and k != "vkey"
-        )
-        files = " ".join(f"{a.name}@sha256:{a.sha256[:16]}" for a in entry.artifacts)
-        line = f"{index:>6}  {entry.time}  {entry.type:<18} by {entry.actor}  {facts} {files}"
-        typer.echo(line.rstrip())
-
-
-@log_app.command("checkpoint")
-def log_checkpoint(directory: DirArg) -> None:
-    """Print the signed checkpoint of the log as it stands (signing one if the log grew)."""
-    from canvass.app import elections
-
-    out.print(elections.cosigned_checkpoint(elections.open_election(directory)), end="")
-
-
-@log_app.command("prove")
-def log_prove(
-    directory: DirArg,
-    entry: Annotated[int | None, typer.Option(help="Prove this entry is in the log.")] = None,
-    since: Annotated[
-        int | None, typer.Option(help="Prove the log extends its state at this size.")
-    ] = None,
-    size: Annotated[
-        int | None, typer.Option(help="Tree size to prove against (default: all).")
-    ] = None,
-) -> None:
-    """Print an inclusion or consistency proof as JSON (hashes in base64)."""
-    from canvass.app import elections
-
-    store = elections.open_election(directory)
-    if (entry is None) == (since is None):
-        raise StoreError("give exactly one of --entry N (inclusion) or --since SIZE (consistency)")
-    if entry is not None:
-        doc = elections.prove_inclusion(store, entry, size)
-    else:
-        assert since is not None
-        doc = elections.prove_consistency(store, since, size)
-    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-
-
-@log_app.command("verify")
-def log_verify(
-    directory: DirArg,
-    trusted: Annotated[
-        list[Path] | None,
-        typer.Option("--trusted", help="A checkpoint you saw earlier; the log must extend it."),
-    ] = None,
-) -> None:
-    """Check entries, tree, checkpoints, cosignatures, artifacts and every table row; and
-    the canvass: every signed vote and certificate, each against the ballots it rests on."""
-    from canvass.app import elections
-
-    notes = [p.read_text() for p in trusted or []]
-    checked = elections.verify(elections.open_election(directory), notes)
-    if checked.problems:
-        for p in checked.problems:
-            typer.echo(f"FAIL {p}", err=True)
-        raise typer.Exit(1)
-    out.print(
-        f"OK: {checked.entries} entries, {checked.checkpoints} checkpoints, "
-        "tree, artifacts and tables agree with the log"
-    )
-
-
-@log_app.command("cosign")
-def log_cosign(
-    directory: DirArg,
-    key: Annotated[Path, typer.Option(help="The witness's private key file.")],
-    since: Annotated[
-        Path | None, typer.Option(help="The checkpoint this witness cosigned before.")
-    ] = None,
-    passphrase: Annotated[str | None, typer.Option(envvar=keys.PASSPHRASE_ENV, hidden=True)] = None,
-) -> None:
-    """Cosign the latest checkpoint as a registered witness."""
-    from canvass import keys
-    from canvass.app import elections
-    from canvass.signing import witness
-
-    store = elections.open_election(directory)
-    signer = keys.read_key(key, passphrase)
-    note = witness(store, signer, int(time.time()), since.read_text() if since else None)
-    out.print(note, end="")
-
-
-# --- keys ---------------------------------------------------------------------------
-
-
-@keys_app.command("new")
-def keys_new(
-    name: Annotated[str, typer.Option(help="Key name: no spaces or '+', e.g. jane.doe@wayne")],
-    out_file: Annotated[Path, typer.Option("--out", help="Private key file to write (0600).")],
-    encrypt: Annotated[
-        bool,
-        typer.Option(
-            "--passphrase",
-            help=f"Encrypt with a passphrase (asked for, or ${keys.PASSPHRASE_ENV}).",
-        ),
-    ] = False,
-) -> None:
-    """Make an Ed25519 key for a person; writes FILE and FILE.pub."""
-    from canvass import keys
-
-    phrase = None
-    if encrypt:
-        phrase = os.environ.get(keys.PASSPHRASE_ENV) or typer.prompt(
-            "Passphrase", hide_input=True, confirmation_prompt=True
-        )
-    signer = keys.new_signer(name)
-    pub = keys.write_key(signer, out_file, phrase)
-    out.print(f"Wrote {out_file} (private, mode 0600) and {pub}")
-    out.print(signer.verifier().encode())
-
-
-@keys_app.command("register")
-def keys_register(
-    directory: DirArg,
-    public_key: Annotated[Path, typer.Argument(help="The .pub file.")],
-    role: Annotated[KeyRole, typer.Option(help="What the key's owner does.")],
-    who: ActorOpt = None,
-) -> None:
-    """Register a public key in the election, with its role."""
-    from canvass import keys
-    from canvass.app import elections
-
-    store = elections.open_election(directory)
-    key = keys.read_public_key(public_key)
-    index = elections.register_key(store, actor(who), key, role)
-    out.print(f"Registered {key.name} as {role.value} in log entry {index}")
-    out.print(elections.checkpoint(store), end="")
-
-
-@keys_app.command("list")
-def keys_list(directory: DirArg) -> None:
-    """List the registered keys."""
-    from rich.table import Table
-
-    from canvass.app import elections
-
-    table = Table("name", "role", "key", "entry")
-    for row in elections.registered_keys(elections.open_election(directory)):
-        table.add_row(row["name"], row["role"], row["vkey"], str(row["entry"]))
-    out.print(table)
 
 
 def main() -> None:

@@ -63,7 +63,7 @@ def verify_command(
         typer.Option(help="Checkpoints seen before (default: ~/.config/canvass/...)."),
     ] = None,
     no_trust_store: Annotated[
-        bool, typer.Option(help="Neither read nor remember checkpoints.")
+        bool, typer.Option("--no-trust-store", help="Neither read nor remember checkpoints.")
     ] = False,
     operator_key: Annotated[
         str | None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,13 +39,13 @@ from canvass.app.state import prepare_ascertainment, propose_state
 from canvass.audit.stats import arlo_supersimple_sample_size, bravo_asn
 from canvass.certify.canvass import STATE, Member, county_board
 from canvass.demo.cvrs import county_exports
-from canvass.demo.definition import demo_definition
+from canvass.demo.definition import demo_definition, with_registered_voters
 from canvass.domain.model import KeyRole
 from canvass.errors import StoreError
 from canvass.log.note import Signer
 from canvass.reconcile.balance import summarize
 from canvass.signing import ascertain, interpret, move, vote, witness
-from canvass.store.election import ElectionDirectory
+from canvass.store.election import DATABASE_CONFIG, DB_FILE, ElectionDirectory
 from canvass.tabulate.plurality import Results
 
 CLERK = Actor("clerk")
@@ -76,22 +75,32 @@ def build_demo(
     ballots_per_precinct: int = 60,
     canvass: bool = True,
     progress: Callable[[int], None] | None = None,
+    database: str | None = None,
+    schema: str | None = None,
 ) -> DemoRun:
     """Build the demo; with ``canvass``, also reconcile and certify it (see above).
-    ``progress`` is told each county's export written and imported."""
+    ``progress`` is told each county's export written and imported. Its log is in
+    ``directory`` (SQLite), or in the PostgreSQL ``database`` under ``schema``."""
+    if ballots_per_precinct < 0:
+        raise StoreError(
+            "--ballots-per-precinct: expected 0 (define only) or more; "
+            f"found {ballots_per_precinct}"
+        )
     if directory.exists():
         if not replace:
             raise StoreError(f"{directory}: already exists; pass --replace to rebuild the demo")
-        if not (directory / "canvass.db").exists():
+        if not any((directory / name).is_file() for name in (DB_FILE, DATABASE_CONFIG)):
             raise StoreError(
                 f"{directory}: exists and is not an election directory; not deleting it"
             )
-        shutil.rmtree(directory)
+        ElectionDirectory.remove(directory)
     try:
-        definition = demo_definition(counties, precincts, seed)
+        definition = with_registered_voters(
+            demo_definition(counties, precincts, seed), ballots_per_precinct, seed
+        )
     except ValueError as e:
         raise StoreError(str(e)) from None
-    store = init(directory, CLERK, "canvass.invalid/lakeland-2026-general")
+    store = init(directory, CLERK, "canvass.invalid/lakeland-2026-general", database, schema)
     define(store, CLERK, json.dumps(definition, indent=1).encode(), "lakeland-2026-general.json")
     witness_file = directory / "demo-keys" / f"{WITNESS}.key"
     witness_file.parent.mkdir(mode=0o700)
@@ -135,7 +144,14 @@ def canvass_demo(
     said: list[str] = []
     counts = tabulated(store)
     units = sorted(counts)
-    odd = rng.sample([u for u in units if u[2] != "absentee"], 5)
+    in_person = [u for u in units if u[2] != "absentee"]
+    if len(in_person) < 5:
+        raise StoreError(
+            "the demo's canvass: expected at least 5 precinct and vote-type units voted in "
+            f"person, to show what reconciling finds; found {len(in_person)} (give more "
+            "--precincts or --ballots-per-precinct)"
+        )
+    odd = rng.sample(in_person, 5)
     lines = [
         "county,precinct,vote_type,checkins,absentee_received,absentee_accepted,"
         "absentee_rejected,provisional_issued,provisional_accepted,ballots_issued,"

@@ -14,6 +14,7 @@ these contests:
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -153,6 +154,27 @@ def _county_outlines(counties: int, seed: int) -> list[dict[str, Any]]:
             {"type": "Polygon", "coordinates": [[[round(x, 4), round(y, 4)] for x, y in ring]]}
         )
     return outlines
+
+
+def with_registered_voters(
+    definition: dict[str, Any], ballots_per_precinct: int, seed: int = 2026
+) -> dict[str, Any]:
+    """The definition with each county's registered voters: as many that the demo's
+    ballots are a turnout of 55 to 80 per cent (drawn from a generator of its own, so
+    the rest of the demo is drawn as before)."""
+    rng = random.Random(f"registered voters {seed}")
+    precincts: dict[str, int] = {}
+    for j in definition["jurisdictions"]:
+        if j["kind"] == "precinct":
+            precincts[j["parent"]] = precincts.get(j["parent"], 0) + 1
+    jurisdictions = []
+    for j in definition["jurisdictions"]:
+        if j["kind"] == "county":
+            # A precinct's portions each get at least one ballot: two at most per precinct.
+            ballots = precincts.get(j["id"], 0) * max(ballots_per_precinct, 2)
+            j = {**j, "registered_voters": math.ceil(ballots / rng.uniform(0.55, 0.8))}
+        jurisdictions.append(j)
+    return {**definition, "jurisdictions": jurisdictions}
 
 
 def demo_definition(counties: int = 104, precincts: int = 2500, seed: int = 2026) -> dict[str, Any]:

@@ -127,6 +127,34 @@ TAMPERS = (
         "published",
     ),
     Tamper(
+        "forged-slate-in-publication",
+        "place the forged slate beside the certificates and name it in the log's publication "
+        "as a published file, re-signing the log",
+        "certificates/ascertainment-alternate.json: not part of the election",
+        "files",
+    ),
+    Tamper(
+        "unsigned-entry",
+        "append the forged slate to the log's entries as a certificate of ascertainment, in "
+        "tiles no signed checkpoint covers (manifest re-hashed)",
+        "log/tile/entries/",
+        "files",
+    ),
+    Tamper(
+        "repeated-key",
+        f"give the runner-up's statewide total twice in results/results.json, {VOTES:,} "
+        "more first (a reader that keeps the first value shows it), manifest re-hashed",
+        "is given twice in one object",
+        "published",
+    ),
+    Tamper(
+        "look-alike-name",
+        "place a forged certificate index beside the real one under a name that looks the "
+        "same (a Cyrillic і), manifest re-hashed",
+        "certificates/\\u0456ndex.json: not part of the election",
+        "files",
+    ),
+    Tamper(
         "county-change",
         "after a correction re-certifies a county with 30 fewer cards, present the state "
         "certificate resting on its old certificate as still in force",
@@ -489,6 +517,50 @@ def _forged_slate_in_index(bundle: Path, election: Path, operator: Signer) -> No
     _edit_json(bundle, "certificates/index.json", name)
 
 
+def _forged_slate_in_publication(bundle: Path, election: Path, operator: Signer) -> None:
+    _forged_slate_beside(bundle, election, operator)
+    name_in_publication(bundle, operator, "certificates/ascertainment-alternate.json")
+
+
+def _unsigned_entry(bundle: Path, election: Path, operator: Signer) -> None:
+    raw, _, entry = _find(bundle, "ascertainment.issued")
+    old = entry.artifacts[0]
+    slate, signature = _forged_slate(bundle)
+    sha = _put_artifact(bundle, slate)
+    ref = ArtifactRef(sha, old.name, old.media_type, len(slate))
+    said = {**entry.data, "certificate": sha, "signature": signature}
+    raw.append(_rewrite(entry, time=parse_entry(raw[-1]).time, data=said, artifacts=[ref]))
+    added = []
+    for path, tile in write_tiles(raw):
+        target = bundle / "log" / path
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(tile)
+            added.append(f"log/{path}")
+    _rehash(bundle, *added)
+
+
+def _repeated_key(bundle: Path, election: Path, operator: Signer) -> None:
+    _, runner_up = _runner_up(bundle)
+    path = bundle / "results" / "results.json"
+    honest = json.loads(path.read_text())["contests"]["president"]["votes"][runner_up]
+    said = f'"{runner_up}": {honest}'
+    text = path.read_text()
+    assert said in text
+    path.write_text(text.replace(said, f'"{runner_up}": {honest + VOTES}, {said}', 1))
+    _rehash(bundle, "results/results.json")
+
+
+def _look_alike_name(bundle: Path, election: Path, operator: Signer) -> None:
+    data, _ = _forged_slate(bundle)
+    sha = _put_artifact(bundle, data)
+    index = json.loads((bundle / "certificates" / "index.json").read_text())
+    index["ascertainments"][-1]["sha256"] = sha
+    path = "certificates/\u0456ndex.json"
+    (bundle / path).write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n")
+    _rehash(bundle, path)
+
+
 def _corrected_export(store: ElectionDirectory, county: str, folder: Path, cards: int) -> None:
     """The county's CVR export as it was imported (its files are artifacts), less
     ``cards`` cards: the export a correction imports."""
@@ -701,6 +773,10 @@ _DO: dict[str, Callable[[Path, Path, Signer], None]] = {
     "re-signed-publication": _re_signed_publication,
     "forged-slate-beside": _forged_slate_beside,
     "forged-slate-in-index": _forged_slate_in_index,
+    "forged-slate-in-publication": _forged_slate_in_publication,
+    "unsigned-entry": _unsigned_entry,
+    "repeated-key": _repeated_key,
+    "look-alike-name": _look_alike_name,
     "county-change": _county_change,
     "ballot-table": _ballot_table,
     "county-certificate": _county_certificate_total,

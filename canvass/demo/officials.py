@@ -30,6 +30,7 @@ PEOPLE = [
     ("c001-rep2", "County 1 board member (rep 2)", "board-member", "county:c001"),
     ("secretary-of-state", "Demo Secretary of State", "state-official", ""),
     ("audit.c001", "Audit board 1 of County 1", "audit-board-member", "c001/1"),
+    ("audit.c001.b", "Audit board 1 of County 1 (second member)", "audit-board-member", "c001/1"),
     ("lakeland-gazette", "The Lakeland Gazette", "witness", ""),
     ("observer", "Demo Observer", "observer", ""),
 ]

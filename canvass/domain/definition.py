@@ -17,7 +17,6 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
-import yaml
 
 from canvass.domain.geometry import geometry_problems
 from canvass.domain.model import (
@@ -27,7 +26,14 @@ from canvass.domain.model import (
     VoteType,
 )
 from canvass.errors import DefinitionError
-from canvass.guard.documents import check_tree, one_line, too_deep
+from canvass.guard.documents import (
+    check_tree,
+    error_at,
+    one_line,
+    refuse_repeated_keys,
+    too_deep,
+    yaml_value,
+)
 from canvass.guard.text import decode_text
 
 _ENUMS: dict[str, type[StrEnum]] = {
@@ -68,50 +74,9 @@ def _lookup(doc: Any, path: str) -> Any:
     return value
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML that refuses a key given twice in one mapping instead of keeping the last, and
-    refuses aliases (``*name``): a few lines of aliases to aliases make a document of
-    billions of values once expanded, and a definition has no need of them."""
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in a definition", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if isinstance(key, (list, dict)):  # YAML allows "? [a, b]: c"; a definition does not
-            raise yaml.constructor.ConstructorError(
-                None, None, "a key must be text, a number or true/false", key_node.start_mark
-            )
-        if key in seen:
-            mark = key_node.start_mark
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key {key!r} is given twice in one mapping", mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
-# Dates stay text here; the model parses them, so JSON and YAML files behave alike.
-_UniqueKeyLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def parse_document(data: bytes, name: str) -> Any:
-    """Parse the bytes of a definition file as JSON or YAML."""
+def parse_document(data: bytes, name: str, accepted: bool = False) -> Any:
+    """Parse the bytes of a definition file as JSON or YAML (``accepted``: bytes read and
+    accepted before, see :func:`~canvass.guard.documents.yaml_value`)."""
     text = decode_text(data, name, DefinitionError)
     doc: Any
     if name.lower().endswith(".json") or text.lstrip().startswith("{"):
@@ -125,33 +90,28 @@ def parse_document(data: bytes, name: str) -> Any:
             raise DefinitionError(too_deep(name)) from None
         except ValueError as e:  # a number of more than 4,300 digits
             raise DefinitionError(f"{name}: expected valid JSON; {one_line(str(e))}") from None
+        if not accepted:  # what the log recorded was checked when it was accepted
+            refuse_repeated_keys(text, name, DefinitionError)
     else:
-        try:
-            doc = yaml.load(text, Loader=_UniqueKeyLoader)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
-            problem = one_line(getattr(e, "problem", None) or str(e))
-            raise DefinitionError(f"{name}: {where}: expected valid YAML; {problem}") from None
-        except RecursionError:
-            raise DefinitionError(too_deep(name)) from None
-        except (ValueError, OverflowError) as e:  # a number of more than 4,300 digits
-            raise DefinitionError(f"{name}: expected valid YAML; {one_line(str(e))}") from None
+        doc = yaml_value(data, name, DefinitionError, text, accepted)
     check_tree(doc, name, DefinitionError)
     return doc
 
 
 def _shape_error(name: str, doc: Any, err: msgspec.ValidationError) -> DefinitionError:
-    message, _, at = str(err).rpartition(" - at `")
-    path = at.rstrip("`").removeprefix("$").lstrip(".") if message else ""
-    message = message or str(err)
+    message, path = error_at(err)
     if m := re.match(r"Object missing required field `(\w+)`", message):
         field = m.group(1)
         full = f"{path}.{field}" if path else field
         return DefinitionError(f"{name}: {full}: expected a value; found the field missing")
-    if m := re.match(r"Object contains unknown field `(\w+)`", message):
+    if m := re.match(r"Object contains unknown field `(.+)`$", message):
         full = f"{path}.{m.group(1)}" if path else m.group(1)
         return DefinitionError(f"{name}: {full}: expected a known field; found an unknown one")
+    if path.startswith("a key of "):
+        mapping = _lookup(doc, "." + path.removeprefix("a key of ").replace("the document", ""))
+        keys = [k for k in mapping if not isinstance(k, str)] if isinstance(mapping, dict) else []
+        found = _found(keys[0]) if keys else "a key of another kind"
+        return DefinitionError(f"{name}: {path}: expected text; found {found}")
     value = _lookup(doc, "." + path)
     if message.startswith(("Invalid enum value", "Invalid value")):
         enum = _ENUMS.get(re.sub(r"\[\d+\]$", "", path).rpartition(".")[2])
@@ -159,7 +119,7 @@ def _shape_error(name: str, doc: Any, err: msgspec.ValidationError) -> Definitio
         if path.endswith("geometry.type"):
             allowed = "Polygon, MultiPolygon"
         return DefinitionError(f"{name}: {path}: expected one of {allowed}; found {_found(value)}")
-    if m := re.match(r"Expected `(\w+)`(.*)", message):
+    if m := re.match(r"Expected `(\w+)(?: \| null)?`(.*)", message):  # optional or not
         expected = _TYPE_WORDS.get(m.group(1), m.group(1)) + m.group(2).split(", got")[0]
         expected = expected.replace(" matching regex", " matching")
         return DefinitionError(f"{name}: {path}: expected {expected}; found {_found(value)}")
@@ -170,9 +130,9 @@ def _shape_error(name: str, doc: Any, err: msgspec.ValidationError) -> Definitio
     return DefinitionError(f"{name}: {path or 'document'}: {message}")
 
 
-def load_definition(data: bytes, name: str) -> ElectionDefinition:
+def load_definition(data: bytes, name: str, accepted: bool = False) -> ElectionDefinition:
     """Parse and check a definition file's bytes; ``name`` is used in messages."""
-    doc = parse_document(data, name)
+    doc = parse_document(data, name, accepted)
     if not isinstance(doc, dict):
         raise DefinitionError(
             f"{name}: document: expected a mapping of fields; found {_found(doc)}"
@@ -288,8 +248,9 @@ class _Rules:
                 "exactly one jurisdiction without a parent (the state)",
                 f"{len(roots)}: {', '.join(repr(r.id) for r in roots) or 'none'}",
             )
+        ids = set(jurisdictions)
         for i, j in enumerate(self.d.jurisdictions):
-            self.known(f"jurisdictions[{i}].parent", j.parent, set(jurisdictions), "jurisdiction")
+            self.known(f"jurisdictions[{i}].parent", j.parent, ids, "jurisdiction")
             seen, at = {j.id}, j
             while at.parent is not None:
                 at = jurisdictions[at.parent]

@@ -115,6 +115,9 @@ class Jurisdiction(_Value, frozen=True):
     """Precinct splits; precincts only."""
     geometry: Polygon | MultiPolygon | None = None
     """Its boundary, as a GeoJSON geometry, for the maps of the results site."""
+    registered_voters: Annotated[int, Meta(ge=0)] | None = None
+    """The voters registered in it, for the results site's turnout: ballots counted
+    against registered voters."""
 
 
 class CountingGroup(_Value, frozen=True):

@@ -42,6 +42,33 @@ spreadsheet library allocates them all)."""
 SHARED_STRINGS = Limit("CANVASS_MAX_SHARED_STRINGS", 10_000_000, "strings")
 """Distinct texts an xlsx workbook may declare."""
 
+YAML_BYTES = Limit("CANVASS_MAX_YAML_BYTES", 8 * 2**20, "bytes")
+"""Bytes of one YAML document (an election definition, electors): YAML is read by a
+parser written in Python, about a megabyte a second, holding several times the text in
+memory; the largest real definition (a state's every precinct, with their shapes left to
+JSON) is well under a megabyte."""
+
+BUNDLE_FILE_BYTES = Limit("CANVASS_MAX_BUNDLE_FILE_BYTES", 4 * 2**30, "bytes")
+"""Bytes of one file of a published bundle (the verifier reads each into memory whole):
+the largest are original CVR exports, a few hundred megabytes for a large county."""
+
+FETCH_SECONDS = Limit("CANVASS_MAX_FETCH_SECONDS", 60, "seconds")
+"""Seconds a file of a bundle fetched over HTTP(S) may take to arrive, beyond one second for
+each :data:`FETCH_RATE` bytes of it: time for the server to answer at all."""
+FETCH_RATE = Limit("CANVASS_MIN_FETCH_RATE", 16_384, "bytes a second")
+"""The slowest a server may send a file of a bundle, once :data:`FETCH_SECONDS` have gone:
+a 300 MB export may take five hours at this rate; a server trickling a byte at a time is
+refused after a minute."""
+
+KEY_ITERATIONS = Limit("CANVASS_MAX_KEY_ITERATIONS", 10_000_000, "iterations")
+"""Iterations of PBKDF2 (or an older password-based scheme) an encrypted private key may
+ask for: Canvass writes 2,048; guidance for PBKDF2-HMAC-SHA256 is 600,000 (OWASP, 2023);
+ten million take a few seconds, and 2⁶⁴ − 1 would take centuries."""
+KEY_SCRYPT_BYTES = Limit("CANVASS_MAX_KEY_SCRYPT_BYTES", 2**30, "bytes")
+"""Bytes scrypt mixes (128 × N × r × p, RFC 7914) to open an encrypted private key: both
+its memory and its time grow with them. OpenSSL's default (N 16,384, r 8, p 1) mixes 16 MiB;
+the strongest usual setting (N 2²⁰, r 8), 1 GiB."""
+
 ALL = (
     ARCHIVE_MEMBERS,
     MEMBER_BYTES,
@@ -50,6 +77,12 @@ ALL = (
     NESTING,
     SHEET_CELLS,
     SHARED_STRINGS,
+    YAML_BYTES,
+    BUNDLE_FILE_BYTES,
+    FETCH_SECONDS,
+    FETCH_RATE,
+    KEY_ITERATIONS,
+    KEY_SCRYPT_BYTES,
 )
 
 

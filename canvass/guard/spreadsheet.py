@@ -23,8 +23,9 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import numpy as np
 from python_calamine import CalamineWorkbook
 
 from canvass.errors import IngestError
@@ -32,11 +33,23 @@ from canvass.guard import limits
 from canvass.guard.archive import Archive, is_zip
 
 # A cell with content (not self-closing): the library places only these, and allocates the
-# rectangle from the first to the last of them.
-# Attributes are matched by XML's own grammar (a value cannot hold its quote), so no ">"
-# inside a value can hide a reference.
-_VALUED_CELL = re.compile(rb"<(?:[\w.-]+:)?c((?:\s+[\w.:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*>")
-_CELL_REF = re.compile(rb"(?:^|\s)r\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+# rectangle from the first to the last of them. Its attributes are walked by XML's own
+# grammar (a value cannot hold its quote), so no ">" or "r=" inside a value can hide or
+# stand in for its reference. The group is its first ``r`` attribute, if it has one.
+_ATTR = rb"""\s+[\w.:-]+\s*=\s*(?:"[^"]*"|'[^']*')"""
+_NOT_R_ATTR = rb"""\s+(?!r\s*=)[\w.:-]+\s*=\s*(?:"[^"]*"|'[^']*')"""
+_VALUED_CELL = re.compile(
+    rb"<(?:[\w.-]++:)?+c(?>"
+    + _NOT_R_ATTR
+    + rb""")*+(\s+r\s*=\s*(?:"[^"]*"|'[^']*'))?+(?>"""
+    + _ATTR
+    + rb")*+\s*+>"
+)
+# Those attributes joined by newlines, when each is a reference from A1 to ZZZ9999999. Each
+# step takes a newline or a whole attribute; an attribute's value holds no quote of its own
+# kind, so no line can pass for part of one, and each attribute is one cell's.
+_WELL_FORMED = re.compile(rb"""(?:(?>\s+r\s*=\s*(["'])[A-Z]{1,3}[0-9]{1,7}\1)|\n)*+""")
+_REF_VALUE = re.compile(rb"""r\s*=\s*["'](.*)["']$""", re.DOTALL)
 _A1 = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
 _MAX_COLUMNS, _MAX_ROWS = 16_384, 1_048_576  # the format's own largest sheet
 _COUNTS = re.compile(rb"\b(count|uniqueCount)=\"(\d+)\"")
@@ -52,24 +65,75 @@ def _column_number(letters: bytes | str) -> int:
 def _check_sheet(data: bytes, where: str) -> None:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:256]:
         raise IngestError(f"{where}: expected XML in UTF-8; found another encoding")
-    rows = columns = unplaced = 0
-    for attributes in _VALUED_CELL.findall(data):
-        ref = _CELL_REF.search(attributes)
-        if ref is None:
-            unplaced += 1  # placed after the one before it: at worst, all on one row
+    rows, columns = used_range(data, where)
+    limits.check(limits.SHEET_CELLS, rows * columns, where, "the sheet's used range holds")
+
+
+def used_range(data: bytes, where: str) -> tuple[int, int]:
+    """The rows and columns of the rectangle the library allocates for a worksheet's XML:
+    to the largest row and column any valued cell names, and one column more for each
+    valued cell that names none (placed after the one before it)."""
+    found = _VALUED_CELL.findall(data)
+    unplaced, placed = found.count(b""), len(found)
+    # All references at once (a Python step per cell costs more than reading the sheet).
+    joined = b"\n".join(found)
+    del found  # found again to name a bad reference: a sheet's cells are many small objects
+    rows = columns = 0
+    if _WELL_FORMED.fullmatch(joined) is None:
+        _refuse_reference(data, where)
+    if placed > unplaced:
+        columns, rows, lowest = _references(joined)
+        if columns > _MAX_COLUMNS or rows > _MAX_ROWS or lowest < 1:
+            _refuse_reference(data, where)
+    return max(rows, 1), max(columns, 1) + unplaced
+
+
+def _references(joined: bytes) -> tuple[int, int, int]:
+    """The largest column, the largest row and the smallest row named by the references
+    :data:`_WELL_FORMED` matched: in that text the only capital letters and digits are the
+    references' own (1 to 3 letters, then 1 to 7 digits), so each run of capitals is a
+    column and each run of digits a row, read all at once in NumPy."""
+    text = np.frombuffer(joined, np.uint8)
+    columns = _runs(text, ord("A") - 1, 26)
+    rows = _runs(text, ord("0"), 10)
+    return int(columns.max()), int(rows.max()), int(rows.min())
+
+
+def _runs(text: np.ndarray[Any, Any], zero: int, base: int) -> Any:
+    """The number each run of digits spells in ``base``, a byte being the digit of its value
+    less ``zero`` when that is from 1 (0 for base 10) to ``base`` (``base - 1``)."""
+    low = 1 if base == 26 else 0
+    inside = (text - np.uint8(zero + low)) < base  # wraps around below the first digit
+    starts = np.flatnonzero(inside[1:] > inside[:-1]) + 1
+    ends = np.flatnonzero(inside[:-1] > inside[1:]) + 1
+    if inside[0]:
+        starts = np.concatenate([[0], starts])
+    if inside[-1]:
+        ends = np.concatenate([ends, [len(inside)]])
+    del inside
+    values = np.zeros(len(starts), np.int64)
+    for k in range(int((ends - starts).max())):
+        more = starts + k < ends
+        values[more] = values[more] * base + (text[starts[more] + k].astype(np.int64) - zero)
+    return values
+
+
+def _refuse_reference(data: bytes, where: str) -> NoReturn:
+    """Name the first cell reference outside A1:XFD1048576 (or not a reference at all)."""
+    for attribute in _VALUED_CELL.findall(data):
+        value = _REF_VALUE.search(attribute.strip())
+        if value is None:
             continue
-        text = ref.group(1) if ref.group(1) is not None else ref.group(2)
+        text = value.group(1)
         a1 = _A1.fullmatch(text)
         column = _column_number(a1.group(1)) if a1 else 0
         row = int(a1.group(2)) if a1 else 0
         if not (1 <= column <= _MAX_COLUMNS and 1 <= row <= _MAX_ROWS):
-            found = text.decode("utf-8", "replace")[:40]
+            found_text = text.decode("utf-8", "replace")[:40]
             raise IngestError(
-                f"{where}: expected a cell reference from A1 to XFD1048576; found {found!r}"
+                f"{where}: expected a cell reference from A1 to XFD1048576; found {found_text!r}"
             )
-        columns, rows = max(columns, column), max(rows, row)
-    rows, columns = max(rows, 1), max(columns, 1) + unplaced
-    limits.check(limits.SHEET_CELLS, rows * columns, where, "the sheet's used range holds")
+    raise IngestError(f"{where}: expected a cell reference from A1 to XFD1048576")
 
 
 def _check_counts(data: bytes, where: str) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,3 +128,59 @@ def whole_number(text: str, high: int = 2**63 - 1) -> int | None:
         return None
     number = int(text)
     return number if number <= high else None
+
+
+def shown(text: str) -> str:
+    """Text that may hold bytes no encoding gave (a file name that is not UTF-8, read by
+    Python as lone surrogates), printable: each such byte as ``\\xNN``."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def file_name(path: Path, error: type[CanvassError] = IngestError) -> str:
+    """``path``'s name, refused unless it is text (UTF-8): the name is recorded in the
+    election log, which holds text and nothing else."""
+    name = path.name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        # Python reads each byte that is not UTF-8 as the surrogate U+DC80 + the byte.
+        bad = next((ord(c) - 0xDC00 for c in name if "\udc80" <= c <= "\udcff"), 0)
+        raise error(
+            f"{shown(str(path))}: expected a file name in UTF-8; found byte 0x{bad:02X} "
+            "(rename the file)"
+        ) from None
+    return name
+
+
+def read_file(path: Path, error: type[CanvassError] = IngestError) -> bytes:
+    """The bytes of the regular file at ``path`` (a link to one is followed). Anything
+    else is refused by name rather than read: a device (``/dev/zero`` reads for ever), a
+    named pipe (reading it waits for a writer), a socket, a folder. The file is opened
+    without waiting and checked by what was opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        raise error(f"{shown(str(path))}: cannot read ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise error(f"{shown(str(path))}: expected a file; found {file_kind(mode)}")
+        try:
+            return f.read()
+        except OSError as e:
+            raise error(f"{shown(str(path))}: cannot read ({e.strerror})") from None
+
+
+def file_kind(mode: int) -> str:
+    """What a file's mode says it is, in words, when it is not a regular file."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "something that is not a file"

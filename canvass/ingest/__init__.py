@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from canvass.errors import IngestError
+from canvass.guard.text import read_file
 
 if TYPE_CHECKING:  # a command that reads no CVRs (a manifest, say) starts without Arrow
     import pyarrow as pa
@@ -54,9 +55,6 @@ def open_export(
     if fmt == "hart":
         if hart_key is None:
             return HartExport(paths)
-        try:
-            key_bytes = hart_key.read_bytes()
-        except OSError as e:
-            raise IngestError(f"{hart_key}: cannot read ({e.strerror})") from None
+        key_bytes = read_file(hart_key, IngestError)
         return HartExport(paths, rsa_key_value(str(hart_key), key_bytes))
     raise IngestError(f"format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")

@@ -366,10 +366,22 @@ def to_parquet(
     return sink.getvalue(), cards
 
 
+THREADED_READ = 4 << 20
+"""Bytes of Parquet from which reading it is spread over threads; below, a thread pool
+costs more than it saves."""
+
+
+def read_parquet(data: bytes | pa.Buffer) -> pa.Table:
+    """A Parquet file held in memory, read as ``pq.read_table`` reads it, without its
+    dataset layer: an election of a hundred counties reads a hundred small tables, each
+    in about half the time ``read_table`` takes."""
+    return pq.ParquetFile(pa.BufferReader(data)).read(use_threads=len(data) >= THREADED_READ)
+
+
 def read_table(data: bytes | pa.Buffer) -> tuple[pa.Table, list[ContestInfo]]:
     """A stored ballot table and its contest list; a table written before the ``ballot``
     and ``sheet`` columns is given them (-1: one ballot per card), in memory only."""
-    table = pq.read_table(pa.BufferReader(data))
+    table = read_parquet(data)
     contests = contests_from_metadata(table.schema)
     for name, kind in (("ballot", pa.int64()), ("sheet", pa.int8())):
         if name not in table.column_names:

@@ -29,7 +29,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from canvass.errors import IngestError
-from canvass.guard.text import decode_text, parse_csv, whole_number
+from canvass.guard.text import decode_text, parse_csv, read_file, whole_number
 from canvass.ingest.ballots import (
     MAX_CHOICES,
     VOTE,
@@ -52,10 +52,7 @@ class DominionCsv:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+        data = read_file(path, IngestError)
         self._text = decode_text(data, str(path))
         rows = parse_csv(self._text, str(path))
         header = [next(rows, None) for _ in range(4)]

@@ -22,6 +22,7 @@ Every file is read through the same guarded decoding as an import
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -32,13 +33,17 @@ import pyarrow.compute as pc
 
 from canvass.errors import IngestError
 from canvass.guard.documents import json_value, typed
+from canvass.guard.text import read_file
 from canvass.ingest.ballots import MAX_CHOICES, MAX_RANK, SCHEMA
-from canvass.ingest.draft import DraftChoice, DraftContest, Elements
+from canvass.ingest.draft import DraftChoice, DraftContest, Elements, key
 from canvass.ingest.files import files_in
+from canvass.ingest.nist_err import qualified_contest_name
+from canvass.ingest.openelections import openelections_elements
 
 DRAFT_FORMATS = (
     "dominion",
     "nist-err",
+    "openelections",
     "dominion-csv",
     "nist-cvr",
     "ess",
@@ -56,6 +61,8 @@ def elements(fmt: str, paths: Sequence[Path], county: str, schema: Path | None =
         return dominion_elements(paths, county, source)
     if fmt == "nist-err":
         return err_elements(paths, county, source)
+    if fmt == "openelections":
+        return openelections_elements(paths, county, source)
     if fmt not in DRAFT_FORMATS:
         raise IngestError(
             f"a definition cannot be drafted from {fmt!r}; choose one of {', '.join(DRAFT_FORMATS)}"
@@ -105,7 +112,7 @@ def _manifests(paths: Sequence[Path]) -> tuple[dict[str, list[_Entry]], dict[str
     for source in _sources(paths):
         stem = _base(source.name).removesuffix(".json")
         if stem in wanted:
-            doc = json_value(source.read(), source.name)
+            doc = json_value(source.read(), source.name, unique=True)
             found[stem] = typed(doc, _Manifest, source.name).List
             names[stem] = source.name
     return found, names
@@ -245,15 +252,16 @@ class _Report(msgspec.Struct):
 PRECINCTS = {"precinct", "combined-precinct", "polling-place", "vote-center"}
 
 
+LOCAL_SCOPES = {"county", "city", "town", "township", "village", "borough", "municipality"}
+"""Reporting unit types (SP 1500-100 v2) of a report's scope that canvass their own results."""
+
+
 def err_elements(paths: Sequence[Path], county: str, source: str) -> Elements:
     files = files_in(paths, (".json",))
     if len(files) != 1:
         raise IngestError(f"a nist-err definition is drafted from one report; found {len(files)}")
-    try:
-        data = files[0].read_bytes()
-    except OSError as e:
-        raise IngestError(f"{files[0]}: cannot read ({e.strerror})") from None
-    doc = json_value(data, str(files[0]))
+    data = read_file(files[0], IngestError)
+    doc = json_value(data, str(files[0]), unique=True)
     if not isinstance(doc, dict) or doc.get("@type") != "ElectionResults.ElectionReport":
         raise IngestError(f'{files[0]}: expected "@type": "ElectionResults.ElectionReport"')
     report = typed(doc, _Report, str(files[0]))
@@ -263,7 +271,11 @@ def err_elements(paths: Sequence[Path], county: str, source: str) -> Elements:
     units = {u.id: u for u in report.GpUnit}
     counties = [u for u in report.GpUnit if u.Type == "county"]
     scope = units.get(election.ElectionScopeId)
-    if len(counties) == 1:
+    if scope is not None and scope.Type in LOCAL_SCOPES:
+        # A county's or a city's report (Cambridge, Massachusetts): the scope reports, and a
+        # county it lies in is a district of some of its contests.
+        name = county or _text(scope.Name)
+    elif len(counties) == 1:
         name = county or _text(counties[0].Name)
     else:  # no county named as such: the election's own scope is the county reporting
         name = county or (_text(scope.Name) if scope is not None else "")
@@ -287,6 +299,11 @@ def err_elements(paths: Sequence[Path], county: str, source: str) -> Elements:
             ]
         elif u.Type == "split-precinct" and u.id not in splits:
             found.precincts[_text(u.Name) or u.id] = []
+    districts: dict[str, set[str]] = defaultdict(set)
+    primaries: dict[str, set[str]] = defaultdict(set)
+    for contest in election.Contest:
+        districts[key(_text(contest.Name))].add(contest.ElectionDistrictId or "")
+        primaries[key(_text(contest.Name))].update(contest.PrimaryPartyIds[:1])
     for n, contest in enumerate(election.Contest):
         kind = contest.type.rpartition(".")[2]
         if kind == "PartyContest":
@@ -299,14 +316,31 @@ def err_elements(paths: Sequence[Path], county: str, source: str) -> Elements:
         if district is scope:
             district = None
         ranked = contest.VoteVariation in ("irv", "rcv", "stv")
+        title = _text(contest.Name) or f"Contest {n + 1}"
+        party = parties.get(contest.PrimaryPartyIds[0], "") if contest.PrimaryPartyIds else ""
+        # One office voted in several districts (Representative in Congress, Fifth and
+        # Seventh), or in several parties' primaries, is a contest each, named with its
+        # district and party as the import matches it.
+        k = key(title)
+        apart = qualified_contest_name(
+            title,
+            _text(district.Name) if district is not None and len(districts[k]) > 1 else "",
+            party if len(primaries[k]) > 1 else "",
+        )
+        if apart != title:
+            found.review.append(
+                f"Election[0].Contest[{n}] ({title!r}) is one of several contests of that "
+                f"name: drafted as {apart!r}"
+            )
+            title = apart
         draft = DraftContest(
-            _text(contest.Name) or f"Contest {n + 1}",
+            title,
             contest.NumberElected
             if ranked and contest.NumberElected
             else contest.VotesAllowed or 1,
             MAX_RANK if ranked else 0,
-            district=_text(district.Name) if district and district.Type != "county" else "",
-            party=parties.get(contest.PrimaryPartyIds[0], "") if contest.PrimaryPartyIds else "",
+            district=_text(district.Name) if district and _text(district.Name) != name else "",
+            party=party,
         )
         if ranked:
             found.review.append(

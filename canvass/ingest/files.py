@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from canvass.errors import IngestError
+from canvass.guard.text import file_kind, file_name, shown
 
 
 def files_in(paths: Sequence[Path], suffixes: tuple[str, ...] = ()) -> list[Path]:
@@ -21,8 +22,15 @@ def files_in(paths: Sequence[Path], suffixes: tuple[str, ...] = ()) -> list[Path
             )
         elif path.is_file():
             files.append(path)
+        elif path.exists():  # a device, a named pipe, a socket: never read
+            raise IngestError(
+                f"{shown(str(path))}: expected a file or folder; found "
+                f"{file_kind(path.stat().st_mode)}"
+            )
         else:
-            raise IngestError(f"{path}: no such file or folder")
+            raise IngestError(f"{shown(str(path))}: no such file or folder")
+    for file in files:
+        file_name(file)
     if not files:
         kinds = " or ".join(s.lstrip(".").upper() for s in suffixes) or "readable"
         raise IngestError(f"{', '.join(str(p) for p in paths)}: no {kinds} files")

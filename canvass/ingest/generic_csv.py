@@ -51,6 +51,13 @@ from canvass.ingest.files import data_rows, files_in
 
 _HEADER = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<kind>Vote For|Ranks)=(?P<n>\d+)\))?$", re.I)
 _CARD_COLUMNS = {*CARD_FIELDS, "card"}
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+"""Line breaks and other control characters: no contest's name holds one."""
+
+
+def _character(c: str) -> str:
+    names = {"\n": "a line break (\\n)", "\r": "a carriage return (\\r)", "\t": "a tab"}
+    return names.get(c, f"the control character U+{ord(c):04X}")
 
 
 class GenericCsv:
@@ -65,8 +72,13 @@ class GenericCsv:
             pass
 
     def _contest(self, header: str, where: str) -> int:
+        if bad := _CONTROL.search(header):
+            raise IngestError(
+                f"{where}: expected a contest's name on one line; found {_character(bad.group())}"
+            )
         m = _HEADER.match(header.strip())
-        assert m is not None  # the pattern matches any text
+        if m is None:  # the pattern matches any text of one line
+            raise IngestError(f"{where}: expected a contest's name; found {header[:60]!r}")
         name = m.group("name")
         if not name:
             raise IngestError(f"{where}: a contest column has no name")
@@ -125,6 +137,14 @@ class GenericCsv:
             for i, h in enumerate(header)
             if lowered[i] not in _CARD_COLUMNS
         ]
+        columns: dict[int, int] = {}
+        for i, contest in contests:
+            if contest in columns:
+                raise IngestError(
+                    f"{path} row 1, column {i + 1}: expected each contest in one column; found "
+                    f"{self.contests[contest].name!r} again (column {columns[contest] + 1})"
+                )
+            columns[contest] = i
         seen: dict[str, int] = {}
         for number, row in data_rows(rows, path, len(header), 2):
             card = row[card_at["card"]].strip()

@@ -27,7 +27,7 @@ from lxml import etree
 from canvass.errors import IngestError, SignatureError
 from canvass.guard.archive import Archive
 from canvass.guard.documents import xml_root
-from canvass.guard.text import whole_number
+from canvass.guard.text import read_file, whole_number
 from canvass.ingest.ballots import (
     MAX_CHOICES,
     MAX_RANK,
@@ -74,7 +74,7 @@ def _documents(
             try:
                 data = path.read_bytes()
                 signature = path.with_name(f"{path.name}.sig.xml")
-                signed = signature.read_bytes() if signature.exists() else None
+                signed = read_file(signature) if signature.exists() else None
             except OSError as e:
                 raise IngestError(f"{path}: cannot read ({e.strerror})") from None
             _check(str(path), data, signed, key)

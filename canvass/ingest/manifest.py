@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from canvass.domain.model import Batch
 from canvass.errors import IngestError
-from canvass.guard.text import decode_text, parse_csv, whole_number
+from canvass.guard.text import decode_text, parse_csv, read_file, whole_number
 
 if TYPE_CHECKING:  # drawing a sample from a manifest needs no Arrow
     import pyarrow as pa
@@ -28,10 +28,7 @@ REQUIRED = ("Batch Name", "Number of Ballots")
 
 
 def read_ballot_manifest(path: Path) -> list[Batch]:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+    data = read_file(path, IngestError)
     return parse_ballot_manifest(data, str(path))
 
 

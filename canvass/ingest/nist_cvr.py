@@ -27,7 +27,7 @@ from lxml import etree
 
 from canvass.errors import IngestError
 from canvass.guard.documents import json_value, typed, xml_root
-from canvass.guard.text import whole_number
+from canvass.guard.text import read_file, whole_number
 from canvass.ingest.ballots import (
     AMBIGUOUS,
     MAX_CHOICES,
@@ -174,10 +174,7 @@ def _from_xml(element: Any) -> Any:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise IngestError(f"{path}: cannot read ({e.strerror})") from None
+    data = read_file(path, IngestError)
     doc: Any
     if path.suffix.lower() == ".xml" or data.lstrip().startswith(b"<"):
         root = xml_root(data, str(path), "a NIST SP 1500-103 report", huge=True)
@@ -186,7 +183,7 @@ def _load(path: Path) -> dict[str, Any]:
             doc = {}
         doc["@type"] = "CVR." + etree.QName(root).localname
     else:
-        doc = json_value(data, str(path))
+        doc = json_value(data, str(path), unique=True)
     if not isinstance(doc, dict) or not str(doc.get("@type", "")).endswith("CastVoteRecordReport"):
         raise IngestError(
             f'{path}: expected "@type": "CVR.CastVoteRecordReport"; found '
@@ -197,10 +194,7 @@ def _load(path: Path) -> dict[str, Any]:
 
 def schema_validator(path: Path) -> jsonschema.protocols.Validator:
     """A validator for NIST's JSON Schema of SP 1500-103 (``NIST_V0_cast_vote_records.json``)."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise IngestError(f"{path}: cannot read it as a JSON Schema ({e.strerror})") from None
+    data = read_file(path, IngestError)
     schema = json_value(data, str(path))
     if not isinstance(schema, dict):
         raise IngestError(

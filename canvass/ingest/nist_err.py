@@ -9,13 +9,16 @@ given they must agree: precinct counts that do not add up to the district's tota
 the import. Counts by vote type (``election-day``, ``early``, ``absentee-mail``, …) are
 taken in place of a unit's ``total`` when they are present, and must add up to it too.
 
-Contests match the election definition by name, id or alias; selections by candidate
+Contests match the election definition by name, id or alias — first as the contest's name
+and its district's (``REPRESENTATIVE IN CONGRESS, FIFTH DISTRICT``: one office voted in
+several districts is a contest each), then by its name alone; selections by candidate
 ballot name, measure selection text, or ``IsWriteIn``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +28,7 @@ import pyarrow as pa
 from canvass.domain.model import ElectionDefinition
 from canvass.errors import IngestError
 from canvass.guard.documents import json_value, typed
+from canvass.guard.text import read_file
 from canvass.ingest.names import definition_contests, norm
 from canvass.ingest.results_csv import MAX_VOTES, RESULTS_SCHEMA, ResultsImport
 
@@ -81,6 +85,7 @@ class _Selection(msgspec.Struct):
 class _Contest(msgspec.Struct):
     Name: _Name = None
     ElectionDistrictId: str | None = None
+    PrimaryPartyIds: list[str] = []
     ContestSelection: list[_Selection] = []
 
 
@@ -100,9 +105,15 @@ class _GpUnit(msgspec.Struct):
     Type: str = ""
 
 
+class _Party(msgspec.Struct):
+    id: str = msgspec.field(name="@id")
+    Name: _Name = None
+
+
 class _Report(msgspec.Struct):
     type: str = msgspec.field(name="@type", default="")
     GpUnit: list[_GpUnit] = []
+    Party: list[_Party] = []
     Election: list[_Election] = []
 
 
@@ -112,16 +123,47 @@ def _text(value: _Name) -> str:
     return value or ""
 
 
-def read_err(path: Path, definition: ElectionDefinition, county: str) -> ResultsImport:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise IngestError(f"{path}: cannot read ({e.strerror})") from None
-    doc = json_value(data, str(path))
+def qualified_contest_name(name: str, district: str = "", party: str = "") -> str:
+    """The name of one of several contests of one name, told apart by the district it is
+    voted in and the party whose primary it is, where they differ
+    (``REPRESENTATIVE IN CONGRESS, FIFTH DISTRICT``, ``GOVERNOR, DEMOCRAT``): a definition
+    drafted from a report names them so, and the import matches such names first."""
+    return ", ".join(part.strip() for part in (name, district, party) if part.strip())
+
+
+def _contest_spellings(name: str, district: str, party: str) -> list[str]:
+    """The names a report's contest may have in the definition, the most particular first."""
+    return [
+        norm(qualified_contest_name(name, d, p))
+        for d, p in ((district, party), (district, ""), ("", party), ("", ""))
+    ]
+
+
+def _unique_name(parts: list[tuple[str, str, str]], n: int) -> str:
+    """The plainest name that tells the report's contest ``n`` from every other."""
+    name, district, party = parts[n]
+    for d, p in (("", ""), ("", party), (district, ""), (district, party)):
+        spelling = norm(qualified_contest_name(name, d, p))
+        if not any(
+            spelling in _contest_spellings(*other) for m, other in enumerate(parts) if m != n
+        ):
+            return qualified_contest_name(name, d, p)
+    return qualified_contest_name(name, district, party)
+
+
+def read_err(
+    path: Path, definition: ElectionDefinition, county: str, skip: Sequence[str] = ()
+) -> ResultsImport:
+    """The report's counts (see the module's docstring). ``skip``: contests of the report
+    the definition leaves out, named to be left out (by a name the report gives them, bare
+    or with its district and party); the import's ``skipped`` says the votes each held."""
+    data = read_file(path, IngestError)
+    doc = json_value(data, str(path), unique=True)
     if not isinstance(doc, dict) or doc.get("@type") != "ElectionResults.ElectionReport":
         raise IngestError(f'{path}: expected "@type": "ElectionResults.ElectionReport"')
     report = typed(doc, _Report, str(path))
     units = {u.id: u for u in report.GpUnit}
+    parties = {p.id: _text(p.Name) or p.id for p in report.Party}
     if not report.Election:
         raise IngestError(f"{path}: Election: expected an election; found none")
     election = report.Election[0]
@@ -132,11 +174,45 @@ def read_err(path: Path, definition: ElectionDefinition, county: str) -> Results
         for spelling in (c.id, c.name, *c.aliases):
             by_name.setdefault(norm(spelling), index)
     rows: dict[str, list[object]] = {f.name: [] for f in RESULTS_SCHEMA}
+    parts = [
+        (
+            _text(contest.Name),
+            _text(units[contest.ElectionDistrictId].Name)
+            if contest.ElectionDistrictId in units
+            else "",
+            parties.get(contest.PrimaryPartyIds[0], "") if contest.PrimaryPartyIds else "",
+        )
+        for contest in election.Contest
+    ]
+    spelled = [_contest_spellings(*p) for p in parts]
+    skipped: dict[str, int] = {}
+    for name in skip:
+        if norm(name) in by_name:
+            raise IngestError(
+                f"{path}: --skip-contest {name!r}: the election definition has that contest "
+                f"({definition.contests[by_name[norm(name)]].id!r}); it is counted, not left out"
+            )
+        if not any(norm(name) in spellings for spellings in spelled):
+            raise IngestError(
+                f"{path}: --skip-contest {name!r}: no contest of the report has that name"
+            )
+        skipped[name] = 0
     for n, contest in enumerate(election.Contest):
         where = f"{path}: Election[0].Contest[{n}] ({_text(contest.Name)!r})"
-        found = by_name.get(norm(_text(contest.Name)))
+        found = next((by_name[n_] for n_ in spelled[n] if n_ in by_name), None)
         if found is None:
-            raise IngestError(f"{where}: not a contest of the election definition; add an alias")
+            left_out = next((name for name in skipped if norm(name) in spelled[n]), None)
+            if left_out is not None:
+                skipped[left_out] += sum(
+                    votes
+                    for selection in contest.ContestSelection
+                    for _, _, votes in _counts(selection, units, contest.ElectionDistrictId, where)
+                )
+                continue
+            raise IngestError(
+                f"{where}: not a contest of the election definition; add an alias, or leave "
+                f"it out of the import with --skip-contest {_unique_name(parts, n)!r}"
+            )
         k = found
         _, choices = pairs[k]
         spellings: dict[str, int] = {}
@@ -167,7 +243,7 @@ def read_err(path: Path, definition: ElectionDefinition, county: str) -> Results
                 rows["contest"].append(k)
                 rows["choice"].append(j)
                 rows["votes"].append(votes)
-    return ResultsImport(pa.table(rows, schema=RESULTS_SCHEMA))
+    return ResultsImport(pa.table(rows, schema=RESULTS_SCHEMA), skipped=skipped)
 
 
 def _counts(

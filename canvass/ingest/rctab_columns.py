@@ -6,6 +6,7 @@ is not plain, or whose values are not all as expected, and says what is wrong.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,45 +15,53 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from canvass.ingest.ballots import CARD_FIELDS, MARK_TYPE, NO_BALLOT, SCHEMA, VOTE
-from canvass.ingest.plain_csv import padded, plain_columns
-
-BATCH = 65_536
+from canvass.ingest.plain_csv import padded, plain_blocks
 
 
 def read_columns(
-    files: list[Path],
+    path: Path,
     first_vote_column: int,
     choice_of: dict[str, int],
     max_rank: int,
     cells: dict[str, int | None],
     county: str,
-) -> list[pa.RecordBatch] | None:
-    """Every file's cards as record batches, or None if any file is not plain or holds a
-    value the row-by-row reader would refuse. ``choice_of``: a candidate's header (stripped)
-    → its choice; ``cells``: the 1-based columns of ``"id"``, ``"precinct"`` and
-    ``"batch"`` (None: absent)."""
-    out: list[pa.RecordBatch] = []
-    for path in files:
-        read = plain_columns(path)
-        if read is None:
-            return None
-        header, table = read
-        batches = _cards(header, table, first_vote_column, choice_of, max_rank, cells, county)
-        if batches is None:
-            return None
-        out += batches
-    return out
+) -> Iterator[pa.RecordBatch | None]:
+    """A file's cards as record batches, a block of the file at a time, for as long as the
+    file is plain and holds only values the row-by-row reader accepts; then None, if the
+    rest must be read row by row (the rows given so far are the file's first rows, in
+    order, as the row-by-row reader reads them). ``choice_of``: a candidate's header
+    (stripped) → its choice; ``cells``: the 1-based columns of ``"id"``, ``"precinct"``
+    and ``"batch"`` (None: absent)."""
+    read = plain_blocks(path)
+    if read is None:
+        yield None
+        return
+    header, blocks = read
+    done = 0
+    for block in blocks:
+        if block is None:
+            yield None
+            return
+        cards = _cards(header, block, done, first_vote_column, choice_of, max_rank, cells, county)
+        if cards is None:
+            yield None
+            return
+        done += block.num_rows
+        yield cards
 
 
 def _cards(
     header: list[str],
-    table: pa.Table,
+    table: pa.RecordBatch,
+    done: int,
     first_vote_column: int,
     choice_of: dict[str, int],
     max_rank: int,
     cells: dict[str, int | None],
     county: str,
-) -> list[pa.RecordBatch] | None:
+) -> pa.RecordBatch | None:
+    """The cards of a block of ``rows`` (the file's data rows after the first ``done``), or
+    None if a value is one the row-by-row reader would refuse or read otherwise."""
     rows = table.num_rows
     candidates = list(range(first_vote_column - 1, len(header)))
     ranks = np.zeros((rows, len(candidates)), np.int8)  # at most 127, checked below
@@ -91,7 +100,7 @@ def _cards(
         at = cells.get(name)
         if not at or at > table.num_columns:
             return _same("", rows)
-        return table.column(at - 1).combine_chunks()
+        return table.column(at - 1)
 
     if any(padded(cell(name)) for name in cells if cells[name]):
         return None  # the row-by-row reader strips them
@@ -99,7 +108,7 @@ def _cards(
     if cells.get("id") and not pc.any(pc.equal(ids, "")).as_py():
         record = ids
     else:  # the record is the line's number where the ballot has no id
-        numbers = pc.cast(pa.array(np.arange(2, rows + 2)), pa.string())
+        numbers = pc.cast(pa.array(np.arange(done + 2, done + rows + 2)), pa.string())
         record = numbers if not cells.get("id") else pc.if_else(pc.equal(ids, ""), numbers, ids)
     given = {
         "county": _same(county, rows),
@@ -125,8 +134,7 @@ def _cards(
         )
     )
     arrays.append(pa.ListArray.from_arrays(pa.array(offsets), marks))
-    whole = pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
-    return [whole.slice(start, BATCH) for start in range(0, rows, BATCH)]
+    return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
 
 
 def _same(value: str, rows: int) -> pa.DictionaryArray:

@@ -83,53 +83,69 @@ class RctabCsv:
         return csv_rows(path)
 
     def read(self, county: str) -> Iterator[pa.RecordBatch]:
+        if self.options.first_vote_row != 2:
+            return batches(self._cards(county))
+        return self._plain_first(county)
+
+    def _plain_first(self, county: str) -> Iterator[pa.RecordBatch]:
+        """Each file read as columns, in C++ and NumPy, a block at a time, for as long as it
+        is plain; the rest of it, if any, row by row."""
         o = self.options
-        if o.first_vote_row == 2:  # plain files are read as columns, in C++ and NumPy
-            choices = {c.name: k for k, c in enumerate(self.contests[0].choices)}
-            cells = {"id": o.id_column, "precinct": o.precinct_column, "batch": o.batch_column}
-            read = read_columns(self.files, o.first_vote_column, choices, MAX_RANK, cells, county)
-            if read is not None:
-                return iter(read)
-        return batches(self._cards(county))
+        choices = {c.name: k for k, c in enumerate(self.contests[0].choices)}
+        cells = {"id": o.id_column, "precinct": o.precinct_column, "batch": o.batch_column}
+        for path, header in self.headers:
+            done = 0
+            for block in read_columns(path, o.first_vote_column, choices, MAX_RANK, cells, county):
+                if block is None:
+                    yield from batches(self._file_cards(county, path, header, done))
+                    break
+                done += block.num_rows
+                yield block
 
     def _cards(self, county: str) -> Iterator[Card]:
+        for path, header in self.headers:
+            yield from self._file_cards(county, path, header)
+
+    def _file_cards(
+        self, county: str, path: Path, header: list[str], skip: int = 0
+    ) -> Iterator[Card]:
+        """A file's cards row by row, after its first ``skip`` data rows."""
         o = self.options
         index = {c.name: k for k, c in enumerate(self.contests[0].choices)}
-        for path, header in self.headers:
-            columns = [
-                (i, index[h.strip()]) for i, h in enumerate(header) if i >= o.first_vote_column - 1
-            ]
-            rows = self._rows(path)
-            for _ in range(o.first_vote_row - 1):
-                next(rows, None)
-            for number, row in data_rows(rows, path, len(header), o.first_vote_row):
+        columns = [
+            (i, index[h.strip()]) for i, h in enumerate(header) if i >= o.first_vote_column - 1
+        ]
+        rows = self._rows(path)
+        for _ in range(o.first_vote_row - 1 + skip):
+            next(rows, None)
+        for number, row in data_rows(rows, path, len(header), o.first_vote_row + skip):
 
-                def cell(column: int | None, row: list[str] = row) -> str:
-                    return row[column - 1].strip() if column and column <= len(row) else ""
+            def cell(column: int | None, row: list[str] = row) -> str:
+                return row[column - 1].strip() if column and column <= len(row) else ""
 
-                marks: list[Mark] = []
-                for i, choice in columns:
-                    value = row[i].strip()
-                    if not value:
-                        continue
-                    rank = whole_number(value, MAX_RANK)
-                    if not rank:
-                        raise IngestError(
-                            f"{path} row {number}, column {i + 1} ({header[i].strip()}): "
-                            f"expected a rank (1, 2, ... {MAX_RANK}) or nothing; found {value!r}"
-                        )
-                    marks.append((0, choice, rank, VOTE))
-                record = cell(o.id_column) or str(number)
-                fields = (
-                    county,
-                    "",
-                    cell(o.batch_column),
-                    record,
-                    cell(o.id_column),
-                    "",
-                    cell(o.precinct_column),
-                    "",
-                    "",
-                    "",
-                )
-                yield fields, [0], marks
+            marks: list[Mark] = []
+            for i, choice in columns:
+                value = row[i].strip()
+                if not value:
+                    continue
+                rank = whole_number(value, MAX_RANK)
+                if not rank:
+                    raise IngestError(
+                        f"{path} row {number}, column {i + 1} ({header[i].strip()}): "
+                        f"expected a rank (1, 2, ... {MAX_RANK}) or nothing; found {value!r}"
+                    )
+                marks.append((0, choice, rank, VOTE))
+            record = cell(o.id_column) or str(number)
+            fields = (
+                county,
+                "",
+                cell(o.batch_column),
+                record,
+                cell(o.id_column),
+                "",
+                cell(o.precinct_column),
+                "",
+                "",
+                "",
+            )
+            yield fields, [0], marks

@@ -86,6 +86,8 @@ class ResultsImport:
     """``row N`` of each row whose county and every count are empty or ``NA``."""
     rows_passed_over: int = 0
     """Rows left out by ``where``."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Contests of the file left out by name (``--skip-contest``) → the votes they held."""
 
 
 def county_ids(definition: ElectionDefinition) -> dict[str, str]:

@@ -50,9 +50,14 @@ def verify_log(
     for i, raw in enumerate(entries):
         tree.append(raw)
         try:
-            parsed.append(parse_entry(raw, f"entry {i}"))
+            entry = parse_entry(raw, f"entry {i}")
         except VerificationError as e:
             problems.append(str(e))
+            continue
+        # The entries read are those before the first that cannot be: entry i stays at
+        # index i, so nothing that reads them takes one entry for another.
+        if len(parsed) == i:
+            parsed.append(entry)
     report = LogReport(tree, parsed, [], problems)
     if parsed and parsed[0].type != "log.opened":
         problems.append(f"entry 0 is a {parsed[0].type!r}; a log opens with 'log.opened'")

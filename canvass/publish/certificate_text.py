@@ -67,10 +67,15 @@ def certificate_text(
         for choice in sorted(votes, key=lambda c: order.get(f"{contest}/{c}", len(order))):
             name = label.get(f"{contest}/{choice}", choice)
             lines.append(f"    {name:<40} {votes[choice]:>12,}")
-        lines.append(
-            f"    overvotes {t.get('overvotes', 0):,}, undervotes {t.get('undervotes', 0):,}, "
-            f"ballots with the contest {t.get('ballots', 0):,}"
-        )
+        marks = (t.get("overvotes", 0), t.get("undervotes", 0), t.get("ballots", 0))
+        if marks == (0, 0, 0) and any(votes.values()):
+            # A results-only count (a precinct file, a NIST report) gives votes alone.
+            lines.append("    counted from results alone: no ballots, overvotes or undervotes")
+        else:
+            lines.append(
+                f"    overvotes {marks[0]:,}, undervotes {marks[1]:,}, "
+                f"ballots with the contest {marks[2]:,}"
+            )
     for contest, outcome in (doc.get("ranked_choice") or {}).items():
         winners = ", ".join(label.get(f"{contest}/{w}", w) for w in outcome.get("winners", []))
         lines.append(
@@ -79,9 +84,12 @@ def certificate_text(
         )
     for contest in doc.get("within_recount_margin") or []:
         lines.append(f"  {label.get(contest, contest)}: within the recount margin")
-    if doc.get("left_out"):
+    if doc.get("left_out") or doc.get("left_out_votes"):
         lines += ["", "Left out of its imports (contests the election definition does not have)"]
-        lines += [f"  {name}: {cards:,} cards" for name, cards in doc["left_out"].items()]
+        lines += [f"  {name}: {cards:,} cards" for name, cards in doc.get("left_out", {}).items()]
+        lines += [
+            f"  {name}: {votes:,} votes" for name, votes in doc.get("left_out_votes", {}).items()
+        ]
     if "reconciliation" in doc:
         lines += ["", *_reconciliation(doc["reconciliation"])]
     lines += ["", "Rests on"]

@@ -29,7 +29,9 @@ def county_imports(view: ElectionView) -> dict[str, dict[str, Any]]:
     """What each county's imports in force say beyond their cards: contests left out of
     them (``--skip-contest``) with the cards that carried each, and what the export lacked."""
     out: dict[str, dict[str, Any]] = {}
-    for i in view.state.imports.current("ballots"):
+    for i in [*view.state.imports.current("ballots"), *view.state.imports.current("results")]:
+        if not i.skipped_contests and not i.notes:
+            continue
         said = out.setdefault(i.county, {})
         for name, cards in i.skipped_contests.items():
             skipped = said.setdefault("skipped_contests", {})
@@ -71,13 +73,17 @@ def results_document(view: ElectionView) -> dict[str, Any]:
     }
 
 
-BREAKDOWNS = ("precinct", "vote_type", "batch")
+BREAKDOWNS = ("precinct", "vote_type", "county,vote_type", "batch")
 """The breakdowns published beside the county results (a county's units keyed by county:
-``county/precinct``, ``county/tabulator/batch``)."""
+``county/precinct``, ``county/tabulator/batch``; each county's vote types as
+``county/vote_type``)."""
 
 
 def breakdowns_document(view: ElectionView) -> dict[str, Any]:
-    """``results/breakdowns.json``: every contest by precinct, by vote type and by batch."""
+    """``results/breakdowns.json``: every contest by precinct, by vote type, by vote type
+    in each county and by batch (made once for every renderer that shows it)."""
+    if "breakdowns" in view.documents:
+        return dict(view.documents["breakdowns"])
     out: dict[str, Any] = {}
     for by in BREAKDOWNS:
         counted = view.breakdown(by)
@@ -91,6 +97,7 @@ def breakdowns_document(view: ElectionView) -> dict[str, Any]:
             }
             for group, totals in sorted(counted.groups.items())
         }
+    view.documents["breakdowns"] = out
     return out
 
 
@@ -125,13 +132,12 @@ def render_results(view: ElectionView) -> Iterator[tuple[str, bytes]]:
     yield "results/breakdowns.json", json_bytes(breakdowns_document(view))
     for t in view.by_county.contests:
         yield f"results/{t.contest}.csv", contest_csv(t.contest, view.by_county, view.labels)
-    status = "certified" if view.certified else "unofficial-complete"
     report = election_report(
         view.definition,
         view.by_county,
         view.by_county,
         view.by_vote_type,
-        status,
+        view.result_status,
         view.definition.election.name,
         view.as_of_datetime,
     )

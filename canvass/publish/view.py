@@ -40,6 +40,9 @@ class ElectionView:
         self.materials = materials
         self.root = root
         """The Merkle root of the entries the view was made from (RFC 9162 §2.1.1)."""
+        self._breakdowns: dict[str, Results] = {}
+        self.documents: dict[str, Any] = {}
+        """Documents more than one renderer shows, made once (by the first to ask)."""
 
     @property
     def log_size(self) -> int:
@@ -125,8 +128,12 @@ class ElectionView:
         return self.ranked_counts.ties
 
     def breakdown(self, by: str) -> Results:
-        """Every contest counted by ``by`` (county's units keyed by county)."""
-        return count(self.definition, [t for _, t in self.tables], self.results_only, by)
+        """Every contest counted by ``by`` (county's units keyed by county), counted once
+        for every renderer that asks."""
+        if by not in self._breakdowns:
+            tables = [t for _, t in self.tables]
+            self._breakdowns[by] = count(self.definition, tables, self.results_only, by)
+        return self._breakdowns[by]
 
     @cached_property
     def profile(self) -> Profile:
@@ -170,8 +177,10 @@ class ElectionView:
             "supersedes": c.supersedes,
             "superseded_by": c.superseded_by,
             "superseded_by_county_change": c.county_change,
+            "rests_on": dict(sorted(c.rests_on.items())),
             "proposed": c.proposed,
             "issued": c.issued,
+            "issued_at": c.issued_at,
             "motion": c.motion,
             "unexplained": c.unexplained,
             "signatures": c.signatures,
@@ -180,6 +189,43 @@ class ElectionView:
     @cached_property
     def certificates(self) -> list[dict[str, Any]]:
         return [self.certificate(sha, c) for sha, c in self.state.canvass.certificates.items()]
+
+    @property
+    def result_status(self) -> str:
+        """The results' NIST SP 1500-100 status: ``correction`` or ``recount`` while one
+        has reopened a certificate, else ``certified`` while a state certificate is in
+        force, else ``unofficial-complete``."""
+        kinds = {r["kind"] for r in self.reopened}
+        if "correction" in kinds:
+            return "correction"
+        if "recount" in kinds:
+            return "recount"
+        return "certified" if self.certified else "unofficial-complete"
+
+    @cached_property
+    def reopened(self) -> list[dict[str, Any]]:
+        """Every certificate a correction or a recount has reopened since it was issued, in
+        the order they were opened: its scope (a county or ``state``), the certificate, the
+        entry that opened it, why, and whether it is a ``correction`` or a ``recount``. Its
+        board is to certify again; until it does, what it certified may change."""
+        canvass = self.state.canvass
+        out = []
+        for scope, (entry, reason, kind) in sorted(
+            canvass.reopened.items(), key=lambda item: (item[1][0], item[0] == STATE, item[0])
+        ):
+            cert = canvass.certificate_of(scope)
+            if cert is None:
+                continue  # nothing certified yet: nothing reopened
+            out.append(
+                {
+                    "scope": scope,
+                    "certificate": cert.sha256,
+                    "kind": kind,
+                    "entry": entry,
+                    "reason": reason,
+                }
+            )
+        return out
 
     @cached_property
     def ascertainments(self) -> list[dict[str, Any]]:

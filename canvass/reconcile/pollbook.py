@@ -29,11 +29,10 @@ A blank count is 0. Counts are whole numbers, not negative. Example::
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from canvass.errors import IngestError
+from canvass.guard.text import decode_text, parse_csv, whole_number
 
 COUNTS = (
     "checkins",
@@ -49,6 +48,9 @@ COUNTS = (
 KEYS = ("county", "precinct", "vote_type")
 VOTE_TYPES = ("election_day", "early", "absentee", "provisional", "uocava")
 MEDIA_TYPE = "text/csv"
+MAX_COUNT = 10**12
+"""More voters than live: a count past it is a mistake in the file (and sums of such counts
+stay within 64 bits)."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,7 @@ class PollbookRow:
 
 def read_pollbook(data: bytes, where: str) -> list[PollbookRow]:
     """Every row of a poll-book CSV, checked; an error names the row and column."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise IngestError(f"{where}: not UTF-8 text ({e})") from None
-    rows = csv.reader(io.StringIO(text))
+    rows = parse_csv(decode_text(data, where), where)
     header = [h.strip().lower() for h in next(rows, [])]
     missing = [c for c in (*KEYS, *COUNTS) if c not in header]
     if missing:
@@ -113,15 +111,13 @@ def read_pollbook(data: bytes, where: str) -> list[PollbookRow]:
         counts = {}
         for c in COUNTS:
             cell = row[at[c]].strip()
-            if not cell:
-                counts[c] = 0
-            elif cell.isdigit():
-                counts[c] = int(cell)
-            else:
+            count = 0 if not cell else whole_number(cell, MAX_COUNT)
+            if count is None:
                 raise IngestError(
-                    f"{where} row {number}, column {c!r}: expected a whole number of 0 or more; "
-                    f"found {cell!r}"
+                    f"{where} row {number}, column {c!r}: expected a whole number from 0 to "
+                    f"{MAX_COUNT:,}; found {cell[:40]!r}"
                 )
+            counts[c] = count
         out.append(PollbookRow(keys[0], keys[1], keys[2], **counts))
     if not out:
         raise IngestError(f"{where}: no rows after the header")

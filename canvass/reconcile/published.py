@@ -17,12 +17,11 @@ A finding names the unit, the contest, what should hold and the numbers that do 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
 from canvass.errors import IngestError
+from canvass.guard.text import decode_text, parse_csv
 
 VOTE_FOR_ONE = ("President", "U.S. Senate", "U.S. House", "State House", "Straight Party")
 """Michigan offices where a ballot has at most one vote (Straight Party: one party)."""
@@ -56,20 +55,18 @@ class PublishedReport:
 
 
 def _rows(data: bytes, where: str) -> tuple[list[str], list[list[str]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise IngestError(f"{where}: not UTF-8 text ({e})") from None
-    reader = csv.reader(io.StringIO(text))
+    reader = parse_csv(decode_text(data, where), where)
     header = [h.strip() for h in next(reader, [])]
-    return header, [r for r in reader if any(c.strip() for c in r)]
+    # A short row reads as empty cells at its end, a long one is cut to the header.
+    width = len(header)
+    return header, [(r + [""] * width)[:width] for r in reader if any(c.strip() for c in r)]
 
 
 def _int(cell: str, where: str) -> int | None:
     cell = cell.strip()
     if not cell:
         return None
-    if not re.fullmatch(r"-?\d+", cell):
+    if not re.fullmatch(r"-?[0-9]{1,18}", cell):
         raise IngestError(f"{where}: expected a whole number; found {cell!r}")
     return int(cell)
 

@@ -88,6 +88,8 @@ class FileArtifactStore:
         self._staged: dict[str, Path] = {}
 
     def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+            raise ArtifactError(f"{sha256[:80]!r}: not a SHA-256 (64 hex digits)")
         return self.root / sha256[:2] / sha256
 
     def _has(self, digest: str) -> bool:
@@ -130,8 +132,14 @@ class FileArtifactStore:
         return self._staging
 
     def _write(self, digest: str, write: Callable[[BinaryIO], object]) -> None:
-        folder = self._staging_folder()
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        """Stage one artifact. The store's own failures (a full disk, a quota, a disk that
+        went read-only) are one line naming the store; what was staged is dropped by the
+        change that fails (see ``staged_or_nothing``)."""
+        try:
+            folder = self._staging_folder()
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        except OSError as e:
+            raise self._cannot(digest, e) from None
         try:
             with os.fdopen(fd, "wb") as f:
                 write(f)
@@ -139,11 +147,19 @@ class FileArtifactStore:
                 os.fsync(f.fileno())
             os.chmod(tmp, 0o444)
             os.replace(tmp, folder / digest)
+            _fsync_dir(folder)
+        except OSError as e:
+            Path(tmp).unlink(missing_ok=True)
+            if e.filename is not None and not str(e.filename).startswith(str(folder)):
+                raise  # the file being stored, not the store, failed: its own words
+            raise self._cannot(digest, e) from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(folder)
         self._staged[digest] = folder / digest
+
+    def _cannot(self, digest: str, e: OSError) -> ArtifactError:
+        return ArtifactError(f"{self.root}: cannot store artifact {digest}: {e.strerror or e}")
 
     def commit_staged(self, named: Collection[str]) -> None:
         for digest, staged in self._staged.items():
@@ -213,8 +229,13 @@ class FileArtifactStore:
     def __iter__(self) -> Iterator[str]:
         if not self.root.exists():
             return
-        for folder in sorted(self.root.iterdir()):
-            if folder.is_dir():
-                for f in sorted(folder.iterdir()):
-                    if not f.name.startswith(".tmp-"):
-                        yield f.name
+        # Every file under the store: one in its place (``ab/abcd…``) by its SHA-256, any
+        # other (a name no SHA-256 has, a folder not its own, a leftover temporary file) by
+        # its path in the store, so that a check of the log finds it named by no entry.
+        for path in sorted(self.root.rglob("*")):
+            if path.is_dir() and not path.is_symlink():
+                continue
+            relative = path.relative_to(self.root).as_posix()
+            name = path.name
+            placed = relative == f"{name[:2]}/{name}" and len(name) == 64
+            yield name if placed else relative

@@ -4,8 +4,15 @@
 
     DIR/
       canvass.db          SQLite (WAL, synchronous=FULL): the log and its projections
+        or database.toml  where they are instead: a PostgreSQL URL and schema
       artifacts/ab/ab…    content-addressed files, named by SHA-256
       keys/operator.key   the log operator's Ed25519 key (0600), which signs checkpoints
+
+With PostgreSQL (``canvass init DIR --database postgresql://…``) the log lives in the
+database, and the directory holds only ``database.toml``, the artifacts and the operator's
+key: several app servers share one election by mounting the same directory (a shared
+volume) and connecting to the same database (docs/deployment.md). Where no database is
+given, ``$CANVASS_DATABASE`` (when set) is where a new election keeps its log.
 
 Every change goes through :meth:`ElectionDirectory.writing`: one database transaction that
 takes the log's write lock first, so the checks made through it see the log as the change
@@ -17,27 +24,45 @@ over them, and commits all of it or none. Reads go through
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
 import secrets
+import shutil
+import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from canvass import keys
 from canvass.errors import StoreError
+from canvass.guard.text import file_name
 from canvass.log.entry import ArtifactRef, Entry, new_entry
 from canvass.log.note import Signer, VerifierKey
-from canvass.store import db, integrity
+from canvass.store import accounts, changes, db, integrity
 from canvass.store import schema as s
 from canvass.store.artifacts import ArtifactStore, FileArtifactStore
 from canvass.store.log import LogReader, LogWriter
 
 DB_FILE = "canvass.db"
+DATABASE_CONFIG = "database.toml"
 ARTIFACTS_DIR = "artifacts"
 OPERATOR_KEY = Path("keys") / "operator.key"
+
+DATABASE_ENV = "CANVASS_DATABASE"
+"""The environment variable naming the PostgreSQL database in which a new election keeps
+its log when none is given (``canvass init``, ``canvass restore``, ``canvass demo``);
+unset or empty, the log is in the directory's SQLite file."""
+
+
+def default_database() -> str | None:
+    """The database a new election goes in when none is named (None: SQLite)."""
+    return os.environ.get(DATABASE_ENV) or None
+
 
 MEDIA_TYPES = {".yaml": "application/yaml", ".yml": "application/yaml", ".json": "application/json"}
 
@@ -59,21 +84,21 @@ class ElectionDirectory:
 
     @classmethod
     def init(
-        cls, path: Path, origin: str | None = None, actor: str = "operator"
+        cls,
+        path: Path,
+        origin: str | None = None,
+        actor: str = "operator",
+        database: str | None = None,
+        schema: str | None = None,
     ) -> ElectionDirectory:
         """Create a new election directory: its log operator key, its schema and the log's
-        opening entry."""
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise StoreError(f"{path}: already exists and is not empty; choose a new directory")
-        origin = origin or f"canvass.invalid/{_slug(path.resolve().name)}-{secrets.token_hex(4)}"
+        opening entry. Its log lives in ``DIR/canvass.db`` (SQLite), or in the PostgreSQL
+        ``database`` (a URL; by default :func:`default_database`) under ``schema`` (by
+        default named after the directory)."""
+        slug = _slug(path.resolve().name)
+        origin = origin or f"canvass.invalid/{slug}-{secrets.token_hex(4)}"
         signer = keys.new_signer(origin)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / OPERATOR_KEY).parent.mkdir(mode=0o700)
-        keys.write_key(signer, path / OPERATOR_KEY)
-        (path / ARTIFACTS_DIR).mkdir()
-        engine = db.sqlite_engine(path / DB_FILE)
-        db.migrate(engine)
-        store = cls(path, engine)
+        store = cls.create(path, lambda key: keys.write_key(signer, key), database, schema)
         opened = new_entry(
             "log.opened",
             actor,
@@ -82,6 +107,41 @@ class ElectionDirectory:
         with store.writing() as w:
             w.append(opened)
         return store
+
+    @classmethod
+    def create(
+        cls,
+        path: Path,
+        write_key: Callable[[Path], object],
+        database: str | None = None,
+        schema: str | None = None,
+    ) -> ElectionDirectory:
+        """An election directory with the newest schema and an empty log (see
+        :meth:`init`; a restore fills the log from a backup). ``write_key`` writes the log
+        operator's key to the path it is given."""
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise StoreError(f"{path}: already exists and is not empty; choose a new directory")
+        database = database or default_database()
+        if database is None:
+            engine = db.sqlite_engine(path / DB_FILE)
+        else:
+            if schema is None:
+                schema = re.sub(r"[^a-z0-9_]+", "_", _slug(path.resolve().name).lower())
+                schema = schema.strip("_")[:40]
+                if not schema or schema[0].isdigit():
+                    schema = f"election_{schema}"
+            engine = db.engine(database, schema)
+            if engine.dialect.name == "postgresql":
+                _refuse_used_schema(engine, database, schema)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / OPERATOR_KEY).parent.mkdir(mode=0o700)
+        write_key(path / OPERATOR_KEY)
+        (path / ARTIFACTS_DIR).mkdir()
+        if database is not None:
+            _write_config(path, database, db.schema_of(engine))
+        db.create_schema(engine)
+        db.migrate(engine)
+        return cls(path, engine)
 
     @classmethod
     def open(cls, path: Path) -> ElectionDirectory:
@@ -97,6 +157,34 @@ class ElectionDirectory:
         return election
 
     @classmethod
+    def remove(cls, path: Path) -> None:
+        """Delete an election: its directory and, on PostgreSQL, its schema (every table of
+        its log and projections) and the accounts kept beside it. Refuses a directory that
+        is not an election's."""
+        url, schema = cls.database(path)
+        if not url.startswith("sqlite:") and schema in (None, "public"):
+            raise StoreError(
+                f"{path}: its log is in the public schema of {db.public_url(url)}; "
+                "not deleting the database's own schema"
+            )
+        if schema is not None:
+            for name in (schema, accounts.schema_beside(schema)):
+                engine = db.engine(url, name)
+                try:
+                    db.drop_schema(engine)
+                except OperationalError as e:
+                    raise StoreError(
+                        f"{db.public_url(url)}: cannot connect: {_first_line(e)}"
+                    ) from None
+                finally:
+                    engine.dispose()
+        shutil.rmtree(path)
+
+    def check_schema(self) -> None:
+        """Refuse, as :meth:`open` does, a database whose schema is not this Canvass's."""
+        db.check_revision(self.engine, str(self.path))
+
+    @classmethod
     def migrate(cls, path: Path) -> tuple[str | None, str]:
         """Bring the directory's schema to this Canvass's; returns the revisions before
         and after."""
@@ -107,13 +195,32 @@ class ElectionDirectory:
             engine.dispose()
 
     @staticmethod
-    def _engine(path: Path) -> Engine:
+    def database(path: Path) -> tuple[str, str | None]:
+        """The URL of the directory's database and its schema (None for SQLite)."""
+        config = path / DATABASE_CONFIG
+        if config.is_file():
+            where = str(config)
+            try:
+                found = tomllib.loads(config.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+                raise StoreError(f"{where}: not TOML ({e})") from None
+            url, schema = found.get("url"), found.get("schema")
+            if not isinstance(url, str) or not url:
+                raise StoreError(f'{where}: expected url = "postgresql://…", found {url!r}')
+            if schema is not None and not isinstance(schema, str):
+                raise StoreError(f"{where}: expected schema = a name, found {schema!r}")
+            return url, schema
         file = path / DB_FILE
         if not file.is_file():
             raise StoreError(
-                f"{path}: not an election directory (no {DB_FILE}); create one with 'canvass init'"
+                f"{path}: not an election directory (no {DB_FILE} or {DATABASE_CONFIG}); "
+                "create one with 'canvass init'"
             )
-        return db.engine(f"sqlite:///{file}")
+        return f"sqlite:///{file}", None
+
+    @classmethod
+    def _engine(cls, path: Path) -> Engine:
+        return db.engine(*cls.database(path))
 
     def close(self) -> None:
         self.artifacts.discard_staged()
@@ -136,13 +243,18 @@ class ElectionDirectory:
         signer = self.operator_signer()
         try:
             with db.write_transaction(self.engine) as conn:
+                key = changes.check(conn)  # made already under its key: nothing more
                 writer = LogWriter(conn, self.artifacts, self.identity, str(self.path))
                 yield writer
                 if writer.appended:
+                    if key is not None:
+                        changes.record(conn, key, writer.appended)
                     writer.sign_checkpoint(signer)
         except BaseException:
             self.artifacts.discard_staged()
             raise
+        if key is not None and writer.appended:
+            key.recorded = True
         self.artifacts.commit_staged(writer.named)
 
     def discard_staged(self) -> None:
@@ -165,11 +277,13 @@ class ElectionDirectory:
 
     def store_artifact(self, data: bytes, name: str, media_type_: str | None = None) -> ArtifactRef:
         """Stage ``data`` for the next :meth:`writing`, whose entries may name it."""
+        file_name(Path(name), StoreError)  # the log holds text: a name that is not, refused
         digest = self.artifacts.put(data)
         return ArtifactRef(digest, name, media_type_ or media_type(name), len(data))
 
     def store_file(self, path: Path, media_type_: str | None = None) -> ArtifactRef:
         """Store a file without holding it in memory."""
+        file_name(path, StoreError)
         digest, size = self.artifacts.put_file(path)
         return ArtifactRef(digest, path.name, media_type_ or media_type(path.name), size)
 
@@ -268,6 +382,40 @@ def staged_or_nothing(
             raise
 
     return run
+
+
+def _refuse_used_schema(engine: Engine, url: str, schema: str) -> None:
+    """Refuse to create an election in a schema that already holds one."""
+    try:
+        found = db.revision(engine)
+    except OperationalError as e:
+        engine.dispose()
+        raise StoreError(f"{db.public_url(url)}: cannot connect: {_first_line(e)}") from None
+    except ProgrammingError:
+        found = None
+    if found is not None:
+        engine.dispose()
+        raise StoreError(
+            f"{db.public_url(url)}: schema {schema!r} already holds an election; "
+            "choose another with --schema"
+        )
+
+
+def _first_line(e: OperationalError) -> str:
+    return str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+
+
+def _write_config(path: Path, url: str, schema: str | None) -> None:
+    lines = [
+        "# The database that holds this election's log and projections (canvass init).",
+        "# A password is best kept out of it: libpq reads PGPASSWORD and ~/.pgpass.",
+        f"url = {json.dumps(url)}",
+    ]
+    if schema is not None:
+        lines.append(f"schema = {json.dumps(schema)}")
+    config = path / DATABASE_CONFIG
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config.chmod(0o600)
 
 
 def _slug(name: str) -> str:

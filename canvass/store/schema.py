@@ -16,6 +16,7 @@ replay the verifier compares against.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Integer,
@@ -65,6 +66,21 @@ cosignature = Table(
     PrimaryKeyConstraint("size", "witness"),
 )
 
+change_key = Table(
+    "change_key",
+    metadata,
+    Column("actor", String, nullable=False),
+    Column("key", String, nullable=False),
+    Column("request_sha256", String(64), nullable=False),
+    Column("entries", Text, nullable=False),
+    Column("answer", Text),
+    PrimaryKeyConstraint("actor", "key"),
+)
+"""A change made under a key of its requester's choosing (HTTP's ``Idempotency-Key``):
+recorded in the transaction that appended its entries, so that the same request made
+again (its answer lost) is answered, never made twice. Not part of the log, nor of its
+projections."""
+
 # --- Projections ----------------------------------------------------------------------
 
 registered_key = Table(
@@ -82,7 +98,8 @@ artifact = Table(
     Column("sha256", String(64), primary_key=True),
     Column("name", String, nullable=False),
     Column("media_type", String, nullable=False),
-    Column("size", Integer, nullable=False),
+    # 64-bit: a CVR export may pass 2 GiB (SQLite's INTEGER is 64-bit already).
+    Column("size", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     Column("entry", Integer, nullable=False),
 )
 

@@ -5,7 +5,7 @@ functions, each from its own copy of the tables."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -94,19 +94,31 @@ class Tie:
     contest: str
     round: int
     tied: tuple[str, ...]
+    """The tied candidates (ids), sorted."""
     elected: bool
     mode: str
     """The contest's ``tiebreak_mode``."""
+    names: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    """The contest's name (under its id) and its candidates' (under theirs), as the
+    ballot and the definition show them."""
+
+    def named(self) -> str:
+        """The tied candidates as an official reads them, each with the id that
+        ``--chosen`` takes: ``Ahsha Safai ('ahsha-safai'), undeclared write-ins
+        ('Undeclared Write-ins')``, in the order of their names."""
+        named = sorted((self.names.get(c, c).strip(), c) for c in self.tied)
+        return ", ".join(f"{name} ({c!r})" if name != c else repr(c) for name, c in named)
 
     def message(self) -> str:
-        tied = ", ".join(repr(c) for c in self.tied)
         way = "elected" if self.elected else "eliminated"
+        contest = self.names.get(self.contest)
+        where = f"{contest} ({self.contest!r})" if contest else repr(self.contest)
         return (
-            f"contest {self.contest!r}, round {self.round}: {tied} are tied to be {way}, and "
+            f"contest {where}, round {self.round}: {self.named()} are tied to be {way}, and "
             "its rules "
             f"(tiebreak_mode {self.mode}) leave the choice to the officials. Record their "
             f"decision with 'canvass rcv resolve-tie DIR --contest {self.contest} --round "
-            f"{self.round} --chosen CANDIDATE' (the candidate {way}), or give the contest "
+            f"{self.round} --chosen ID' (the id of the candidate {way}), or give the contest "
             "another tiebreak_mode in the definition (random, with a random_seed drawn in "
             "public)"
         )
@@ -118,6 +130,11 @@ class TieUndecided(TabulationError):
     def __init__(self, tie: Tie) -> None:
         super().__init__(tie.message())
         self.tie = tie
+
+
+Decisions = Sequence[TieDecision] | Callable[[], Sequence[TieDecision]]
+"""The officials' recorded decisions of ties, or how to find them: a count asks only when it
+reaches a tie its rules leave to them (finding them means folding the whole log)."""
 
 
 @dataclass
@@ -133,7 +150,7 @@ def ranked_choice_counts(
     election: ElectionDefinition,
     tables: Sequence[pa.Table],
     contest: str | None = None,
-    decisions: Sequence[TieDecision] = (),
+    decisions: Decisions = (),
 ) -> RankedChoice:
     """Count every ranked-choice contest (or only ``contest``) round by round under its
     rules; candidates are named by their ids. A tie the rules leave to the officials is
@@ -155,7 +172,10 @@ def ranked_choice_counts(
             combined, index, codes, candidates, max_rankings=c.ranks, where=c.id
         )
         rules = ranked_choice_rules(c, candidates)
-        asked = _Officials(c.id, rules.tiebreak_mode, [d for d in decisions if d.contest == c.id])
+        names = {ch.id: ch.name for ch in choices if not ch.write_in}
+        names[UNDECLARED_WRITE_INS] = "undeclared write-ins"
+        names[c.id] = c.name
+        asked = _Officials(c.id, rules.tiebreak_mode, decisions, names)
         try:
             found.counted[c.id] = tabulate_passes(ballots, rules, (), asked.ask)
         except TieUndecided as e:
@@ -167,7 +187,7 @@ def ranked_choice(
     election: ElectionDefinition,
     tables: Sequence[pa.Table],
     contest: str | None = None,
-    decisions: Sequence[TieDecision] = (),
+    decisions: Decisions = (),
 ) -> dict[str, list[Tabulation]]:
     """:func:`ranked_choice_counts`, refusing (:class:`TieUndecided`) when a count stopped at
     a tie: for what needs every contest decided, such as a state certificate."""
@@ -181,17 +201,22 @@ class _Officials:
     """Decides a tie for ``stopCountingAndAsk`` and ``previousRoundCountsThenAsk`` as the
     officials' recorded decisions say; a tie they have not decided stops the count."""
 
-    def __init__(self, contest: str, mode: str, decisions: list[TieDecision]) -> None:
+    def __init__(
+        self, contest: str, mode: str, decisions: Decisions, names: dict[str, str]
+    ) -> None:
         self.contest = contest
         self.mode = mode
         self.decisions = decisions
+        self.names = names
 
     def ask(self, round_number: int, tied: list[str], elected: bool) -> str:
         key = (round_number, tuple(sorted(tied)), elected)
+        if callable(self.decisions):
+            self.decisions = self.decisions()
         for d in self.decisions:
-            if (d.round, d.tied, d.elected) == key:
+            if d.contest == self.contest and (d.round, d.tied, d.elected) == key:
                 return d.chosen
-        raise TieUndecided(Tie(self.contest, round_number, key[1], elected, self.mode))
+        raise TieUndecided(Tie(self.contest, round_number, key[1], elected, self.mode, self.names))
 
 
 def ranked_choice_rules(contest: Contest, candidates: list[str]) -> Rules:

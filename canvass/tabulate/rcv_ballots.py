@@ -138,13 +138,15 @@ def concatenate(parts: Sequence[RankedBallots]) -> RankedBallots:
         rows.append((np.hstack(columns), p.counts))
     keys = np.vstack([r for r, _ in rows])
     counts = np.concatenate([c for _, c in rows])
-    unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
+    group, size = row_groups(keys)
+    first = np.full(size, len(keys), np.int64)
+    np.minimum.at(first, group, np.arange(len(keys)))
+    order = np.argsort(first, kind="stable")  # the groups in the order first seen
     seen_as = np.empty_like(order)
     seen_as[order] = np.arange(len(order))
-    merged = np.zeros(len(unique), np.int64)
-    np.add.at(merged, seen_as[inverse.reshape(-1)], counts)
-    unique = unique[order]
+    merged = np.zeros(size, np.int64)
+    np.add.at(merged, seen_as[group], counts)
+    unique = keys[first[order]]
     slices = {k: (unique[:, 2 * width + i].astype(np.int32), names[k]) for i, k in enumerate(kinds)}
     return RankedBallots(
         candidates,
@@ -154,6 +156,35 @@ def concatenate(parts: Sequence[RankedBallots]) -> RankedBallots:
         tuple(sets),
         slices,
     )
+
+
+def row_groups(keys: Array, limit: int = 1 << 62) -> tuple[Array, int]:
+    """For each row of ``keys`` (integers), the number of its distinct row among all, in
+    the order ``np.unique(keys, axis=0)`` sorts them, and how many distinct rows there are.
+    Each column is numbered by the rank of its value, and the numbers are joined into one
+    integer per row (numbered again before the joined numbers would pass ``limit``);
+    numbering is by hashing (Arrow), then sorting only the distinct values. On a million
+    rows this is tens of times faster than sorting them as records."""
+    joined = np.zeros(len(keys), np.int64)
+    span = 1
+    for column in keys.T:
+        codes, size = ranked(column)
+        if span * size >= limit:
+            joined, span = ranked(joined)
+        joined = joined * size + codes
+        span *= size
+    return ranked(joined)
+
+
+def ranked(values: Array) -> tuple[Array, int]:
+    """Each value's rank among the distinct values, and how many there are."""
+    import pyarrow as pa
+
+    encoded = pa.array(values).dictionary_encode()
+    order = np.argsort(encoded.dictionary.to_numpy())
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[encoded.indices.to_numpy()], len(order)
 
 
 class Walk:

@@ -130,15 +130,19 @@ def _render(results: Results, fmt: str, contest: str | None, labels: dict[str, s
             lines += ["", f"== {results.by}: {group}{on}"]
         for t in _select(totals, contest):
             title = labels.get(t.contest, t.contest)
-            lines += ["", f"{title} (vote for {t.votes_allowed}; {t.ballots:,} ballots)"]
+            # A results-only count (a precinct file, a NIST report) gives votes alone.
+            alone = t.total_votes and not (t.ballots or t.overvotes or t.undervotes)
+            counted_from = "counted from results alone" if alone else f"{t.ballots:,} ballots"
+            lines += ["", f"{title} (vote for {t.votes_allowed}; {counted_from})"]
             total = t.total_votes or 1
             names = {c: labels.get(f"{t.contest}/{c}", c) for c in t.votes}
             width = max([len(n) for n in names.values()] + [10])
             for choice, votes in sorted(t.votes.items(), key=lambda kv: -kv[1]):
                 share = 100 * votes / total
                 lines.append(f"  {names[choice]:<{width}}  {votes:>12,}  {share:6.2f}%")
-            lines.append(f"  {'overvotes':<{width}}  {t.overvotes:>12,}")
-            lines.append(f"  {'undervotes':<{width}}  {t.undervotes:>12,}")
+            if not alone:
+                lines.append(f"  {'overvotes':<{width}}  {t.overvotes:>12,}")
+                lines.append(f"  {'undervotes':<{width}}  {t.undervotes:>12,}")
     return "\n".join(lines) + "\n"
 
 

@@ -47,7 +47,9 @@ def check_canvass(source: Source, v: Artifacts, log: Log, report: Report) -> set
         "published", "every file people read, rendered again from the log, byte for byte"
     )
     audit_check = report.check(
-        "audits", "commitments before seeds, samples drawn again, risks measured again"
+        "audits",
+        "commitments before seeds, samples drawn again, risks measured again, hand counts "
+        "summed again from their reports",
     )
     entries = log.entries
     state = ElectionState()
@@ -78,6 +80,7 @@ def check_canvass(source: Source, v: Artifacts, log: Log, report: Report) -> set
         rendered.render(state, v, log, len(entries))
     _certificates(v, state, certificates, rendered.counted)
     check_audits(state.audits, report.signed_sizes, audit_check)
+    _hand_counts(state, v, log, audit_check)
     paths = check_published(source, v, log, rendered, at, published)
     asc = report.check("ascertainment", "certificates of ascertainment against the state's")
     for index, sha in state.canvass.ascertainments:
@@ -96,6 +99,23 @@ def check_canvass(source: Source, v: Artifacts, log: Log, report: Report) -> set
 
         attempt(asc, f"certificate of ascertainment of log entry {index}", one)
     return paths
+
+
+def _hand_counts(state: ElectionState, v: Artifacts, log: Log, check: Check) -> None:
+    """Each full hand count's sums counted again from the report the log keeps, beside the
+    certificate it audits."""
+    from canvass.publish.audits import hand_count
+    from canvass.publish.view import ElectionView
+
+    view = ElectionView(state, v, log.tree.root(len(log.entries)))
+    for found in state.audits.hand_counts.values():
+        check.checked += 1
+
+        def one(found: Any = found) -> list[str]:
+            hand_count(view, found)
+            return []
+
+        attempt(check, f"hand count {found.name} (log entry {found.entry})", one)
 
 
 def _certificates(
@@ -142,6 +162,16 @@ def _certificates(
                     problems.append(
                         f"{where}: says its imports leave out {doc.get('left_out', {})}; they "
                         f"leave out {said}"
+                    )
+                said_votes = documents.left_out_votes(
+                    {"skipped_contest_votes": fold.imports.all[int(source["entry"])].skipped_votes}
+                    for source in doc["rests_on"]
+                    if source["kind"] == "results" and int(source["entry"]) in fold.imports.all
+                )
+                if doc.get("left_out_votes", {}) != said_votes:
+                    problems.append(
+                        f"{where}: says its results-only imports leave out "
+                        f"{doc.get('left_out_votes', {})}; they leave out {said_votes}"
                     )
                 for kind, label, then in (
                     ("ballots", "ballot", snap.ballots),

@@ -10,7 +10,8 @@
    withheld by county policy, as the publication says), and every artifact in the bundle
    is named by the log;
 4. **ballots**: every published CVR export read again, by the same reader under the same
-   definition, gives the ballot table the log holds, card for card;
+   definition, gives the ballot table the log holds, card for card (the exports are read
+   in worker processes, on the cores but one, while this process makes checks 5 to 9);
 5. **signatures**: the log folded under the canvass rules: every motion, vote, audit
    reading, certificate and certificate of ascertainment signed by a registered key,
    every certificate with enough signatures under its board's rule as seated then;
@@ -36,6 +37,7 @@ nobody foresaw, the report says which check could not run to its end and why, an
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -107,7 +109,10 @@ def _checks(
     if manifest.get("operator") != key_text:
         log.problems.append(
             f"the bundle names operator key {manifest.get('operator')!r}, not the trusted "
-            f"{key_text!r}"
+            f"{key_text!r}: another log under the origin {origin!r} (a fork, a forgery, or "
+            "an election made again under the same origin); compare its key with one "
+            "published elsewhere, and check a new election with --trust-store FILE of its "
+            "own or --no-trust-store"
         )
     report.operator = key_text
     held = list(dict.fromkeys([*witnesses, *(trust.witnesses(origin) if trust else [])]))
@@ -115,15 +120,29 @@ def _checks(
     if found is None:
         return
     report.witnesses = sorted(found.witnesses.values())
+    if len(found.entries) < len(found.raw):
+        # The checks below rest on every entry (who signed what, which files the log
+        # gives): with entry k unreadable they would read a log that is not this one.
+        unread = len(found.entries)
+        skipped = report.check("canvass", "the checks that rest on every entry")
+        skipped.problems.append(
+            f"did not run: log entry {unread} cannot be read (see the log check), and the "
+            "checks of artifacts, ballots, signatures, results and files rest on every entry"
+        )
+        files.notes.append("not checked against the log: not every entry could be read")
+        return
     check_artifacts(
         source, manifest, found.entries, report.check("artifacts", "artifacts the log names")
     )
-    if reingest:
-        check_ballots(
-            v,
-            manifest.get("withheld") or {},
-            found.entries,
-            report.check("ballots", "ballot tables read again from the original CVR files"),
-        )
-    expected = check_canvass(source, v, found, report)
+    with contextlib.ExitStack() as reading:
+        if reingest:  # read in worker processes while this one makes the checks after it
+            reading.enter_context(
+                check_ballots(
+                    v,
+                    manifest.get("withheld") or {},
+                    found.entries,
+                    report.check("ballots", "ballot tables read again from the original CVR files"),
+                )
+            )
+        expected = check_canvass(source, v, found, report)
     check_files(source, manifest, expected, files)

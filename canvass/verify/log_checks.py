@@ -5,6 +5,8 @@ export read again into its ballot table."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 from canvass.domain.model import KeyRole
 from canvass.errors import LogIntegrityError, VerificationError
+from canvass.guard.unique import shown
 from canvass.ingest import open_export
 from canvass.ingest.ballots import MEDIA_TYPE as BALLOT_TABLE
 from canvass.ingest.ballots import read_table, to_parquet
@@ -27,6 +30,7 @@ from canvass.log.note import (
 )
 from canvass.log.tiles import check_tiles, read_entries
 from canvass.log.verify import verify_log
+from canvass.parallel import beside, worth_it
 from canvass.publish.render import CHECKPOINT, CHECKPOINTS
 from canvass.verify.artifacts import Artifacts
 from canvass.verify.report import Check, Report, attempt
@@ -143,7 +147,7 @@ def check_files(source: Source, manifest: dict[str, Any], expected: set[str], ch
     others = {p for p in present | listed if not p.startswith("artifacts/")}
     for path in sorted(others - expected):
         check.problems.append(
-            f"{path}: not part of the election: the log neither gives this file nor names it"
+            f"{shown(path)}: not part of the election: the log neither gives this file nor names it"
         )
 
 
@@ -178,14 +182,29 @@ def check_artifacts(
     on_disk = source.listing("artifacts") or []
     for path in sorted(set(listed) | set(on_disk)):
         if path.removeprefix("artifacts/") not in named:
-            check.problems.append(f"{path}: not named by any log entry")
+            check.problems.append(f"{shown(path)}: not named by any log entry")
 
 
+@dataclass(frozen=True)
+class _Export:
+    """An import's CVR files, to read again and compare with its ballot table."""
+
+    where: str
+    data: dict[str, Any]
+    sources: list[ArtifactRef]
+    table: str | None
+    key: str | None
+
+
+@contextmanager
 def check_ballots(
     v: Artifacts, withheld: dict[str, Any], entries: list[Entry], check: Check
-) -> None:
+) -> Iterator[None]:
     """Read every published CVR export again, with the same reader and under the same
-    definition, and compare what it gives with the ballot table the log holds."""
+    definition, and compare what it gives with the ballot table the log holds. The exports
+    are read in worker processes while the block runs (the other checks, in this process);
+    their problems are the check's, in the log's order, when the block ends."""
+    exports = []
     for index, entry in enumerate(entries):
         if entry.type != "ballots.imported":
             continue
@@ -197,10 +216,28 @@ def check_ballots(
         if any(r.sha256 in withheld for r in sources):
             continue
         check.checked += 1
-        if table_ref is None:
-            check.problems.append(f"{where}: names no ballot table")
-            continue
-        attempt(check, where, partial(_read_again, v, where, d, sources, table_ref.sha256, key))
+        table = table_ref.sha256 if table_ref is not None else None
+        exports.append(_Export(where, d, sources, table, key))
+    sizes = (ref.size for export in exports for ref in export.sources)
+    with beside(_read_export, v, exports, worth_it(sizes)) as results:
+        yield
+        for problems in results:
+            check.problems += problems
+
+
+def _read_export(v: Artifacts, export: _Export) -> list[str]:
+    """One export's problems (in a worker process, when read beside the other checks)."""
+    if export.table is None:
+        return [f"{export.where}: names no ballot table"]
+    found = Check("ballots", "")
+    attempt(
+        found,
+        export.where,
+        partial(
+            _read_again, v, export.where, export.data, export.sources, export.table, export.key
+        ),
+    )
+    return found.problems
 
 
 def _read_again(

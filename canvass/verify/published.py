@@ -18,6 +18,7 @@ from typing import Any
 from canvass.certify.fold import ElectionState
 from canvass.errors import VerificationError
 from canvass.guard.documents import json_value
+from canvass.guard.unique import repeated_key, shown
 from canvass.log.entry import Entry
 from canvass.publish.render import (
     CHECKPOINT,
@@ -163,6 +164,9 @@ def _differences(path: str, found: bytes, derived: bytes, suffix: str) -> list[s
     """What differs between a file as the bundle holds it and as the log gives it."""
     where = f"{path} " if path else ""
     if suffix == ".json":
+        repeated = repeated_key(found)
+        if repeated is not None:
+            return [f"{where}{repeated}; readers differ on which value they take"]
         try:
             doc = json_value(found, path, VerificationError)
         except VerificationError as e:
@@ -196,7 +200,7 @@ def _walk(where: str, a: Any, b: Any, out: list[str]) -> None:
     """Every field that differs between two JSON documents, by its path of keys."""
 
     def at(key: object) -> str:
-        return f"{where} {key}" if where else str(key)
+        return f"{where} {shown(str(key))}" if where else shown(str(key))
 
     if isinstance(a, dict) and isinstance(b, dict):
         for key in [*a, *(k for k in b if k not in a)]:

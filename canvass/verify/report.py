@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from canvass.certify.fold import MALFORMED as MALFORMED_ENTRY
+from canvass.guard.unique import printable
 
 SHOWN = 20
 """Problems shown per check in the text report (the JSON report has every one)."""
@@ -74,6 +75,9 @@ class Report:
         }
 
     def text(self) -> str:
+        """The report for a person: one line per check, note and problem, each with every
+        control or format character escaped, so that nothing the bundle says (a name in
+        its log, a file's name) can end a line or forge one."""
         lines = [f"Bundle {self.where}: log {self.origin}, {self.log_size:,} entries"]
         for c in self.checks:
             mark = "ok  " if c.ok else "FAIL"
@@ -88,7 +92,7 @@ class Report:
             if self.ok
             else f"{failed} problem{'s' if failed != 1 else ''} found: do not rely on this bundle."
         )
-        return "\n".join(lines) + "\n"
+        return "\n".join(printable(line) for line in lines) + "\n"
 
 
 MALFORMED = (*MALFORMED_ENTRY, pa.ArrowException)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
+import os
+import stat
 import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from canvass.errors import VerificationError
-from canvass.guard.documents import json_value
-from canvass.guard.text import decode_text
+from canvass.guard import limits
+from canvass.guard.documents import json_value, one_line
+from canvass.guard.text import decode_text, file_kind
+from canvass.guard.unique import repeated_key, shown
+from canvass.verify.fetch import TooSlow, fetch
 
 MANIFEST = "manifest.json"
 
@@ -38,7 +43,12 @@ class Source:
     def json(self, path: str) -> Any:
         """A file of the bundle as JSON, through the guarded decoding every reader uses
         (nesting, lone surrogates and numbers past 64 bits refused, by name)."""
-        return json_value(self.read(path), path, VerificationError)
+        data = self.read(path)
+        doc = json_value(data, path, VerificationError)
+        repeated = repeated_key(data)
+        if repeated is not None:
+            raise VerificationError(f"{path}: {repeated}; readers differ on which value they take")
+        return doc
 
     def text(self, path: str) -> str:
         """A file of the bundle as UTF-8 text; other bytes are refused, by line."""
@@ -72,7 +82,7 @@ def inside(path: str) -> str:
     """A path the bundle names, refused unless it stays inside the bundle."""
     parts = path.split("/")
     if not path or path.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in path:
-        raise VerificationError(f"{path!r}: not a path inside the bundle")
+        raise VerificationError(f"'{shown(path)}': not a path inside the bundle")
     return path
 
 
@@ -82,17 +92,59 @@ class Folder(Source):
         self.root = root
 
     def read(self, path: str) -> bytes:
-        target = self.root / inside(path)
-        try:
-            return target.read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise Missing(f"{path}: missing from the bundle") from None
+        return _regular_file(self.root, self.root / inside(path), path)
 
     def listing(self, folder: str) -> list[str] | None:
         base = self.root / folder
         if not base.is_dir():
             return []
-        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file())
+        # Everything but folders: a link, a named pipe or a device placed in the bundle is
+        # named as a file the election does not give (and never read but by _regular_file).
+        return sorted(
+            str(p.relative_to(self.root))
+            for p in base.rglob("*")
+            if p.is_symlink() or not p.is_dir()
+        )
+
+
+def _regular_file(root: Path, target: Path, path: str) -> bytes:
+    """The bytes of a regular file inside the bundle, and nothing else: a symbolic link
+    that leads out of the bundle, a device (``/dev/zero`` reads for ever), a named pipe
+    (whose reading waits for a writer) or a socket is a named problem. The file is opened
+    without waiting and checked by what was opened, so nothing can be swapped in between
+    the check and the read."""
+    try:
+        real, base = target.resolve(strict=True), root.resolve(strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        if target.is_symlink():
+            raise VerificationError(
+                f"{shown(path)}: a link that leads nowhere; expected a file"
+            ) from None
+        raise Missing(f"{shown(path)}: missing from the bundle") from None
+    except (OSError, RuntimeError) as e:  # a loop of links
+        raise VerificationError(f"{shown(path)}: cannot read ({one_line(str(e))})") from None
+    if not real.is_relative_to(base):
+        raise VerificationError(
+            f"{shown(path)}: a link to a file outside the bundle; expected a file of the bundle"
+        )
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as e:
+        raise VerificationError(f"{shown(path)}: cannot read ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise Missing(f"{shown(path)}: missing from the bundle (a folder is there)")
+        if not stat.S_ISREG(mode):
+            raise VerificationError(f"{shown(path)}: expected a file; found {file_kind(mode)}")
+        size = os.fstat(fd).st_size
+        if size > limits.value(limits.BUNDLE_FILE_BYTES):
+            raise VerificationError(_too_large(path, size))
+        return f.read()
+
+
+def _too_large(path: str, size: int) -> str:
+    return limits.exceeded(limits.BUNDLE_FILE_BYTES, size, shown(path), "a file of")
 
 
 class Web(Source):
@@ -101,16 +153,31 @@ class Web(Source):
         self.base = url if url.endswith("/") else url + "/"
 
     def read(self, path: str) -> bytes:
+        url = self.base + inside(path)
+        allowed = limits.value(limits.BUNDLE_FILE_BYTES)
         try:
-            with urllib.request.urlopen(self.base + inside(path), timeout=60) as response:
-                data: bytes = response.read()
-                return data
+            data = fetch(url, allowed)
         except urllib.error.HTTPError as e:
             if e.code == 404:
-                raise Missing(f"{path}: missing from the bundle (HTTP 404)") from None
-            raise VerificationError(f"{self.base}{path}: HTTP {e.code}") from None
-        except (urllib.error.URLError, OSError) as e:
-            raise VerificationError(f"{self.base}{path}: cannot fetch ({e})") from None
+                raise Missing(f"{shown(path)}: missing from the bundle (HTTP 404)") from None
+            raise VerificationError(f"{shown(url)}: HTTP {e.code}") from None
+        except TooSlow as e:
+            raise VerificationError(_too_slow(url, e.received)) from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+            raise VerificationError(f"{shown(url)}: cannot fetch ({one_line(str(e))})") from None
+        if len(data) > allowed:
+            raise VerificationError(_too_large(path, len(data)))
+        return data
+
+
+def _too_slow(url: str, received: int) -> str:
+    seconds, rate = limits.FETCH_SECONDS, limits.FETCH_RATE
+    return (
+        f"{shown(url)}: the server is too slow: expected the file within "
+        f"{limits.value(seconds):,} seconds and one more for every {limits.value(rate):,} "
+        f"bytes; found {received:,} bytes had come when the time was up (set "
+        f"{seconds.variable} or {rate.variable} to allow a slower server)"
+    )
 
 
 def open_source(where: str) -> Source:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from canvass.errors import VerificationError
 from canvass.guard.documents import json_value
+from canvass.guard.text import read_file
 
 
 def default_path() -> Path:
@@ -23,11 +24,21 @@ class TrustStore:
         self.path = path
         self.logs: dict[str, dict[str, object]] = {}
         if path.is_file():
-            try:
-                doc = json_value(path.read_bytes(), str(path), VerificationError)
-                self.logs = dict(doc["logs"])
-            except (ValueError, KeyError, TypeError, OSError) as e:
-                raise VerificationError(f"{path}: not a trust store ({e})") from None
+            doc = json_value(
+                read_file(path, VerificationError), str(path), VerificationError, unique=True
+            )
+            logs = doc.get("logs") if isinstance(doc, dict) else None
+            if not isinstance(logs, dict):
+                raise VerificationError(
+                    f"{path}: not a trust store (logs: expected an object of logs; found none)"
+                )
+            for origin, log in logs.items():
+                if not isinstance(log, dict):
+                    raise VerificationError(
+                        f"{path}: not a trust store (logs.{origin}: expected an object of "
+                        f"operator, checkpoints and witnesses; found {type(log).__name__})"
+                    )
+            self.logs = logs
 
     def operator(self, origin: str) -> str | None:
         found = self.logs.get(origin, {}).get("operator")

@@ -15,17 +15,18 @@ CSRF Prevention Cheat Sheet). Every refusal is written to the access log.
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from canvass.app import accounts as acc
 from canvass.app.accounts import Account, Role
+from canvass.errors import CanvassError
+from canvass.guard.documents import json_value
 
 SESSION_COOKIE = "canvass_session"
 SAFE_METHODS = ("GET", "HEAD")
@@ -135,9 +136,9 @@ async def fields(request: Request) -> dict[str, Any]:
     kind = request.headers.get("content-type", "")
     if kind.startswith("application/json"):
         try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            body = None
+            body = json_value(await _body(request) or b"{}", "the request body")
+        except CanvassError as e:
+            raise Refused(400, str(e)) from None
         if not isinstance(body, dict):
             raise Refused(400, "the request body is not a JSON object")
         found = body
@@ -174,6 +175,41 @@ async def public_form(request: Request) -> dict[str, Any]:
             "wrong); reload the page and try again",
         )
     return found
+
+
+MAX_JSON_BYTES = 16 * 2**20
+"""A JSON request body's bytes at most: the largest an action takes (a certificate to sign,
+a board's statement) is a few kilobytes; files come as uploads, spooled to disk."""
+
+
+async def _body(request: Request) -> bytes:
+    """The request's body, read no further than :data:`MAX_JSON_BYTES`."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_JSON_BYTES:
+        raise Refused(413, _too_large(int(declared)))
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON_BYTES:
+            raise Refused(413, _too_large(len(body)))
+    return bytes(body)
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"the request body: expected JSON of at most {MAX_JSON_BYTES:,} bytes; found "
+        f"{'more' if size > MAX_JSON_BYTES else size}; send files as uploads"
+    )
+
+
+Number = Annotated[int, Path(ge=0, le=2**63 - 1)]
+"""A whole number in a page's path (a log entry, a round, a motion, a key request): what
+the database stores, so a number past 64 bits is refused as the request's own mistake."""
+
+
+Sha256 = Annotated[str, Path(pattern="^[0-9a-f]{64}$")]
+"""A SHA-256 in a page's path (a certificate), in lower-case hex: anything else is the
+request's own mistake, refused before any file is looked for."""
 
 
 def text(form: dict[str, Any], name: str) -> str:

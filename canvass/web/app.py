@@ -7,7 +7,8 @@ with any ASGI server, e.g. ``uvicorn --factory canvass.web.app:from_environment`
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from canvass.app import Election
 from canvass.app.accounts import Accounts
 from canvass.app.elections import open_election
+from canvass.app.key_requests import settle_key_requests
 from canvass.web.render import install_error_handler
 from canvass.web.routes import ROUTERS
 from canvass.web.settings import Settings
@@ -33,6 +35,18 @@ class Services:
     accounts: Accounts
     election: Election
 
+    def close(self) -> None:
+        """Let go of both databases: every pooled connection closed (a later request
+        opens new ones)."""
+        self.election.close()
+        self.accounts.engine.dispose()
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.services.close()
+
 
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
@@ -41,12 +55,15 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        lifespan=_lifespan,
     )
-    app.state.services = Services(
+    services = Services(
         settings,
         Accounts.open(settings.accounts_url, settings.password_hash),
         open_election(settings.election),
     )
+    settle_key_requests(services.accounts, services.election)
+    app.state.services = services
     install_error_handler(app)
     app.middleware("http")(_security_headers)
     app.mount("/assets", StaticFiles(directory=ASSETS), name="assets")

@@ -12,6 +12,10 @@ page "it did not work" with the message, or as ``{"error": message}`` under ``/a
 from __future__ import annotations
 
 import functools
+import logging
+import re
+import secrets
+import tempfile
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,16 +24,21 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException
 
+from canvass.app import changes
 from canvass.app.accounts import AccountError, TooManyAttempts
+from canvass.app.actor import Actor
+from canvass.app.elections import DATABASE_ERRORS, contended, unavailable
 from canvass.errors import CanvassError
 from canvass.web.access import SESSION_COOKIE, Refused
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "canvass_done"
+log = logging.getLogger("canvass.web")
 
 templates = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -94,8 +103,12 @@ def action(router: APIRouter, path: str) -> Callable[[Any], Any]:
     def register(fn: Callable[..., Done]) -> Callable[..., Done]:
         @functools.wraps(fn)
         def api(*args: Any, **kwargs: Any) -> Response:
-            done = fn(*args, **kwargs)
-            return JSONResponse(jsonable_encoder({"message": done.message, **done.data}))
+            request, account = kwargs["request"], kwargs.get("account")
+            key = request.headers.get(IDEMPOTENCY_KEY)
+            if key is None or account is None:
+                done = fn(*args, **kwargs)
+                return JSONResponse(jsonable_encoder({"message": done.message, **done.data}))
+            return _keyed(fn, args, kwargs, request, account.actor, key)
 
         @functools.wraps(fn)
         def form(*args: Any, **kwargs: Any) -> Response:
@@ -119,7 +132,69 @@ def action(router: APIRouter, path: str) -> Callable[[Any], Any]:
     return register
 
 
+IDEMPOTENCY_KEY = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+
+
+def _keyed(
+    fn: Callable[..., Done],
+    args: Any,
+    kwargs: dict[str, Any],
+    request: Request,
+    actor: Actor,
+    key: str,
+) -> Response:
+    """An API client's action under its ``Idempotency-Key``: made once; the same request
+    made again is answered as the first was (with ``Idempotent-Replayed: true``), even
+    while the first is still being made (the second waits for the log's lock, then finds
+    the key) or when the first's answer was lost."""
+    election = request.app.state.services.election
+    fields = kwargs.get("form") or {}
+    asked = changes.request_sha256(request.method, request.url.path, fields)
+    try:
+        with changes.keyed(actor, key, asked) as keyed:
+            found = changes.made(election, keyed)
+            if found is None:
+                done = fn(*args, **kwargs)
+                answer = jsonable_encoder({"message": done.message, **done.data})
+                changes.answered(election, keyed, answer)
+                return JSONResponse(answer)
+    except changes.ChangeMade as e:
+        found = e.made
+    except changes.KeyReused as e:
+        return _error(request, 422, str(e))
+    answer = found.answer or {
+        "message": f"This change was made already (log entries {found.entries}); "
+        "it was not made again.",
+        "entries": found.entries,
+    }
+    return JSONResponse(answer, headers={REPLAYED: "true"})
+
+
+SERVER_PATH = re.compile(
+    r"(?<![\w.:/])/(?:tmp|home|root|usr|var|work|srv|opt|etc|mnt|data|proc)(?:/[^\s'\",;)]*)?"
+)
+"""An absolute path on the server that no named folder below accounts for."""
+
+
+def scrub(request: Request, message: str) -> str:
+    """The message with the server's folders named in words: a browser is not told where
+    the server keeps its files."""
+    settings = request.app.state.services.settings
+    folders = [
+        (settings.publish_dir, "the publishing folder"),
+        (settings.upload_dir, "the upload folder"),
+        (settings.election, "the election's folder"),
+        (Path(tempfile.gettempdir()), "a temporary folder"),
+    ]
+    for path, words in folders:
+        for form in {str(path), str(path.resolve())}:
+            message = message.replace(form, words)
+    return SERVER_PATH.sub("a folder on the server", message)
+
+
 def _error(request: Request, status: int, message: str) -> Response:
+    message = scrub(request, message)
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": message}, status_code=status)
     if status == 401 and request.method in ("GET", "HEAD"):
@@ -145,9 +220,49 @@ def install_error_handler(app: FastAPI) -> None:
         messages = {404: "there is no such page", 405: "this page does not take that request"}
         return _error(request, e.status_code, messages.get(e.status_code, str(e.detail)))
 
+    async def invalid_request(request: Request, e: Exception) -> Response:
+        assert isinstance(e, RequestValidationError)
+        problems = "; ".join(
+            f"{' '.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in e.errors()
+        )
+        return _error(request, 422, f"the request is not one this page takes ({problems})")
+
+    async def server_error(request: Request, e: Exception) -> Response:
+        busy = unavailable(e)
+        if busy is not None:  # the database restarting: the request may be made again
+            log.warning("database unavailable at %s %s: %s", request.method, request.url.path, e)
+            response = _error(request, 503, busy)
+            response.headers["Retry-After"] = "5"
+            return response
+        refused = contended(e)
+        if refused is not None:  # others' changes at the same moment: nothing recorded
+            kind, message = refused
+            log.warning("%s at %s %s: %s", kind, request.method, request.url.path, e)
+            response = _error(request, 409 if kind == "conflict" else 503, message)
+            response.headers["Retry-After"] = "1" if kind == "conflict" else "2"
+            return response
+        # The details are for whoever runs the server, in its log; the person gets a
+        # reference to quote, never a traceback or the database's words.
+        reference = secrets.token_hex(4)
+        log.error("error %s at %s %s", reference, request.method, request.url.path, exc_info=e)
+        return _error(
+            request,
+            500,
+            f"the server could not do this (error {reference}, recorded for whoever runs "
+            "the server); try again, and if it happens again, tell them the error's number",
+        )
+
     app.add_exception_handler(Refused, refused)
     app.add_exception_handler(CanvassError, canvass_error)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    # The database's errors answered here, not by the catch-all (Starlette re-raises what
+    # that one handles, and the server then drops the client's kept-alive connection: the
+    # client told to try again would find it reset).
+    for kind in DATABASE_ERRORS:
+        app.add_exception_handler(kind, server_error)
+    app.add_exception_handler(Exception, server_error)
 
 
 def session_cookie(response: Response, token: str, secure: bool) -> None:

@@ -3,8 +3,10 @@ test or ``canvass serve-app`` passes), nothing hard-coded.
 
 =============================  =========================================================
 ``CANVASS_ELECTION``           the election directory the application serves
-``CANVASS_ACCOUNTS_URL``       the accounts database (default: ``accounts.db`` beside
-                               the election's own database)
+``CANVASS_ACCOUNTS_URL``       the accounts database (default: beside the election's own
+                               database: ``accounts.db`` in its directory, or for an
+                               election on PostgreSQL the schema ``SCHEMA_accounts`` of
+                               its database, which every app server reaches)
 ``CANVASS_PUBLISH_DIR``        where "publish" writes the results bundle (default:
                                ``public`` in the election directory)
 ``CANVASS_UPLOAD_DIR``         where uploads are streamed before they are imported
@@ -13,6 +15,8 @@ test or ``canvass serve-app`` passes), nothing hard-coded.
                                ``rfc9106-high-memory``
 ``CANVASS_INSECURE_COOKIES``   ``1`` drops the cookies' ``Secure`` flag, for plain HTTP on
                                a development machine only
+``CANVASS_ORIGIN``             the address people open (``https://canvass.example.gov``),
+                               which passkeys are made for (default: the request's own)
 =============================  =========================================================
 """
 
@@ -35,6 +39,8 @@ class Settings:
     secure_cookies: bool = True
     password_hash: str = "rfc9106-low-memory"
     """Argon2id parameters (see :data:`canvass.app.accounts.PASSWORD_HASHES`)."""
+    origin: str = ""
+    """The origin passkeys are made for and checked against; empty: the request's."""
 
     @classmethod
     def for_election(cls, election: Path, **overrides: object) -> Settings:
@@ -60,4 +66,5 @@ class Settings:
             upload_dir=Path(os.environ.get("CANVASS_UPLOAD_DIR", str(base.upload_dir))),
             secure_cookies=os.environ.get("CANVASS_INSECURE_COOKIES") != "1",
             password_hash=os.environ.get("CANVASS_PASSWORD_HASH", base.password_hash),
+            origin=os.environ.get("CANVASS_ORIGIN", "").rstrip("/"),
         )

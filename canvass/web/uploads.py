@@ -21,11 +21,17 @@ from starlette.datastructures import UploadFile
 from canvass.errors import CanvassError, IngestError
 
 CHUNK = 1 << 20
+MAX_NAME = 200
+"""Characters of an uploaded file's name kept (all ASCII by then)."""
 
 
 def _safe_name(name: str, n: int) -> str:
     base = Path(name.replace("\\", "/")).name
     base = re.sub(r"[^A-Za-z0-9._ -]", "_", base).strip(". ")
+    if len(base) > MAX_NAME:  # past what a file system takes (255 bytes): keep the ending
+        stem, dot, suffix = base.rpartition(".")
+        suffix = suffix[:16] if dot else ""
+        base = (stem if dot else base)[: MAX_NAME - len(suffix) - 1] + dot + suffix
     return base or f"upload-{n}"
 
 

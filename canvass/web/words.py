@@ -65,6 +65,19 @@ def statement_words(source: Source, account: Account, statement: dict[str, Any])
             f"{who} issue the certificate of ascertainment {cert[:12]} of election "
             f"{statement.get('election')}, appointing the electors it names."
         )
+    again = (
+        f" This supersedes log entry {statement['supersedes']}: {statement.get('reason')}."
+        if statement.get("supersedes") is not None
+        else ""
+    )
+    if statement.get("statement") == "audit-tally":
+        votes = statement.get("votes") or {}
+        counted = ", ".join(f"{k} {v:,}" for k, v in sorted(votes.items())) or "no votes"
+        return (
+            f"{who} for audit board {statement.get('board')}, record that counting batch "
+            f"{statement.get('batch')} by hand finds, in {statement.get('contest')}: "
+            f"{counted}.{again}"
+        )
     if statement.get("statement") == "audit-reading":
         marked = ", ".join(statement.get("votes") or []) or "no choice marked"
         found = {

@@ -10,7 +10,16 @@ from typing import Any
 from markupsafe import Markup
 
 from canvass.domain.model import Contest, ContestType
-from canvass.publish.site.base import NOT_REPORTED, VOTE_TYPES, File, Site
+from canvass.publish.site.base import (
+    BREAKDOWNS,
+    CERTIFICATES,
+    NOT_REPORTED,
+    RANKED,
+    RESULTS,
+    VOTE_TYPES,
+    File,
+    Site,
+)
 from canvass.publish.site.charts import Bar, bar_chart
 from canvass.publish.site.flow import flow_chart
 from canvass.publish.site.maps import Area, county_map
@@ -113,6 +122,13 @@ def contest_page(site: Site, c: Contest) -> Iterator[File]:
         "contest.html.j2",
         doc,
         (header, table),
+        [
+            RESULTS,
+            f"results/{c.id}.csv",
+            BREAKDOWNS,
+            *([RANKED] if c.id in site.data.ranked else []),
+            CERTIFICATES,
+        ],
         contest=c,
         kind=KINDS.get(c.type, c.type.value),
         leaders=[line for line in shown if line.marked],
@@ -184,6 +200,7 @@ def rounds_page(site: Site, c: Contest) -> Iterator[File]:
         "rounds.html.j2",
         {"contest": c.id, "name": c.name, "passes": list(count_passes)},
         (["pass", "round", "candidate", "votes"], table),
+        [RANKED, CERTIFICATES],
         contest=c,
         passes=passes,
         rounds=passes[-1]["rounds"] if passes else [],

@@ -63,6 +63,8 @@ def site_data(
         results=doc("results/results.json"),
         ranked=doc("results/ranked-choice.json"),
         certificates=doc("certificates/index.json")["certificates"],
+        reopened=doc("certificates/index.json").get("reopened", []),
+        breakdowns=doc("results/breakdowns.json"),
         audits=doc("audits/index.json")["audits"],
         hand_counts=doc("audits/index.json").get("hand_counts", []),
         units=units_from_csv(read("reconciliation/units.csv")),

@@ -32,7 +32,8 @@ NAV = (
 @dataclass(frozen=True)
 class Status:
     key: str
-    """``unofficial``, ``certified``, ``recount`` or ``corrected``: the banner's style."""
+    """``unofficial``, ``certified``, ``correction`` or ``recount`` (under way), or
+    ``corrected``: the banner's style."""
     label: str
     """What the banner says."""
 
@@ -53,9 +54,12 @@ def render_page(
     body: Markup,
     check: Markup,
     downloads: Sequence[tuple[str, str]] = (),
+    notices: Sequence[str] = (),
+    sources: Sequence[str] = (),
 ) -> bytes:
     """The page at bundle path ``path``; links in ``body`` and ``downloads`` are relative
-    to the page."""
+    to the page, ``sources`` (bundle paths) to the bundle. ``notices`` are said in a banner
+    above the content: what may still change (a correction or a recount under way)."""
     up = "../" * path.count("/")
     alternates = [
         (rel, href, "application/json" if href.endswith(".json") else "text/csv")
@@ -76,6 +80,8 @@ def render_page(
             check=check,
             downloads=downloads,
             alternates=alternates,
+            notices=notices,
+            sources=sources,
         )
         .encode()
     )

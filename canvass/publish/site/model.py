@@ -46,6 +46,11 @@ class SiteData:
     """Totals by vote type, then contest (as ``results.json`` writes totals)."""
     hand_counts: Sequence[Mapping[str, Any]] = ()
     """``audits/index.json``'s full hand counts, each beside the certificate it audits."""
+    breakdowns: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """``results/breakdowns.json``: every contest by precinct (``county/precinct``) and by
+    vote type in each county (``county/vote_type``), among others."""
+    reopened: Sequence[Mapping[str, Any]] = ()
+    """``certificates/index.json``'s certificates reopened by a correction or a recount."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,15 @@ def status(data: SiteData) -> Status:
     state_issued = any(
         c["scope"] == STATE and c.get("issued") is not None for c in data.certificates
     )
+    kinds = {r["kind"] for r in data.reopened}
+    if "correction" in kinds:
+        return Status("correction", "Correction under way")
+    if "recount" in kinds:
+        return Status("recount", "Recount under way")
     if certified and corrected:
+        again = {c.get("status") for c in data.certificates if c.get("supersedes")}
+        if again == {"recount"}:
+            return Status("corrected", "Certified after a recount")
         return Status("corrected", "Certified, with corrections")
     if certified:
         return Status("certified", "Certified results")

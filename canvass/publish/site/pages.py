@@ -28,10 +28,19 @@ from collections.abc import Iterator, Mapping
 from importlib.resources import files
 from typing import Any
 
-from canvass.publish.site.base import NOT_REPORTED, File, Site
+from canvass.publish.site.base import (
+    AUDITS,
+    CERTIFICATES,
+    NOT_REPORTED,
+    RANKED,
+    RESULTS,
+    File,
+    Site,
+)
 from canvass.publish.site.check import SCRIPT, script_bytes
 from canvass.publish.site.contests import contest_page
 from canvass.publish.site.counties import counties_page, county_page
+from canvass.publish.site.layout import when
 from canvass.publish.site.maps import Area, county_map
 from canvass.publish.site.model import STATE, SiteData, choice_name, lines
 
@@ -79,6 +88,8 @@ def front_page(site: Site) -> Iterator[File]:
         "election": site.definition.election.id,
         "name": site.definition.election.name,
         "status": site.status.key,
+        "reopened": [r["scope"] for r in site.data.reopened],
+        "turnout": site.turnout(),
         "as_of": site.data.as_of,
         "counties": {
             "total": len(site.counties),
@@ -93,12 +104,14 @@ def front_page(site: Site) -> Iterator[File]:
         "front.html.j2",
         doc,
         (["contest", "choice", "name", "votes", "share", "marked"], table),
+        [RESULTS, RANKED, CERTIFICATES],
         name=site.definition.election.name,
         status=site.status,
         reported=reported,
         counties=len(site.counties),
         certified=len(site.certified),
         state_certified=site.state_certified,
+        turnout=site.turnout(),
         contests=cards,
         map=shown_map,
         legend=REPORTING if shown_map else [],
@@ -112,10 +125,17 @@ def _certificate_in_words(site: Site, c: Mapping[str, Any]) -> str:
             f"Proposed at log entry {c['proposed']} for the {c['board']} to vote on; not issued."
         )
     else:
+        on = f" on {when(c['issued_at'])}" if c.get("issued_at") else ""
         words = (
-            f"Issued at log entry {c['issued']} after the {c['board']} passed the motion at log "
-            f"entry {c['motion']}; signed by {signers}."
+            f"Issued{on} at log entry {c['issued']} after the {c['board']} passed the motion at "
+            f"log entry {c['motion']}; signed by {signers}."
         )
+    if c.get("rests_on"):
+        counties = "; ".join(
+            f"{site.names.get(county, county)}'s {sha[:12]}…"
+            for county, sha in c["rests_on"].items()
+        )
+        words += f" It rests on the county certificates in force when it was proposed: {counties}."
     if c.get("supersedes"):
         words += f" It replaces certificate {c['supersedes'][:12]}…"
     if c.get("superseded_by"):
@@ -124,6 +144,12 @@ def _certificate_in_words(site: Site, c: Mapping[str, Any]) -> str:
         )
     elif c.get("standing") and c["standing"] != "in force":
         words += f" It is no longer in force: {c['standing']}."
+    for r in site.data.reopened:
+        if r["certificate"] == c["sha256"]:
+            words += (
+                f" A {r['kind']} opened at log entry {r['entry']} reopened it ({r['reason']}):"
+                " its board is to certify again."
+            )
     return words
 
 
@@ -158,6 +184,7 @@ def certificates_page(site: Site) -> Iterator[File]:
         "certificates.html.j2",
         {"certificates": list(site.data.certificates)},
         (header, table),
+        [CERTIFICATES, *(f"certificates/{c['sha256']}.txt" for c in site.data.certificates)],
         certificates=shown,
     )
 
@@ -205,6 +232,11 @@ def audits_page(site: Site) -> Iterator[File]:
         "audits.html.j2",
         {"audits": list(site.data.audits), "hand_counts": list(site.data.hand_counts)},
         (["audit", "round", "draws", "risk", "met"], table),
+        [
+            AUDITS,
+            *(f"audits/{a['name']}.txt" for a in site.data.audits),
+            *(f"audits/{h['name']}.txt" for h in site.data.hand_counts),
+        ],
         audits=shown,
         hand_counts=counted,
     )
@@ -244,6 +276,7 @@ def how_to_check_page(site: Site) -> Iterator[File]:
         "how.html.j2",
         doc,
         (["role", "name", "key"], table),
+        ["manifest.json", "log/checkpoint"],
         operator=claim.operator,
         witnesses=witnesses,
         log_size=claim.log_size,

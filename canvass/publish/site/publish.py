@@ -8,7 +8,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from canvass.publish.audits import audit_json, hand_count
-from canvass.publish.results import ranked_document, results_document, totals_json
+from canvass.publish.results import (
+    breakdowns_document,
+    ranked_document,
+    results_document,
+    totals_json,
+)
 from canvass.publish.site.check import LogClaim, Witness
 from canvass.publish.site.model import SiteData
 from canvass.publish.site.pages import render_site
@@ -45,6 +50,8 @@ def site_data(view: ElectionView) -> SiteData:
         results=results_document(view),
         ranked=ranked_document(view),
         certificates=view.certificates,
+        reopened=view.reopened,
+        breakdowns=breakdowns_document(view),
         audits=[audit_json(a) for a in view.audits],
         hand_counts=[hand_count(view, h) for h in view.state.audits.hand_counts.values()],
         units=unit_rows(view.units),

@@ -697,6 +697,11 @@
     const next = fresh.querySelector("main");
     if (main && next) {
       main.replaceWith(document.adoptNode(next));
+      // The status (unofficial, certified, a correction under way) and the time of the
+      // last update are in the header.
+      const header = document.querySelector("header.site");
+      const nextHeader = fresh.querySelector("header.site");
+      if (header && nextHeader) header.replaceWith(document.adoptNode(nextHeader));
       document.title = fresh.title;
       document.getElementById("canvass-log").textContent = fresh.getElementById("canvass-log").textContent;
     }

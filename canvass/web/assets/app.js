@@ -193,23 +193,122 @@
 
   // --- the meeting, live for everyone in it --------------------------------------------
 
+  // A page that shows what the log decides learns at once that the log has grown (server-sent
+  // events; without EventSource it asks every few seconds). The meeting shows the change (not
+  // while the person is reviewing what to sign); a dashboard, which holds forms, says so
+  // and offers to show it.
   function live(element) {
-    const note = element.querySelector("[data-live-note]");
-    setInterval(async () => {
+    const note = element.querySelector("[data-live-note]") || element;
+    const reloads = element.dataset.liveMode !== "note";
+    const seen = element.dataset.size;
+    const signingOpen = () => {
       const signing = document.getElementById("signing");
-      if (signing && !signing.hidden) return;
-      try {
-        const response = await fetch(element.dataset.live, { credentials: "same-origin" });
-        if (!response.ok) return;
-        const state = await response.json();
-        if (String(state.log_size) !== element.dataset.size) {
-          if (note) note.textContent = "Something changed in the meeting; showing it…";
-          location.reload();
-        }
-      } catch (e) {
-        if (note) note.textContent = "Lost touch with the server; retrying.";
+      return signing && !signing.hidden;
+    };
+    let pending = false;
+    // Once the page is being left (a form sent, a link followed), a reload would cancel that.
+    let leaving = false;
+    let source = null;
+    window.addEventListener("beforeunload", () => {
+      leaving = true;
+      if (source) source.close();
+    });
+    const changed = (size) => {
+      // The log only grows: a smaller size is a reading older than the page.
+      if (leaving || Number(size) <= Number(seen)) return;
+      if (reloads) {
+        pending = true;
+        if (signingOpen()) return;
+        note.textContent = "Something changed in the meeting; showing it…";
+        location.reload();
+        return;
       }
-    }, 2000);
+      note.textContent = `Something changed since this page was shown (the log now holds ${size} entries). `;
+      const link = document.createElement("a");
+      link.href = location.pathname + location.search;
+      link.textContent = "Show it";
+      note.append(link);
+    };
+    setInterval(() => { if (pending && !leaving && !signingOpen()) location.reload(); }, 1000);
+    if (window.EventSource) {
+      source = new EventSource(`/api/live/events?since=${encodeURIComponent(seen)}`);
+      source.addEventListener("log", (event) => changed(event.data));
+      return;
+    }
+    setInterval(async () => {
+      try {
+        const response = await fetch("/api/live/size", { credentials: "same-origin" });
+        if (response.ok) changed((await response.json()).log_size);
+      } catch (e) {
+        note.textContent = "Lost touch with the server; retrying.";
+      }
+    }, 3000);
+  }
+
+  // --- passkeys (WebAuthn): the second factor instead of a one-time code ---------------
+
+  const fromBase64url = (text) =>
+    fromBase64(text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4));
+  const toBase64url = (bytes) =>
+    toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const withIds = (list) => (list || []).map((c) => ({ ...c, id: fromBase64url(c.id) }));
+
+  async function addPasskey(status) {
+    const options = await postJSON("/api/passkeys/options", {});
+    options.challenge = fromBase64url(options.challenge);
+    options.user.id = fromBase64url(options.user.id);
+    options.excludeCredentials = withIds(options.excludeCredentials);
+    const made = await navigator.credentials.create({ publicKey: options });
+    status.textContent = "Passkey made; sending its public key…";
+    await postJSON("/api/passkeys", {
+      credential: {
+        id: made.id,
+        rawId: toBase64url(made.rawId),
+        type: made.type,
+        response: {
+          clientDataJSON: toBase64url(made.response.clientDataJSON),
+          attestationObject: toBase64url(made.response.attestationObject),
+          transports: made.response.getTransports ? made.response.getTransports() : [],
+        },
+        clientExtensionResults: made.getClientExtensionResults(),
+        authenticatorAttachment: made.authenticatorAttachment,
+      },
+    });
+    location.reload();
+  }
+
+  async function passkeySignIn(panel, status) {
+    const csrfField = document.querySelector("input[name=csrf]");
+    const token = csrfField ? csrfField.value : "";
+    const options = await postJSON("/api/sign-in/passkey/options", { csrf: token });
+    options.challenge = fromBase64url(options.challenge);
+    options.allowCredentials = withIds(options.allowCredentials);
+    const got = await navigator.credentials.get({ publicKey: options });
+    status.textContent = "Checking your passkey…";
+    const done = await postJSON("/api/sign-in/passkey", {
+      csrf: token,
+      next: panel.dataset.next || "/",
+      credential: {
+        id: got.id,
+        rawId: toBase64url(got.rawId),
+        type: got.type,
+        response: {
+          clientDataJSON: toBase64url(got.response.clientDataJSON),
+          authenticatorData: toBase64url(got.response.authenticatorData),
+          signature: toBase64url(got.response.signature),
+          userHandle: got.response.userHandle ? toBase64url(got.response.userHandle) : null,
+        },
+        clientExtensionResults: got.getClientExtensionResults(),
+        authenticatorAttachment: got.authenticatorAttachment,
+      },
+    });
+    location.assign(done.to);
+  }
+
+  function passkeyPanel(panel, action) {
+    const status = panel.querySelector("[data-passkey-status]");
+    const fail = (e) => { status.textContent = e.message; status.setAttribute("role", "alert"); };
+    panel.querySelector("button").addEventListener("click", () => action(panel, status).catch(fail));
   }
 
   // --- uploads with a progress bar -----------------------------------------------------
@@ -240,4 +339,6 @@
   document.querySelectorAll("form[data-ascertain]").forEach(ascertainForm);
   document.querySelectorAll("[data-live]").forEach(live);
   document.querySelectorAll("form[data-upload]").forEach(upload);
+  document.querySelectorAll("[data-passkey-add]").forEach((p) => passkeyPanel(p, (_, s) => addPasskey(s)));
+  document.querySelectorAll("[data-passkey-sign-in]").forEach((p) => passkeyPanel(p, passkeySignIn));
 })();

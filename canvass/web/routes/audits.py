@@ -11,16 +11,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from canvass.app import accounts as acc
 from canvass.app import retrieval
 from canvass.app.accounts import Account, Role
+from canvass.app.audit_boards import pending_readings, sign_reading, sign_tally
 from canvass.app.audits import commit, draw, measure, open_audit, record_seed
 from canvass.app.results import definition
 from canvass.audit.workflow import METHODS
 from canvass.certify.statements import message
 from canvass.errors import StoreError
-from canvass.web.access import EVERYONE, fields, require, text, texts
+from canvass.web.access import EVERYONE, Number, fields, require, text, texts
 from canvass.web.render import Done, action, page
 from canvass.web.words import statement_words
 
 router = APIRouter()
+FINDINGS = {"not_found": "ballot not found", "no_consensus": "the board does not agree"}
 
 
 def _number(form: dict[str, Any], name: str) -> int:
@@ -105,7 +107,7 @@ def round_(
 def retrievaltexts(
     request: Request,
     audit: str,
-    number: int,
+    number: Number,
     county: str | None = None,
     account: Account = require(*EVERYONE),
 ) -> dict[str, Any]:
@@ -117,13 +119,52 @@ def retrievaltexts(
 def entry_screen(
     request: Request, audit: str, account: Account = require(Role.AUDIT_BOARD_MEMBER)
 ) -> dict[str, Any]:
-    """The audit board's screen: each ballot drawn in its county, what it was read as."""
-    election = request.app.state.services.election
+    """The audit board's screen: each ballot (or batch) drawn in its county, what it was
+    read (or counted) as, and what members have signed that the others have not yet."""
+    services = request.app.state.services
     county = account.county or ""
+    overview = retrieval.audit_overview(services.election, audit)
+    pending = pending_readings(services.accounts, audit, account.scope)
+    by_batch = overview["method"] == "batch-comparison"
+    ballots = [] if by_batch else retrieval.to_read(services.election, audit, county)
+    members = overview["boards"].get(account.scope, [])
+    batches = []
+    if by_batch:
+        batches = retrieval.to_count(services.election, audit, county)
+        for b in batches:
+            b["pending"] = {}
+            for c in b["tallies"]:
+                signed = pending.get((b["batch"], c), [])
+                for p in signed:
+                    p["waiting"] = [m for m in members if m not in p["members"]]
+                    p["mine"] = account.username in p["members"]
+                    p["said"] = ", ".join(f"{k} {v}" for k, v in sorted(p["votes"].items()))
+                b["pending"][c] = signed
+    names = {
+        (c["contest"], ch["choice"]): ch["name"]
+        for c in overview["contests"]
+        for ch in c["choices"]
+    }
+    for b in ballots:
+        b["pending"], b["proposed"] = {}, {}
+        for c in b["readings"]:
+            signed = pending.get((b["ballot"], c), [])
+            for p in signed:
+                p["waiting"] = [m for m in members if m not in p["members"]]
+                p["mine"] = account.username in p["members"]
+                p["said"] = FINDINGS.get(p["finding"]) or (
+                    ", ".join(names.get((c, v), v) for v in p["votes"]) or "no choice marked"
+                )
+            b["pending"][c] = signed
+            # The form starts from a reading the others signed and this member has not.
+            others = [p for p in signed if not p["mine"]]
+            b["proposed"][c] = (others or [{"votes": []}])[0]["votes"]
     return {
-        "audit": retrieval.audit_overview(election, audit),
-        "ballots": retrieval.to_read(election, audit, county),
+        "audit": overview,
+        "ballots": ballots,
+        "batches": batches,
         "board": account.scope,
+        "members": members,
     }
 
 
@@ -170,10 +211,13 @@ def reading(
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
     """What the audit board reads on one ballot for one contest: the choices marked, or a
-    finding (not found, no consensus), signed with the member's key."""
+    finding (not found, no consensus), signed with the member's key; recorded once every
+    member of the board has signed the same reading, each in their own browser."""
+    services = request.app.state.services
     ballot = text(form, "ballot")
-    entries = retrieval.record_reading(
-        request.app.state.services.election,
+    signed = sign_reading(
+        services.accounts,
+        services.election,
         account.actor,
         audit,
         account.county or "",
@@ -182,10 +226,86 @@ def reading(
         text(form, "signature"),
         text(form, "reason"),
     )
+    if signed.waiting:
+        said = f"Your signature of the reading of {ballot} is kept; it is recorded when " + (
+            f"{', '.join(signed.waiting)} sign{'s' if len(signed.waiting) == 1 else ''} "
+            "the same reading."
+        )
+    else:
+        said = f"Reading of {ballot} recorded (log entry {signed.entries[0]})."
     return Done(
-        f"Reading of {ballot} recorded (log entry {entries[0]}).",
+        said,
         f"/audits/{audit}/entry#b-{ballot.replace('/', '-')}",
-        {"entries": entries},
+        {"entries": signed.entries, "waiting": signed.waiting},
+    )
+
+
+def _count(form: dict[str, Any]) -> dict[str, Any]:
+    """A hand count from a form: ``batch``, ``contest`` and ``count.<choice>`` fields."""
+    votes = {}
+    for name, value in form.items():
+        if name.startswith("count.") and isinstance(value, str):
+            try:
+                votes[name.removeprefix("count.")] = int(value or "0")
+            except ValueError:
+                raise StoreError(f"{name} is a whole number of votes; found {value!r}") from None
+            if votes[name.removeprefix("count.")] < 0:
+                raise StoreError(f"{name} is a whole number of votes; found {value!r}")
+    return {"batch": text(form, "batch"), "contest": text(form, "contest"), "votes": votes}
+
+
+@router.get("/api/audits/{audit}/tallies/statement")
+def tally_statement(
+    request: Request, audit: str, account: Account = require(Role.AUDIT_BOARD_MEMBER)
+) -> dict[str, Any]:
+    """The statement the audit board signs for its hand count of a batch, its bytes and
+    its words (the count as ``count.<choice>`` parameters)."""
+    election = request.app.state.services.election
+    form = dict(request.query_params)
+    statement = retrieval.tally_to_sign(
+        election, audit, account.county or "", account.scope, _count(form), text(form, "reason")
+    )
+    return {
+        "statement": statement,
+        "message": base64.b64encode(message(statement)).decode(),
+        "words": statement_words(election, account, statement),
+    }
+
+
+@action(router, "/audits/{audit}/tallies")
+def tally_(
+    request: Request,
+    audit: str,
+    account: Account = require(Role.AUDIT_BOARD_MEMBER),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    """The audit board's hand count of one batch drawn, for one contest, signed with the
+    member's key; recorded once every member of the board has signed the same count."""
+    services = request.app.state.services
+    count = _count(form)
+    signed = sign_tally(
+        services.accounts,
+        services.election,
+        account.actor,
+        audit,
+        account.county or "",
+        account.scope,
+        count,
+        text(form, "signature"),
+        text(form, "reason"),
+    )
+    batch = count["batch"]
+    if signed.waiting:
+        said = f"Your signature of the count of batch {batch} is kept; it is recorded when " + (
+            f"{', '.join(signed.waiting)} sign{'s' if len(signed.waiting) == 1 else ''} "
+            "the same count."
+        )
+    else:
+        said = f"Count of batch {batch} recorded (log entry {signed.entries[0]})."
+    return Done(
+        said,
+        f"/audits/{audit}/entry#t-{batch.replace('/', '-')}",
+        {"entries": signed.entries, "waiting": signed.waiting},
     )
 
 

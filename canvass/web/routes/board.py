@@ -35,7 +35,7 @@ from canvass.certify.canvass import MOTIONS, STATE, Member
 from canvass.certify.profiles import PROFILES
 from canvass.certify.statements import message
 from canvass.errors import StoreError
-from canvass.web.access import EVERYONE, fields, require, text, texts
+from canvass.web.access import EVERYONE, Number, Sha256, fields, require, text, texts
 from canvass.web.render import Done, action, page
 from canvass.web.words import board_name, statement_words
 
@@ -190,7 +190,7 @@ def motion(
 def vote_statement(
     request: Request,
     board: str,
-    motion: int,
+    motion: Number,
     choice: str,
     account: Account = require(Role.BOARD_MEMBER, Role.STATE_OFFICIAL, scope="board"),
 ) -> dict[str, Any]:
@@ -203,7 +203,7 @@ def vote_statement(
 def cast(
     request: Request,
     board: str,
-    motion: int,
+    motion: Number,
     account: Account = require(Role.BOARD_MEMBER, Role.STATE_OFFICIAL, scope="board"),
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
@@ -225,7 +225,7 @@ def cast(
 
 @page(router, "/certificates/{sha}", "certificate.html")
 def certificate(
-    request: Request, sha: str, account: Account = require(*EVERYONE)
+    request: Request, sha: Sha256, account: Account = require(*EVERYONE)
 ) -> dict[str, Any]:
     """The certificate as a person reads it."""
     services = request.app.state.services

@@ -14,7 +14,7 @@ from canvass.app.boards import read_document
 from canvass.app.elections import checkpoint
 from canvass.app.folds import canvass
 from canvass.log.note import parse_note
-from canvass.web.access import EVERYONE, require
+from canvass.web.access import EVERYONE, Number, Sha256, require
 from canvass.web.pdf import pdf
 from canvass.web.words import board_name
 
@@ -30,7 +30,9 @@ def _pdf(data: bytes, name: str) -> Response:
 
 
 @router.get("/certificates/{sha}.pdf")
-def certificate_pdf(request: Request, sha: str, account: Account = require(*EVERYONE)) -> Response:
+def certificate_pdf(
+    request: Request, sha: Sha256, account: Account = require(*EVERYONE)
+) -> Response:
     election = request.app.state.services.election
     doc = read_document(election, sha)
     found = canvass(election).certificates.get(sha)
@@ -80,7 +82,7 @@ def audit_report(request: Request, audit: str, account: Account = require(*EVERY
 def retrieval_pdf(
     request: Request,
     audit: str,
-    number: int,
+    number: Number,
     county: str | None = None,
     account: Account = require(*EVERYONE),
 ) -> Response:

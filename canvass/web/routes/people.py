@@ -6,18 +6,22 @@ import base64
 import binascii
 import csv
 import io
+import urllib.parse
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from canvass.app import accounts as acc
+from canvass.app import key_requests as keyreq
+from canvass.app import passkeys
 from canvass.app.accounts import SIGNING_ROLES, Account, AccountError, Role
 from canvass.app.elections import registered_keys
 from canvass.web.access import (
     EVERYONE,
     FORM_COOKIE,
     SESSION_COOKIE,
+    Number,
     fields,
     form_token,
     public_form,
@@ -77,7 +81,10 @@ def sign_in(request: Request, form: dict[str, Any] = Depends(public_form)) -> Re
 
 @router.get("/sign-in/code", include_in_schema=False)
 def code_page(request: Request, next: str = "/") -> Response:
-    return _public(request, "code.html", {"next": next if next.startswith("/") else "/"})
+    token = request.cookies.get(SESSION_COOKIE, "")
+    has_passkey = passkeys.waiting_has_passkey(_services(request).accounts, token)
+    nxt = next if next.startswith("/") and not next.startswith("//") else "/"
+    return _public(request, "code.html", {"next": nxt, "has_passkey": has_passkey})
 
 
 @router.post("/sign-in/code", include_in_schema=False)
@@ -90,6 +97,53 @@ def code(request: Request, form: dict[str, Any] = Depends(public_form)) -> Respo
     )
     nxt = text(form, "next")
     return RedirectResponse(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/", 303)
+
+
+def _relying_party(request: Request) -> tuple[str, str]:
+    """The relying party's id (the site's host name) and the origin passkeys are for."""
+    origin = _services(request).settings.origin or f"{request.url.scheme}://{request.url.netloc}"
+    return urllib.parse.urlsplit(origin).hostname or "", origin
+
+
+def _credential(form: dict[str, Any]) -> dict[str, Any]:
+    credential = form.get("credential")
+    if not isinstance(credential, dict):
+        raise AccountError("credential: expected the passkey's answer (a JSON object)")
+    return credential
+
+
+@router.post("/api/sign-in/passkey/options", include_in_schema=False)
+def passkey_sign_in_options(
+    request: Request, form: dict[str, Any] = Depends(public_form)
+) -> Response:
+    """A challenge for the session waiting for its second factor, to sign with a passkey."""
+    services = _services(request)
+    rp_id, _ = _relying_party(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    options = passkeys.sign_in_options(services.accounts, token, rp_id)
+    return Response(options, media_type="application/json")
+
+
+@router.post("/api/sign-in/passkey", include_in_schema=False)
+def passkey_sign_in(request: Request, form: dict[str, Any] = Depends(public_form)) -> Response:
+    """The passkey's signature of the challenge: the second factor."""
+    services = _services(request)
+    rp_id, origin = _relying_party(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    account = passkeys.passkey_second_factor(
+        services.accounts, token, _credential(form), rp_id, origin, _address(request)
+    )
+    acc.record(
+        services.accounts,
+        account.username,
+        "signed in",
+        "POST",
+        "/sign-in/passkey",
+        _address(request),
+        "passkey",
+    )
+    nxt = text(form, "next")
+    return JSONResponse({"to": nxt if nxt.startswith("/") and not nxt.startswith("//") else "/"})
 
 
 @router.post("/sign-out", include_in_schema=False)
@@ -193,8 +247,22 @@ def access_log(request: Request, account: Account = require(Role.STATE_ADMIN)) -
     return {
         "rows": rows[-500:][::-1],
         "total": len(rows),
-        "chain": acc.check_access_log(services.accounts),
+        "chain": acc.check_access_log(services.accounts, services.election),
+        "heads": acc.access_heads(services.election),
     }
+
+
+@action(router, "/access-log/head")
+def access_log_head(request: Request, account: Account = require(Role.STATE_ADMIN)) -> Done:
+    """Record the access log's head in the election log, so that rows up to it cannot be
+    removed, changed or cut off unseen."""
+    services = _services(request)
+    entry = acc.record_access_head(services.accounts, services.election, account)
+    return Done(
+        f"The access log's head is recorded in the election log (entry {entry}).",
+        "/access-log",
+        {"entry": entry},
+    )
 
 
 @router.get("/access-log.csv")
@@ -219,11 +287,11 @@ def access_log_csv(request: Request, account: Account = require(Role.STATE_ADMIN
 def keys(request: Request, account: Account = require(*EVERYONE)) -> dict[str, Any]:
     """The person's own key and, for those who approve keys, the requests."""
     services = _services(request)
-    mine = acc.key_requests(services.accounts, account)
+    mine = keyreq.key_requests(services.accounts, services.election, account)
     pending = [
         r
-        for r in acc.key_requests(services.accounts)
-        if r.decision is None and acc.may_approve(account, r)
+        for r in keyreq.key_requests(services.accounts, services.election)
+        if r.decision is None and keyreq.may_approve(account, r)
     ]
     registered = {k["name"]: k for k in registered_keys(services.election)}
     return {
@@ -246,7 +314,7 @@ def register(
         raw = base64.b64decode(text(form, "public_key"), validate=True)
     except (binascii.Error, ValueError):
         raise AccountError("the public key is not base64") from None
-    made = acc.request_key(_services(request).accounts, account, raw)
+    made = keyreq.request_key(_services(request).accounts, account, raw)
     return Done(
         "Your public key is waiting for approval by your clerk or the state administrator.",
         "/keys",
@@ -257,20 +325,78 @@ def register(
 @action(router, "/keys/{request_id}/approve")
 def approve(
     request: Request,
-    request_id: int,
+    request_id: Number,
     account: Account = require(Role.STATE_ADMIN, Role.COUNTY_CLERK),
 ) -> Done:
     services = _services(request)
-    entry = acc.decide_key(services.accounts, services.election, account, request_id, True)
+    entry = keyreq.decide_key(services.accounts, services.election, account, request_id, True)
     return Done(f"Key registered in the election log (entry {entry}).", "/keys", {"entry": entry})
 
 
 @action(router, "/keys/{request_id}/refuse")
 def refuse(
     request: Request,
-    request_id: int,
+    request_id: Number,
     account: Account = require(Role.STATE_ADMIN, Role.COUNTY_CLERK),
 ) -> Done:
     services = _services(request)
-    acc.decide_key(services.accounts, services.election, account, request_id, False)
+    keyreq.decide_key(services.accounts, services.election, account, request_id, False)
     return Done(f"Key request {request_id} refused.", "/keys")
+
+
+# --- passkeys --------------------------------------------------------------------------
+
+
+@page(router, "/passkeys", "passkeys.html")
+def passkeys_page(request: Request, account: Account = require(*EVERYONE)) -> dict[str, Any]:
+    """The person's passkeys, which sign them in instead of a one-time code."""
+    return {"passkeys": passkeys.list_passkeys(_services(request).accounts, account)}
+
+
+@router.post("/api/passkeys/options")
+def passkey_options(request: Request, account: Account = require(*EVERYONE)) -> Response:
+    """What the browser needs to make a passkey for this account on this site."""
+    rp_id, _ = _relying_party(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    options = passkeys.registration_options(_services(request).accounts, token, account, rp_id)
+    return Response(options, media_type="application/json")
+
+
+@action(router, "/passkeys")
+def add_passkey(
+    request: Request,
+    account: Account = require(*EVERYONE),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    """Keep the passkey the browser made (its public key only)."""
+    services = _services(request)
+    rp_id, origin = _relying_party(request)
+    token = request.cookies.get(SESSION_COOKIE, "")
+    passkeys.add_passkey(services.accounts, token, account, _credential(form), rp_id, origin)
+    acc.record(
+        services.accounts, account.username, "passkey added", "POST", "/passkeys", _address(request)
+    )
+    return Done(
+        "Passkey added: from now on you may sign in with it instead of a one-time code.",
+        "/passkeys",
+    )
+
+
+@action(router, "/passkeys/remove")
+def remove_passkey(
+    request: Request,
+    account: Account = require(*EVERYONE),
+    form: dict[str, Any] = Depends(fields),
+) -> Done:
+    """Remove one of the person's own passkeys."""
+    services = _services(request)
+    passkeys.remove_passkey(services.accounts, account, text(form, "credential"))
+    acc.record(
+        services.accounts,
+        account.username,
+        "passkey removed",
+        "POST",
+        "/passkeys/remove",
+        _address(request),
+    )
+    return Done("Passkey removed: sign in with your one-time code or another passkey.", "/passkeys")

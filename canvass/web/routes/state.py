@@ -5,10 +5,8 @@ and the log itself (entries, checkpoints, proofs)."""
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Depends, Request
 
 from canvass.app import elections, overview
@@ -18,7 +16,8 @@ from canvass.app.publishing import publish
 from canvass.app.state import ascertainment_to_sign, issue_ascertainment, prepare_ascertainment
 from canvass.certify.statements import message
 from canvass.errors import StoreError
-from canvass.web.access import EVERYONE, fields, require, text
+from canvass.guard.documents import json_value, yaml_value
+from canvass.web.access import EVERYONE, Number, fields, require, text
 from canvass.web.render import Done, action, page
 from canvass.web.words import statement_words
 
@@ -50,10 +49,7 @@ def prepare(
     """The certificate of ascertainment to sign, from the certified state results and the
     electors named (YAML: candidate id → elector names); changes nothing."""
     election = request.app.state.services.election
-    try:
-        electors = yaml.safe_load(text(form, "electors"))
-    except yaml.YAMLError:
-        electors = None
+    electors = yaml_value(text(form, "electors"), "electors", StoreError)
     if not isinstance(electors, dict):
         raise StoreError("electors: expected candidate ids, each with a list of elector names")
     doc = prepare_ascertainment(election, text(form, "contest"), electors, account.username)
@@ -76,10 +72,10 @@ def ascertain(
     account: Account = require(Role.STATE_OFFICIAL),
     form: dict[str, Any] = Depends(fields),
 ) -> Done:
-    try:
-        doc = json.loads(text(form, "document"))
-    except ValueError:
-        raise StoreError("document: not the JSON of a certificate of ascertainment") from None
+    document = text(form, "document").encode("utf-8", "surrogatepass")
+    doc = json_value(document, "document", StoreError)
+    if not isinstance(doc, dict):
+        raise StoreError("document: not the JSON of a certificate of ascertainment")
     entry = issue_ascertainment(
         request.app.state.services.election, account.actor, doc, text(form, "signature")
     )
@@ -121,7 +117,7 @@ def log(
 
 @page(router, "/log/{index}", "log_entry.html")
 def log_entry(
-    request: Request, index: int, account: Account = require(*EVERYONE)
+    request: Request, index: Number, account: Account = require(*EVERYONE)
 ) -> dict[str, Any]:
     """One entry with its inclusion proof in the latest tree."""
     election = request.app.state.services.election
