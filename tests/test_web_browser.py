@@ -116,16 +116,31 @@ def sign_and_send(page: Any, expect_words: str) -> str:
     return words
 
 
+def settled(page: Any) -> None:
+    """Wait until a live page shows the log as it is now: a reload it began on learning
+    that the log grew has finished (waiting on the page survives that reload)."""
+    size = page.request.get("/api/live/size").json()["log_size"]
+    page.wait_for_function(
+        "n => { const e = document.querySelector('[data-live]');"
+        " return document.readyState === 'complete' && (!e || Number(e.dataset.size) >= n); }",
+        arg=size,
+        timeout=30000,
+    )
+
+
 def open_board(page: Any) -> None:
     """Open the board's page. A meeting page reloads itself when the log grows, and a reload
     that lands while the test navigates cancels that navigation (as it would a person's
-    click); the test then goes again, as the person would."""
+    click), so the test first lets the page show what the log holds; should a navigation
+    still be cut short or never finish, the test goes again, as the person would."""
     for attempt in range(3):
         try:
+            settled(page)
             page.goto("/boards/county:wayne")
             return
         except PlaywrightError as error:
-            if "interrupted by another navigation" not in str(error) or attempt == 2:
+            cut_short = "interrupted by another navigation" in str(error)
+            if not (cut_short or "Timeout" in str(error)) or attempt == 2:
                 raise
 
 
