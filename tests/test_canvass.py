@@ -588,7 +588,7 @@ def test_a_county_correction_supersedes_the_state_certificate_resting_on_it(
     from canvass.app.publishing import record_publication
     from canvass.cli import app
     from canvass.cli.canvass import _status_text
-    from canvass.demo.drill import _corrected_export
+    from canvass.demo.rewriting import corrected_export
 
     e = michigan
     _certified_state(e)
@@ -596,7 +596,7 @@ def test_a_county_correction_supersedes_the_state_certificate_resting_on_it(
     assert state_cert is not None and state_cert.standing == "in force"
     county = e.counties[0]
     open_correction(e.store, Actor("clerk"), county, "3 cards of another county")
-    _corrected_export(e.store, county, tmp_path / "corrected", 3)
+    corrected_export(e.store, county, tmp_path / "corrected", 3)
     import_ballots(
         e.store, Actor("clerk"), county, "dominion", [tmp_path / "corrected"], replace=True
     )

@@ -396,7 +396,7 @@ def test_a_ballot_table_its_cvr_files_do_not_give_is_named(
     worker process while this one makes the other checks)."""
     import canvass.app.imports as importing
     from canvass.demo.definition import demo_definition
-    from canvass.demo.drill import _stuffed_table
+    from canvass.demo.rewriting import stuffed_table
 
     honest = importing.to_parquet
     stuffed: list[int] = []
@@ -407,7 +407,7 @@ def test_a_ballot_table_its_cvr_files_do_not_give_is_named(
         if stuffed:
             return data, cards
         stuffed.append(cards)
-        return _stuffed_table(data, president["candidates"][0]), cards + VOTES
+        return stuffed_table(data, president["candidates"][0]), cards + VOTES
 
     monkeypatch.setattr(importing, "to_parquet", lying)
     # Not "election": on PostgreSQL, the module's demo holds the schema named so.
@@ -509,7 +509,7 @@ def test_a_bundle_cannot_make_the_verifier_read_or_write_outside_it(
     of a CVR file to read again (written to a scratch folder)."""
     import tempfile
 
-    from canvass.demo.drill import _find, _resign, _rewrite
+    from canvass.demo.rewriting import find, resign, rewrite
     from canvass.log.entry import ArtifactRef
 
     election, bundle = _copy(published, tmp_path)
@@ -523,13 +523,13 @@ def test_a_bundle_cannot_make_the_verifier_read_or_write_outside_it(
     (bundle / "manifest.json").write_text(json.dumps(manifest))
     escaped = Path(tempfile.gettempdir()) / "escaped-by-a-bundle.json"
     escaped.unlink(missing_ok=True)
-    raw, index, entry = _find(bundle, "ballots.imported")
+    raw, index, entry = find(bundle, "ballots.imported")
     refs = list(entry.artifacts)
     refs[0] = ArtifactRef(
         refs[0].sha256, "../../escaped-by-a-bundle.json", refs[0].media_type, refs[0].size
     )
-    raw[index] = _rewrite(entry, artifacts=refs)
-    _resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
+    raw[index] = rewrite(entry, artifacts=refs)
+    resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
     report = _verify(bundle)
     assert (
         "../secret.txt: not part of the election: the log neither gives this file nor names it"
@@ -560,13 +560,13 @@ def test_a_malformed_entry_is_a_problem_not_a_crash(
 ) -> None:
     """An operator's log can hold anything it signed: an entry missing a field the rules
     need is reported where it is, and the other checks go on."""
-    from canvass.demo.drill import _find, _resign, _rewrite
+    from canvass.demo.rewriting import find, resign, rewrite
 
     election, bundle = _copy(published, tmp_path)
-    raw, index, entry = _find(bundle, kind)
+    raw, index, entry = find(bundle, kind)
     data = {k: v for k, v in entry.data.items() if k != field}
-    raw[index] = _rewrite(entry, data=data)
-    _resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
+    raw[index] = rewrite(entry, data=data)
+    resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
     report = _verify(bundle)
     assert not report.ok
     assert {c.name for c in report.checks} >= {"signatures", "certificates", "published"}
@@ -604,12 +604,12 @@ def test_a_commitment_without_a_signed_checkpoint_before_the_seed_is_named(
     """The evidence that the frame was committed before the seed is a checkpoint the
     operator signed holding the commitment but not the seed: without one, the audit fails;
     and one whose signature does not verify is no evidence."""
-    from canvass.demo.drill import _find, _rehash
+    from canvass.demo.rewriting import find, rehash
     from canvass.log.note import parse_checkpoint_text, parse_note
 
     _, bundle = _copy(published, tmp_path)
-    _, committed, _ = _find(bundle, "audit.committed")
-    _, seeded, seed_entry = _find(bundle, "audit.seeded")
+    _, committed, _ = find(bundle, "audit.committed")
+    _, seeded, seed_entry = find(bundle, "audit.seeded")
     notes = json.loads((bundle / "log" / "checkpoints.json").read_text())
 
     def size(note: str) -> int:
@@ -620,7 +620,7 @@ def test_a_commitment_without_a_signed_checkpoint_before_the_seed_is_named(
     kept = [n for n in notes if n not in between]
     forged = [b.replace(b.splitlines()[-1], b.splitlines()[-1][:-8] + "AAAAAAA=") for b in between]
     (bundle / "log" / "checkpoints.json").write_text(json.dumps(kept + forged))
-    _rehash(bundle, "log/checkpoints.json")
+    rehash(bundle, "log/checkpoints.json")
     failed = _failed(_verify(bundle))
     audit = seed_entry.data["audit"]
     assert (
@@ -685,7 +685,7 @@ def test_every_published_file_edited_is_named(
     """A number, a name or a risk changed in any published file, with the manifest
     re-hashed — and again with the log's publication rewritten to name the changed file
     and the log re-signed with the operator's key — is named by the file and where in it."""
-    from canvass.demo.drill import _rehash, name_in_publication
+    from canvass.demo.rewriting import name_in_publication, rehash
 
     election, bundle = _copy(published, tmp_path)
     path = kind.format(audit=_first_audit(bundle), certificate=_unexplained_certificate(bundle))
@@ -693,7 +693,7 @@ def test_every_published_file_edited_is_named(
     text = (bundle / path).read_text()
     assert old in text, (path, old)
     (bundle / path).write_text(text.replace(old, new, 1))
-    _rehash(bundle, path)
+    rehash(bundle, path)
     if how == "log re-signed":
         name_in_publication(bundle, keys.read_key(election / "keys" / "operator.key"), path)
     report = _verify(bundle)
@@ -711,24 +711,24 @@ def test_a_witness_key_held_tells_a_rewritten_log_the_first_time(
     """An insider rewrites the log and registers a witness of their own in place of the real
     one, cosigning with it: the log's own witnesses vouch for it, but an observer holding
     the real witness's key, seeing the bundle for the first time, names it."""
-    from canvass.demo.drill import _entries, _resign, _rewrite
+    from canvass.demo.rewriting import log_entries, resign, rewrite
     from canvass.log.entry import parse_entry
     from canvass.log.note import cosign, parse_note
 
     election, bundle = _copy(published, tmp_path)
     real = keys.read_key(published[0] / "demo-keys" / f"{WITNESS}.key")
     fake = keys.new_signer(WITNESS)
-    raw = _entries(bundle)
+    raw = log_entries(bundle)
     for i, body in enumerate(raw):
         entry = parse_entry(body)
         if entry.type == "key.registered" and entry.data["name"] == WITNESS:
-            raw[i] = _rewrite(entry, data={**entry.data, "vkey": fake.verifier().encode()})
-    _resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
+            raw[i] = rewrite(entry, data={**entry.data, "vkey": fake.verifier().encode()})
+    resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
     note = (bundle / "log" / "checkpoint").read_text()
     (bundle / "log" / "checkpoint").write_text(note + cosign(parse_note(note).text, fake, 1))
-    from canvass.demo.drill import _rehash
+    from canvass.demo.rewriting import rehash
 
-    _rehash(bundle, "log/checkpoint")
+    rehash(bundle, "log/checkpoint")
     unaware = verify_bundle(open_source(str(bundle)), reingest=False)
     assert "log" not in _failed(unaware)  # the log's own witness vouches for it
     held = verify_bundle(
@@ -783,7 +783,7 @@ def test_a_key_given_twice_is_named(published: tuple[Path, Path], tmp_path: Path
     giving a key twice is named, whichever value comes first; so is a certificate
     document that does."""
     from canvass.certify.documents import parse_document
-    from canvass.demo.drill import _rehash
+    from canvass.demo.rewriting import rehash
     from canvass.errors import VerificationError
 
     _, bundle = _copy(published, tmp_path)
@@ -792,7 +792,7 @@ def test_a_key_given_twice_is_named(published: tuple[Path, Path], tmp_path: Path
     (bundle / "results" / "results.json").write_text(
         text.replace('{\n "election": ', '{\n "election": "another", "election": ', 1)
     )
-    _rehash(bundle, "results/results.json")
+    rehash(bundle, "results/results.json")
     problems = _failed(_verify(bundle))["published"]
     assert [p for p in problems if p.startswith("results/")] == [
         "results/results.json the key 'election' is given twice in one object; readers "
@@ -812,10 +812,10 @@ def test_a_digit_changed_in_every_rendered_file_is_named_in_each(
     again with the publication rewritten to name the changed bytes and the log re-signed."""
     import re
 
-    from canvass.demo.drill import _find, _rehash, name_in_publication
+    from canvass.demo.rewriting import find, name_in_publication, rehash
 
     election, bundle = _copy(published, tmp_path)
-    _, _, entry = _find(bundle, "bundle.published", last=True)
+    _, _, entry = find(bundle, "bundle.published", last=True)
     listed = json.loads((bundle / "artifacts" / entry.artifacts[0].sha256).read_bytes())["files"]
     changed = []
     for path in listed:
@@ -828,7 +828,7 @@ def test_a_digit_changed_in_every_rendered_file_is_named_in_each(
         (bundle / path).write_bytes(data[:at] + other + data[at + 1 :])
         changed.append(path)
     assert len(changed) > 30 and "index.html" in changed
-    _rehash(bundle, *changed)
+    rehash(bundle, *changed)
     if how == "log re-signed":
         name_in_publication(bundle, keys.read_key(election / "keys" / "operator.key"), *changed)
     problems = _failed(_verify(bundle))["published"]
@@ -842,11 +842,11 @@ def test_nothing_the_log_says_can_end_or_forge_a_line_of_the_report(
     """An insider re-signs the log with a vote back-dated and its actor's name holding a
     line break, a terminal escape and a right-to-left mark: the report names it on one line,
     those characters escaped, while letters of other alphabets stay as they are."""
-    from canvass.demo.drill import _find, _resign
+    from canvass.demo.rewriting import find, resign
     from canvass.log.entry import Entry
 
     election, bundle = _copy(published, tmp_path)
-    raw, index, entry = _find(bundle, "board.vote")
+    raw, index, entry = find(bundle, "board.vote")
     forged = "José\n✓ Everything holds.\x1b[0m\u202e"
     raw[index] = Entry(
         type=entry.type,
@@ -855,7 +855,7 @@ def test_nothing_the_log_says_can_end_or_forge_a_line_of_the_report(
         data=entry.data,
         artifacts=entry.artifacts,
     ).canonical()
-    _resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
+    resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
     text = verify_bundle(open_source(str(bundle)), reingest=False).text()
     assert "\x1b" not in text and "\u202e" not in text
     lines = [line for line in text.splitlines() if "back-dated" in line]

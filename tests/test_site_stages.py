@@ -28,7 +28,7 @@ from canvass.app.publishing import publish, record_publication
 from canvass.app.state import order_recount, propose_state
 from canvass.certify.canvass import STATE, Member, county_board
 from canvass.demo.build import WITNESS, build_demo
-from canvass.demo.drill import _corrected_export
+from canvass.demo.rewriting import corrected_export
 from canvass.domain.model import KeyRole
 from canvass.log.note import Signer
 from canvass.signing import move, vote, witness
@@ -211,7 +211,7 @@ def test_the_site_through_unofficial_certified_correction_and_certified_again(
 
     # The county certifies again: the state certificate that rested on its old one falls,
     # and the correction is under way until the state board certifies again.
-    _corrected_export(e.store, county, tmp_path / "corrected", 3)
+    corrected_export(e.store, county, tmp_path / "corrected", 3)
     import_ballots(e.store, CLERK, county, "dominion", [tmp_path / "corrected"], replace=True)
     e.certify(county_board(county), propose_county(e.store, CLERK, county, reason=REASON))
     files = e.published()

@@ -15,12 +15,11 @@ import hashlib
 import io
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import rfc8785
 from sqlalchemy import update
 
@@ -32,18 +31,15 @@ from canvass.app.imports import import_ballots
 from canvass.app.publishing import publish, record_publication
 from canvass.certify.canvass import ascertainment_statement
 from canvass.certify.statements import sign
+from canvass.demo import rewriting
 from canvass.demo.build import WITNESS
-from canvass.ingest.ballots import VOTE, read_table, to_parquet
+from canvass.demo.rewriting import VOTES
 from canvass.log.entry import ArtifactRef, Entry, parse_entry
-from canvass.log.merkle import MerkleTree
-from canvass.log.note import Checkpoint, Signer, parse_checkpoint_text, parse_note, sign_note
-from canvass.log.tiles import read_entries, write_tiles
-from canvass.publish.bundle import MANIFEST
+from canvass.log.note import Signer
+from canvass.log.tiles import write_tiles
 from canvass.store import schema as s
 from canvass.store.election import ARTIFACTS_DIR, DB_FILE, OPERATOR_KEY, ElectionDirectory
 from canvass.verify import Report, TrustStore, open_source, verify_bundle
-
-VOTES = 11_780
 
 
 @dataclass(frozen=True)
@@ -236,149 +232,20 @@ TAMPERS = (
 )
 
 
-# --- rewriting a bundle ------------------------------------------------------------------
-
-
-def _manifest(bundle: Path) -> dict[str, object]:
-    doc: dict[str, object] = json.loads((bundle / MANIFEST).read_text())
-    return doc
-
-
-def _rehash(bundle: Path, *paths: str) -> None:
-    """Make the manifest agree with files the tamperer changed."""
-    manifest = _manifest(bundle)
-    files = manifest["files"]
-    assert isinstance(files, dict)
-    for path in paths:
-        data = (bundle / path).read_bytes()
-        files[path] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-    (bundle / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-
-
-def _entries(bundle: Path) -> list[bytes]:
-    note = parse_note((bundle / "log" / "checkpoint").read_text())
-    size = parse_checkpoint_text(note.text).size
-    return read_entries(lambda p: (bundle / "log" / p).read_bytes(), size)
-
-
-def _resign(bundle: Path, entries: list[bytes], operator: Signer) -> None:
-    """Write ``entries`` as the bundle's log, with every checkpoint signed again by the
-    operator (the witnesses' cosignatures cannot be made, so they are dropped)."""
-    old_sizes = [
-        parse_checkpoint_text(parse_note(n).text).size
-        for n in json.loads((bundle / "log" / "checkpoints.json").read_text())
-    ]
-    shutil.rmtree(bundle / "log" / "tile")
-    tree = MerkleTree(entries)
-    written = ["log/checkpoint", "log/checkpoints.json"]
-    for path, data in write_tiles(entries):
-        (bundle / "log" / path).parent.mkdir(parents=True, exist_ok=True)
-        (bundle / "log" / path).write_bytes(data)
-        written.append(f"log/{path}")
-    notes = [
-        sign_note(Checkpoint(operator.name, n, tree.root(n)).text(), operator)
-        for n in sorted({min(n, tree.size) for n in [*old_sizes, tree.size]})
-    ]
-    (bundle / "log" / "checkpoint").write_text(notes[-1])
-    (bundle / "log" / "checkpoints.json").write_text(json.dumps(notes))
-    manifest = _manifest(bundle)
-    files = manifest["files"]
-    assert isinstance(files, dict)
-    for path in [p for p in files if str(p).startswith("log/")]:
-        del files[path]
-    manifest["log_size"] = tree.size
-    (bundle / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-    _rehash(bundle, *written)
-
-
-def _rewrite(
-    entry: Entry,
-    time: str | None = None,
-    data: dict[str, Any] | None = None,
-    artifacts: Sequence[ArtifactRef] | None = None,
-) -> bytes:
-    return Entry(
-        type=entry.type,
-        actor=entry.actor,
-        time=time or entry.time,
-        data=entry.data if data is None else data,
-        artifacts=entry.artifacts if artifacts is None else tuple(artifacts),
-    ).canonical()
-
-
-def _find(bundle: Path, kind: str, last: bool = False) -> tuple[list[bytes], int, Entry]:
-    """The bundle's entries, and the first (or last) of type ``kind`` with its index."""
-    raw = _entries(bundle)
-    found = [i for i, r in enumerate(raw) if parse_entry(r).type == kind]
-    index = found[-1] if last else found[0]
-    return raw, index, parse_entry(raw[index])
-
-
-def _put_artifact(bundle: Path, data: bytes) -> str:
-    sha = hashlib.sha256(data).hexdigest()
-    (bundle / "artifacts" / sha).write_bytes(data)
-    _rehash(bundle, f"artifacts/{sha}")
-    return sha
-
-
-def _runner_up(bundle: Path) -> tuple[str, str]:
-    """The presidential contest's winner and runner-up (choice ids)."""
-    votes = json.loads((bundle / "results" / "results.json").read_text())["contests"]["president"][
-        "votes"
-    ]
-    ranked = sorted(votes, key=lambda c: -votes[c])
-    return ranked[0], ranked[1]
-
-
-def _stuffed_table(data: bytes, runner_up: str) -> bytes:
-    """A ballot table with ``VOTES`` more cards, copies of one that voted for the runner-up
-    for president (choice ids are the definition's positions)."""
-    table, contests = read_table(data)
-    president = next(i for i, c in enumerate(contests) if c.name == "president")
-    choice = next(i for i, ch in enumerate(contests[president].choices) if ch.name == runner_up)
-    for row in range(len(table)):
-        marks = table.column("marks")[row].as_py() or []
-        said = [(m["choice"], m["status"]) for m in marks if m["contest"] == president]
-        if said == [(choice, VOTE)]:
-            break
-    extra = table.take(pa.array([row] * VOTES))
-    records = pa.array([f"stuffed-{n}" for n in range(VOTES)], pa.string())
-    extra = extra.set_column(extra.schema.get_field_index("record"), "record", records)
-    combined = pa.concat_tables([table, extra]).unify_dictionaries().combine_chunks()
-    data, _ = to_parquet(combined.to_batches(), contests)
-    return data
-
-
-def _county_certificate(entries: list[Entry]) -> tuple[int, Entry]:
-    return next(
-        (i, e)
-        for i, e in enumerate(entries)
-        if e.type == "certificate.proposed" and e.data.get("county")
-    )
-
-
 # --- the tampers ---------------------------------------------------------------------------
 
 
-def _edit_json(bundle: Path, path: str, change: Callable[[Any], None]) -> None:
-    """Change a published JSON file as the tamperer would, and re-hash the manifest."""
-    doc = json.loads((bundle / path).read_text())
-    change(doc)
-    (bundle / path).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
-    _rehash(bundle, path)
-
-
 def _certified_total(bundle: Path, election: Path, operator: Signer) -> None:
-    _, runner_up = _runner_up(bundle)
+    _, runner_up = rewriting.runner_up(bundle)
 
     def add(doc: Any) -> None:
         doc["contests"]["president"]["votes"][runner_up] += VOTES
 
-    _edit_json(bundle, "results/results.json", add)
+    rewriting.edit_json(bundle, "results/results.json", add)
 
 
 def _contest_csv(bundle: Path, election: Path, operator: Signer) -> None:
-    _, runner_up = _runner_up(bundle)
+    _, runner_up = rewriting.runner_up(bundle)
     names = json.loads((bundle / "results" / "results.json").read_text())["choices"]
     path = bundle / "results" / "president.csv"
     rows = list(csv.reader(io.StringIO(path.read_text())))
@@ -387,11 +254,11 @@ def _contest_csv(bundle: Path, election: Path, operator: Signer) -> None:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     path.write_text(out.getvalue())
-    _rehash(bundle, "results/president.csv")
+    rewriting.rehash(bundle, "results/president.csv")
 
 
 def _nist_report(bundle: Path, election: Path, operator: Signer) -> None:
-    _, runner_up = _runner_up(bundle)
+    _, runner_up = rewriting.runner_up(bundle)
 
     def add(doc: Any) -> None:
         [contest] = [c for c in doc["Election"][0]["Contest"] if c["@id"] == "con-president"]
@@ -400,7 +267,7 @@ def _nist_report(bundle: Path, election: Path, operator: Signer) -> None:
         ]
         choice["VoteCounts"][0]["Count"] += VOTES
 
-    _edit_json(bundle, "results/nist-1500-100.json", add)
+    rewriting.edit_json(bundle, "results/nist-1500-100.json", add)
 
 
 def _ranked_choice(bundle: Path, election: Path, operator: Signer) -> None:
@@ -415,11 +282,11 @@ def _ranked_choice(bundle: Path, election: Path, operator: Signer) -> None:
             last["tally"][ranked[1]],
         )
 
-    _edit_json(bundle, "results/ranked-choice.json", swap)
+    rewriting.edit_json(bundle, "results/ranked-choice.json", swap)
 
 
 def _results_page(bundle: Path, election: Path, operator: Signer) -> None:
-    _, runner_up = _runner_up(bundle)
+    _, runner_up = rewriting.runner_up(bundle)
     results = json.loads((bundle / "results" / "results.json").read_text())
     name = results["choices"][f"president/{runner_up}"]
     votes = results["contests"]["president"]["votes"][runner_up]
@@ -429,14 +296,14 @@ def _results_page(bundle: Path, election: Path, operator: Signer) -> None:
     assert row in page
     forged = f'<th scope="row">{name}</th><td class="n">{votes + VOTES:,}</td>'
     path.write_text(page.replace(row, forged, 1))
-    _rehash(bundle, "contests/president.html")
+    rewriting.rehash(bundle, "contests/president.html")
 
 
 def _audit_risk(bundle: Path, election: Path, operator: Signer) -> None:
     def lower(doc: Any) -> None:
         doc["audits"][0]["risk_limit"] = 0.01
 
-    _edit_json(bundle, "audits/index.json", lower)
+    rewriting.edit_json(bundle, "audits/index.json", lower)
 
 
 def _reconciliation(bundle: Path, election: Path, operator: Signer) -> None:
@@ -450,51 +317,25 @@ def _reconciliation(bundle: Path, election: Path, operator: Signer) -> None:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     path.write_text(out.getvalue())
-    _rehash(bundle, "reconciliation/units.csv")
+    rewriting.rehash(bundle, "reconciliation/units.csv")
 
 
 def _re_signed_publication(bundle: Path, election: Path, operator: Signer) -> None:
     _certified_total(bundle, election, operator)
-    name_in_publication(bundle, operator, "results/results.json")
-
-
-def name_in_publication(bundle: Path, operator: Signer, *paths: str) -> None:
-    """Rewrite the log's publication entry so that it names ``paths`` as the bundle now
-    holds them, and re-sign the log with the operator's key: what an insider does to make
-    a changed file look published."""
-    raw, index, entry = _find(bundle, "bundle.published", last=True)
-    old = entry.artifacts[0]
-    publication = json.loads((bundle / "artifacts" / old.sha256).read_bytes())
-    for path in paths:
-        data = (bundle / path).read_bytes()
-        publication["files"][path] = {
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-        }
-    document = bytes(rfc8785.dumps(publication))
-    sha = _put_artifact(bundle, document)
-    (bundle / "artifacts" / old.sha256).unlink()
-    manifest = _manifest(bundle)
-    files = manifest["files"]
-    assert isinstance(files, dict)
-    del files[f"artifacts/{old.sha256}"]
-    (bundle / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-    ref = ArtifactRef(sha, old.name, old.media_type, len(document))
-    raw[index] = _rewrite(entry, artifacts=[ref])
-    _resign(bundle, raw, operator)
+    rewriting.name_in_publication(bundle, operator, "results/results.json")
 
 
 def _forged_slate(bundle: Path) -> tuple[bytes, str]:
     """The runner-up's slate of electors, as a certificate of ascertainment signed by a key
     of the official's name that is not the registered one: the document and its
     signature."""
-    _, _, entry = _find(bundle, "ascertainment.issued")
+    _, _, entry = rewriting.find(bundle, "ascertainment.issued")
     doc = json.loads((bundle / "artifacts" / entry.artifacts[0].sha256).read_bytes())
-    _, runner_up = _runner_up(bundle)
+    _, runner_up = rewriting.runner_up(bundle)
     doc["appointed"] = doc["electors"][runner_up]
     data = bytes(rfc8785.dumps(doc))
     impostor = keys.new_signer(entry.data["official"])
-    election_id = _find(bundle, "election.defined")[2].data["election"]
+    election_id = rewriting.find(bundle, "election.defined")[2].data["election"]
     statement = ascertainment_statement(election_id, hashlib.sha256(data).hexdigest())
     return data, sign(impostor, statement)
 
@@ -504,32 +345,32 @@ def _forged_slate_beside(bundle: Path, election: Path, operator: Signer) -> None
     doc = {"certificate": json.loads(data), "signature": signature}
     path = "certificates/ascertainment-alternate.json"
     (bundle / path).write_text(json.dumps(doc, indent=1) + "\n")
-    _rehash(bundle, path)
+    rewriting.rehash(bundle, path)
 
 
 def _forged_slate_in_index(bundle: Path, election: Path, operator: Signer) -> None:
     data, _ = _forged_slate(bundle)
-    sha = _put_artifact(bundle, data)
+    sha = rewriting.put_artifact(bundle, data)
 
     def name(doc: Any) -> None:
         doc["ascertainments"][-1]["sha256"] = sha
 
-    _edit_json(bundle, "certificates/index.json", name)
+    rewriting.edit_json(bundle, "certificates/index.json", name)
 
 
 def _forged_slate_in_publication(bundle: Path, election: Path, operator: Signer) -> None:
     _forged_slate_beside(bundle, election, operator)
-    name_in_publication(bundle, operator, "certificates/ascertainment-alternate.json")
+    rewriting.name_in_publication(bundle, operator, "certificates/ascertainment-alternate.json")
 
 
 def _unsigned_entry(bundle: Path, election: Path, operator: Signer) -> None:
-    raw, _, entry = _find(bundle, "ascertainment.issued")
+    raw, _, entry = rewriting.find(bundle, "ascertainment.issued")
     old = entry.artifacts[0]
     slate, signature = _forged_slate(bundle)
-    sha = _put_artifact(bundle, slate)
+    sha = rewriting.put_artifact(bundle, slate)
     ref = ArtifactRef(sha, old.name, old.media_type, len(slate))
     said = {**entry.data, "certificate": sha, "signature": signature}
-    raw.append(_rewrite(entry, time=parse_entry(raw[-1]).time, data=said, artifacts=[ref]))
+    raw.append(rewriting.rewrite(entry, time=parse_entry(raw[-1]).time, data=said, artifacts=[ref]))
     added = []
     for path, tile in write_tiles(raw):
         target = bundle / "log" / path
@@ -537,49 +378,28 @@ def _unsigned_entry(bundle: Path, election: Path, operator: Signer) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(tile)
             added.append(f"log/{path}")
-    _rehash(bundle, *added)
+    rewriting.rehash(bundle, *added)
 
 
 def _repeated_key(bundle: Path, election: Path, operator: Signer) -> None:
-    _, runner_up = _runner_up(bundle)
+    _, runner_up = rewriting.runner_up(bundle)
     path = bundle / "results" / "results.json"
     honest = json.loads(path.read_text())["contests"]["president"]["votes"][runner_up]
     said = f'"{runner_up}": {honest}'
     text = path.read_text()
     assert said in text
     path.write_text(text.replace(said, f'"{runner_up}": {honest + VOTES}, {said}', 1))
-    _rehash(bundle, "results/results.json")
+    rewriting.rehash(bundle, "results/results.json")
 
 
 def _look_alike_name(bundle: Path, election: Path, operator: Signer) -> None:
     data, _ = _forged_slate(bundle)
-    sha = _put_artifact(bundle, data)
+    sha = rewriting.put_artifact(bundle, data)
     index = json.loads((bundle / "certificates" / "index.json").read_text())
     index["ascertainments"][-1]["sha256"] = sha
     path = "certificates/\u0456ndex.json"
     (bundle / path).write_text(json.dumps(index, indent=1, ensure_ascii=False) + "\n")
-    _rehash(bundle, path)
-
-
-def _corrected_export(store: ElectionDirectory, county: str, folder: Path, cards: int) -> None:
-    """The county's CVR export as it was imported (its files are artifacts), less
-    ``cards`` cards: the export a correction imports."""
-    entry = next(
-        e
-        for _, e in store.entries()
-        if e.type == "ballots.imported" and e.data.get("county") == county
-    )
-    folder.mkdir(parents=True)
-    for ref in entry.artifacts:
-        if ref.name.endswith(".json"):
-            (folder / ref.name).write_bytes(store.artifacts.get(ref.sha256))
-    export = folder / "CvrExport.json"
-    doc = json.loads(export.read_bytes())
-    dropped = 0
-    while dropped < cards:
-        session = doc["Sessions"].pop()
-        dropped += len(session["Original"]["Cards"])
-    export.write_text(json.dumps(doc))
+    rewriting.rehash(bundle, path)
 
 
 def _county_change(bundle: Path, election: Path, operator: Signer) -> None:
@@ -592,7 +412,7 @@ def _county_change(bundle: Path, election: Path, operator: Signer) -> None:
     county = sorted(b.removeprefix("county:") for b in boards if b != "state")[0]
     board = f"county:{county}"
     open_correction(store, clerk, county, "30 cards of another county were scanned here")
-    _corrected_export(store, county, election / "corrected" / county, 30)
+    rewriting.corrected_export(store, county, election / "corrected" / county, 30)
     import_ballots(
         store, clerk, county, "dominion", [election / "corrected" / county], replace=True
     )
@@ -614,37 +434,37 @@ def _county_change(bundle: Path, election: Path, operator: Signer) -> None:
             if c["standing"] == "superseded-by-county-change":
                 c["standing"], c["superseded_by_county_change"] = "in force", None
 
-    _edit_json(bundle, "certificates/index.json", in_force)
+    rewriting.edit_json(bundle, "certificates/index.json", in_force)
 
 
 def _ballot_table(bundle: Path, election: Path, operator: Signer) -> None:
-    _, runner_up = _runner_up(bundle)
-    raw, index, entry = _find(bundle, "ballots.imported")
+    _, runner_up = rewriting.runner_up(bundle)
+    raw, index, entry = rewriting.find(bundle, "ballots.imported")
     old = next(r for r in entry.artifacts if r.name.endswith(".parquet"))
-    data = _stuffed_table((bundle / "artifacts" / old.sha256).read_bytes(), runner_up)
-    sha = _put_artifact(bundle, data)
+    data = rewriting.stuffed_table((bundle / "artifacts" / old.sha256).read_bytes(), runner_up)
+    sha = rewriting.put_artifact(bundle, data)
     refs = [
         ArtifactRef(sha, r.name, r.media_type, len(data)) if r == old else r
         for r in entry.artifacts
     ]
-    raw[index] = _rewrite(
+    raw[index] = rewriting.rewrite(
         entry, artifacts=refs, data={**entry.data, "cards": entry.data.get("cards", 0) + VOTES}
     )
-    _resign(bundle, raw, operator)
+    rewriting.resign(bundle, raw, operator)
 
 
 def _county_certificate_total(bundle: Path, election: Path, operator: Signer) -> None:
-    _, runner_up = _runner_up(bundle)
-    _, entry = _county_certificate([parse_entry(r) for r in _entries(bundle)])
+    _, runner_up = rewriting.runner_up(bundle)
+    _, entry = rewriting.county_certificate([parse_entry(r) for r in rewriting.log_entries(bundle)])
     path = bundle / "artifacts" / entry.data["certificate"]
     doc = json.loads(path.read_bytes())
     doc["results"]["president"]["votes"][runner_up] += VOTES
     path.write_bytes(bytes(rfc8785.dumps(doc)))
-    _rehash(bundle, f"artifacts/{entry.data['certificate']}")
+    rewriting.rehash(bundle, f"artifacts/{entry.data['certificate']}")
 
 
 def _hidden_imbalances(bundle: Path, election: Path, operator: Signer) -> None:
-    raw = _entries(bundle)
+    raw = rewriting.log_entries(bundle)
     entries = [parse_entry(r) for r in raw]
     old = next(
         e.data["certificate"]
@@ -654,7 +474,7 @@ def _hidden_imbalances(bundle: Path, election: Path, operator: Signer) -> None:
     doc = json.loads((bundle / "artifacts" / old).read_bytes())
     doc["reconciliation"]["unexplained"] = []
     data = bytes(rfc8785.dumps(doc))
-    new = _put_artifact(bundle, data)
+    new = rewriting.put_artifact(bundle, data)
     for i, e in enumerate(entries):
         if e.data.get("certificate") == old:
             changed = {**e.data, "certificate": new}
@@ -664,19 +484,19 @@ def _hidden_imbalances(bundle: Path, election: Path, operator: Signer) -> None:
                 ArtifactRef(new, r.name, r.media_type, len(data)) if r.sha256 == old else r
                 for r in e.artifacts
             ]
-            raw[i] = _rewrite(e, data=changed, artifacts=refs)
-    _resign(bundle, raw, operator)
+            raw[i] = rewriting.rewrite(e, data=changed, artifacts=refs)
+    rewriting.resign(bundle, raw, operator)
 
 
 def _database(bundle: Path, election: Path, operator: Signer) -> None:
-    _, runner_up = _runner_up(bundle)
+    _, runner_up = rewriting.runner_up(bundle)
     store = ElectionDirectory.open(election)
     with store.engine.connect() as conn:
         row = conn.execute(
             s.ballot_import.select().where(s.ballot_import.c.kind == "ballots").limit(1)
         ).first()
     assert row is not None
-    forged = _stuffed_table(store.artifacts.get(row.table_sha256), runner_up)
+    forged = rewriting.stuffed_table(store.artifacts.get(row.table_sha256), runner_up)
     sha = store.artifacts.put(forged)
     with store.engine.begin() as conn:
         conn.execute(
@@ -689,15 +509,15 @@ def _database(bundle: Path, election: Path, operator: Signer) -> None:
 
 
 def _forged_signature(bundle: Path, election: Path, operator: Signer) -> None:
-    raw, index, entry = _find(bundle, "board.vote")
+    raw, index, entry = rewriting.find(bundle, "board.vote")
     impostor = keys.new_signer(entry.data["member"])
     forged = sign(impostor, {"statement": "vote", "forged": True})
-    raw[index] = _rewrite(entry, data={**entry.data, "signature": forged})
-    _resign(bundle, raw, operator)
+    raw[index] = rewriting.rewrite(entry, data={**entry.data, "signature": forged})
+    rewriting.resign(bundle, raw, operator)
 
 
 def _re_seated_board(bundle: Path, election: Path, operator: Signer) -> None:
-    raw = _entries(bundle)
+    raw = rewriting.log_entries(bundle)
     entries = [parse_entry(r) for r in raw]
     seated = [e for e in entries if e.type == "board.constituted"]
     board, other = seated[0], seated[1]
@@ -715,51 +535,51 @@ def _re_seated_board(bundle: Path, election: Path, operator: Signer) -> None:
     publication = entries[-1]
     raw[-1:] = [
         reseat.canonical(),
-        _rewrite(publication, data={**publication.data, "log_size": len(raw)}),
+        rewriting.rewrite(publication, data={**publication.data, "log_size": len(raw)}),
     ]
-    _resign(bundle, raw, operator)
+    rewriting.resign(bundle, raw, operator)
 
 
 def _replaced_reading(bundle: Path, election: Path, operator: Signer) -> None:
-    raw = _entries(bundle)
-    winner, _ = _runner_up(bundle)
+    raw = rewriting.log_entries(bundle)
+    winner, _ = rewriting.runner_up(bundle)
     for i, r in enumerate(raw):
         entry = parse_entry(r)
         if entry.type == "audit.interpreted" and entry.data["votes"] == []:
-            raw[i] = _rewrite(entry, data={**entry.data, "votes": [winner]})
+            raw[i] = rewriting.rewrite(entry, data={**entry.data, "votes": [winner]})
             break
-    _resign(bundle, raw, operator)
+    rewriting.resign(bundle, raw, operator)
 
 
 def _back_dated_vote(bundle: Path, election: Path, operator: Signer) -> None:
-    raw, index, entry = _find(bundle, "board.vote", last=True)
+    raw, index, entry = rewriting.find(bundle, "board.vote", last=True)
     when = dt.datetime.fromisoformat(entry.time.replace("Z", "+00:00")) - dt.timedelta(days=1)
     earlier = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    raw[index] = _rewrite(entry, time=earlier)
-    _resign(bundle, raw, operator)
+    raw[index] = rewriting.rewrite(entry, time=earlier)
+    rewriting.resign(bundle, raw, operator)
 
 
 def _removed_entry(bundle: Path, election: Path, operator: Signer) -> None:
-    raw, index, _ = _find(bundle, "reconciliation.explained")
-    _resign(bundle, raw[:index] + raw[index + 1 :], operator)
+    raw, index, _ = rewriting.find(bundle, "reconciliation.explained")
+    rewriting.resign(bundle, raw[:index] + raw[index + 1 :], operator)
 
 
 def _split_view(bundle: Path, election: Path, operator: Signer) -> None:
-    raw, index, entry = _find(bundle, "audit.interpreted")
-    raw[index] = _rewrite(entry, data={**entry.data, "votes": []})
-    _resign(bundle, raw, operator)
+    raw, index, entry = rewriting.find(bundle, "audit.interpreted")
+    raw[index] = rewriting.rewrite(entry, data={**entry.data, "votes": []})
+    rewriting.resign(bundle, raw, operator)
 
 
 def _swapped_electors(bundle: Path, election: Path, operator: Signer) -> None:
-    raw, index, entry = _find(bundle, "ascertainment.issued")
+    raw, index, entry = rewriting.find(bundle, "ascertainment.issued")
     old = entry.artifacts[0]
     data, signature = _forged_slate(bundle)
-    sha = _put_artifact(bundle, data)
+    sha = rewriting.put_artifact(bundle, data)
     ref = ArtifactRef(sha, old.name, old.media_type, len(data))
-    raw[index] = _rewrite(
+    raw[index] = rewriting.rewrite(
         entry, data={**entry.data, "certificate": sha, "signature": signature}, artifacts=[ref]
     )
-    _resign(bundle, raw, operator)
+    rewriting.resign(bundle, raw, operator)
 
 
 _DO: dict[str, Callable[[Path, Path, Signer], None]] = {
