@@ -4,12 +4,16 @@ written (attribute order, quotes, spacing, namespace prefixes, self-closing cell
 
 from __future__ import annotations
 
+import zipfile
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from canvass.errors import IngestError
+from canvass.guard import spreadsheet
 from canvass.guard.spreadsheet import used_range
+from tests.conftest import shared_path
 
 
 def letters(column: int) -> str:
@@ -94,3 +98,99 @@ def test_a_reference_outside_the_format_is_named(cell: str, found: str) -> None:
     assert str(e.value) == (
         f"sheet1.xml: expected a cell reference from A1 to XFD1048576; found {found!r}"
     )
+
+
+def plain_sheet(cells: list[tuple[str, str]]) -> bytes:
+    """A sheet as Excel writes one: each cell's reference first, in double quotes."""
+    xml = '<worksheet xmlns:x14ac="x"><sheetData><row r="1" x14ac:dyDescent="0.3">'
+    xml += "".join(f'<c r="{ref}"{tail}><v>1</v></c>' for ref, tail in cells)
+    return (xml + "</row></sheetData></worksheet>").encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(cell(), max_size=12))
+def test_plainly_written_sheets_are_measured_as_the_expression_measures_them(
+    cells: list,  # type: ignore[type-arg]
+) -> None:
+    xml = '<worksheet><sheetData><row r="1">' + "".join(c[0] for c in cells)
+    data = (xml + "</row></sheetData></worksheet>").encode()
+    plain = spreadsheet._plain_references(data)
+    if plain is not None:
+        found = spreadsheet._VALUED_CELL.findall(data)
+        assert found and b"" not in found
+        assert plain == spreadsheet._references(b"\n".join(found))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 1_048_576),
+            st.integers(1, 16_384),
+            st.sampled_from(["", ' t="s"', ' s="3" t="n"', " t='s' ", ' cm="1>2"', ' s="2"/']),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_a_plainly_written_sheet_is_measured_without_the_expression(
+    cells: list[tuple[int, int, str]],
+) -> None:
+    data = plain_sheet([(f"{letters(c)}{r}", tail) for r, c, tail in cells])
+    valued = [(r, c) for r, c, tail in cells if not tail.endswith("/")]
+    if not valued:  # only self-closing cells: nothing to measure
+        assert spreadsheet._plain_references(data) is None
+        return
+    rows = max(r for r, _ in valued)
+    columns = max(c for _, c in valued)
+    assert spreadsheet._plain_references(data) == (columns, rows, min(r for r, _ in valued))
+    assert used_range(data, "sheet1.xml") == (rows, columns)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="B2" / >',
+        "<c r='B2'>",
+        '<c  r="B2">',
+        '<c t="s" r="B2">',
+        '<x:c r="B2">',
+        '<c r="B2" t="s"  <v>',
+        '<c r="B2" t=s>',
+        '<c r="b2">',
+        '<c r="B2 ">',
+        '<c r="AAAA2">',
+        '<c r="B12345678">',
+        '<c r="B">',
+        '<c r="2">',
+        '<c r="B2" a="<c r=\\"C3\\">">',
+    ],
+)
+def test_a_sheet_written_otherwise_is_left_to_the_expression(cell: str) -> None:
+    data = plain_sheet([("A1", "")]).replace(b"</row>", cell.encode() + b"</c></row>")
+    assert spreadsheet._plain_references(data) is None
+
+
+@pytest.mark.parametrize(
+    ("ref", "found"), [("XFE1", "XFE1"), ("A1048577", "A1048577"), ("A0", "A0")]
+)
+def test_a_plainly_written_reference_outside_the_format_is_named(ref: str, found: str) -> None:
+    with pytest.raises(IngestError) as e:
+        used_range(plain_sheet([("B2", ""), (ref, ' t="s"')]), "sheet1.xml")
+    assert str(e.value) == (
+        f"sheet1.xml: expected a cell reference from A1 to XFD1048576; found {found!r}"
+    )
+
+
+@pytest.mark.parametrize(
+    "case", ["2013_minneapolis_mayor", "batch_example", "precinct_example", "_shared"]
+)
+def test_vendor_spreadsheets_are_measured_without_the_expression(case: str) -> None:
+    found = sorted(shared_path("data", "rctab", case).glob("*.xlsx"))
+    assert found
+    for path in found:
+        data = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+        plain = spreadsheet._plain_references(data)
+        assert plain is not None
+        matched = spreadsheet._VALUED_CELL.findall(data)
+        assert plain == spreadsheet._references(b"\n".join(matched))

@@ -73,6 +73,17 @@ def used_range(data: bytes, where: str) -> tuple[int, int]:
     """The rows and columns of the rectangle the library allocates for a worksheet's XML:
     to the largest row and column any valued cell names, and one column more for each
     valued cell that names none (placed after the one before it)."""
+    plain = _plain_references(data)
+    if plain is None:
+        return _matched_range(data, where)
+    columns, rows, lowest = plain
+    if columns > _MAX_COLUMNS or rows > _MAX_ROWS or lowest < 1:
+        _refuse_reference(data, where)
+    return max(rows, 1), max(columns, 1)
+
+
+def _matched_range(data: bytes, where: str) -> tuple[int, int]:
+    """:func:`used_range` for any XML, by :data:`_VALUED_CELL`'s matches."""
     found = _VALUED_CELL.findall(data)
     unplaced, placed = found.count(b""), len(found)
     # All references at once (a Python step per cell costs more than reading the sheet).
@@ -86,6 +97,103 @@ def used_range(data: bytes, where: str) -> tuple[int, int]:
         if columns > _MAX_COLUMNS or rows > _MAX_ROWS or lowest < 1:
             _refuse_reference(data, where)
     return max(rows, 1), max(columns, 1) + unplaced
+
+
+_CELL_TAIL = re.compile(rb"(?:" + _ATTR + rb")*+\s*+")
+_SPACE = np.zeros(256, bool)
+_SPACE[list(b" \t\n\r\f\v")] = True
+_LONGEST_TAIL = 64
+
+
+def _plain_references(data: bytes) -> tuple[int, int, int] | None:
+    """What :func:`_references` finds for :data:`_VALUED_CELL`'s matches, worked out in
+    NumPy for a sheet written plainly (as Excel and the vendors write them): every cell
+    opens ``<c r="A1"``, its reference first and in double quotes, its tag ends just
+    before the next tag begins, and no ``:c`` follows a namespace prefix. None for any
+    other sheet (then only the regular expression can say). Where this answers, the
+    expression matches exactly these openings: from each ``<c`` to the ``>`` just before
+    the next ``<`` (but for self-closing cells, which it passes over), all between the
+    reference and that ``>`` or ``/>`` well-formed attributes (checked once for each
+    distinct text)."""
+    padded = np.frombuffer(data + bytes(_LONGEST_TAIL + 16), np.uint8)
+    text = padded[: len(data)]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, _LONGEST_TAIL)
+    colon = np.flatnonzero(text == ord(":"))
+    after = padded[colon + 2]
+    if np.any((padded[colon + 1] == ord("c")) & (_SPACE[after] | (after == ord(">")))):
+        return None  # a prefixed cell (or text that looks like one): only the expression
+    opening = np.flatnonzero(text == ord("<"))
+    after = padded[opening + 2]
+    is_cell = (padded[opening + 1] == ord("c")) & (_SPACE[after] | (after == ord(">")))
+    (at,) = np.nonzero(is_cell)
+    if not len(at):
+        return None
+    cells = opening[at]
+    window = windows[cells + 2, :15]  # ' r="', up to 10 bytes of reference, '"'
+    if np.any(window[:, :4] != np.frombuffer(b' r="', np.uint8)):
+        return None
+    quoted = window[:, 4:] == ord('"')
+    length = np.argmax(quoted, axis=1)
+    if length.min() < 2 or not quoted[np.arange(len(cells)), length].all():
+        return None
+    # Each cell's tag ends at the byte before the next "<": no tag hides in its attributes.
+    close = np.append(opening, len(text))[at + 1] - 1
+    empty = padded[close - 1] == ord("/")  # self-closing: no value, not matched
+    end = cells + 6 + length  # the reference's closing quote
+    tail = close - end - 1 - empty
+    if (
+        np.any(padded[close] != ord(">"))
+        or tail.min() < 0
+        or tail.max() > _LONGEST_TAIL
+        or empty.all()
+        or not _plain_tails(windows, end + 1, tail)
+    ):
+        return None
+    valued = ~empty
+    return _plain_cells(window[valued, 4:14], length[valued])
+
+
+def _plain_tails(windows: np.ndarray[Any, Any], start: Any, length: Any) -> bool:
+    """Whether every cell's text between its reference and its ``>`` is attributes (each
+    distinct text is matched once)."""
+    width = max(int(length.max()), 1)
+    tails = windows[start, :width]
+    tails[np.arange(width) >= length[:, None]] = ord(">")  # no tail holds one
+    for _ in range(64):
+        first = tails[0]
+        if _CELL_TAIL.fullmatch(first.tobytes().rstrip(b">")) is None:
+            return False
+        tails = tails[np.any(tails != first, axis=1)]
+        if not len(tails):
+            return True
+    return False  # many kinds of cell: the expression reads them
+
+
+def _plain_cells(window: Any, length: Any) -> tuple[int, int, int] | None:
+    """The largest column, largest row and smallest row of references (one a row of
+    ``window``, ``length`` bytes long), when each is 1 to 3 capitals then 1 to 7 digits."""
+    chars = np.ascontiguousarray(window.T)  # a row per position: each step reads one run
+    inside = np.arange(len(chars))[:, None] < length
+    capital = ((chars - np.uint8(ord("A"))) < 26) & inside
+    letters = capital.sum(axis=0)
+    is_letter = np.arange(len(chars))[:, None] < letters
+    is_digit = ((chars - np.uint8(ord("0"))) < 10) & inside
+    if (
+        letters.min() < 1
+        or letters.max() > 3
+        or (length - letters).min() < 1
+        or (length - letters).max() > 7
+        or np.any(capital != is_letter)
+        or np.any(is_digit != (inside & ~is_letter))
+    ):
+        return None
+    column = np.zeros(chars.shape[1], np.int32)
+    row = np.zeros(chars.shape[1], np.int32)
+    for k, byte in enumerate(chars.astype(np.int32)):
+        if k < 3:
+            column = np.where(is_letter[k], column * 26 + byte - 64, column)
+        row = np.where(is_digit[k], row * 10 + byte - 48, row)
+    return int(column.max()), int(row.max()), int(row.min())
 
 
 def _references(joined: bytes) -> tuple[int, int, int]:
