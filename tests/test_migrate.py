@@ -64,6 +64,7 @@ def test_opening_a_directory_behind_says_to_migrate_and_changes_nothing(behind: 
     )
     assert _revision(behind) == "0002"
     assert run("log", "verify", behind, code=1) == f"error: {e.value}\n"
+    assert run("results", behind, code=1) == f"error: {e.value}\n"  # read through sqlite3
     assert _revision(behind) == "0002"
 
 

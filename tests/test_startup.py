@@ -10,6 +10,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from canvass.store import db
 from tests.test_cli import run
 
@@ -63,9 +65,8 @@ def test_help_loads_no_heavy_library() -> None:
     assert found.isdisjoint(HEAVY), found & set(HEAVY)
 
 
-def test_counting_an_election_loads_neither_migrations_nor_statistics(tmp_path: Path) -> None:
-    """Opening an election checks its schema's revision without Alembic; the count loads no
-    SciPy, templates or web framework, and its arguments are converted without Pydantic."""
+def counted_election(tmp_path: Path) -> Path:
+    """An election with a county's ballots imported."""
     from tests.test_dominion import BALLOTS, write_export
     from tests.test_import import DEFINITION
 
@@ -75,6 +76,13 @@ def test_counting_an_election_loads_neither_migrations_nor_statistics(tmp_path: 
     run("init", election)
     run("define", election, definition)
     run("import", election, write_export(tmp_path / "cvr", BALLOTS[:3]), "--county", "adams")
+    return election
+
+
+def test_counting_an_election_loads_neither_migrations_nor_statistics(tmp_path: Path) -> None:
+    """Opening an election checks its schema's revision without Alembic; the count loads no
+    SciPy, templates or web framework, and its arguments are converted without Pydantic."""
+    election = counted_election(tmp_path)
     found = loaded(command("results", election, "--contest", "mayor"), whole=True)
     assert "pyarrow" in found  # the count itself ran
     packages = {m.split(".")[0] for m in found}
@@ -82,6 +90,19 @@ def test_counting_an_election_loads_neither_migrations_nor_statistics(tmp_path: 
     # Reading an election needs none of the workflows that change it.
     changing = {"canvass.app.elections", "canvass.app.boards", "canvass.app.folds"}
     assert found.isdisjoint(changing), found & changing
+
+
+@pytest.mark.sqlite_only("an election kept in PostgreSQL is read through SQLAlchemy")
+def test_counting_an_sqlite_election_loads_no_sqlalchemy(tmp_path: Path) -> None:
+    """``canvass results`` reads an SQLite election through the standard library's
+    ``sqlite3`` (``canvass.store.reading``): SQLAlchemy and the store's SQLAlchemy side
+    (the log's writer, its projections and integrity checks) stay unloaded."""
+    election = counted_election(tmp_path)
+    found = loaded(command("results", election), whole=True)
+    assert "pyarrow" in found  # the count itself ran
+    assert "sqlalchemy" not in {m.split(".")[0] for m in found}
+    store = {"canvass.store.db", "canvass.store.election", "canvass.store.log"}
+    assert found.isdisjoint(store), found & store
 
 
 def test_the_schema_revision_is_the_newest_migration() -> None:

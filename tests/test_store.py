@@ -339,3 +339,94 @@ def test_witness_cosigns_only_an_extension(defined: ElectionDirectory, tmp_path:
 def test_cosignature_by_an_unregistered_witness_is_refused(defined: ElectionDirectory) -> None:
     with pytest.raises(StoreError, match="'stranger' is not a registered witness"):
         cosign_as(defined, keys.new_signer("stranger"), 1_800_000_000)
+
+
+@pytest.fixture
+def counted(tmp_path: Path) -> Path:
+    """An SQLite election with ballots imported, then replaced by a recount."""
+    from tests.test_cli import run
+    from tests.test_dominion import BALLOTS, write_export
+    from tests.test_import import DEFINITION
+
+    definition = tmp_path / "e.yaml"
+    definition.write_text(DEFINITION)
+    election = tmp_path / "adams"
+    run("init", election)
+    run("define", election, definition)
+    run("import", election, write_export(tmp_path / "cvr", BALLOTS[:3]), "--county", "adams")
+    recount = write_export(tmp_path / "recount", BALLOTS[:2])
+    run("import", election, recount, "--county", "adams", "--replace")
+    return election
+
+
+@pytest.mark.sqlite_only("reads the SQLite file through sqlite3, as canvass results does")
+def test_the_sqlite_reader_reads_what_the_full_reader_reads(counted: Path) -> None:
+    """``canvass results`` reads an SQLite election through ``sqlite3``, without
+    SQLAlchemy: both readers give the same answers from the same election."""
+    from canvass.app.results import import_notes, results_and_rounds
+    from canvass.store.reading import SQLiteElection
+
+    full = ElectionDirectory.open(counted)
+    light = SQLiteElection.open(counted)
+    assert light is not None
+    with full.reading() as a, light.reading() as b:
+        assert b.size == a.size == 4
+        assert b.definition_sha256() == a.definition_sha256() is not None
+        imported = a.imports("ballots")
+        assert len(imported) == 2 and imported[0]["replaced_by"] == imported[1]["entry"]
+        for kind in ("ballots", "results", "manifest"):
+            assert b.imports(kind) == a.imports(kind)
+        assert [(i, e.canonical()) for i, e in b.entries()] == [
+            (i, e.canonical()) for i, e in a.entries()
+        ]
+        assert [i for i, _ in b.entries(2, 4)] == [2, 3]
+        assert b.entry(1).canonical() == a.entry(1).canonical()
+        assert [b.root(n) for n in range(1, a.size + 1)] == [
+            a.root(n) for n in range(1, a.size + 1)
+        ]
+        for wrong in (lambda r: r.root(a.size + 1), lambda r: r.entry(a.size)):
+            with pytest.raises(StoreError) as full_says:
+                wrong(a)
+            with pytest.raises(StoreError) as light_says:
+                wrong(b)
+            assert str(light_says.value) == str(full_says.value)
+    assert results_and_rounds(light) == results_and_rounds(full)
+    assert import_notes(light) == import_notes(full)
+    full.close()
+
+
+@pytest.mark.sqlite_only("reads the SQLite file through sqlite3, as canvass results does")
+def test_the_sqlite_reader_reads_one_snapshot(counted: Path) -> None:
+    from canvass.store.reading import SQLiteElection
+
+    full = ElectionDirectory.open(counted)
+    light = SQLiteElection.open(counted)
+    assert light is not None
+    with light.reading() as view:
+        size = view.size
+        register_key(full, Actor("clerk"), keys.new_signer("jane").verifier(), KeyRole.CLERK)
+        assert len(list(view.entries())) == size
+        assert view.root() == full.root(size)
+    with light.reading() as view:
+        assert view.size == size + 1
+    full.close()
+
+
+def test_only_a_current_sqlite_election_is_read_without_sqlalchemy(
+    election_dir: ElectionDirectory, tmp_path: Path
+) -> None:
+    """Any other is opened in full, which says what is wrong with it."""
+    from canvass.app.snapshot import open_to_read
+    from canvass.store.reading import SQLiteElection
+
+    opened = open_to_read(election_dir.path)
+    sqlite = election_dir.engine.dialect.name == "sqlite"
+    assert isinstance(opened, SQLiteElection if sqlite else ElectionDirectory)
+    assert SQLiteElection.open(tmp_path / "nowhere") is None
+    with pytest.raises(StoreError, match="not an election directory"):
+        open_to_read(tmp_path / "nowhere")
+    if sqlite:
+        db(election_dir).execute("UPDATE alembic_version SET version_num = '0099'")
+        assert SQLiteElection.open(election_dir.path) is None
+        with pytest.raises(StoreError, match="at revision 0099, which this Canvass does not"):
+            open_to_read(election_dir.path)

@@ -16,13 +16,14 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol, TypeVar
 
 from canvass.app.results import definition
-from canvass.app.snapshot import Source, viewing
+from canvass.app.snapshot import ReadSource, Source, reading, viewing
 from canvass.audit.workflow import Audits
 from canvass.certify.canvass import Canvass, CanvassRefused
 from canvass.log.entry import Entry
 from canvass.store.cache import LogPosition, LogStateCache
 from canvass.store.election import ElectionDirectory
-from canvass.store.log import LogReader, LogWriter
+from canvass.store.log import LogWriter
+from canvass.store.reading import Snapshot
 
 
 class _Fold(Protocol):
@@ -37,11 +38,11 @@ _CANVASS: LogStateCache[Canvass] = LogStateCache(16)
 _AUDITS: LogStateCache[Audits] = LogStateCache(16)
 
 
-def _position(view: LogReader) -> LogPosition:
+def _position(view: Snapshot) -> LogPosition:
     return (view.identity, view.size, view.root() if view.size else b"")
 
 
-def _fold(view: LogReader, cache: LogStateCache[F], start: Callable[[], F]) -> F:
+def _fold(view: Snapshot, cache: LogStateCache[F], start: Callable[[], F]) -> F:
     """The fold of the log as ``view`` sees it: kept, or a kept fold of a prefix of it
     brought up to date, or folded from the start. The caller gets its own copy."""
     position = _position(view)
@@ -62,9 +63,9 @@ def _fold(view: LogReader, cache: LogStateCache[F], start: Callable[[], F]) -> F
     return state
 
 
-def canvass(source: Source) -> Canvass:
+def canvass(source: ReadSource) -> Canvass:
     """The canvass as the log stands (a copy of its own for the caller)."""
-    with viewing(source) as view:
+    with reading(source) as view:
         return _fold(view, _CANVASS, lambda: Canvass(definition(view).election.id))
 
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from difflib import get_close_matches
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from sqlalchemy import func, select
 
-from canvass.app.snapshot import Source, viewing
+from canvass.app.snapshot import ReadSource, reading, viewing
 from canvass.domain.definition import load_definition
 from canvass.domain.model import Batch, ElectionDefinition, JurisdictionKind
 from canvass.errors import IngestError, StoreError
@@ -20,9 +19,8 @@ from canvass.ingest.ballots import SCHEMA, read_parquet, read_table
 from canvass.ingest.manifest import compare_with_cards
 from canvass.ingest.names import definition_contests, norm
 from canvass.ingest.results_csv import county_ids
-from canvass.store import schema as s
 from canvass.store.cache import ContentCache
-from canvass.store.log import LogReader
+from canvass.store.reading import Snapshot
 from canvass.tabulate.election import (
     RankedChoice,
     TieDecision,
@@ -34,27 +32,30 @@ from canvass.tabulate.election import ranked_choice_counts as ranked_choice_coun
 from canvass.tabulate.plurality import Results
 from canvass.tabulate.rcv import Tabulation
 
+if TYPE_CHECKING:
+    from canvass.app.snapshot import Source
+
 _DEFINITIONS: ContentCache[str, ElectionDefinition] = ContentCache(8)
 """Definitions read, by SHA-256: a definition is immutable, and large ones take a while to
 check."""
 
 
-def definition_sha256(view: LogReader) -> str:
-    row = view.conn.execute(select(s.election.c.definition_sha256)).first()
-    if row is None:
+def definition_sha256(view: Snapshot) -> str:
+    found = view.definition_sha256()
+    if found is None:
         raise StoreError(f"{view.where}: no election is defined yet; run 'canvass define' first")
-    return str(row.definition_sha256)
+    return found
 
 
-def definition(source: Source) -> ElectionDefinition:
+def definition(source: ReadSource) -> ElectionDefinition:
     """The election definition in force."""
-    with viewing(source) as view:
+    with reading(source) as view:
         return definition_at(view, definition_sha256(view))
 
 
-def definition_at(source: Source, sha: str) -> ElectionDefinition:
+def definition_at(source: ReadSource, sha: str) -> ElectionDefinition:
     """The election definition the log recorded with SHA-256 ``sha`` (in force or not)."""
-    with viewing(source) as view:
+    with reading(source) as view:
         # Recorded, so accepted when it was defined: read again the faster way.
         return _DEFINITIONS.get(
             sha, lambda: load_definition(view.artifacts.get(sha), "definition", accepted=True)
@@ -72,23 +73,16 @@ def county_id(election: ElectionDefinition, county: str) -> str:
     raise IngestError(f"county {county!r} is not a county of the election; nearest: {hint}")
 
 
-def imports_in_force(source: Source, kind: str) -> list[dict[str, Any]]:
+def imports_in_force(source: ReadSource, kind: str) -> list[dict[str, Any]]:
     """The imports of ``kind`` (ballots, results, manifest) to count under the definition in
     force.
 
     Their contest and choice numbers are the definition's, so they mean nothing under
     another one. An import made under an earlier definition is passed over when the same
     files were imported again since; otherwise counting stops and says so."""
-    with viewing(source) as view:
+    with reading(source) as view:
         current = definition_sha256(view)
-        rows = [
-            dict(r)
-            for r in view.conn.execute(
-                select(s.ballot_import)
-                .where(s.ballot_import.c.kind == kind)
-                .order_by(s.ballot_import.c.entry)
-            ).mappings()
-        ]
+        rows = view.imports(kind)
     redone = {(r["county"], r["sources_sha256"]) for r in rows if r["definition_sha256"] == current}
     for r in rows:
         if r["definition_sha256"] != current and (r["county"], r["sources_sha256"]) not in redone:
@@ -100,9 +94,9 @@ def imports_in_force(source: Source, kind: str) -> list[dict[str, Any]]:
     return [r for r in rows if r["definition_sha256"] == current and r["replaced_by"] is None]
 
 
-def ballot_tables(source: Source, county: str | None = None) -> Iterator[tuple[str, pa.Table]]:
+def ballot_tables(source: ReadSource, county: str | None = None) -> Iterator[tuple[str, pa.Table]]:
     """Every ballot table to count (of one county, or all), with its county."""
-    with viewing(source) as view:
+    with reading(source) as view:
         expected = [info.to_json() for info, _ in definition_contests(definition(view))]
         for r in imports_in_force(view, "ballots"):
             if county is not None and r["county"] != county:
@@ -116,24 +110,24 @@ def ballot_tables(source: Source, county: str | None = None) -> Iterator[tuple[s
             yield str(r["county"]), table
 
 
-def results_tables(source: Source) -> list[pa.Table]:
+def results_tables(source: ReadSource) -> list[pa.Table]:
     """Every results-only table to count."""
-    with viewing(source) as view:
+    with reading(source) as view:
         return [
             read_parquet(view.artifacts.get(str(r["table_sha256"])))
             for r in imports_in_force(view, "results")
         ]
 
 
-def results(source: Source, by: str | None = None) -> tuple[Results, dict[str, str]]:
+def results(source: ReadSource, by: str | None = None) -> tuple[Results, dict[str, str]]:
     """Tabulate every imported ballot against the election definition; also return the
     names to show for contest and choice ids (``contest`` and ``contest/choice``)."""
-    with viewing(source) as view:
+    with reading(source) as view:
         return _results(view, definition(view), [t for _, t in ballot_tables(view)], by)
 
 
 def _results(
-    view: LogReader, election: ElectionDefinition, tables: list[pa.Table], by: str | None
+    view: Snapshot, election: ElectionDefinition, tables: list[pa.Table], by: str | None
 ) -> tuple[Results, dict[str, str]]:
     results_only = results_tables(view)
     if not tables and not results_only:
@@ -142,11 +136,11 @@ def _results(
 
 
 def results_and_rounds(
-    source: Source, by: str | None = None, contest: str | None = None
+    source: ReadSource, by: str | None = None, contest: str | None = None
 ) -> tuple[Results, dict[str, str], RankedChoice]:
     """:func:`results` and :func:`ranked_choice_counts` from one snapshot, reading each
     ballot table once."""
-    with viewing(source) as view:
+    with reading(source) as view:
         election = definition(view)
         tables = [t for _, t in ballot_tables(view)]
         counted, names = _results(view, election, tables, by)
@@ -154,41 +148,41 @@ def results_and_rounds(
     return counted, names, rounds
 
 
-def tie_decisions(source: Source) -> list[TieDecision]:
+def tie_decisions(source: ReadSource) -> list[TieDecision]:
     """The officials' recorded decisions of ranked-choice ties."""
     from canvass.app.folds import canvass  # the fold defines what it folds by this module
 
     return canvass(source).tie_decisions
 
 
-def _decisions(view: LogReader) -> Callable[[], list[TieDecision]]:
+def _decisions(view: Snapshot) -> Callable[[], list[TieDecision]]:
     """The officials' decisions of ties, found (by folding the whole log) only if a count
     reaches a tie that needs them, and then once."""
     return functools.cache(lambda: tie_decisions(view))
 
 
 def ranked_choice_results(
-    source: Source, contest: str | None = None
+    source: ReadSource, contest: str | None = None
 ) -> dict[str, list[Tabulation]]:
     """Count every ranked-choice contest (or only ``contest``) round by round under its
     rules and the officials' decisions of ties; refused while a tie is undecided (see
     :func:`canvass.tabulate.election.ranked_choice`)."""
-    with viewing(source) as view:
+    with reading(source) as view:
         tables = [t for _, t in ballot_tables(view)]
         return ranked_choice(definition(view), tables, contest, _decisions(view))
 
 
-def ranked_choice_counts(source: Source, contest: str | None = None) -> RankedChoice:
+def ranked_choice_counts(source: ReadSource, contest: str | None = None) -> RankedChoice:
     """Every ranked-choice contest (or only ``contest``) counted, or stopped at a tie the
     officials have not decided; the other contests count whatever one contest's tie."""
-    with viewing(source) as view:
+    with reading(source) as view:
         tables = [t for _, t in ballot_tables(view)]
         return ranked_choice_counts_of(definition(view), tables, contest, _decisions(view))
 
 
-def export_err(source: Source, status: str, issuer: str) -> dict[str, object]:
+def export_err(source: ReadSource, status: str, issuer: str) -> dict[str, object]:
     """The election's results as a NIST SP 1500-100 v2 report."""
-    with viewing(source) as view:
+    with reading(source) as view:
         election = definition(view)
         overall, _ = results(view)
         by_county, _ = results(view, "county")
@@ -204,6 +198,10 @@ def export_err(source: Source, status: str, issuer: str) -> dict[str, object]:
 def manifest_check(source: Source, county: str) -> tuple[int, list[str]]:
     """Compare a county's latest ballot manifest with the cards its CVRs hold: the number
     of batches in the manifest, and every discrepancy in words."""
+    from sqlalchemy import func, select  # the one read here that queries the projections
+
+    from canvass.store import schema as s
+
     with viewing(source) as view:
         county = county_id(definition(view), county)
         latest = view.conn.execute(
@@ -225,12 +223,12 @@ def manifest_check(source: Source, county: str) -> tuple[int, list[str]]:
     return len(manifest), compare_with_cards(manifest, cards)
 
 
-def import_notes(source: Source) -> dict[str, dict[str, Any]]:
+def import_notes(source: ReadSource) -> dict[str, dict[str, Any]]:
     """What the ballot imports in force say of each county beyond their cards: the
     contests left out of them (``skipped_contests``: name → cards that carried it) and what
     the export lacked (``notes``), by county, for every report of the county to show."""
     out: dict[str, dict[str, Any]] = {}
-    with viewing(source) as view:
+    with reading(source) as view:
         in_force = [*imports_in_force(view, "ballots"), *imports_in_force(view, "results")]
         for r in in_force:
             data = view.entry(int(r["entry"])).data

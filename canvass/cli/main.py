@@ -344,9 +344,9 @@ def results_(
     """Count every imported ballot against the election definition; ranked-choice contests
     also round by round, with every elimination and transfer, under their rules."""
     from canvass.app.results import import_notes, results_and_rounds
-    from canvass.app.snapshot import open_election  # not the workflows that change it
+    from canvass.app.snapshot import open_to_read  # not the workflows that change it
 
-    store = open_election(directory)
+    store = open_to_read(directory)
     try:
         counted, labels, rounds = results_and_rounds(store, by and by.replace("-", "_"), contest)
     except ValueError as e:

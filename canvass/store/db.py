@@ -32,7 +32,6 @@ command opens an election, and loading Alembic costs more than the rest of the o
 from __future__ import annotations
 
 import functools
-import os
 import re
 import sqlite3
 import weakref
@@ -47,6 +46,10 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from canvass.errors import StoreError
+from canvass.store.reading import SCHEMA_REVISION as SCHEMA_REVISION
+from canvass.store.reading import VERSION_TABLE as VERSION_TABLE
+from canvass.store.reading import WRITE_WAIT as WRITE_WAIT
+from canvass.store.reading import write_wait as write_wait
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -61,22 +64,6 @@ schema, hashed."""
 _SCHEMAS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-
-WRITE_WAIT = "CANVASS_WRITE_WAIT"
-"""The environment variable of :func:`write_wait`."""
-
-
-def write_wait() -> float:
-    """How many seconds a write waits for its turn (the log's lock) before it is refused
-    as busy: ``$CANVASS_WRITE_WAIT``, 30 by default."""
-    value = os.environ.get(WRITE_WAIT, "30")
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds <= 3600:
-        raise StoreError(f"{WRITE_WAIT}={value!r}: expected seconds, more than 0, at most 3600")
-    return seconds
 
 
 def public_url(url: str | URL) -> str:
@@ -261,12 +248,6 @@ def read_transaction(db: Engine) -> Iterator[Connection]:
     """A transaction whose every read sees one snapshot of the database."""
     with db.connect().execution_options(canvass_read=True) as conn, conn.begin():
         yield conn
-
-
-SCHEMA_REVISION = "0005"
-"""The revision of the newest migration in ``store/migrations``: the schema this Canvass
-needs (a test holds it equal to Alembic's head)."""
-VERSION_TABLE = "alembic_version"
 
 
 def _config() -> Config:

@@ -47,10 +47,10 @@ from canvass.store import accounts, changes, db, integrity
 from canvass.store import schema as s
 from canvass.store.artifacts import ArtifactStore, FileArtifactStore
 from canvass.store.log import LogReader, LogWriter
+from canvass.store.reading import ARTIFACTS_DIR as ARTIFACTS_DIR
+from canvass.store.reading import DATABASE_CONFIG as DATABASE_CONFIG
+from canvass.store.reading import DB_FILE as DB_FILE
 
-DB_FILE = "canvass.db"
-DATABASE_CONFIG = "database.toml"
-ARTIFACTS_DIR = "artifacts"
 OPERATOR_KEY = Path("keys") / "operator.key"
 
 DATABASE_ENV = "CANVASS_DATABASE"

@@ -23,6 +23,7 @@ from canvass.log.note import COSIGNATURE_V1, Checkpoint, Signer, VerifierKey, si
 from canvass.store import projection
 from canvass.store import schema as s
 from canvass.store.artifacts import ArtifactStore
+from canvass.store.reading import NODES_PER_QUERY, nodes_query
 
 
 def log_size(conn: Connection) -> int:
@@ -42,14 +43,10 @@ def read_nodes(conn: Connection, nodes: Sequence[merkle.Node]) -> dict[merkle.No
     mark = _PLACEHOLDER[conn.dialect.paramstyle]
     found: dict[merkle.Node, bytes] = {}
     wanted = list(nodes)
-    for start in range(0, len(wanted), 400):
-        chunk = wanted[start : start + 400]
-        pairs = ", ".join(f"({mark}, {mark})" for _ in chunk)
+    for start in range(0, len(wanted), NODES_PER_QUERY):
+        chunk = wanted[start : start + NODES_PER_QUERY]
         result = conn.exec_driver_sql(
-            f"WITH want(level, idx) AS (VALUES {pairs}) "
-            "SELECT n.level, n.idx, n.hash FROM want "
-            "JOIN log_node AS n ON n.level = want.level AND n.idx = want.idx",
-            tuple(x for node in chunk for x in node),
+            nodes_query(mark, len(chunk)), tuple(x for node in chunk for x in node)
         )
         found.update({(lv, i): bytes(h) for lv, i, h in result})
     return found
@@ -87,6 +84,19 @@ class LogReader:
         if found is None:
             raise StoreError(f"entry {index} is not in the log ({self.size} entries)")
         return found[1]
+
+    # --- the election and its imports ---------------------------------------------------
+
+    def definition_sha256(self) -> str | None:
+        """The SHA-256 of the election definition in force (None: none defined yet)."""
+        found = self.conn.scalar(select(s.election.c.definition_sha256))
+        return None if found is None else str(found)
+
+    def imports(self, kind: str) -> list[dict[str, Any]]:
+        """Every import of ``kind`` (ballots, results, manifest), in log order."""
+        query = select(s.ballot_import).where(s.ballot_import.c.kind == kind)
+        rows = self.conn.execute(query.order_by(s.ballot_import.c.entry)).mappings()
+        return [dict(r) for r in rows]
 
     # --- the tree and its proofs --------------------------------------------------------
 
