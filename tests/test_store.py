@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import stat
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -430,3 +431,17 @@ def test_only_a_current_sqlite_election_is_read_without_sqlalchemy(
         assert SQLiteElection.open(election_dir.path) is None
         with pytest.raises(StoreError, match="at revision 0099, which this Canvass does not"):
             open_to_read(election_dir.path)
+
+
+@pytest.mark.sqlite_only("changes the SQLite file behind the log")
+def test_the_sqlite_reader_says_what_the_database_could_not_do(counted: Path) -> None:
+    """As the command line says of an error SQLAlchemy reports (``cli/common.py``)."""
+    import sqlite3
+
+    from tests.test_cli import run
+
+    with closing(sqlite3.connect(counted / "canvass.db")) as behind, behind:
+        behind.execute("DROP TABLE ballot_import")
+    assert run("results", counted, code=1) == (
+        "error: the database could not do it: no such table: ballot_import\n"
+    )

@@ -208,12 +208,16 @@ class SQLiteElection:
     @contextmanager
     def reading(self) -> Iterator[SQLiteSnapshot]:
         """The log and its projections as one snapshot."""
-        with closing(self._connect()) as db:
-            db.execute("BEGIN")
-            try:
-                yield SQLiteSnapshot(db, self.artifacts, self.identity, str(self.path))
-            finally:
-                db.execute("ROLLBACK")
+        try:
+            with closing(self._connect()) as db:
+                db.execute("BEGIN")
+                try:
+                    yield SQLiteSnapshot(db, self.artifacts, self.identity, str(self.path))
+                finally:
+                    db.execute("ROLLBACK")
+        except sqlite3.OperationalError as e:
+            # As the command line says of SQLAlchemy's OperationalError (cli/common.py).
+            raise StoreError(f"the database could not do it: {e}") from None
 
     def _recover_staged(self) -> None:
         """Place what a killed process staged and the log names, as the full opening does
