@@ -75,14 +75,19 @@ def approve_all(office: Office) -> None:
 
 
 def post_reading(
-    client: TestClient, csrf: str, signer: Signer, office: Office, reading: dict[str, Any]
+    client: TestClient,
+    csrf: str,
+    signer: Signer,
+    office: Office,
+    reading: dict[str, Any],
+    reason: str = "",
 ) -> Any:
     statement = reading_to_sign(
-        office.app.state.services.election, "rla", "wayne", "wayne/1", reading
+        office.app.state.services.election, "rla", "wayne", "wayne/1", reading, reason
     )
     return client.post(
         "/api/audits/rla/readings",
-        json={**reading, "signature": sign(signer, statement)},
+        json={**reading, "signature": sign(signer, statement), "reason": reason},
         headers={"X-CSRF-Token": csrf},
     )
 
@@ -147,6 +152,33 @@ def test_a_reading_is_recorded_when_every_member_has_signed_it(tmp_path: Path) -
     page = first.get("/audits/rla/entry").text
     assert "waiting for" not in page
 
+    # The board reads the ballot again: the entry screen offers it beside the recorded
+    # reading, asking why; a new reading without a reason is refused; with one, once both
+    # have signed it, it is recorded, superseding the first, which stays in the log.
+    key = f"{ballot.replace('/', '-')}-president"
+    assert f'<input id="r-{key}" name="reason" required' in page
+    response = first.get(
+        "/api/audits/rla/readings/statement",
+        params={"ballot": ballot, "contest": "president", "votes": other},
+    )
+    assert response.status_code == 400, response.text
+    assert "to read it again, say why" in response.json()["error"], response.text
+    why = "the second member misread the oval"
+    response = post_reading(first, first_csrf, keys["audit.wayne"], office, different, why)
+    assert response.json()["waiting"] == ["audit.wayne.2"], response.text
+    page = second.get("/audits/rla/entry").text
+    assert f"(read again: {why}); waiting for audit.wayne.2." in page
+    assert f'name="reason" required value="{why}"' in page
+    response = post_reading(second, second_csrf, keys["audit.wayne.2"], office, different, why)
+    assert response.json()["waiting"] == [], response.text
+    [again] = response.json()["entries"]
+    [(_, reread)] = entries(services.election, again, 1)
+    assert (reread.data["votes"], reread.data["reason"]) == ([other], why)
+    assert reread.data["supersedes"] == entry
+    [(_, still)] = entries(services.election, entry, 1)
+    assert still.data["votes"] == marked
+    before += 1
+
     # A member of an audit board not seated for this audit is refused; nothing is kept.
     client = TestClient(office.app, base_url="https://testserver")
     csrf = sign_in(client, office.officials["audit.wayne.b"])
@@ -209,9 +241,26 @@ def test_two_members_sign_in_their_own_browsers(browser: Any, tmp_path: Path) ->
         sign_and_send(second, f"for audit board wayne/1, record that on ballot {ballot}")
         assert f"Reading of {ballot} recorded" in flash(second)
         b.check(second)
+
+        # The board reads it again, saying why: the form is beside the recorded reading.
+        why = "a second look at the oval"
+        for page in (first, second):
+            b.visit(page, "/audits/rla/entry")
+            again = page.locator(f"#b-{slug} details.again")
+            if again.get_attribute("open") is None:
+                again.locator("summary").click()
+            form = again.locator("form")
+            for candidate in marked:
+                form.locator(f"input[name=votes][value={candidate}]").check()
+            form.locator("input[name=reason]").fill(why)
+            form.locator("button").click()
+            sign_and_send(page, f"for audit board wayne/1, record that on ballot {ballot}")
+            b.check(page)
+        assert f"Reading of {ballot} recorded" in flash(second)
     assert b.errors == []
     assert b.violations == [], "\n".join(b.violations)
-    [(_, recorded)] = entries(services.election, before, 1)
+    [(_, recorded), (_, reread)] = entries(services.election, before, 2)
+    assert (reread.data["reason"], reread.data["supersedes"]) == (why, before)
     assert sorted(s["member"] for s in recorded.data["signatures"]) == MEMBERS
     keys = {k.name: k for k in _registered(office)}
     statement = reading_statement("mi-2020-general", "audit.interpreted", recorded.data)
