@@ -234,3 +234,46 @@ def test_an_election_without_accounts_backs_up_none(
     assert ", 0 accounts; root " in said
     assert "accounts" not in json.loads((tmp_path / "b" / "backup.json").read_text())
     assert not (tmp_path / "b" / "accounts").exists()
+
+
+def test_changes_made_under_a_key_are_backed_up_and_restored(
+    cosigned: ElectionDirectory, tmp_path: Path
+) -> None:
+    """A request made again after a restore, under the key it was made with, is answered
+    with what was made, not made twice."""
+    from canvass.store import changes
+
+    request = hashlib.sha256(b"register the herald").hexdigest()
+    with changes.keyed("clerk", "key-1", request) as key:
+        register_key(
+            cosigned, Actor("clerk"), keys.new_signer("herald").verifier(), KeyRole.WITNESS
+        )
+    assert key.entries == [cosigned.size() - 1]
+    changes.answered(cosigned.engine, key, {"entry": key.entries[0]})
+    run("backup", cosigned.path, tmp_path / "b")
+    run("restore", tmp_path / "b", tmp_path / "r")
+    copy = ElectionDirectory.open(tmp_path / "r")
+    try:
+        again = changes.Key("clerk", "key-1", request)
+        assert changes.made(copy.engine, again) == changes.Made(
+            key.entries, {"entry": key.entries[0]}
+        )
+        with pytest.raises(changes.ChangeMade), changes.keyed("clerk", "key-1", request):
+            register_key(
+                copy, Actor("clerk"), keys.new_signer("herald").verifier(), KeyRole.WITNESS
+            )
+        assert copy.size() == cosigned.size()
+    finally:
+        copy.close()
+
+    # A row that is not the table's is named, and nothing is left behind.
+    path = tmp_path / "b" / "changes.jsonl"
+    path.write_text(path.read_text().replace('"answer"', '"reply"'))
+    manifest = json.loads((tmp_path / "b" / "backup.json").read_text())
+    manifest["files"]["changes.jsonl"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (tmp_path / "b" / "backup.json").write_text(json.dumps(manifest))
+    assert run("restore", tmp_path / "b", tmp_path / "r2", code=1) == (
+        f"error: {path} line 1: missing field 'answer'; expected actor, answer, entries, key, "
+        "request_sha256\n"
+    )
+    assert not (tmp_path / "r2").exists()

@@ -12,6 +12,10 @@ to agree with its log before anyone uses it. ::
       entries.jsonl       one entry a line: {"idx": …, "body": base64 of its bytes}
       checkpoints.jsonl   {"size": …, "note": …}
       cosignatures.jsonl  {"size": …, "witness": …, "line": …, "timestamp": …}
+      changes.jsonl       the changes made under a requester's key (Idempotency-Key):
+                          {"actor": …, "key": …, "request_sha256": …, "entries": …,
+                          "answer": …}, so that a request made again after a restore is
+                          answered, not made twice (a backup without it restores none)
       artifacts/ab/ab…    as in the election directory
       keys/operator.key   0600
       accounts/*.jsonl    the officials' accounts kept beside the election, if any: one
@@ -37,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, Table, func, insert, select
 
 from canvass.errors import StoreError, VerificationError
 from canvass.log import merkle
@@ -49,6 +53,7 @@ from canvass.store.election import ARTIFACTS_DIR, OPERATOR_KEY, ElectionDirector
 FORMAT = "canvass-backup/1"
 MANIFEST = "backup.json"
 LOG_FILES = ("entries.jsonl", "checkpoints.jsonl", "cosignatures.jsonl")
+CHANGES_FILE = "changes.jsonl"
 ACCOUNTS_DIR = "accounts"
 BATCH = 5_000
 
@@ -132,6 +137,16 @@ def backup(election: ElectionDirectory, out: Path, accounts_url: str | None = No
                 ).mappings()
             ),
         )
+        keyed = s.change_key.c
+        _write_lines(
+            out / CHANGES_FILE,
+            (
+                dict(r)
+                for r in conn.execute(
+                    select(s.change_key).order_by(keyed.actor, keyed.key)
+                ).mappings()
+            ),
+        )
         named = sorted(conn.execute(select(s.artifact.c.sha256)).scalars())
         root = base64.b64encode(view.root()).decode() if view.size else ""
         revision = db.revision(election.engine)
@@ -154,7 +169,7 @@ def backup(election: ElectionDirectory, out: Path, accounts_url: str | None = No
         "checkpoints": checkpoints,
         "root": root,
         "artifacts": named,
-        "files": {name: _sha256_file(out / name) for name in LOG_FILES},
+        "files": {name: _sha256_file(out / name) for name in (*LOG_FILES, CHANGES_FILE)},
     }
     if held is not None:
         manifest["accounts"] = held
@@ -217,8 +232,12 @@ def _read_manifest(source: Path) -> dict[str, Any]:
     if held and not set(held["files"]) <= known:
         strange = sorted(set(held["files"]) - known)[0]
         raise StoreError(f"{where}: {strange!r} is not a file of the accounts")
-    wanted = {**manifest.get("files", {}), **(held["files"] if held else {})}
-    for name in [*LOG_FILES, *(held["files"] if held else [])]:
+    wanted = {**(manifest.get("files") or {}), **(held["files"] if held else {})}
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise StoreError(f"{where}: expected the SHA-256 of each file under 'files'")
+    changes = [CHANGES_FILE] if CHANGES_FILE in files else []
+    for name in [*LOG_FILES, *changes, *(held["files"] if held else [])]:
         want = wanted.get(name)
         path = source / name
         if not path.is_file():
@@ -240,6 +259,21 @@ def _lines(path: Path) -> Iterator[dict[str, Any]]:
             if not isinstance(row, dict):
                 raise StoreError(f"{path} line {number}: expected an object, found {row!r}")
             yield row
+
+
+def _rows(path: Path, table: Table) -> Iterator[dict[str, Any]]:
+    """The rows of ``table`` in the backup file at ``path``, each holding exactly the
+    table's columns (a value of the wrong kind is named by the database on insert)."""
+    columns = {c.name for c in table.columns}
+    for number, row in enumerate(_lines(path), start=1):
+        if set(row) != columns:
+            strange = sorted(set(row) ^ columns)[0]
+            which = "unexpected" if strange in row else "missing"
+            raise StoreError(
+                f"{path} line {number}: {which} field {strange!r}; expected "
+                f"{', '.join(sorted(columns))}"
+            )
+        yield row
 
 
 def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -376,13 +410,16 @@ def _fill(election: ElectionDirectory, source: Path, manifest: dict[str, Any]) -
                 f"{source}: {MANIFEST} records {manifest['entries']} entries, "
                 f"entries.jsonl holds {count}"
             )
-        for batch in _batches(_lines(source / "checkpoints.jsonl")):
+        for batch in _batches(_rows(source / "checkpoints.jsonl", s.checkpoint)):
             conn.execute(insert(s.checkpoint), batch)
     size = election.rebuild()
     # Cosignatures last: they are checked against the witnesses the rebuilt tables name.
     with db.write_transaction(election.engine) as conn:
-        for batch in _batches(_lines(source / "cosignatures.jsonl")):
+        for batch in _batches(_rows(source / "cosignatures.jsonl", s.cosignature)):
             conn.execute(insert(s.cosignature), batch)
+        if CHANGES_FILE in manifest["files"]:
+            for batch in _batches(_rows(source / CHANGES_FILE, s.change_key)):
+                conn.execute(insert(s.change_key), batch)
     root = base64.b64encode(election.root()).decode() if size else ""
     if root != manifest["root"]:
         raise StoreError(
