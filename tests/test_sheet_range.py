@@ -100,6 +100,12 @@ def test_a_reference_outside_the_format_is_named(cell: str, found: str) -> None:
     )
 
 
+def plain_references(data: bytes) -> tuple[int, int, int] | None:
+    """The largest column, largest row and smallest row, if measured without the expression."""
+    layout = spreadsheet._plain_layout(data)
+    return None if layout is None else layout.references()
+
+
 def plain_sheet(cells: list[tuple[str, str]]) -> bytes:
     """A sheet as Excel writes one: each cell's reference first, in double quotes."""
     xml = '<worksheet xmlns:x14ac="x"><sheetData><row r="1" x14ac:dyDescent="0.3">'
@@ -114,7 +120,7 @@ def test_plainly_written_sheets_are_measured_as_the_expression_measures_them(
 ) -> None:
     xml = '<worksheet><sheetData><row r="1">' + "".join(c[0] for c in cells)
     data = (xml + "</row></sheetData></worksheet>").encode()
-    plain = spreadsheet._plain_references(data)
+    plain = plain_references(data)
     if plain is not None:
         found = spreadsheet._VALUED_CELL.findall(data)
         assert found and b"" not in found
@@ -139,11 +145,11 @@ def test_a_plainly_written_sheet_is_measured_without_the_expression(
     data = plain_sheet([(f"{letters(c)}{r}", tail) for r, c, tail in cells])
     valued = [(r, c) for r, c, tail in cells if not tail.endswith("/")]
     if not valued:  # only self-closing cells: nothing to measure
-        assert spreadsheet._plain_references(data) is None
+        assert plain_references(data) is None
         return
     rows = max(r for r, _ in valued)
     columns = max(c for _, c in valued)
-    assert spreadsheet._plain_references(data) == (columns, rows, min(r for r, _ in valued))
+    assert plain_references(data) == (columns, rows, min(r for r, _ in valued))
     assert used_range(data, "sheet1.xml") == (rows, columns)
 
 
@@ -168,7 +174,7 @@ def test_a_plainly_written_sheet_is_measured_without_the_expression(
 )
 def test_a_sheet_written_otherwise_is_left_to_the_expression(cell: str) -> None:
     data = plain_sheet([("A1", "")]).replace(b"</row>", cell.encode() + b"</c></row>")
-    assert spreadsheet._plain_references(data) is None
+    assert plain_references(data) is None
 
 
 @pytest.mark.parametrize(
@@ -190,7 +196,7 @@ def test_vendor_spreadsheets_are_measured_without_the_expression(case: str) -> N
     assert found
     for path in found:
         data = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
-        plain = spreadsheet._plain_references(data)
+        plain = plain_references(data)
         assert plain is not None
         matched = spreadsheet._VALUED_CELL.findall(data)
         assert plain == spreadsheet._references(b"\n".join(matched))

@@ -22,10 +22,12 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
+import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
 from canvass.errors import IngestError
@@ -62,21 +64,27 @@ def _column_number(letters: bytes | str) -> int:
     return n
 
 
-def _check_sheet(data: bytes, where: str) -> None:
+def _check_sheet(data: bytes, where: str) -> _Layout | None:
+    """Check a worksheet's XML; its layout if it is written plainly."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:256]:
         raise IngestError(f"{where}: expected XML in UTF-8; found another encoding")
-    rows, columns = used_range(data, where)
+    layout = _plain_layout(data)
+    rows, columns = _used_range(data, where, layout)
     limits.check(limits.SHEET_CELLS, rows * columns, where, "the sheet's used range holds")
+    return layout
 
 
 def used_range(data: bytes, where: str) -> tuple[int, int]:
     """The rows and columns of the rectangle the library allocates for a worksheet's XML:
     to the largest row and column any valued cell names, and one column more for each
     valued cell that names none (placed after the one before it)."""
-    plain = _plain_references(data)
-    if plain is None:
+    return _used_range(data, where, _plain_layout(data))
+
+
+def _used_range(data: bytes, where: str, layout: _Layout | None) -> tuple[int, int]:
+    if layout is None:
         return _matched_range(data, where)
-    columns, rows, lowest = plain
+    columns, rows, lowest = layout.references()
     if columns > _MAX_COLUMNS or rows > _MAX_ROWS or lowest < 1:
         _refuse_reference(data, where)
     return max(rows, 1), max(columns, 1)
@@ -105,8 +113,34 @@ _SPACE[list(b" \t\n\r\f\v")] = True
 _LONGEST_TAIL = 64
 
 
-def _plain_references(data: bytes) -> tuple[int, int, int] | None:
-    """What :func:`_references` finds for :data:`_VALUED_CELL`'s matches, worked out in
+@dataclass(frozen=True)
+class _Layout:
+    """A plainly written sheet's valued cells (:func:`_plain_layout`)."""
+
+    padded: np.ndarray[Any, Any]
+    """The XML's bytes, then some zeros."""
+    windows: np.ndarray[Any, Any]
+    """Those bytes from each offset on, a few dozen at a time."""
+    opening: np.ndarray[Any, Any]
+    """The offset of every "<"."""
+    cells: np.ndarray[Any, Any]
+    """The offset of every cell's "<c", self-closing or not."""
+    valued: np.ndarray[Any, Any]
+    """Which of those hold a value (not self-closing)."""
+    end: np.ndarray[Any, Any]
+    """Each valued cell's reference's closing quote."""
+    close: np.ndarray[Any, Any]
+    """Each valued cell's ">"."""
+    row: np.ndarray[Any, Any]
+    column: np.ndarray[Any, Any]
+
+    def references(self) -> tuple[int, int, int]:
+        """The largest column, the largest row and the smallest row."""
+        return int(self.column.max()), int(self.row.max()), int(self.row.min())
+
+
+def _plain_layout(data: bytes) -> _Layout | None:
+    """Where :data:`_VALUED_CELL` matches and what :func:`_references` finds, worked out in
     NumPy for a sheet written plainly (as Excel and the vendors write them): every cell
     opens ``<c r="A1"``, its reference first and in double quotes, its tag ends just
     before the next tag begins, and no ``:c`` follows a namespace prefix. None for any
@@ -149,8 +183,11 @@ def _plain_references(data: bytes) -> tuple[int, int, int] | None:
         or not _plain_tails(windows, end + 1, tail)
     ):
         return None
-    valued = ~empty
-    return _plain_cells(window[valued, 4:14], length[valued])
+    (valued,) = np.nonzero(~empty)
+    found = _plain_cells(window[valued, 4:14], length[valued])
+    if found is None:
+        return None
+    return _Layout(padded, windows, opening, cells, valued, end[valued], close[valued], *found)
 
 
 def _plain_tails(windows: np.ndarray[Any, Any], start: Any, length: Any) -> bool:
@@ -169,9 +206,9 @@ def _plain_tails(windows: np.ndarray[Any, Any], start: Any, length: Any) -> bool
     return False  # many kinds of cell: the expression reads them
 
 
-def _plain_cells(window: Any, length: Any) -> tuple[int, int, int] | None:
-    """The largest column, largest row and smallest row of references (one a row of
-    ``window``, ``length`` bytes long), when each is 1 to 3 capitals then 1 to 7 digits."""
+def _plain_cells(window: Any, length: Any) -> tuple[Any, Any] | None:
+    """The row and column of each reference (one a row of ``window``, ``length`` bytes
+    long), when each is 1 to 3 capitals then 1 to 7 digits."""
     chars = np.ascontiguousarray(window.T)  # a row per position: each step reads one run
     inside = np.arange(len(chars))[:, None] < length
     capital = ((chars - np.uint8(ord("A"))) < 26) & inside
@@ -193,7 +230,7 @@ def _plain_cells(window: Any, length: Any) -> tuple[int, int, int] | None:
         if k < 3:
             column = np.where(is_letter[k], column * 26 + byte - 64, column)
         row = np.where(is_digit[k], row * 10 + byte - 48, row)
-    return int(column.max()), int(row.max()), int(row.min())
+    return row, column
 
 
 def _references(joined: bytes) -> tuple[int, int, int]:
@@ -258,28 +295,79 @@ def _check_counts(data: bytes, where: str) -> None:
             )
 
 
+@dataclass(frozen=True)
+class SheetGrid:
+    """A sheet's used range, each cell as the library reads it: ``codes[r, c]`` is the index
+    into ``values`` of the cell at row ``r``, column ``c`` of the range, or -1 (empty)."""
+
+    codes: np.ndarray[Any, Any]
+    values: list[Any]
+
+
 def first_sheet(path: Path, name: str | None = None) -> list[list[Any]]:
     """The cells of the workbook's first sheet, row by row, as Python values."""
     name = name or str(path)
+    members, _ = _checked(path, name)
+    return _rows(members, name)
+
+
+def read_first_sheet(path: Path, name: str | None = None) -> SheetGrid | list[list[Any]]:
+    """The cells of the workbook's first sheet: as a :class:`SheetGrid` when the workbook has
+    one worksheet, written plainly (its cells' values as Excel and the vendors write them:
+    ``<v>`` alone), else row by row as :func:`first_sheet` reads them. The grid holds the
+    same values in the same places: the library reads each distinct cell once (a sheet of
+    those cells in one column) and NumPy places them, as the guard found them."""
+    name = name or str(path)
+    members, layouts = _checked(path, name)
+    if len(layouts) == 1:
+        [(member, layout)] = layouts.items()
+        if layout is not None:
+            grid = _plain_grid(members, member, layout, name)
+            if grid is not None:
+                return grid
+    return _rows(members, name)
+
+
+def _checked(path: Path, name: str) -> tuple[dict[str, bytes], dict[str, _Layout | None]]:
+    """The workbook's members, checked, and each worksheet's layout if written plainly."""
     if not is_zip(path):
         raise IngestError(
             f"{name}: expected an .xlsx workbook (a zip archive); found another kind of file "
             "(save it as .xlsx)"
         )
-    checked = io.BytesIO()
-    with Archive(path, name) as archive, zipfile.ZipFile(checked, "w") as out:
+    members: dict[str, bytes] = {}
+    layouts: dict[str, _Layout | None] = {}
+    with Archive(path, name) as archive:
         for member in archive.names():
             data = archive.read(member)
             where = f"{name}:{member}"
             lowered = member.lower()
             if lowered.startswith("xl/worksheets/") and lowered.endswith(".xml"):
-                _check_sheet(data, where)
+                layouts[member] = _check_sheet(data, where)
             elif lowered.endswith("sharedstrings.xml"):
                 _check_counts(data, where)
+            members[member] = data
+    if any(m.lower().startswith(_OTHER_SHEETS) for m in members):
+        layouts[""] = None  # the first sheet may not be the worksheet
+    return members, layouts
+
+
+_OTHER_SHEETS = ("xl/chartsheets/", "xl/dialogsheets/", "xl/macrosheets/")
+
+
+def _workbook(members: dict[str, bytes], name: str) -> CalamineWorkbook:
+    """The library's workbook of exactly these members (stored again, uncompressed)."""
+    checked = io.BytesIO()
+    with zipfile.ZipFile(checked, "w") as out:
+        for member, data in members.items():
             out.writestr(member, data)
+    checked.seek(0)
+    return CalamineWorkbook.from_filelike(checked)
+
+
+def _rows(members: dict[str, bytes], name: str) -> list[list[Any]]:
     try:
-        checked.seek(0)
-        workbook = CalamineWorkbook.from_filelike(checked)
+        workbook = _workbook(members, name)
         rows: list[list[Any]] = workbook.get_sheet_by_index(0).to_python()
     except Exception as e:  # calamine's own error types for a damaged workbook
         raise IngestError(f"{name}: cannot read it as a spreadsheet ({_first_line(e)})") from None
@@ -290,6 +378,74 @@ def first_sheet(path: Path, name: str | None = None) -> list[list[Any]]:
             raise
         raise IngestError(f"{name}: cannot read it as a spreadsheet ({_first_line(e)})") from None
     return rows
+
+
+_PLAIN_VALUE = re.compile(rb"(?:" + _ATTR + rb")*+\s*+><v>[^<]*</v>")
+_SENTINEL = b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>'
+
+
+def _plain_grid(
+    members: dict[str, bytes], member: str, layout: _Layout, name: str
+) -> SheetGrid | None:
+    """The grid of a plainly written worksheet, or None if any of its cells is not plain
+    (then the library reads the whole sheet). Each cell is what follows its reference up to
+    its ``</c>``: its other attributes and its ``<v>``; the distinct ones are handed to the
+    library, as the sheet's only cells, one a row in column A after a first known cell, in a
+    copy of the workbook; every value must come back, none of them empty."""
+    data, p = members[member], layout.padded
+    ends = layout.opening[
+        (p[layout.opening + 1] == ord("/"))
+        & (p[layout.opening + 2] == ord("c"))
+        & (p[layout.opening + 3] == ord(">"))
+    ]
+    at = np.searchsorted(ends, layout.close)
+    if not len(ends) or at.max() >= len(ends):
+        return None
+    stop = ends[at]
+    following = np.append(layout.cells, len(data))[layout.valued + 1]
+    length = stop - layout.end - 1
+    if np.any(following < stop) or length.max() >= _LONGEST_TAIL:
+        return None
+    width = int(length.max())
+    keys = np.zeros((len(length), width + 1), np.uint8)
+    keys[:, :width] = layout.windows[layout.end + 1, :width]
+    keys[:, :width][np.arange(width) >= length[:, None]] = 0
+    keys[:, width] = length
+    encoded = pa.Array.from_buffers(
+        pa.binary(width + 1), len(keys), [None, pa.py_buffer(keys)]
+    ).dictionary_encode()
+    cells = [key[: key[-1]] for key in encoded.dictionary.to_pylist()]
+    if not all(_PLAIN_VALUE.fullmatch(cell) for cell in cells):
+        return None
+    first, last = data.find(b"<sheetData>"), data.rfind(b"</sheetData>")
+    if first < 0 or last < first or data.find(b"<sheetData", first + 1) >= 0:
+        return None
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d"%s</c></row>' % (k, k, cell) for k, cell in enumerate(cells, 2)
+    )
+    sheet = data[: first + len(b"<sheetData>")] + _SENTINEL + rows + data[last:]
+    try:
+        workbook = _workbook({**members, member: sheet}, name)
+        if len(workbook.sheet_names) != 1:
+            return None
+        read = workbook.get_sheet_by_index(0).to_python()
+    except BaseException as e:  # the whole sheet, read by the library, says what is wrong
+        if isinstance(e, Exception) or type(e).__name__ == "PanicException":
+            return None
+        raise
+    if len(read) != len(cells) + 1 or read[0] != ["x"] or any(len(r) != 1 for r in read):
+        return None
+    values = [r[0] for r in read[1:]]
+    if any(v is None or v == "" for v in values):
+        return None  # an empty value: the library might leave it out of the range
+    top, left = int(layout.row.min()), int(layout.column.min())
+    span = int(layout.column.max()) - left + 1
+    place = (layout.row - top) * span + (layout.column - left)
+    if np.any(np.diff(place) <= 0) and len(np.unique(place)) < len(place):
+        return None  # a cell named twice: the library decides which one stands
+    codes = np.full((int(layout.row.max()) - top + 1, span), -1, np.int32)
+    codes.reshape(-1)[place] = encoded.indices.to_numpy()
+    return SheetGrid(codes, values)
 
 
 def _first_line(e: BaseException) -> str:

@@ -13,10 +13,11 @@ A cell holds a candidate's name, or:
 - names joined by ``overvote_delimiter``: every name marked at that ranking.
 
 Exports too big for one sheet are split over several files (ES&S writes 99,999 rows a
-file); give them all. Cells are read with ``python-calamine``, and then a column at a time:
-each column's distinct texts are worked out once, and every card's marks are built from
-them in NumPy, never a Python step per cell. Each sheet is reduced to those columns as it
-is read, so a workbook's cells are not all held at once.
+file); give them all. Cells are read with ``python-calamine`` (each distinct cell once, when
+the sheet is written plainly: :func:`~canvass.guard.spreadsheet.read_first_sheet`), and then
+a column at a time: each column's distinct texts are worked out once, and every card's marks
+are built from them in NumPy, never a Python step per cell. Each sheet is reduced to those
+columns as it is read, so a workbook's cells are not all held at once.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from canvass.errors import IngestError
-from canvass.guard.spreadsheet import first_sheet
+from canvass.guard.spreadsheet import SheetGrid, read_first_sheet
 from canvass.ingest.ballots import (
     CARD_FIELDS,
     MARK_TYPE,
@@ -131,17 +132,25 @@ class EssWorkbooks:
         self._marks: list[list[list[list[tuple[int, int]]]]] = []
         """For each sheet, each ranking column, each text: its marks (choice, status)."""
         for number, path in enumerate(self.files):
-            rows = first_sheet(path)
+            sheet = read_first_sheet(path)
             if number == 0:
-                self._ranks_from_header(path, rows)
-            self._sheets.append(self._sheet(path, rows))
-            del rows
+                self._ranks_from_header(path, sheet)
+            columns, lengths = self._columns(sheet)
+            del sheet
+            self._sheets.append(self._sheet(path, columns, lengths))
 
-    def _ranks_from_header(self, path: Path, rows: list[list[Any]]) -> None:
+    def _ranks_from_header(self, path: Path, sheet: SheetGrid | list[list[Any]]) -> None:
         o = self.options
-        if len(rows) < o.first_vote_row - 1:
+        count = len(sheet.codes) if isinstance(sheet, SheetGrid) else len(sheet)
+        if count < o.first_vote_row - 1:
             raise IngestError(f"{path}: expected a header row; the sheet is empty")
-        header = [_cell(h) for h in rows[0]] if o.first_vote_row > 1 else []
+        header: list[str] = []
+        if o.first_vote_row > 1:
+            if isinstance(sheet, SheetGrid):
+                values = sheet.values
+                header = [_cell(values[c]) if c >= 0 else "" for c in sheet.codes[0].tolist()]
+            else:
+                header = [_cell(h) for h in sheet[0]]
         start = o.first_vote_column - 1
         if o.ranks is not None:
             self.ranks = o.ranks
@@ -161,16 +170,27 @@ class EssWorkbooks:
             )
         self.contests[0].ranks = self.ranks
 
-    def _sheet(self, path: Path, rows: list[list[Any]]) -> _Sheet:
-        o = self.options
-        start = o.first_vote_column - 1
-        data = rows[o.first_vote_row - 1 :]
+    def _columns(
+        self, sheet: SheetGrid | list[list[Any]]
+    ) -> tuple[list[_Column], npt.NDArray[np.int64]]:
+        """The sheet's columns from ``first_vote_row`` on, and each row's length."""
+        skip = self.options.first_vote_row - 1
+        if isinstance(sheet, SheetGrid):  # the cells' texts are worked out once for all
+            codes = sheet.codes[skip:]
+            texts = [_cell(v) for v in sheet.values] + [""]
+            empty = np.int32(len(sheet.values))
+            columns = [_Column(np.where(c < 0, empty, c), texts) for c in codes.T]
+            return columns, np.full(len(codes), codes.shape[1], np.int64)
+        data = sheet[skip:]
         lengths = np.fromiter(map(len, data), np.int64, len(data))
         width = int(lengths.max()) if len(data) else 0
         if len(data) and int(lengths.min()) < width:
             data = [row + [None] * (width - len(row)) for row in data]
-        columns = [_Column.of(cells) for cells in zip(*data, strict=True)]
-        del data
+        return [_Column.of(cells) for cells in zip(*data, strict=True)], lengths
+
+    def _sheet(self, path: Path, columns: list[_Column], lengths: npt.NDArray[np.int64]) -> _Sheet:
+        o = self.options
+        start = o.first_vote_column - 1
         kept = np.zeros(len(lengths), bool)  # a row of empty cells is passed over
         for column in columns:
             kept |= ~column.empty()
@@ -206,8 +226,11 @@ class EssWorkbooks:
         for j, column in enumerate(ranks):
             seen, at = np.unique(column.codes, return_index=True)
             meanings: list[list[tuple[str, str] | None]] = []
-            for text in column.texts:
-                if text == o.skipped_rank_label or (not text and not o.blank_is_write_in):
+            present = set(seen.tolist())  # a sheet's texts may be shared by all its columns
+            for code, text in enumerate(column.texts):
+                if code not in present or (
+                    text == o.skipped_rank_label or (not text and not o.blank_is_write_in)
+                ):
                     meaning: list[tuple[str, str] | None] = []
                 elif text == o.overvote_label:
                     meaning = [None]
