@@ -15,16 +15,17 @@ use).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from canvass.errors import CanvassError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 S = TypeVar("S")
 T = TypeVar("T")
@@ -54,6 +55,17 @@ def _call(function: Callable[[Any, T], R], item: T) -> R:
     return function(_shared, item)
 
 
+def _pool(count: int, shared: Any) -> ProcessPoolExecutor:
+    """``count`` worker processes, each given ``shared``; see the module's docstring.
+    Loaded here, not on import: a count on one core, or too small, starts none."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    context = multiprocessing.get_context(method)
+    return ProcessPoolExecutor(count, context, initializer=_start, initargs=(shared,))
+
+
 def process_map(
     function: Callable[[S, T], R],
     shared: S,
@@ -72,9 +84,7 @@ def process_map(
         for item in items:
             yield function(shared, item)
         return
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(count, context, initializer=_start, initargs=(shared,)) as pool:
+    with _pool(count, shared) as pool:
         waiting: deque[Future[R]] = deque()
         try:
             for item in items:
@@ -102,9 +112,7 @@ def beside(
     if count < 1:
         yield (function(shared, item) for item in items)
         return
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(count, context, initializer=_start, initargs=(shared,)) as pool:
+    with _pool(count, shared) as pool:
         futures = [pool.submit(_call, function, item) for item in items]
         try:
             yield (future.result() for future in futures)

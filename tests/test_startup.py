@@ -90,6 +90,9 @@ def test_counting_an_election_loads_neither_migrations_nor_statistics(tmp_path: 
     # Reading an election needs none of the workflows that change it.
     changing = {"canvass.app.elections", "canvass.app.boards", "canvass.app.folds"}
     assert found.isdisjoint(changing), found & changing
+    # A count this small runs in this process: no worker processes, nor their modules.
+    workers = {"multiprocessing", "concurrent.futures.process"}
+    assert found.isdisjoint(workers), found & workers
 
 
 @pytest.mark.sqlite_only("an election kept in PostgreSQL is read through SQLAlchemy")
@@ -175,3 +178,35 @@ def test_a_count_asks_for_the_officials_decisions_only_at_a_tie() -> None:
     tied = ranked_choice_counts(election, [ranked_table([[0], [1], [2, 0]])], None, decisions)
     assert asked == [1] and not tied.ties
     assert tied.counted["judge"][0].winners == ["chen"]
+
+
+def test_a_command_is_built_alone_and_says_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``canvass NAME …`` builds only NAME's command or group (``canvass.cli.main.only``);
+    its help, and its answer to arguments it cannot take, are the whole command line's."""
+    from typer.main import get_command_name
+    from typer.testing import CliRunner
+
+    from canvass.cli.main import app, only
+
+    monkeypatch.chdir(tmp_path)  # nothing runs, but should one, it makes nothing here
+    runner = CliRunner()
+    names = [c.name or get_command_name(c.callback.__name__) for c in app.registered_commands]
+    names += [str(g.name) for g in app.registered_groups]
+    assert {"results", "init", "import", "log", "audit"} <= set(names)
+    for name in names:
+        alone = only([name, "--help"])
+        assert alone is not app
+        assert len(alone.registered_commands) + len(alone.registered_groups) == 1
+        for args in ([name, "--help"], [name, "--no-such-option"]):
+            whole, one = runner.invoke(app, args), runner.invoke(alone, args)
+            assert (one.exit_code, one.stdout, one.stderr) == (
+                whole.exit_code,
+                whole.stdout,
+                whole.stderr,
+            ), args
+        assert whole.exit_code in (0, 2)
+    for args in (["--help"], [], ["--version"], ["resluts"], ["--version", "resluts"]):
+        assert only(args) is app
+    assert only(["--version", "results"]).registered_commands[0].name == "results"

@@ -6,13 +6,16 @@ line on standard error and exit status 1; nothing the user can cause prints a tr
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.main import get_command_name
 
 from canvass.cli.audit import audit_app
 from canvass.cli.canvass import board_app, certify_app, reconcile_app, state_app
@@ -562,8 +565,28 @@ def _tamper_drill(directory: Path) -> None:
     out.print("The verifier caught every one and named it.")
 
 
+def only(args: Sequence[str]) -> typer.Typer:
+    """The command line as ``args`` use it: when they name one of its commands or groups,
+    the same ``canvass`` with only that one, so that Typer builds one command (or group),
+    not all eighty (a tenth of a second, docs/benchmarks.md); otherwise (``--help``, no
+    command, a name it does not know) the whole of it. What each command says and does is
+    the same either way (``tests/test_startup.py``)."""
+    name = next((a for a in args if not a.startswith("-")), None)
+    commands = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None and (c.name or get_command_name(c.callback.__name__)) == name
+    ]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    one = copy.copy(app)
+    one.registered_commands, one.registered_groups = commands, groups
+    return one
+
+
 def main() -> None:
-    app()
+    only(sys.argv[1:])()
 
 
 if __name__ == "__main__":
