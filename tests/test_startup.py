@@ -207,6 +207,19 @@ def test_a_command_is_built_alone_and_says_the_same(
                 whole.stderr,
             ), args
         assert whole.exit_code in (0, 2)
-    for args in (["--help"], [], ["--version"], ["resluts"], ["--version", "resluts"]):
+    for args in (["resluts"], ["--version", "resluts"]):
         assert only(args) is app
+    # Named none: every group without its commands, which the whole help does not list.
+    for args in (["--help"], [], ["--version"], ["--no-such-option"], ["--version", "--help"]):
+        shell = only(args)
+        assert shell.registered_groups and all(
+            not g.typer_instance.registered_commands for g in shell.registered_groups
+        )
+        whole, one = runner.invoke(app, args), runner.invoke(shell, args)
+        assert (one.exit_code, one.stdout, one.stderr) == (
+            whole.exit_code,
+            whole.stdout,
+            whole.stderr,
+        ), args
+    assert "rcv" in runner.invoke(only(["--help"]), ["--help"]).stdout
     assert only(["--version", "results"]).registered_commands[0].name == "results"

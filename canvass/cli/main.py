@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.main import get_command_name
+from typer.models import TyperInfo
 
 from canvass.cli.audit import audit_app
 from canvass.cli.canvass import board_app, certify_app, reconcile_app, state_app
@@ -568,10 +569,15 @@ def _tamper_drill(directory: Path) -> None:
 def only(args: Sequence[str]) -> typer.Typer:
     """The command line as ``args`` use it: when they name one of its commands or groups,
     the same ``canvass`` with only that one, so that Typer builds one command (or group),
-    not all eighty (a tenth of a second, docs/benchmarks.md); otherwise (``--help``, no
-    command, a name it does not know) the whole of it. What each command says and does is
-    the same either way (``tests/test_startup.py``)."""
+    not all eighty (a tenth of a second, docs/benchmarks.md); when they name none
+    (``--help``, ``--version``, nothing), every group without its commands, which its
+    help does not list; a name it does not know, the whole of it. What each command says
+    and does is the same either way (``tests/test_startup.py``)."""
     name = next((a for a in args if not a.startswith("-")), None)
+    if name is None:
+        shell = copy.copy(app)
+        shell.registered_groups = [_without_commands(g) for g in app.registered_groups]
+        return shell
     commands = [
         c
         for c in app.registered_commands
@@ -583,6 +589,16 @@ def only(args: Sequence[str]) -> typer.Typer:
     one = copy.copy(app)
     one.registered_commands, one.registered_groups = commands, groups
     return one
+
+
+def _without_commands(group: TyperInfo) -> TyperInfo:
+    """``group`` as the help of the whole command line shows it: its name and help."""
+    assert group.typer_instance is not None
+    shell = copy.copy(group)
+    shell.typer_instance = copy.copy(group.typer_instance)
+    shell.typer_instance.registered_commands = []
+    shell.typer_instance.registered_groups = []
+    return shell
 
 
 def main() -> None:
