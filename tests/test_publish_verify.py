@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -215,6 +216,42 @@ def test_original_cvr_files_may_be_withheld(published: tuple[Path, Path], tmp_pa
     manifest["withheld"][table] = {"name": "x", "county": "c001", "entry": "0"}
     (tmp_path / "bundle" / "manifest.json").write_text(json.dumps(manifest))
     assert "only original CVR files may be withheld" in _verify(tmp_path / "bundle").text()
+
+
+@pytest.mark.parametrize("reading", ["here", "beside", "not read again"])
+def test_a_changed_cvr_file_is_named_however_it_is_read(
+    published: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reading: str
+) -> None:
+    """A CVR file is hashed once, as the ballots check reads it again (in this process or in
+    a worker process) or, not read again, by the artifacts check: changed, it is named by
+    the artifacts check either way."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(published[1], bundle)
+    cvr = next(
+        p
+        for p in sorted((bundle / "artifacts").iterdir())
+        if p.read_bytes().startswith(b"{") and b'"Sessions"' in p.read_bytes()
+    )
+    changed = cvr.read_bytes() + b" "
+    cvr.write_bytes(changed)
+    monkeypatch.setenv("CANVASS_WORKERS", "2" if reading == "beside" else "1")
+    monkeypatch.setattr(parallel, "SIDE_BY_SIDE_BYTES", 0)
+    report = verify_bundle(open_source(str(bundle)), reingest=reading != "not read again")
+    failed = _failed(report)
+    [problem] = failed["artifacts"]
+    altered = (
+        f"artifacts/{cvr.name}: its bytes hash to {hashlib.sha256(changed).hexdigest()}: "
+        "the artifact was altered"
+    )
+    assert re.fullmatch(r"log entry \d+ \(ballots\.imported\): " + altered, problem), problem
+    if reading == "not read again":
+        assert set(failed) == {"artifacts"}
+    else:
+        [cannot] = failed["ballots"]
+        assert re.fullmatch(
+            r"log entry \d+ \(c\d+, dominion\): cannot be checked: " + altered, cannot
+        )
+        assert set(failed) == {"artifacts", "ballots"}
 
 
 def test_publish_refuses_to_overwrite_what_is_not_a_bundle(

@@ -45,7 +45,13 @@ from canvass.errors import VerificationError, one_line
 from canvass.log.note import VerifierKey
 from canvass.verify.artifacts import Artifacts
 from canvass.verify.canvass_checks import check_canvass
-from canvass.verify.log_checks import check_artifacts, check_ballots, check_files, check_log
+from canvass.verify.log_checks import (
+    check_artifacts,
+    check_ballots,
+    check_files,
+    check_log,
+    exports_to_read,
+)
 from canvass.verify.report import Check, Report
 from canvass.verify.source import Source
 from canvass.verify.trust import TrustStore
@@ -131,17 +137,19 @@ def _checks(
         )
         files.notes.append("not checked against the log: not every entry could be read")
         return
-    check_artifacts(
-        source, manifest, found.entries, report.check("artifacts", "artifacts the log names")
-    )
+    exports = exports_to_read(manifest.get("withheld") or {}, found.entries) if reingest else []
+    artifacts = report.check("artifacts", "artifacts the log names")
+    read_again = {ref.sha256 for export in exports for ref in export.sources}
+    hashed_there = check_artifacts(source, manifest, found.entries, artifacts, read_again)
     with contextlib.ExitStack() as reading:
         if reingest:  # read in worker processes while this one makes the checks after it
             reading.enter_context(
                 check_ballots(
                     v,
-                    manifest.get("withheld") or {},
-                    found.entries,
+                    exports,
                     report.check("ballots", "ballot tables read again from the original CVR files"),
+                    artifacts,
+                    hashed_there,
                 )
             )
         expected = check_canvass(source, v, found, report)

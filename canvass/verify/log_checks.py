@@ -5,7 +5,7 @@ export read again into its ballot table."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -152,13 +152,23 @@ def check_files(source: Source, manifest: dict[str, Any], expected: set[str], ch
 
 
 def check_artifacts(
-    source: Source, manifest: dict[str, Any], entries: list[Entry], check: Check
-) -> None:
+    source: Source,
+    manifest: dict[str, Any],
+    entries: list[Entry],
+    check: Check,
+    read_again: Collection[str] = (),
+) -> dict[str, str]:
+    """Every artifact the log names is in the bundle with the bytes its name hashes to, and
+    every artifact in the bundle is named. The artifacts in ``read_again`` (the CVR files
+    the ballots check reads again) are hashed there, as they are read, rather than read
+    twice: returned, each with the log entry that names it, for :func:`check_ballots` to
+    put what it finds in this check."""
     withheld = manifest.get("withheld") or {}
     named: dict[str, tuple[int, Entry]] = {}
     for index, entry in enumerate(entries):
         for ref in entry.artifacts:
             named.setdefault(ref.sha256, (index, entry))
+    hashed_elsewhere: dict[str, str] = {}
     for sha, (index, entry) in named.items():
         check.checked += 1
         if sha in withheld:
@@ -168,6 +178,9 @@ def check_artifacts(
                     f"the manifest withholds artifact {sha} of log entry {index} "
                     f"({entry.type}); only original CVR files may be withheld"
                 )
+            continue
+        if sha in read_again:
+            hashed_elsewhere[sha] = f"log entry {index} ({entry.type})"
             continue
         try:
             source.artifact(sha)
@@ -183,6 +196,7 @@ def check_artifacts(
     for path in sorted(set(listed) | set(on_disk)):
         if path.removeprefix("artifacts/") not in named:
             check.problems.append(f"{shown(path)}: not named by any log entry")
+    return hashed_elsewhere
 
 
 @dataclass(frozen=True)
@@ -196,14 +210,8 @@ class _Export:
     key: str | None
 
 
-@contextmanager
-def check_ballots(
-    v: Artifacts, withheld: dict[str, Any], entries: list[Entry], check: Check
-) -> Iterator[None]:
-    """Read every published CVR export again, with the same reader and under the same
-    definition, and compare what it gives with the ballot table the log holds. The exports
-    are read in worker processes while the block runs (the other checks, in this process);
-    their problems are the check's, in the log's order, when the block ends."""
+def exports_to_read(withheld: dict[str, Any], entries: list[Entry]) -> list[_Export]:
+    """Every import whose CVR files the bundle holds (none withheld), to read again."""
     exports = []
     for index, entry in enumerate(entries):
         if entry.type != "ballots.imported":
@@ -215,42 +223,58 @@ def check_ballots(
         sources = [r for r in entry.artifacts if r is not table_ref and r.sha256 != key]
         if any(r.sha256 in withheld for r in sources):
             continue
-        check.checked += 1
         table = table_ref.sha256 if table_ref is not None else None
         exports.append(_Export(where, d, sources, table, key))
+    return exports
+
+
+@dataclass(frozen=True)
+class _ReadAgain:
+    """What reading one export again found."""
+
+    altered: dict[str, str]
+    """Its CVR files whose bytes could not be read or do not hash to their name: why."""
+    problems: list[str]
+
+
+@contextmanager
+def check_ballots(
+    v: Artifacts,
+    exports: list[_Export],
+    check: Check,
+    artifacts: Check,
+    hashed_here: dict[str, str],
+) -> Iterator[None]:
+    """Read every published CVR export again, with the same reader and under the same
+    definition, and compare what it gives with the ballot table the log holds. The exports
+    are read in worker processes while the block runs (the other checks, in this process);
+    their problems are the check's, in the log's order, when the block ends. Each CVR file
+    is hashed as it is read: those of ``hashed_here`` (by SHA-256, with the log entry that
+    names each) that do not hash to their name are the ``artifacts`` check's problems."""
+    check.checked += len(exports)
+    altered: dict[str, str] = {}
     sizes = (ref.size for export in exports for ref in export.sources)
     with beside(_read_export, v, exports, worth_it(sizes)) as results:
         yield
-        for problems in results:
-            check.problems += problems
+        for found in results:
+            altered.update(found.altered)
+            check.problems += found.problems
+    artifacts.problems += [
+        f"{where}: {altered[sha]}" for sha, where in hashed_here.items() if sha in altered
+    ]
 
 
-def _read_export(v: Artifacts, export: _Export) -> list[str]:
-    """One export's problems (in a worker process, when read beside the other checks)."""
-    if export.table is None:
-        return [f"{export.where}: names no ballot table"]
-    found = Check("ballots", "")
-    attempt(
-        found,
-        export.where,
-        partial(
-            _read_again, v, export.where, export.data, export.sources, export.table, export.key
-        ),
-    )
-    return found.problems
-
-
-def _read_again(
-    v: Artifacts,
-    where: str,
-    data: dict[str, Any],
-    sources: list[ArtifactRef],
-    table: str,
-    key: str | None,
-) -> list[str]:
+def _read_export(v: Artifacts, export: _Export) -> _ReadAgain:
+    """One export read again (in a worker process, when read beside the other checks)."""
     with tempfile.TemporaryDirectory(prefix="canvass-verify-") as tmp:
         folder = Path(tmp) / "export"
-        for n, ref in enumerate(sources):
+        altered: dict[str, str] = {}
+        for n, ref in enumerate(export.sources):
+            try:
+                data = v.get(ref.sha256)  # refused unless its bytes hash to its name
+            except VerificationError as e:
+                altered[ref.sha256] = str(e)
+                continue
             # The name as the log gives it, but never a path: it is the bundle's word.
             name = Path(ref.name).name
             if name in ("", ".", ".."):
@@ -259,26 +283,46 @@ def _read_again(
             if target.exists():  # two files of one name, from different folders
                 target = folder / f"{n}" / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(v.get(ref.sha256))
-        hart_key = None
-        if key is not None:
-            hart_key = Path(tmp) / "signing-key.xml"
-            hart_key.write_bytes(v.get(key))
-        election = v.definition(data["definition_sha256"])
-        export = open_export(data["format"], [folder], None, hart_key)
-        # As the import read them: the contests it was told to leave out, and the card count
-        # per ballot it was given.
-        skipped = dict(data.get("skipped_contests") or {})
-        names = NameMap(export.contests, election, where, list(skipped))
-        batches = (names.remap(b) for b in export.read(data["county"]))
-        again, _ = to_parquet(batches, names.contests, data.get("cards_per_ballot"))
-        if names.skipped != skipped:
-            return [
-                f"{where}: its entry says it left out {skipped}; its CVR files leave out "
-                f"{names.skipped}"
-            ]
+            target.write_bytes(data)
+            del data
+        if export.table is None:
+            return _ReadAgain(altered, [f"{export.where}: names no ballot table"])
+        if altered:
+            first = next(iter(altered.values()))
+            return _ReadAgain(altered, [f"{export.where}: cannot be checked: {first}"])
+        found = Check("ballots", "")
+        attempt(
+            found,
+            export.where,
+            partial(_read_again, v, export, folder, Path(tmp)),
+        )
+        return _ReadAgain(altered, found.problems)
+
+
+def _read_again(v: Artifacts, export: _Export, folder: Path, tmp: Path) -> list[str]:
+    """The export's CVR files (written to ``folder``) read again and compared with its
+    ballot table."""
+    where, data, key = export.where, export.data, export.key
+    assert export.table is not None
+    hart_key = None
+    if key is not None:
+        hart_key = tmp / "signing-key.xml"
+        hart_key.write_bytes(v.get(key))
+    election = v.definition(data["definition_sha256"])
+    opened = open_export(data["format"], [folder], None, hart_key)
+    # As the import read them: the contests it was told to leave out, and the card count
+    # per ballot it was given.
+    skipped = dict(data.get("skipped_contests") or {})
+    names = NameMap(opened.contests, election, where, list(skipped))
+    batches = (names.remap(b) for b in opened.read(data["county"]))
+    again, _ = to_parquet(batches, names.contests, data.get("cards_per_ballot"))
+    if names.skipped != skipped:
+        return [
+            f"{where}: its entry says it left out {skipped}; its CVR files leave out "
+            f"{names.skipped}"
+        ]
     found, found_contests = read_table(again)
-    held, held_contests = read_table(v.get(table))
+    held, held_contests = read_table(v.get(export.table))
     if [c.to_json() for c in found_contests] != [c.to_json() for c in held_contests]:
         return [f"{where}: its ballot table's contests are not those its CVR files give"]
     if found.num_rows != held.num_rows:
