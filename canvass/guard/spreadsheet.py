@@ -123,10 +123,8 @@ class _Layout:
     """Those bytes from each offset on, a few dozen at a time."""
     opening: np.ndarray[Any, Any]
     """The offset of every "<"."""
-    cells: np.ndarray[Any, Any]
-    """The offset of every cell's "<c", self-closing or not."""
-    valued: np.ndarray[Any, Any]
-    """Which of those hold a value (not self-closing)."""
+    at: np.ndarray[Any, Any]
+    """Where each valued cell's "<c" is in ``opening``."""
     end: np.ndarray[Any, Any]
     """Each valued cell's reference's closing quote."""
     close: np.ndarray[Any, Any]
@@ -171,7 +169,9 @@ def _plain_layout(data: bytes) -> _Layout | None:
     if length.min() < 2 or not quoted[np.arange(len(cells)), length].all():
         return None
     # Each cell's tag ends at the byte before the next "<": no tag hides in its attributes.
-    close = np.append(opening, len(text))[at + 1] - 1
+    if at[-1] + 1 >= len(opening):
+        return None  # the XML ends inside a cell
+    close = opening[at + 1] - 1
     empty = padded[close - 1] == ord("/")  # self-closing: no value, not matched
     end = cells + 6 + length  # the reference's closing quote
     tail = close - end - 1 - empty
@@ -187,7 +187,7 @@ def _plain_layout(data: bytes) -> _Layout | None:
     found = _plain_cells(window[valued, 4:14], length[valued])
     if found is None:
         return None
-    return _Layout(padded, windows, opening, cells, valued, end[valued], close[valued], *found)
+    return _Layout(padded, windows, opening, at[valued], end[valued], close[valued], *found)
 
 
 def _plain_tails(windows: np.ndarray[Any, Any], start: Any, length: Any) -> bool:
@@ -393,18 +393,18 @@ def _plain_grid(
     library, as the sheet's only cells, one a row in column A after a first known cell, in a
     copy of the workbook; every value must come back, none of them empty."""
     data, p = members[member], layout.padded
-    ends = layout.opening[
-        (p[layout.opening + 1] == ord("/"))
-        & (p[layout.opening + 2] == ord("c"))
-        & (p[layout.opening + 3] == ord(">"))
-    ]
-    at = np.searchsorted(ends, layout.close)
-    if not len(ends) or at.max() >= len(ends):
+    # A plain cell's "<v>", "</v>" and "</c>" are the next three tags (each cell's text is
+    # checked below to hold no other "<").
+    if layout.at.max() + 3 >= len(layout.opening):
         return None
-    stop = ends[at]
-    following = np.append(layout.cells, len(data))[layout.valued + 1]
+    stop = layout.opening[layout.at + 3]
     length = stop - layout.end - 1
-    if np.any(following < stop) or length.max() >= _LONGEST_TAIL:
+    if (
+        np.any(p[stop + 1] != ord("/"))
+        or np.any(p[stop + 2] != ord("c"))
+        or np.any(p[stop + 3] != ord(">"))
+        or length.max() >= _LONGEST_TAIL
+    ):
         return None
     width = int(length.max())
     keys = np.zeros((len(length), width + 1), np.uint8)
