@@ -105,6 +105,7 @@ def test_random_plain_sheets_read_as_the_library_reads_them(
         '<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>',  # inline text
         '<row r="1"><c r="A1"><v>1</v></c><c r="A1"><v>2</v></c></row>',  # named twice
         '<row r="1"><c r="A1"><v>1</v></c><c t="s"><v>0</v></c></row>',  # no reference
+        '<row r="1"><c r="A1" r="B2"><v>1</v></c></row>',  # two references
     ],
 )
 def test_other_sheets_are_read_whole(tmp_path: Path, sheet_data: str) -> None:

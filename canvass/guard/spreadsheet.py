@@ -184,7 +184,7 @@ def _plain_layout(data: bytes) -> _Layout | None:
     ):
         return None
     (valued,) = np.nonzero(~empty)
-    found = _plain_cells(window[valued, 4:14], length[valued])
+    found = _plain_cells(window[valued, 4 : 4 + int(length.max())], length[valued])
     if found is None:
         return None
     return _Layout(padded, windows, opening, at[valued], end[valued], close[valued], *found)
@@ -380,7 +380,8 @@ def _rows(members: dict[str, bytes], name: str) -> list[list[Any]]:
     return rows
 
 
-_PLAIN_VALUE = re.compile(rb"(?:" + _ATTR + rb")*+\s*+><v>[^<]*</v>")
+_PLAIN_VALUE = re.compile(rb"(?:" + _NOT_R_ATTR + rb")*+\s*+><v>[^<]*</v>")
+"""A plain cell's text after its reference: attributes (no second reference), its value."""
 _SENTINEL = b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>'
 
 
