@@ -20,7 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from canvass.errors import CanvassError
 
@@ -105,9 +105,12 @@ def beside(
     """``function(shared, item)`` for every item, in worker processes that start on every
     item at once, while the caller's block does other work in this process (which keeps a
     core for it: one process fewer than :func:`workers`); the block takes the results, in
-    the items' order, when it needs them (the first whose call raised raises there). Each
-    result waits in memory until taken: for small results. One core, a call from inside a
-    worker, or work not worth it, and the items are worked on here as they are taken."""
+    the items' order, when it needs them (the first whose call raised raises there). The
+    items no worker has started by the time the block asks are worked on here, from the
+    last back, while the workers go on from the first: whichever finishes first, the other
+    side's core is not left idle. Each result waits in memory until taken: for small
+    results. One core, a call from inside a worker, or work not worth it, and the items are
+    worked on here as they are taken."""
     count = 0 if _in_worker or not worth_it else min(workers() - 1, len(items))
     if count < 1:
         yield (function(shared, item) for item in items)
@@ -115,10 +118,33 @@ def beside(
     with _pool(count, shared) as pool:
         futures = [pool.submit(_call, function, item) for item in items]
         try:
-            yield (future.result() for future in futures)
+            yield _taken(function, shared, items, futures)
         finally:
             for future in futures:
                 future.cancel()
+
+
+def _taken(
+    function: Callable[[S, T], R], shared: S, items: Sequence[T], futures: list[Future[R]]
+) -> Iterator[R]:
+    """The results in the items' order; first, the items from the last back that no worker
+    has started (a future cancelled before it starts never runs) are worked on here."""
+    here: dict[int, tuple[R | None, Exception | None]] = {}
+    for n in reversed(range(len(items))):
+        if not futures[n].cancel():
+            break
+        try:
+            here[n] = (function(shared, items[n]), None)
+        except Exception as e:  # raised in its turn, as a worker's error is
+            here[n] = (None, e)
+    for n, future in enumerate(futures):
+        if n not in here:
+            yield future.result()
+            continue
+        result, error = here.pop(n)
+        if error is not None:
+            raise error
+        yield cast(R, result)
 
 
 SIDE_BY_SIDE_BYTES = 8 * 2**20

@@ -89,6 +89,35 @@ def test_work_beside_the_callers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         list(failing)
 
 
+def held_up(folder: Path, n: int) -> tuple[int, int]:
+    """Item 0 waits (a minute at most) until the last item, 7, is done."""
+    waited = 0.0
+    while n == 0 and not (folder / "7").exists() and waited < 60:
+        time.sleep(0.01)
+        waited += 0.01
+    return marked(folder, n)
+
+
+def test_what_no_worker_has_started_is_done_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The one worker is held up on the first item: the block asks for the results, and the
+    # items no worker has started are worked on here, from the last back.
+    monkeypatch.setenv("CANVASS_WORKERS", "2")
+    with beside(held_up, tmp_path, list(range(8))) as results:
+        found = list(results)
+    assert [n for n, _ in found] == list(range(8))
+    assert found[0][1] != os.getpid()
+    assert found[7][1] == os.getpid()
+    here = [n for n, pid in found if pid == os.getpid()]
+    assert here == list(range(here[0], 8))
+    with (
+        pytest.raises(IngestError, match=r"^item 5: refused$"),
+        beside(power, 2, [1, 1, 1, 1, 1, 5]) as failing,
+    ):
+        list(failing)
+
+
 def test_beside_on_one_core_works_as_results_are_taken(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

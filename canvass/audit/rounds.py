@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from canvass.audit.sampler import Ticket, sampler
 from canvass.audit.stats import (
@@ -63,31 +66,78 @@ def containers(manifests: Mapping[str, Iterable[Batch]]) -> dict[tuple[str, str,
     }
 
 
+class Spots:
+    """Where each ballot of a frame is, found for the ballots asked about only: the frame's
+    ids are one Arrow array (no object per ballot), searched once for all the ballots a
+    round needs."""
+
+    def __init__(
+        self,
+        tables: Mapping[str, pa.Table],
+        kept: Mapping[tuple[str, str, str], str],
+        counties: list[str],
+        starts: npt.NDArray[np.int64],
+        ids: pa.Array,
+    ) -> None:
+        self.tables, self.kept, self.counties, self.starts, self.ids = (
+            tables,
+            kept,
+            counties,
+            starts,
+            ids,
+        )
+
+    def find(self, ballots: Iterable[str]) -> dict[str, Spot]:
+        """Each ballot's spot; a ballot not in the frame is a ``KeyError`` naming it."""
+        wanted = list(dict.fromkeys(ballots))
+        if not wanted:
+            return {}
+        at = pc.index_in(self.ids, value_set=pa.array(wanted, pa.string()))
+        found = at.to_numpy(zero_copy_only=False)
+        rows = np.flatnonzero(~np.asarray(at.is_null().to_numpy(zero_copy_only=False)))
+        out: dict[str, Spot] = {}
+        for position in rows.tolist():  # the last of ids given twice, as a dict would keep
+            ballot = wanted[int(found[position])]
+            c = int(np.searchsorted(self.starts, position, side="right")) - 1
+            county, row = self.counties[c], position - int(self.starts[c])
+            table = self.tables[county]
+            imprinted, tabulator, batch = (
+                table.column(c)[row].as_py() or "" for c in ("imprinted_id", "tabulator", "batch")
+            )
+            container = self.kept.get((county, tabulator, batch), "")
+            out[ballot] = Spot(county, row, imprinted, container)
+        for ballot in wanted:
+            if ballot not in out:
+                raise KeyError(ballot)
+        return out
+
+
 def frame(
     tables: Mapping[str, pa.Table], kept: Mapping[tuple[str, str, str], str] | None = None
-) -> tuple[list[str], dict[str, Spot]]:
+) -> tuple[list[str], Spots]:
     """The ballot ids of the committed tables (``county/tabulator/batch/record``, counties
-    in order) and where each is (``kept``: the containers of :func:`containers`)."""
-    kept = kept or {}
-    ids: list[str] = []
-    where: dict[str, Spot] = {}
-    for county, table in sorted(tables.items()):
-        columns = {c: _strings(table, c) for c in ("tabulator", "batch", "record", "imprinted_id")}
-        for row in range(len(table)):
-            parts = (columns["tabulator"][row], columns["batch"][row], columns["record"][row])
-            key = "/".join((county, *parts))
-            ids.append(key)
-            where[key] = Spot(
-                county, row, columns["imprinted_id"][row], kept.get((county, *parts[:2]), "")
-            )
-    return ids, where
+    in order) and where each is (``kept``: the containers of :func:`containers`). The ids
+    are joined column by column in Arrow; a ballot's spot is found when it is drawn."""
+    counties = sorted(tables)
+    parts = [
+        pc.binary_join_element_wise(
+            pa.scalar(county),
+            *(_strings(tables[county], c) for c in ("tabulator", "batch", "record")),
+            "/",
+        )
+        for county in counties
+    ]
+    ids = pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+    sizes = [len(tables[county]) for county in counties]
+    starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])[:-1].astype(np.int64)
+    return ids.to_pylist(), Spots(tables, kept or {}, counties, starts, ids)
 
 
-def _strings(table: pa.Table, column: str) -> list[str]:
+def _strings(table: pa.Table, column: str) -> pa.Array:
     values = table.column(column).combine_chunks()
     if isinstance(values, pa.DictionaryArray):
         values = values.dictionary_decode()
-    return [v or "" for v in values.to_pylist()]
+    return values.cast(pa.string()).fill_null("")
 
 
 def draw(ids: Sequence[str], seed: str, already: int, size: int) -> list[Ticket]:
@@ -98,15 +148,17 @@ def draw(ids: Sequence[str], seed: str, already: int, size: int) -> list[Ticket]
     )
 
 
-def retrieval_list(tickets: Iterable[Ticket], where: Mapping[str, Spot]) -> str:
+def retrieval_list(tickets: Iterable[Ticket], where: Spots) -> str:
     """A round's draws as the CSV the audit boards retrieve ballots from."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(RETRIEVAL_COLUMNS)
+    tickets = list(tickets)
+    spots = where.find(str(t.id) for t in tickets)
     for t in tickets:
         key = str(t.id)
         county, tabulator, batch, record = key.split("/", 3)
-        spot = where[key]
+        spot = spots[key]
         row = [t.number, county, spot.container, tabulator, batch, record, spot.imprinted_id]
         writer.writerow([*row, t.generation])
     return out.getvalue()
@@ -124,13 +176,15 @@ def drawn(lists: Iterable[str]) -> Counter[str]:
 def cvr_votes(
     contests: Sequence[ContestInfo],
     tables: Mapping[str, pa.Table],
-    where: Mapping[str, Spot],
+    where: Spots,
     ballots: Iterable[str],
 ) -> dict[str, dict[str, list[str]]]:
     """What the CVRs say each ballot voted, by contest (choice ids)."""
     out: dict[str, dict[str, list[str]]] = {}
+    ballots = list(ballots)
+    spots = where.find(ballots)
     for ballot in ballots:
-        spot = where[ballot]
+        spot = spots[ballot]
         marks = tables[spot.county].column("marks")[spot.row].as_py() or []
         votes: dict[str, list[str]] = {}
         for m in marks:

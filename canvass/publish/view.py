@@ -101,14 +101,16 @@ class ElectionView:
             self.materials.results_table(i.table) for i in self.state.imports.current("results")
         ]
 
-    @cached_property
+    @property
     def by_county(self) -> Results:
         """Every contest counted, county by county; its ``contests`` are the totals."""
-        return count(self.definition, [t for _, t in self.tables], self.results_only, "county")
+        return self.breakdown("county")
 
-    @cached_property
+    @property
     def by_vote_type(self) -> Results:
-        return count(self.definition, [t for _, t in self.tables], self.results_only, "vote_type")
+        """Every contest counted by vote type: the breakdown published beside the results,
+        counted once for both."""
+        return self.breakdown("vote_type")
 
     @cached_property
     def ranked_counts(self) -> RankedChoice:

@@ -12,6 +12,7 @@ from canvass.audit.stats import Outcome
 from canvass.audit.workflow import AuditRecord
 from canvass.certify.materials import Materials
 from canvass.ingest.names import definition_contests
+from canvass.tabulate.election import count
 from canvass.verify.source import Source
 
 
@@ -19,13 +20,14 @@ class Artifacts(Materials):
     def __init__(self, source: Source) -> None:
         super().__init__(source.artifact)
         self.source = source
-        self._frames: dict[Any, tuple[list[str], dict[str, rounds.Spot]]] = {}
+        self._frames: dict[Any, tuple[list[str], rounds.Spots]] = {}
         self._draws: dict[str, list[Ticket]] = {}
         self._batches: dict[Any, tuple[rounds.BatchFrame, dict[str, Outcome]]] = {}
+        self._reported: dict[Any, dict[str, dict[str, int]]] = {}
         self.largest_round: dict[str, int] = {}
         """Each audit's largest round: drawn once, every round checked against its slice."""
 
-    def frame(self, audit: AuditRecord) -> tuple[list[str], dict[str, rounds.Spot]]:
+    def frame(self, audit: AuditRecord) -> tuple[list[str], rounds.Spots]:
         """An audit's frame, from its committed tables and ballot manifests."""
         key = (tuple(sorted(audit.tables.items())), tuple(sorted(audit.manifests.items())))
         found = self._frames.get(key)
@@ -38,6 +40,17 @@ class Artifacts(Materials):
             )
             tables = {c: self.table(sha) for c, sha in audit.tables.items()}
             found = self._frames[key] = rounds.frame(tables, kept)
+        return found
+
+    def reported(self, definition: str, audit: AuditRecord) -> dict[str, dict[str, int]]:
+        """The votes of each contest its committed tables report, counted once for every
+        risk measured over them."""
+        key = (definition, tuple(sorted(audit.tables.items())))
+        found = self._reported.get(key)
+        if found is None:
+            tables = [self.table(sha) for _, sha in sorted(audit.tables.items())]
+            counted = count(self.definition(definition), tables)
+            found = self._reported[key] = {t.contest: t.votes for t in counted.contests}
         return found
 
     def draws(self, audit: str, ids: list[str], seed: str, size: int) -> list[Ticket]:

@@ -13,7 +13,6 @@ from canvass.certify import documents
 from canvass.certify.fold import ElectionState
 from canvass.ingest.names import definition_contests
 from canvass.log.entry import Entry
-from canvass.tabulate.election import count
 from canvass.verify.artifacts import Artifacts
 from canvass.verify.report import Check
 
@@ -57,7 +56,7 @@ def check_measured(v: Artifacts, state: ElectionState, index: int, entry: Entry)
         election = v.definition(state.definition)
         contests = [info for info, _ in definition_contests(election)]
         tables = {c: v.table(sha) for c, sha in audit.tables.items()}
-        reported = {t.contest: t.votes for t in count(election, list(tables.values())).contests}
+        reported = v.reported(state.definition, audit)
         sampled = rounds.drawn(lists)
         _, where = v.frame(audit)
         cvrs = rounds.cvr_votes(contests, tables, where, sampled)
