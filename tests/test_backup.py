@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -277,3 +279,83 @@ def test_changes_made_under_a_key_are_backed_up_and_restored(
         "request_sha256\n"
     )
     assert not (tmp_path / "r2").exists()
+
+
+def _damaged(backup: Path, to: Path, name: str, change: Any) -> Path:
+    """A copy of ``backup`` with ``name`` changed and its SHA-256 recorded again, so only
+    what the file says is wrong."""
+    import shutil
+
+    shutil.copytree(backup, to)
+    path = to / name
+    if name == "backup.json":
+        manifest = json.loads(path.read_text())
+        change(manifest)
+        path.write_text(json.dumps(manifest))
+        return to
+    path.write_text(change(path.read_text()))
+    manifest = json.loads((to / "backup.json").read_text())
+    manifest["files"][name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (to / "backup.json").write_text(json.dumps(manifest))
+    return to
+
+
+def test_a_backup_that_says_the_wrong_thing_is_named_and_restores_nothing(
+    cosigned: ElectionDirectory, tmp_path: Path
+) -> None:
+    from canvass.store import changes
+
+    request = hashlib.sha256(b"register the herald").hexdigest()
+    with changes.keyed("clerk", "key-1", request):
+        register_key(
+            cosigned, Actor("clerk"), keys.new_signer("herald").verifier(), KeyRole.WITNESS
+        )
+    run("backup", cosigned.path, tmp_path / "b")
+    row = (tmp_path / "b" / "changes.jsonl").read_text().strip()
+    cases = [
+        (
+            "backup.json",
+            lambda m: m.update(files=["entries.jsonl"]),
+            "backup.json: expected the SHA-256 of each file under 'files'",
+        ),
+        (
+            "backup.json",
+            lambda m: m.update(artifacts=[7]),
+            "backup.json: expected the SHA-256 of each artifact under 'artifacts'",
+        ),
+        (
+            "backup.json",
+            lambda m: m.update(entries="many"),
+            "backup.json: expected the number of entries under 'entries'",
+        ),
+        (
+            "changes.jsonl",
+            lambda t: t.replace('"key":"key-1"', '"key":{"a":1}'),
+            "changes.jsonl line 1: field 'key': expected text, found {'a': 1}",
+        ),
+        (
+            "changes.jsonl",
+            lambda t: t.replace('"key":"key-1"', '"key":null'),
+            "changes.jsonl line 1: field 'key': expected text, found None",
+        ),
+        (
+            "changes.jsonl",
+            lambda t: t + row + "\n",
+            "changes.jsonl line 2: a second row with actor 'clerk', key 'key-1'",
+        ),
+        (
+            "checkpoints.jsonl",
+            lambda t: re.sub(r'"size":\d+', '"size":true', t, count=1),
+            "checkpoints.jsonl line 1: field 'size': expected a whole number, found True",
+        ),
+        (
+            "entries.jsonl",
+            lambda t: t.replace('"body":"', '"body":"!', 1),
+            "entries.jsonl line 1: expected the entry's bytes in base64 under 'body', found '!",
+        ),
+    ]
+    for n, (name, change, said) in enumerate(cases):
+        damaged = _damaged(tmp_path / "b", tmp_path / f"d{n}", name, change)
+        message = run("restore", damaged, tmp_path / f"r{n}", code=1)
+        assert message.startswith(f"error: {damaged}/{said}"), (name, message)
+        assert not (tmp_path / f"r{n}").exists()

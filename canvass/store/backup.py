@@ -34,6 +34,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, insert, select
+from sqlalchemy import Engine, Integer, Table, func, insert, select
 
 from canvass.errors import StoreError, VerificationError
 from canvass.log import merkle
@@ -54,6 +55,14 @@ FORMAT = "canvass-backup/1"
 MANIFEST = "backup.json"
 LOG_FILES = ("entries.jsonl", "checkpoints.jsonl", "cosignatures.jsonl")
 CHANGES_FILE = "changes.jsonl"
+MANIFEST_FIELDS = (
+    ("files", dict, "the SHA-256 of each file"),
+    ("artifacts", list, "the SHA-256 of each artifact"),
+    ("entries", int, "the number of entries"),
+    ("checkpoints", int, "the number of checkpoints"),
+    ("root", str, "the log's root"),
+)
+SHA256 = re.compile("[0-9a-f]{64}")
 ACCOUNTS_DIR = "accounts"
 BATCH = 5_000
 
@@ -232,10 +241,15 @@ def _read_manifest(source: Path) -> dict[str, Any]:
     if held and not set(held["files"]) <= known:
         strange = sorted(set(held["files"]) - known)[0]
         raise StoreError(f"{where}: {strange!r} is not a file of the accounts")
-    wanted = {**(manifest.get("files") or {}), **(held["files"] if held else {})}
-    files = manifest.get("files")
-    if not isinstance(files, dict):
+    for field, kind, what in MANIFEST_FIELDS:
+        if not isinstance(manifest.get(field), kind) or isinstance(manifest.get(field), bool):
+            raise StoreError(f"{where}: expected {what} under {field!r}")
+    files = manifest["files"]
+    if not all(isinstance(v, str) for v in files.values()):
         raise StoreError(f"{where}: expected the SHA-256 of each file under 'files'")
+    if not all(isinstance(a, str) and SHA256.fullmatch(a) for a in manifest["artifacts"]):
+        raise StoreError(f"{where}: expected the SHA-256 of each artifact under 'artifacts'")
+    wanted = {**files, **(held["files"] if held else {})}
     changes = [CHANGES_FILE] if CHANGES_FILE in files else []
     for name in [*LOG_FILES, *changes, *(held["files"] if held else [])]:
         want = wanted.get(name)
@@ -262,17 +276,34 @@ def _lines(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _rows(path: Path, table: Table) -> Iterator[dict[str, Any]]:
-    """The rows of ``table`` in the backup file at ``path``, each holding exactly the
-    table's columns (a value of the wrong kind is named by the database on insert)."""
-    columns = {c.name for c in table.columns}
+    """The rows of ``table`` in the backup file at ``path``: each holds exactly the
+    table's columns, each value of its column's kind, and no two the same key."""
+    columns = {c.name: c for c in table.columns}
+    key = [c.name for c in table.primary_key.columns]
+    seen: set[tuple[Any, ...]] = set()
     for number, row in enumerate(_lines(path), start=1):
-        if set(row) != columns:
-            strange = sorted(set(row) ^ columns)[0]
+        where = f"{path} line {number}"
+        if set(row) != set(columns):
+            strange = sorted(set(row) ^ set(columns))[0]
             which = "unexpected" if strange in row else "missing"
             raise StoreError(
-                f"{path} line {number}: {which} field {strange!r}; expected "
-                f"{', '.join(sorted(columns))}"
+                f"{where}: {which} field {strange!r}; expected {', '.join(sorted(columns))}"
             )
+        for name, column in columns.items():
+            value = row[name]
+            wanted = int if isinstance(column.type, Integer) else str
+            if value is None and column.nullable:
+                continue
+            if not isinstance(value, wanted) or isinstance(value, bool):
+                raise StoreError(
+                    f"{where}: field {name!r}: expected "
+                    f"{'a whole number' if wanted is int else 'text'}, found {value!r:.60}"
+                )
+        found = tuple(row[k] for k in key)
+        if found in seen:
+            said = ", ".join(f"{k} {row[k]!r:.60}" for k in key)
+            raise StoreError(f"{where}: a second row with {said}")
+        seen.add(found)
         yield row
 
 
@@ -401,7 +432,13 @@ def _fill(election: ElectionDirectory, source: Path, manifest: dict[str, Any]) -
                         f"{source / 'entries.jsonl'} line {count + 1}: expected idx {count}, "
                         f"found {row.get('idx')!r}"
                     )
-                body = base64.b64decode(row["body"])
+                try:
+                    body = base64.b64decode(row["body"], validate=True)
+                except (KeyError, TypeError, ValueError):
+                    raise StoreError(
+                        f"{source / 'entries.jsonl'} line {count + 1}: expected the entry's "
+                        f"bytes in base64 under 'body', found {row.get('body')!r:.60}"
+                    ) from None
                 rows.append({"idx": count, "leaf_hash": merkle.leaf_hash(body), "body": body})
                 count += 1
             conn.execute(insert(s.log_entry), rows)
