@@ -581,6 +581,29 @@ def test_a_bundle_cannot_make_the_verifier_read_or_write_outside_it(
     ]
 
 
+@pytest.mark.parametrize("name", ["CvrExport\x00.json", 7, "c" * 300 + ".json"])
+def test_a_cvr_file_name_no_file_may_have_is_a_problem_not_a_stop(
+    name: object, published: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The log names a county's CVR file with a name no file may have (a NUL, not text, too
+    long): the file is still hashed and read again under a name of the verifier's, the
+    county's ballots are reported, and every other check still runs."""
+    from canvass.demo.rewriting import find, resign, rewrite
+    from canvass.log.entry import ArtifactRef
+
+    election, bundle = _copy(published, tmp_path)
+    raw, index, entry = find(bundle, "ballots.imported")
+    refs = list(entry.artifacts)
+    refs[0] = ArtifactRef(refs[0].sha256, name, refs[0].media_type, refs[0].size)  # type: ignore[arg-type]
+    raw[index] = rewrite(entry, artifacts=refs)
+    resign(bundle, raw, keys.read_key(election / "keys" / "operator.key"))
+    report = _verify(bundle)
+    failed = _failed(report)
+    assert "verifier" not in failed, failed["verifier"]
+    assert [p for p in failed["ballots"] if p.startswith("log entry 3 (c001, dominion): ")]
+    assert {c.name for c in report.checks} >= {"files", "artifacts", "ballots", "signatures"}
+
+
 @pytest.mark.parametrize(
     ("kind", "field"),
     [

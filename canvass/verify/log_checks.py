@@ -264,29 +264,50 @@ def check_ballots(
     ]
 
 
+NAME_BYTES = 200
+"""The longest file name the log may give a CVR file read again (file systems allow 255
+bytes); a longer one, or one no file may have, is read under a name of the verifier's."""
+
+
+def _file_name(given: object, n: int) -> str:
+    """The name a CVR file is read again under: the log's, but never a path (it is the
+    bundle's word), nor a name no file may have."""
+    name = Path(given).name if isinstance(given, str) else ""
+    try:
+        usable = 0 < len(name.encode()) <= NAME_BYTES and "\x00" not in name
+    except UnicodeEncodeError:  # a lone surrogate
+        usable = False
+    return name if usable and name not in (".", "..") else f"file-{n}"
+
+
 def _read_export(v: Artifacts, export: _Export) -> _ReadAgain:
     """One export read again (in a worker process, when read beside the other checks)."""
     with tempfile.TemporaryDirectory(prefix="canvass-verify-") as tmp:
         folder = Path(tmp) / "export"
         altered: dict[str, str] = {}
+        unwritten = ""
         for n, ref in enumerate(export.sources):
             try:
                 data = v.get(ref.sha256)  # refused unless its bytes hash to its name
             except VerificationError as e:
                 altered[ref.sha256] = str(e)
                 continue
-            # The name as the log gives it, but never a path: it is the bundle's word.
-            name = Path(ref.name).name
-            if name in ("", ".", ".."):
-                name = f"file-{n}"
+            if unwritten:
+                continue  # every source is still hashed: the artifacts check left them here
+            name = _file_name(ref.name, n)
             target = folder / name
             if target.exists():  # two files of one name, from different folders
                 target = folder / f"{n}" / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            except (OSError, ValueError) as e:
+                unwritten = f"cannot be checked: its file {name!r:.80} cannot be written ({e})"
             del data
         if export.table is None:
             return _ReadAgain(altered, [f"{export.where}: names no ballot table"])
+        if unwritten and not altered:
+            return _ReadAgain(altered, [f"{export.where}: {unwritten}"])
         if altered:
             first = next(iter(altered.values()))
             return _ReadAgain(altered, [f"{export.where}: cannot be checked: {first}"])
