@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -196,13 +196,17 @@ class SQLiteElection:
             return None  # no version table, or not a database: the full opening says so
         if found != [(SCHEMA_REVISION,)]:
             return None
-        election._recover_staged()
+        try:
+            election._recover_staged()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"the database could not do it: {e}") from None
         return election
 
     def _connect(self) -> sqlite3.Connection:
         # Autocommit: the transactions are begun and ended here, as SQLAlchemy's are.
         db = sqlite3.connect(self.file, timeout=self._wait, isolation_level=None)
         db.execute(f"PRAGMA busy_timeout={round(self._wait * 1000)}")
+        db.execute("PRAGMA query_only = ON")  # a reader: any write is refused
         return db
 
     @contextmanager
@@ -214,8 +218,10 @@ class SQLiteElection:
                 try:
                     yield SQLiteSnapshot(db, self.artifacts, self.identity, str(self.path))
                 finally:
-                    db.execute("ROLLBACK")
-        except sqlite3.OperationalError as e:
+                    # Ended already where SQLite undid it on an error: keep that error.
+                    with suppress(sqlite3.OperationalError):
+                        db.execute("ROLLBACK")
+        except sqlite3.DatabaseError as e:
             # As the command line says of SQLAlchemy's OperationalError (cli/common.py).
             raise StoreError(f"the database could not do it: {e}") from None
 
