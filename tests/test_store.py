@@ -412,9 +412,9 @@ def test_the_sqlite_reader_reads_one_snapshot(counted: Path) -> None:
         assert view.size == size + 1
     full.close()
     # A reader: a write through its connection is refused, and said in one line.
-    with pytest.raises(StoreError, match="the database could not do it: attempt to write"):
-        with light.reading() as view:
-            view._db.execute("DELETE FROM log_entry")
+    refused = pytest.raises(StoreError, match="the database could not do it: attempt to write")
+    with refused, light.reading() as view:
+        view._db.execute("DELETE FROM log_entry")
     again = ElectionDirectory.open(counted)
     assert again.size() == size + 1
     again.close()
