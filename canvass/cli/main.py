@@ -351,11 +351,13 @@ def results_(
     from canvass.app.snapshot import open_to_read  # not the workflows that change it
 
     store = open_to_read(directory)
-    try:
-        counted, labels, rounds = results_and_rounds(store, by and by.replace("-", "_"), contest)
-    except ValueError as e:
-        raise StoreError(str(e)) from None
-    _render(counted, fmt, contest, labels, rounds, import_notes(store))
+    with store.reading() as view:  # the counts and their notes from one snapshot
+        try:
+            counted, labels, rounds = results_and_rounds(view, by and by.replace("-", "_"), contest)
+        except ValueError as e:
+            raise StoreError(str(e)) from None
+        notes = import_notes(view)
+    _render(counted, fmt, contest, labels, rounds, notes)
 
 
 @app.command("tabulate")
