@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from canvass.guard.spreadsheet import SheetGrid, first_sheet, read_first_sheet
 from tests.conftest import shared_path
+from tests.test_sheet_range import letters
 
 BASE = shared_path("data", "rctab", "precinct_example", "precinct_example_cvr.xlsx")
 
@@ -47,14 +48,6 @@ def test_rctab_spreadsheets_read_as_grids_hold_what_the_library_reads(path: Path
     sheet = read_first_sheet(path)
     assert isinstance(sheet, SheetGrid)
     assert typed(rows_of(sheet)) == typed(first_sheet(path))
-
-
-def letters(column: int) -> str:
-    out = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        out = chr(65 + rest) + out
-    return out
 
 
 VALUES = [
