@@ -1,12 +1,12 @@
 # Two commands do all the set-up: `make demo` and `make test`.
 # Both build a virtual environment in .venv from a bare Python 3.11+ with pip, holding
-# exactly the packages of requirements.lock (every version pinned, every file hashed).
+# exactly the packages of requirements.txt (every version pinned, every file hashed).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-LOCK := requirements.lock
+LOCK := requirements.txt
 # The resolver `make lock` uses; it runs in its own environment, never in .venv.
 UV_VERSION := 0.13.8
 LOCK_TOOL := .lock-tool

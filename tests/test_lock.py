@@ -1,7 +1,7 @@
 """The lock file: it satisfies pyproject.toml, holds exactly what pyproject.toml needs, and
 is exactly what is installed in the project's environment.
 
-``make lock`` writes ``requirements.lock`` from pyproject.toml's ranges; ``make install``
+``make lock`` writes ``requirements.txt`` from pyproject.toml's ranges; ``make install``
 installs exactly it (``pip --require-hashes``). These tests fail when the two files
 disagree, so a changed range cannot land without a new lock."""
 
@@ -21,7 +21,7 @@ from packaging.version import Version
 
 from tests.conftest import ROOT
 
-LOCK = ROOT / "requirements.lock"
+LOCK = ROOT / "requirements.txt"
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^ ;\\]+)(?: ; ([^\\]+?))? *\\?$")
 
