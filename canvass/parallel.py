@@ -3,8 +3,12 @@
 :func:`process_map` runs a function over items in worker processes and hands back the
 results in the items' order, a few items ahead of the one handed back (so results wait in
 memory only that far); the first item whose call raises stops the run with that item's
-error, as a loop would. One item, or one core, or a call from inside a worker, or work too
-small to be worth starting processes for, and it runs in this process.
+error, as a loop would. A caller with work of its own to do on each result (naming and
+writing what a worker read) is one of the processes: while the result it needs next is
+not ready it works on an item no worker has started, so there is a worker fewer and no
+core has two processes wanting it. One item, or one core, or a call from inside a
+worker, or work too small to be worth starting processes for, and it runs in this
+process.
 
 Workers are forked from this process when it runs no other thread (a command line):
 they start at once with everything already loaded. A process with threads (a server)
@@ -72,17 +76,23 @@ def process_map(
     items: Sequence[T],
     worth_it: bool = True,
     ahead: int = 0,
+    caller_works: bool = False,
 ) -> Iterator[R]:
     """``function(shared, item)`` for each item, in order, computed in worker processes;
     ``shared`` reaches each worker once (with a fork, without being copied at all).
     ``worth_it``: whether the work outweighs starting processes (else it runs here).
-    ``ahead``: how many items may be handed to the workers before the caller has taken
-    their results (at least two a worker): enough that the workers keep going while the
-    caller works on what it took, few enough that the results waiting fit in memory."""
-    count = 1 if _in_worker or not worth_it else min(workers(), len(items))
-    if count <= 1:
+    ``ahead``: how many items may be worked on before the caller has taken their results
+    (at least two a process): enough that every process keeps going while the caller
+    works on what it took, few enough that the results waiting fit in memory.
+    ``caller_works``: whether the caller works on each result it takes; then this process
+    works on items too (see :func:`_with_this_process`)."""
+    count = 0 if _in_worker or not worth_it else min(workers(), len(items))
+    if count < 2:
         for item in items:
             yield function(shared, item)
+        return
+    if caller_works:
+        yield from _with_this_process(function, shared, items, count - 1, ahead)
         return
     with _pool(count, shared) as pool:
         waiting: deque[Future[R]] = deque()
@@ -96,6 +106,101 @@ def process_map(
         finally:
             for future in waiting:
                 future.cancel()
+
+
+def _with_this_process(
+    function: Callable[[S, T], R], shared: S, items: Sequence[T], count: int, ahead: int
+) -> Iterator[R]:
+    """:func:`process_map` with ``count`` workers and this process. The items within
+    ``ahead`` are handed to the workers, which take them in order; while the result this
+    process needs next is not ready, it takes back the last item handed out that no worker
+    has started and works on it, rather than wait. A worker's result reaches this process
+    as a file in memory (``/dev/shm`` where there is one), read when it is taken: sent
+    through a pipe, a large result would hold the worker until this process, busy with an
+    item of its own, read it."""
+    window = max(4 * (count + 1), ahead)
+    with _pool(count, shared) as pool, _results_folder() as folder:
+        handed: dict[int, Future[str]] = {}
+        here: dict[int, tuple[R | None, Exception | None]] = {}
+        listed = 0
+        try:
+            for n in range(len(items)):
+                for m in range(listed, min(len(items), n + window)):
+                    handed[m] = pool.submit(_call_to_file, function, items[m], folder)
+                listed = max(listed, n + window)
+                future = handed.pop(n, None)
+                while future is not None and not future.done():
+                    taken = _unstarted(handed, n, listed)
+                    if taken is None:
+                        break
+                    here[taken] = _here(function, shared, items[taken])
+                if future is not None:
+                    yield _from_file(future.result())
+                    continue
+                result, error = here.pop(n)
+                if error is not None:
+                    raise error
+                yield cast(R, result)
+        finally:
+            for future in handed.values():
+                future.cancel()
+
+
+def _unstarted(handed: dict[int, Future[str]], after: int, listed: int) -> int | None:
+    """The last item handed out, after ``after``, that no worker has started, taken back
+    (a future cancelled before it starts never runs); None when every one has started.
+    Workers start items in order, so the search ends at the first one started."""
+    for m in range(listed - 1, after, -1):
+        future = handed.get(m)
+        if future is None:
+            continue
+        if not future.cancel():
+            return None
+        del handed[m]
+        return m
+    return None
+
+
+def _call_to_file(function: Callable[[Any, T], R], item: T, folder: str) -> str:
+    """``function(shared, item)``, its result written to a new file in ``folder``; the
+    file's path."""
+    import pickle
+    import tempfile
+
+    result = function(_shared, item)
+    made, path = tempfile.mkstemp(dir=folder)
+    with os.fdopen(made, "wb") as f:
+        pickle.dump(result, f, pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _from_file(path: str) -> Any:
+    """The result :func:`_call_to_file` wrote, its file removed."""
+    import pickle
+
+    with open(path, "rb") as f:
+        data = f.read()
+    os.unlink(path)
+    return pickle.loads(data)
+
+
+def _results_folder() -> Any:
+    """A folder for the workers' results, removed with whatever is left in it."""
+    import tempfile
+
+    memory = "/dev/shm"
+    return tempfile.TemporaryDirectory(
+        prefix="canvass-", dir=memory if os.access(memory, os.W_OK) else None
+    )
+
+
+def _here(function: Callable[[S, T], R], shared: S, item: T) -> tuple[R | None, Exception | None]:
+    """``function(shared, item)`` worked out in this process: its result, or the error it
+    raised, to be raised in its turn as a worker's error is."""
+    try:
+        return function(shared, item), None
+    except Exception as e:
+        return None, e
 
 
 @contextmanager
@@ -133,10 +238,7 @@ def _taken(
     for n in reversed(range(len(items))):
         if not futures[n].cancel():
             break
-        try:
-            here[n] = (function(shared, items[n]), None)
-        except Exception as e:  # raised in its turn, as a worker's error is
-            here[n] = (None, e)
+        here[n] = _here(function, shared, items[n])
     for n, future in enumerate(futures):
         if n not in here:
             yield future.result()

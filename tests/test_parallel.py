@@ -65,8 +65,34 @@ def test_items_handed_out_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def marked(folder: Path, n: int) -> tuple[int, int]:
+    """Item ``n`` says it is done, and where."""
     (folder / str(n)).touch()
     return n, os.getpid()
+
+
+def test_a_caller_that_works_on_results_works_on_items_while_it_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two cores: one worker process, held up on the first item until the last is done, and
+    # this process, which works on the items no worker has started rather than wait.
+    monkeypatch.setenv("CANVASS_WORKERS", "2")
+    memory = Path("/dev/shm")
+    before = set(memory.glob("canvass-*")) if memory.is_dir() else set()
+    found = list(process_map(held_up, tmp_path, list(range(8)), ahead=8, caller_works=True))
+    assert [n for n, _ in found] == list(range(8))
+    assert found[0][1] != os.getpid()
+    assert found[7][1] == os.getpid()
+    assert len({pid for _, pid in found}) == 2
+    # The first error stops the run in its turn, whether a worker or this process met it:
+    # after the items before it, before any after it is handed back.
+    for items in ([1, 2, 3, 4, 5, 6], [5, 1, 1, 1, 1, 1, 1, 1]):
+        taken = []
+        with pytest.raises(IngestError, match=r"^item 5: refused$"):
+            for n in process_map(power, 1, items, ahead=len(items), caller_works=True):
+                taken.append(n)
+        assert taken == items[: items.index(5)]
+    # The workers' results went through files in memory; none is left behind.
+    assert (set(memory.glob("canvass-*")) if memory.is_dir() else set()) == before
 
 
 def test_work_beside_the_callers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -92,6 +92,9 @@ READ_AHEAD_BYTES = 192 * 2**20
 """JSON read ahead of the record batches handed out, when files are read side by side:
 about 65,536 cards (a record batch) at Dominion's 3 KB a card, whose cards, read, take
 about a twelfth of that in memory."""
+GROUP_BYTES = 16 * 2**20
+"""JSON handed to a worker at once: small files (Dominion writes about 3 MB each) are read
+in runs, so that handing them out costs little beside reading them."""
 _KINDS = {"WriteIn": "write_in", "Writein": "write_in", "QualifiedWriteIn": "declared_write_in"}
 
 
@@ -188,15 +191,18 @@ class _Part:
     portion: pa.Array
     ballot_type: pa.Array
     """int64, null where the session gives none."""
-    session: npt.NDArray[np.int64]
+    session: npt.NDArray[np.int32]
     """Each card's session, numbered from 0 in the file."""
     sessions: int
     sheet: pa.Array
     """int8, null where the card gives none."""
-    contest_counts: npt.NDArray[np.int64]
-    contest_values: npt.NDArray[np.int64]
-    mark_counts: npt.NDArray[np.int64]
-    mark_values: npt.NDArray[np.int64]
+    contest_counts: npt.NDArray[np.int32]
+    contests: npt.NDArray[np.int16]
+    """Each card's contests, as the table numbers them."""
+    mark_counts: npt.NDArray[np.int32]
+    marks: npt.NDArray[np.signedinteger[Any]]
+    """Each card's marks, each as one integer (see :class:`_Columns`): 32 bits where the
+    export's (contest, choice) pairs fit, so that less is sent between processes."""
 
     def __len__(self) -> int:
         return len(self.tabulator)
@@ -220,10 +226,6 @@ class _Columns:
         self.pair_choice = np.array(export.pair_choice, np.int16)
         # Where a pair's statuses start in the flattened _STATUS: 4 for a ranked contest.
         self.pair_ranked = 4 * np.array(export.ranked, np.int64)[self.pair_contest]
-        # Cards list contest ids, known to be in the manifest; the table holds their indices.
-        ids = sorted(export.contest_index)
-        self.contest_ids = np.array(ids, np.int64)
-        self.contest_of_id = np.array([export.contest_index[i] for i in ids], np.int16)
         self.parts: deque[tuple[_Part, int]] = deque()
         """Files read, each with the number of its sessions read before it."""
         self.start = 0
@@ -266,7 +268,7 @@ class _Columns:
                 return np.concatenate(pieces)
             return pa.concat_arrays(pieces)
 
-        def flat(counts: str, values: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        def flat(counts: str, values: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
             """Each card's count of values, and the values, for the cards taken."""
             pieces, numbers = [], []
             for p, _, at in taken:
@@ -282,9 +284,11 @@ class _Columns:
         records = joined("record")
         groups = _ids(joined("group"))
         portions = _ids(joined("portion"))
-        ballot = np.concatenate([p.session[at] + before for p, before, at in taken])
-        contest_counts, contest_values = flat("contest_counts", "contest_values")
-        mark_counts, codes = flat("mark_counts", "mark_values")
+        ballot = np.concatenate(
+            [p.session[at].astype(np.int64) + before for p, before, at in taken]
+        )
+        contest_counts, contests = flat("contest_counts", "contests")
+        mark_counts, codes = flat("mark_counts", "marks")
         arrays = [
             pa.DictionaryArray.from_arrays(
                 pa.array(np.zeros(cards, np.int32)), pa.array([self.county], pa.string())
@@ -303,13 +307,7 @@ class _Columns:
             _named(groups, lambda i: vote_type_of(export.counting_groups.get(i or -1, ""))),
             pa.array(ballot, pa.int64()),
             joined("sheet").fill_null(NO_BALLOT),
-            pa.ListArray.from_arrays(
-                pa.array(_offsets(contest_counts)),
-                pa.array(
-                    self.contest_of_id[np.searchsorted(self.contest_ids, contest_values)],
-                    pa.int16(),
-                ),
-            ),
+            pa.ListArray.from_arrays(pa.array(_offsets(contest_counts)), pa.array(contests)),
         ]
         pair = codes >> 10
         marks = pa.StructArray.from_arrays(
@@ -325,7 +323,7 @@ class _Columns:
         return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
 
 
-def _offsets(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
+def _offsets(counts: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
     offsets = np.zeros(len(counts) + 1, np.int32)
     np.cumsum(counts, out=offsets[1:])
     return offsets
@@ -513,6 +511,11 @@ class DominionExport:
             self.pair_choice.append(choice)
         for contest_id in self.contest_index:
             self.mark_base.setdefault(contest_id, {})
+        self.mark_type = np.int32 if len(self.pair_contest) < 2**21 else np.int64
+        # Cards list contest ids, known to be in the manifest; the table holds their indices.
+        ids = sorted(self.contest_index)
+        self.contest_ids = np.array(ids, np.int64)
+        self.contest_of_id = np.array([self.contest_index[i] for i in ids], np.int16)
         self.ranked = [c.ranks > 0 for c in self.contests]
         self.contest_choices: list[dict[int, int]] = [{} for _ in self.contests]
         for candidate, (contest, choice) in self.choice_index.items():
@@ -533,11 +536,14 @@ class DominionExport:
         sizes = [_size(source) for source in self.cvr_files]
         # While this process names and hands out a record batch, the workers read on: the
         # files in flight hold about a record batch's cards (or READ_AHEAD_BYTES of JSON).
-        ahead = int(READ_AHEAD_BYTES / max(1, sum(sizes) / max(1, len(sizes))))
-        for part in process_map(_read_part, self, self.cvr_files, worth_it(sizes), ahead):
-            columns.add(part)
-            while len(columns) >= batch_size:
-                yield columns.flush(batch_size)
+        groups = _groups(self.cvr_files, sizes, GROUP_BYTES)
+        ahead = int(READ_AHEAD_BYTES / GROUP_BYTES) + 1
+        read = process_map(_read_parts, self, groups, worth_it(sizes), ahead, caller_works=True)
+        for parts in read:
+            for part in parts:
+                columns.add(part)
+                while len(columns) >= batch_size:
+                    yield columns.flush(batch_size)
         if len(columns):
             yield columns.flush(len(columns))
 
@@ -569,6 +575,27 @@ class DominionExport:
         if all(v.is_current is None for v in versions):
             return versions[0]  # exports without IsCurrent: the adjudicated version wins
         raise IngestError(f"{where}: neither version is marked IsCurrent")
+
+
+def _groups(sources: list[_Source], sizes: list[int], most: int) -> list[list[_Source]]:
+    """The files in their order, in runs of about ``most`` bytes, smaller towards the end
+    (at most an eighth of what is left), so that no process is left with a long run to
+    read while the others have nothing (a file larger than that is a run on its own)."""
+    groups: list[list[_Source]] = []
+    left = sum(sizes)
+    held = most
+    for source, size in zip(sources, sizes, strict=True):
+        if held + size > min(most, left // 8):
+            groups.append([])
+            held = 0
+        groups[-1].append(source)
+        held += size
+        left -= size
+    return groups
+
+
+def _read_parts(export: DominionExport, sources: list[_Source]) -> list[_Part]:
+    return [_read_part(export, source) for source in sources]
 
 
 def _read_part(export: DominionExport, source: _Source) -> _Part:
@@ -662,13 +689,13 @@ def _read_part(export: DominionExport, source: _Source) -> _Part:
         pa.array(group, pa.int64()),
         pa.array(portion, pa.int64()),
         pa.array(ballot_type, pa.int64()),
-        np.array(session_number, np.int64),
+        np.array(session_number, np.int32),
         number,
         pa.array(sheets, pa.int8()),
-        np.array(contest_counts, np.int64),
-        np.array(contest_values, np.int64),
-        np.array(mark_counts, np.int64),
-        np.array(mark_values, np.int64),
+        np.array(contest_counts, np.int32),
+        export.contest_of_id[np.searchsorted(export.contest_ids, contest_values)],
+        np.array(mark_counts, np.int32),
+        np.array(mark_values, export.mark_type),
     )
 
 
