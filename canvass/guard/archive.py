@@ -41,8 +41,9 @@ files of repeated text compress very well and cost nothing."""
 
 
 def is_zip(path: Path) -> bool:
+    """Whether the file begins as a zip archive does (its first four bytes, read alone)."""
     try:
-        with path.open("rb") as f:
+        with path.open("rb", buffering=0) as f:
             return f.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
     except OSError:
         return False
