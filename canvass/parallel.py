@@ -120,7 +120,7 @@ def _with_this_process(
     item of its own, read it."""
     window = max(4 * (count + 1), ahead)
     with _pool(count, shared) as pool, _results_folder() as folder:
-        handed: dict[int, Future[str]] = {}
+        handed: dict[int, Future[tuple[str | None, R | None]]] = {}
         here: dict[int, tuple[R | None, Exception | None]] = {}
         listed = 0
         try:
@@ -146,7 +146,7 @@ def _with_this_process(
                 future.cancel()
 
 
-def _unstarted(handed: dict[int, Future[str]], after: int, listed: int) -> int | None:
+def _unstarted(handed: dict[int, Future[Any]], after: int, listed: int) -> int | None:
     """The last item handed out, after ``after``, that no worker has started, taken back
     (a future cancelled before it starts never runs); None when every one has started.
     Workers start items in order, so the search ends at the first one started."""
@@ -161,27 +161,40 @@ def _unstarted(handed: dict[int, Future[str]], after: int, listed: int) -> int |
     return None
 
 
-def _call_to_file(function: Callable[[Any, T], R], item: T, folder: str) -> str:
-    """``function(shared, item)``, its result written to a new file in ``folder``; the
-    file's path."""
+def _call_to_file(
+    function: Callable[[Any, T], R], item: T, folder: str
+) -> tuple[str | None, R | None]:
+    """``function(shared, item)``, its result written to a new file in ``folder``: the
+    file's path; or, where no file can be written (the folder full), the result itself."""
     import pickle
     import tempfile
 
     result = function(_shared, item)
-    made, path = tempfile.mkstemp(dir=folder)
-    with os.fdopen(made, "wb") as f:
-        pickle.dump(result, f, pickle.HIGHEST_PROTOCOL)
-    return path
+    try:
+        made, path = tempfile.mkstemp(dir=folder)
+    except OSError:
+        return None, result
+    try:
+        with os.fdopen(made, "wb") as f:
+            pickle.dump(result, f, pickle.HIGHEST_PROTOCOL)
+    except OSError:
+        os.unlink(path)
+        return None, result
+    return path, None
 
 
-def _from_file(path: str) -> Any:
-    """The result :func:`_call_to_file` wrote, its file removed."""
+def _from_file(sent: tuple[str | None, R | None]) -> R:
+    """The result :func:`_call_to_file` sent, read from its file (then removed)."""
     import pickle
 
+    path, result = sent
+    if path is None:
+        return cast(R, result)
     with open(path, "rb") as f:
         data = f.read()
     os.unlink(path)
-    return pickle.loads(data)
+    loaded: R = pickle.loads(data)
+    return loaded
 
 
 def _results_folder() -> Any:

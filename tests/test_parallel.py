@@ -4,11 +4,14 @@ count as they do read one after another."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -93,6 +96,22 @@ def test_a_caller_that_works_on_results_works_on_items_while_it_waits(
         assert taken == items[: items.index(5)]
     # The workers' results went through files in memory; none is left behind.
     assert (set(memory.glob("canvass-*")) if memory.is_dir() else set()) == before
+
+
+def no_room(*_: object, **__: object) -> NoReturn:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_results_come_back_when_no_file_can_hold_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The workers (forked from here) cannot write a file for their results: the results
+    # come back through the pipe instead, the same and in order.
+    monkeypatch.setenv("CANVASS_WORKERS", "2")
+    monkeypatch.setattr(tempfile, "mkstemp", no_room)
+    found = list(process_map(held_up, tmp_path, list(range(8)), ahead=8, caller_works=True))
+    assert [n for n, _ in found] == list(range(8))
+    assert found[0][1] != os.getpid()
 
 
 def test_work_beside_the_callers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
