@@ -545,3 +545,27 @@ def test_every_field_of_every_card_as_read_by_hand(
     monkeypatch.setenv("CANVASS_WORKERS", "1")
     one_by_one = list(export.read("Test County", batch_size=64))
     assert to_parquet(batches, export.contests) == to_parquet(one_by_one, export.contests)
+
+
+@pytest.mark.parametrize("broken", [(1,), (4,), (7,), (2, 6)])
+def test_the_first_broken_file_is_named_however_the_files_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: tuple[int, ...]
+) -> None:
+    # Eight CVR files read side by side (a worker and this process, each taking files as
+    # they come) or one after another: the same one line, naming the first broken file.
+    folder = write_export(tmp_path / "e", [{"contests": {1: [(10, True, False)]}}] * 40)
+    whole = (folder / "CvrExport.json").read_bytes()
+    (folder / "CvrExport.json").unlink()
+    for n in range(8):
+        (folder / f"CvrExport_{n}.json").write_bytes(
+            whole[: len(whole) // 2] if n in broken else whole
+        )
+    monkeypatch.setattr(parallel, "SIDE_BY_SIDE_BYTES", 0)
+    found = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv("CANVASS_WORKERS", workers)
+        with pytest.raises(IngestError) as e:
+            list(DominionExport([folder]).read("Test County", batch_size=16))
+        found.append(str(e.value))
+    assert found[0] == found[1]
+    assert found[0].startswith(f"{folder / f'CvrExport_{broken[0]}.json'}: expected a CVR export")
