@@ -231,7 +231,7 @@ def test_the_audit_workflow_from_the_command_line(store: ElectionDirectory, tmp_
     )  # fmt: skip
     assert again == (
         f"error: audit p1: ballot {ballots[0]}, proposal-1 was read at log entry "
-        f"{store.size() - len(ballots)}; to read it again, say why (--reason): the earlier "
+        f"{store.size() - len(ballots)}; to read it again, give the reason: the earlier "
         "reading stays in the log\n"
     )
     one = tmp_path / "one.csv"
@@ -533,7 +533,7 @@ def test_a_ballot_read_again_is_a_new_signed_reading_that_never_erases_the_first
         interpret(store, team, "pres", honest, "board-1")
     assert str(refused.value) == (
         f"audit pres: ballot {flipped}, president was read at log entry {first}; to read it "
-        "again, say why (--reason): the earlier reading stays in the log"
+        "again, give the reason: the earlier reading stays in the log"
     )
     with pytest.raises(AuditRefused, match="every member of audit board board-1 signs"):
         interpret(store, team[:1], "pres", honest, "board-1", "misread")

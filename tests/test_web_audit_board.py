@@ -162,7 +162,7 @@ def test_a_reading_is_recorded_when_every_member_has_signed_it(tmp_path: Path) -
         params={"ballot": ballot, "contest": "president", "votes": other},
     )
     assert response.status_code == 400, response.text
-    assert "to read it again, say why" in response.json()["error"], response.text
+    assert "to read it again, give the reason" in response.json()["error"], response.text
     why = "the second member misread the oval"
     response = post_reading(first, first_csrf, keys["audit.wayne"], office, different, why)
     assert response.json()["waiting"] == ["audit.wayne.2"], response.text

@@ -207,7 +207,7 @@ def _amended(
         if earlier is not None and not reason.strip():
             raise AuditRefused(
                 f"audit {name}: {item} {key[0]}, {key[1]} was read at log entry {earlier}; "
-                "to read it again, say why (--reason): the earlier reading stays in the log"
+                "to read it again, give the reason: the earlier reading stays in the log"
             )
         data["supersedes"] = earlier
         data["reason"] = reason if earlier is not None else ""
