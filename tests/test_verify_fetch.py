@@ -141,3 +141,35 @@ def test_a_file_cut_short_of_its_content_length_is_named(
     assert str(e.value) == (
         f"{url}manifest.json: cannot fetch (IncompleteRead(3 bytes read, 7 more expected))"
     )
+
+
+def test_a_name_lookup_that_never_ends_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The system's resolver takes no deadline: here it never answers (until the test ends).
+    release = threading.Event()
+    looked_up = socket.getaddrinfo
+
+    def stuck(host: str, *args: object, **kwargs: object) -> object:
+        if host == "stuck.example":
+            release.wait()
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return looked_up(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    try:
+        with pytest.raises(VerificationError) as e:
+            Web("http://stuck.example/bundle/").read("manifest.json")
+    finally:
+        release.set()
+    assert str(e.value) == (
+        "http://stuck.example/bundle/manifest.json: cannot fetch (<urlopen error looking up "
+        "stuck.example took more than 1 seconds>)"
+    )
+
+
+@pytest.mark.parametrize("host", ["a..b", "a" * 300])
+def test_a_name_no_resolver_takes_is_named(host: str) -> None:
+    result = CliRunner().invoke(app, ["verify", f"http://{host}/b/", "--no-trust-store"])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: http://{host}/b/manifest.json: cannot fetch (")
+    assert "not a name to look up" in result.output
+    assert len(result.output.splitlines()) == 1

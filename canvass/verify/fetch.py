@@ -6,9 +6,12 @@ years. Every connection here carries a deadline that grows with what has arrived
 status line, the headers and the body must come within
 :data:`~canvass.guard.limits.FETCH_SECONDS` plus one second for every
 :data:`~canvass.guard.limits.FETCH_RATE` bytes received. A server slower than that is
-named; both are overridable, like every limit, for a slow link. The connection and the TLS
-handshake are bounded by the socket's own timeout (CPython's handshake timeout is for the
-handshake as a whole).
+named; both are overridable, like every limit, for a slow link. Looking up the server's
+name is bounded by the same :data:`~canvass.guard.limits.FETCH_SECONDS` (the system's
+resolver takes no deadline from its caller, so the lookup runs in a thread of its own,
+left to end by itself when it is too slow). The connection and the TLS handshake are
+bounded by the socket's own timeout (CPython's handshake timeout is for the handshake as a
+whole).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import http.client
 import io
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -96,14 +100,61 @@ class _TimedSocket:
         return getattr(self._sock, name)
 
 
+def _lookup(host: str, port: int) -> list[tuple[Any, ...]]:
+    """The server's addresses, found within :data:`~canvass.guard.limits.FETCH_SECONDS`."""
+    seconds = limits.value(limits.FETCH_SECONDS)
+    found: list[list[tuple[Any, ...]] | OSError] = []
+    done = threading.Event()
+
+    def look_up() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as e:
+            found.append(e)
+        except (UnicodeError, ValueError) as e:  # a name no resolver takes
+            found.append(OSError(f"{host!r:.80}: not a name to look up ({e})"))
+        done.set()
+
+    threading.Thread(target=look_up, name="canvass-lookup", daemon=True).start()
+    done.wait(seconds)
+    if not found:
+        raise OSError(f"looking up {host} took more than {seconds:,} seconds")
+    if isinstance(found[0], OSError):
+        raise found[0]
+    return found[0]
+
+
+def _connect(
+    address: tuple[str, int], timeout: Any = None, source_address: Any = None
+) -> socket.socket:
+    """``socket.create_connection``, its name lookup bounded (see :func:`_lookup`)."""
+    host, port = address
+    error: OSError | None = None
+    for family, kind, protocol, _, where in _lookup(host, port):
+        sock = socket.socket(family, kind, protocol)
+        try:
+            if isinstance(timeout, int | float):
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(where)
+            return sock
+        except OSError as e:
+            sock.close()
+            error = e
+    raise error or OSError(f"{host}: no address to connect to")
+
+
 class _HTTPConnection(http.client.HTTPConnection):
     def connect(self) -> None:
+        self._create_connection = _connect
         super().connect()
         self.sock = _TimedSocket(self.sock)
 
 
 class _HTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
+        self._create_connection = _connect
         super().connect()
         self.sock = _TimedSocket(self.sock)
 
