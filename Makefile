@@ -40,11 +40,15 @@ install: $(STAMP)
 
 # Resolve pyproject.toml's ranges (every extra) into the lock, keeping the pins that still
 # satisfy them; `make lock UPGRADE=1` takes the newest releases. Then run `make test`.
+# The same pins are written as pylock.toml, the standard lock format (PEP 751), for the
+# tools that read it; pip installs from requirements.txt.
 lock:
 	test -x $(LOCK_TOOL)/bin/uv || { $(PYTHON) -m venv $(LOCK_TOOL) && $(LOCK_TOOL)/bin/python -m pip install --quiet uv==$(UV_VERSION); }
 	$(LOCK_TOOL)/bin/uv pip compile pyproject.toml --all-extras --generate-hashes --universal \
 		--python-version 3.11 --custom-compile-command "make lock" --quiet \
 		$(if $(UPGRADE),--upgrade) -o $(LOCK)
+	$(LOCK_TOOL)/bin/uv pip compile $(LOCK) --generate-hashes --universal --python-version 3.11 \
+		--custom-compile-command "make lock" --quiet -o pylock.toml
 
 demo: $(STAMP)
 	$(BIN)/canvass demo $(DEMO_DIR) --replace $(if $(DATABASE),--database $(DATABASE)) \

@@ -1,9 +1,10 @@
 """The lock file: it satisfies pyproject.toml, holds exactly what pyproject.toml needs, and
 is exactly what is installed in the project's environment.
 
-``make lock`` writes ``requirements.txt`` from pyproject.toml's ranges; ``make install``
-installs exactly it (``pip --require-hashes``). These tests fail when the two files
-disagree, so a changed range cannot land without a new lock."""
+``make lock`` writes ``requirements.txt`` from pyproject.toml's ranges, and the same pins as
+``pylock.toml`` (the standard format, PEP 751); ``make install`` installs exactly
+``requirements.txt`` (``pip --require-hashes``). These tests fail when the files disagree,
+so a changed range cannot land without a new lock."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from packaging.version import Version
 from tests.conftest import ROOT
 
 LOCK = ROOT / "requirements.txt"
+PYLOCK = ROOT / "pylock.toml"
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^ ;\\]+)(?: ; ([^\\]+?))? *\\?$")
 
@@ -63,6 +65,23 @@ def test_the_lock_pins_every_file_with_a_hash() -> None:
     for block in re.split(r"\n(?=[A-Za-z0-9])", text.split("\n", 2)[2]):
         assert "==" in block.split("\n")[0], block
         assert "--hash=sha256:" in block, f"no hash for {block.splitlines()[0]}"
+
+
+def test_pylock_holds_the_same_pins_each_file_hashed() -> None:
+    pins = set()
+    for line in LOCK.read_text().splitlines():
+        if found := PIN.match(line):
+            name, version, marker = found.groups()
+            pins.add((canonicalize_name(name), version, marker or ""))
+    packages = tomllib.loads(PYLOCK.read_text())["packages"]
+    assert pins == {
+        (canonicalize_name(p["name"]), p["version"], p.get("marker", "")) for p in packages
+    }, "write both with: make lock"
+    for package in packages:
+        files = package.get("wheels", []) + ([package["sdist"]] if "sdist" in package else [])
+        assert files, f"pylock.toml: {package['name']} names no file"
+        for file in files:
+            assert len(file["hashes"]["sha256"]) == 64, f"pylock.toml: {file['url']}"
 
 
 def test_the_lock_satisfies_pyproject() -> None:
