@@ -29,7 +29,8 @@ Dominion's "CVR Export Format" document:
 Decoding uses typed ``msgspec`` Structs that the garbage collector never scans
 (5-20x faster than a generic JSON parse), one CVR file at a time. Each card's ids and each
 mark are kept as integers, and turned into the table's names and fields a whole record
-batch at a time (``_Columns``): the per-mark Python work is a few attribute reads.
+batch at a time (:mod:`canvass.ingest.dominion_batches`): the per-mark Python work is a
+few attribute reads.
 """
 
 from __future__ import annotations
@@ -37,8 +38,7 @@ from __future__ import annotations
 import gc
 import mmap
 import re
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +46,7 @@ from typing import Annotated, Any, NoReturn
 
 import msgspec
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from canvass.errors import IngestError
 from canvass.guard.archive import Archive, is_zip
@@ -61,18 +59,13 @@ from canvass.guard.documents import (
     validation_problem,
 )
 from canvass.ingest.ballots import (
-    AMBIGUOUS,
-    MARK_TYPE,
     MAX_CHOICES,
     MAX_RANK,
-    NO_BALLOT,
-    NOT_A_VOTE,
-    SCHEMA,
-    VOTE,
     ChoiceInfo,
     ContestInfo,
     check_contests,
 )
+from canvass.ingest.dominion_batches import Columns, Part
 from canvass.parallel import process_map, worth_it
 
 MANIFESTS = (
@@ -167,184 +160,6 @@ class _Manifest(msgspec.Struct):
     List: list[_Item]
 
 
-# Mark status by [ranked contest][IsVote][IsAmbiguous]. In a ranked contest every mark that
-# is not ambiguous is a ranking; elsewhere IsVote decides, ambiguity only naming the reason.
-_STATUS = np.array(
-    [
-        [[NOT_A_VOTE, AMBIGUOUS], [VOTE, VOTE]],
-        [[VOTE, AMBIGUOUS], [VOTE, AMBIGUOUS]],
-    ],
-    np.int8,
-).reshape(-1)
-"""Flattened: the status of a mark is at ``4 * ranked + 2 * IsVote + ambiguous``."""
-
-
-@dataclass
-class _Part:
-    """The cards of one CVR file, as the export's own numbers (see :class:`_Columns`)."""
-
-    tabulator: npt.NDArray[np.int64]
-    batch: npt.NDArray[np.int64]
-    record: pa.Array
-    """Each card's record, as text."""
-    group: pa.Array
-    portion: pa.Array
-    ballot_type: pa.Array
-    """int64, null where the session gives none."""
-    session: npt.NDArray[np.int32]
-    """Each card's session, numbered from 0 in the file."""
-    sessions: int
-    sheet: pa.Array
-    """int8, null where the card gives none."""
-    contest_counts: npt.NDArray[np.int32]
-    contests: npt.NDArray[np.int16]
-    """Each card's contests, as the table numbers them."""
-    mark_counts: npt.NDArray[np.int32]
-    marks: npt.NDArray[np.signedinteger[Any]]
-    """Each card's marks, each as one integer (see :class:`_Columns`): 32 bits where the
-    export's (contest, choice) pairs fit, so that less is sent between processes."""
-
-    def __len__(self) -> int:
-        return len(self.tabulator)
-
-
-class _Columns:
-    """Cards read but not yet handed out, kept as the export's own numbers, file by file.
-
-    Per card: the session's ids (tabulator, batch, record, counting group, precinct
-    portion, ballot type) and its number in the export (the ballot), its sheet, its
-    contests, and each mark as one integer,
-    ``pair << 10 | rank << 2 | IsVote << 1 | ambiguous``, where ``pair`` numbers the
-    (contest, choice) pairs of the manifests and ``rank`` is at most 127. The names and the
-    mark fields are worked out a whole record batch at a time, in NumPy and Arrow; record
-    batches are cut every ``batch_size`` cards across files, however the files were read."""
-
-    def __init__(self, export: DominionExport, county: str) -> None:
-        self.export = export
-        self.county = county
-        self.pair_contest = np.array(export.pair_contest, np.int16)
-        self.pair_choice = np.array(export.pair_choice, np.int16)
-        # Where a pair's statuses start in the flattened _STATUS: 4 for a ranked contest.
-        self.pair_ranked = 4 * np.array(export.ranked, np.int64)[self.pair_contest]
-        self.parts: deque[tuple[_Part, int]] = deque()
-        """Files read, each with the number of its sessions read before it."""
-        self.start = 0
-        """Cards of the first part already handed out."""
-        self.cards = 0
-        self.sessions = 0
-        """Sessions read so far: each session's number is its ``ballot``."""
-
-    def __len__(self) -> int:
-        return self.cards
-
-    def add(self, part: _Part) -> None:
-        self.parts.append((part, self.sessions))
-        self.sessions += part.sessions
-        self.cards += len(part)
-
-    def _take(self, cards: int) -> list[tuple[_Part, int, slice]]:
-        """The next ``cards`` cards: (part, sessions before it, its cards taken)."""
-        taken = []
-        while cards:
-            part, before = self.parts[0]
-            end = min(len(part), self.start + cards)
-            taken.append((part, before, slice(self.start, end)))
-            cards -= end - self.start
-            self.cards -= end - self.start
-            if end == len(part):
-                self.parts.popleft()
-                self.start = 0
-            else:
-                self.start = end
-        return taken
-
-    def flush(self, cards: int) -> pa.RecordBatch:
-        export = self.export
-        taken = self._take(cards)
-
-        def joined(name: str) -> Any:
-            pieces = [getattr(p, name)[at] for p, _, at in taken]
-            if isinstance(pieces[0], np.ndarray):
-                return np.concatenate(pieces)
-            return pa.concat_arrays(pieces)
-
-        def flat(counts: str, values: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
-            """Each card's count of values, and the values, for the cards taken."""
-            pieces, numbers = [], []
-            for p, _, at in taken:
-                every = getattr(p, counts)
-                ends = np.cumsum(every)
-                first = int(ends[at.start - 1]) if at.start else 0
-                pieces.append(getattr(p, values)[first : int(ends[at.stop - 1]) if at.stop else 0])
-                numbers.append(every[at])
-            return np.concatenate(numbers), np.concatenate(pieces)
-
-        tabulators = pa.array(joined("tabulator")).cast(pa.string())
-        batch_names = pa.array(joined("batch")).cast(pa.string())
-        records = joined("record")
-        groups = _ids(joined("group"))
-        portions = _ids(joined("portion"))
-        ballot = np.concatenate(
-            [p.session[at].astype(np.int64) + before for p, before, at in taken]
-        )
-        contest_counts, contests = flat("contest_counts", "contests")
-        mark_counts, codes = flat("mark_counts", "marks")
-        arrays = [
-            pa.DictionaryArray.from_arrays(
-                pa.array(np.zeros(cards, np.int32)), pa.array([self.county], pa.string())
-            ),
-            tabulators.dictionary_encode(),
-            batch_names.dictionary_encode(),
-            records,
-            pc.binary_join_element_wise(tabulators, batch_names, records, "-"),
-            _named(
-                _ids(joined("ballot_type")),
-                lambda i: export.ballot_types.get(i or -1, str(i or "")),
-            ),
-            _named(portions, lambda i: export.portion_precinct.get(i or -1, "")),
-            _named(portions, lambda i: export.portions.get(i or -1, str(i or ""))),
-            _named(groups, lambda i: export.counting_groups.get(i or -1, "")),
-            _named(groups, lambda i: vote_type_of(export.counting_groups.get(i or -1, ""))),
-            pa.array(ballot, pa.int64()),
-            joined("sheet").fill_null(NO_BALLOT),
-            pa.ListArray.from_arrays(pa.array(_offsets(contest_counts)), pa.array(contests)),
-        ]
-        pair = codes >> 10
-        marks = pa.StructArray.from_arrays(
-            [
-                pa.array(self.pair_contest[pair], pa.int16()),
-                pa.array(self.pair_choice[pair], pa.int16()),
-                pa.array(((codes >> 2) & 0xFF).astype(np.int8)),
-                pa.array(_STATUS[self.pair_ranked[pair] + (codes & 3)]),
-            ],
-            fields=list(MARK_TYPE),
-        )
-        arrays.append(pa.ListArray.from_arrays(pa.array(_offsets(mark_counts)), marks))
-        return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
-
-
-def _offsets(counts: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
-    offsets = np.zeros(len(counts) + 1, np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    return offsets
-
-
-def _ids(values: pa.Array) -> pa.DictionaryArray:
-    """Ids, each distinct one once in the dictionary; a missing id is read as 0, which the
-    lookups read as no id at all."""
-    encoded: pa.DictionaryArray = values.fill_null(0).dictionary_encode()
-    return encoded
-
-
-def _named(ids: pa.DictionaryArray, name: Callable[[int], str]) -> pa.DictionaryArray:
-    """A dictionary column of each id's name, each distinct name once in the dictionary."""
-    names: pa.DictionaryArray = pa.array(
-        [name(i) for i in ids.dictionary.to_pylist()], pa.string()
-    ).dictionary_encode()
-    indices = names.indices.to_numpy()[ids.indices.to_numpy()]
-    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), names.dictionary)
-
-
 @dataclass
 class _Source:
     name: str
@@ -401,21 +216,6 @@ def _sources(paths: Sequence[Path]) -> Iterator[_Source]:
 
 def _base(name: str) -> str:
     return re.split(r"[/\\:]", name)[-1]
-
-
-def vote_type_of(counting_group: str) -> str:
-    """The vote type a counting group's name implies ('' when it does not say)."""
-    name = counting_group.lower()
-    for words, vote_type in (
-        (("provisional",), "provisional"),
-        (("uocava", "overseas", "military"), "uocava"),
-        (("mail", "absentee", "vbm", "by mail"), "absentee"),
-        (("early", "advance"), "early"),
-        (("election day", "in person", "in-person", "polling", "precinct"), "election_day"),
-    ):
-        if any(w in name for w in words):
-            return vote_type
-    return ""
 
 
 def _at(items: list[Any], item: Any) -> int:
@@ -497,8 +297,9 @@ class DominionExport:
             for item in self.items.get("PrecinctPortionManifest", [])
         }
         self.ballot_types = self._names("BallotTypeManifest")
-        # Each mark is read into one integer (see _Columns): its (contest, choice) pair's
-        # number shifted left by 10, plus rank << 2, IsVote << 1 and whether it is ambiguous.
+        # Each mark is read into one integer (see dominion_batches.Columns): its (contest,
+        # choice) pair's number shifted left by 10, plus rank << 2, IsVote << 1 and whether
+        # it is ambiguous.
         # mark_base maps a contest id, then a candidate id, to the pair's part.
         self.pair_contest: list[int] = []
         self.pair_choice: list[int] = []
@@ -532,7 +333,7 @@ class DominionExport:
     def read(self, county: str, batch_size: int = 65_536) -> Iterator[pa.RecordBatch]:
         """The cards of every CVR file, as ballot-table record batches. The files are read
         side by side, one process a core; the batches are the same however they are read."""
-        columns = _Columns(self, county)
+        columns = Columns(self, county)
         sizes = [_size(source) for source in self.cvr_files]
         # While this process names and hands out a record batch, the workers read on: the
         # files in flight hold about a record batch's cards (or READ_AHEAD_BYTES of JSON).
@@ -594,11 +395,11 @@ def _groups(sources: list[_Source], sizes: list[int], most: int) -> list[list[_S
     return groups
 
 
-def _read_parts(export: DominionExport, sources: list[_Source]) -> list[_Part]:
+def _read_parts(export: DominionExport, sources: list[_Source]) -> list[Part]:
     return [_read_part(export, source) for source in sources]
 
 
-def _read_part(export: DominionExport, source: _Source) -> _Part:
+def _read_part(export: DominionExport, source: _Source) -> Part:
     """One CVR file's cards (in a worker process when the export is read side by side)."""
     # The collector is paused while a file is decoded and its cards are read: the decoded
     # file is millions of objects the collector would scan again and again, and nothing
@@ -619,7 +420,8 @@ def _read_part(export: DominionExport, source: _Source) -> _Part:
                 problem = decode_problem(e, data)
             raise IngestError(f"{source.name}: expected a CVR export in JSON; {problem}") from None
         # This loop runs once per card and its inner comprehension once per mark: it is
-        # kept to plain local lookups, and each mark becomes one integer (see _Columns).
+        # kept to plain local lookups, and each mark becomes one integer (see
+        # dominion_batches.Columns).
         rows: list[tuple[Any, ...]] = []
         sheets: list[int | None] = []
         contest_values: list[int] = []
@@ -682,7 +484,7 @@ def _read_part(export: DominionExport, source: _Source) -> _Part:
     tabulator, batch, record, group, portion, ballot_type, session_number = (
         (list(column) for column in zip(*rows, strict=True)) if rows else ([] for _ in range(7))
     )
-    return _Part(
+    return Part(
         np.array(tabulator, np.int64),
         np.array(batch, np.int64),
         _records(export, record),

@@ -40,7 +40,7 @@ from canvass.ingest.ballots import (
     batches,
     check_contests,
 )
-from canvass.ingest.dominion import vote_type_of
+from canvass.ingest.dominion_batches import vote_type_of
 from canvass.ingest.files import data_rows, files_in
 
 _CONTEST = re.compile(r"^(?P<name>.*?)\s*\(Vote For=(?P<n>\d+)\)$")

@@ -36,7 +36,7 @@ import yaml
 
 from canvass.domain.definition import load_definition
 from canvass.errors import DefinitionError, IngestError
-from canvass.ingest.dominion import vote_type_of
+from canvass.ingest.dominion_batches import vote_type_of
 from canvass.ingest.names import norm
 
 MAX_ID = 100
